@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Domain XML <-> model. The parser is strict: every element and attribute
+ * it does not understand and that could change what the VM does is an
+ * error naming it; purely informational ones (<metadata>, <description>,
+ * <title>) are kept. Errors are one line:
+ *
+ *     FILE:LINE: /domain/devices/disk[2]/target: missing attribute 'dev'
+ */
+
+#include <stddef.h>
+
+#include "domain.h"
+
+/* Parse the domain in the file at path. On success returns 0 and stores a
+ * new Domain in *ret (caller frees with domain_free). On failure returns
+ * -EINVAL for invalid XML/content or -errno if the file cannot be read,
+ * and, if ret_error is not NULL, stores a malloc'd one-line message in it
+ * (caller frees). */
+int domain_parse_file(const char *path, Domain **ret, char **ret_error);
+
+/* As domain_parse_file, from memory; filename is used in messages only. */
+int domain_parse_buffer(const char *buf, size_t len, const char *filename, Domain **ret, char **ret_error);
+
+/* Format the model as domain XML (libvirt's layout, two-space indent,
+ * trailing newline). Stores a malloc'd string in *ret. Returns 0 or
+ * -ENOMEM. */
+int domain_format_xml(const Domain *d, char **ret);

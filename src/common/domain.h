@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The typed domain model: what vmunit understands of libvirt's domain XML.
+ * Everything the parser accepts lands here; everything the QEMU command
+ * builder and the labelling code need is read from here, never from XML.
+ *
+ * Conventions: strings are heap-owned by the Domain (NULL = absent); enums
+ * have a *_DEFAULT / *_NONE value 0 meaning "not given in the XML", so the
+ * formatter writes back exactly what was given and a parse -> format ->
+ * parse round trip is the identity. Memory is always KiB.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+#define DOMAIN_NAME_MAX 200 /* unit name limit (255) minus "vm@" + ".service" + escaping headroom */
+#define DOMAIN_BOOT_MAX 4
+
+typedef enum DomainVirtType {
+        DOMAIN_VIRT_QEMU, /* TCG */
+        DOMAIN_VIRT_KVM,
+} DomainVirtType;
+
+typedef enum DomainLifecycleAction {
+        DOMAIN_ACTION_DEFAULT, /* not given: poweroff/crash=destroy, reboot=restart */
+        DOMAIN_ACTION_DESTROY,
+        DOMAIN_ACTION_RESTART,
+        DOMAIN_ACTION_PRESERVE,
+        DOMAIN_ACTION_RENAME_RESTART,
+        DOMAIN_ACTION_COREDUMP_DESTROY,
+        DOMAIN_ACTION_COREDUMP_RESTART,
+} DomainLifecycleAction;
+
+typedef enum DomainTristate {
+        DOMAIN_TRISTATE_ABSENT,
+        DOMAIN_TRISTATE_ON,
+        DOMAIN_TRISTATE_OFF,
+} DomainTristate;
+
+typedef enum DomainBootDev {
+        DOMAIN_BOOT_NONE,
+        DOMAIN_BOOT_HD,
+        DOMAIN_BOOT_CDROM,
+        DOMAIN_BOOT_FD,
+        DOMAIN_BOOT_NETWORK,
+} DomainBootDev;
+
+typedef enum DomainFirmware {
+        DOMAIN_FIRMWARE_DEFAULT, /* BIOS (SeaBIOS) unless <loader> says otherwise */
+        DOMAIN_FIRMWARE_EFI,
+        DOMAIN_FIRMWARE_BIOS,
+} DomainFirmware;
+
+typedef enum DomainLoaderType {
+        DOMAIN_LOADER_DEFAULT,
+        DOMAIN_LOADER_ROM,
+        DOMAIN_LOADER_PFLASH,
+} DomainLoaderType;
+
+typedef struct DomainOs {
+        char *type;    /* "hvm" (the only one accepted) */
+        char *arch;    /* e.g. "x86_64"; NULL = host arch */
+        char *machine; /* e.g. "pc", "q35", "pc-q35-7.2"; NULL = "pc" */
+        DomainBootDev boot[DOMAIN_BOOT_MAX];
+        size_t n_boot;
+        DomainTristate bootmenu;
+        char *kernel;
+        char *initrd;
+        char *cmdline;
+        DomainFirmware firmware;
+        char *loader; /* path */
+        DomainLoaderType loader_type;
+        DomainTristate loader_readonly;
+        DomainTristate loader_secure;
+        char *nvram;          /* path of the per-VM variable store */
+        char *nvram_template; /* <nvram template='...'> */
+} DomainOs;
+
+typedef struct DomainFeatures {
+        DomainTristate acpi;
+        DomainTristate apic;
+        DomainTristate pae;
+} DomainFeatures;
+
+typedef enum DomainCpuMode {
+        DOMAIN_CPU_MODE_DEFAULT, /* no <cpu> or no mode= : custom if a model is given */
+        DOMAIN_CPU_MODE_CUSTOM,
+        DOMAIN_CPU_MODE_HOST_MODEL,
+        DOMAIN_CPU_MODE_HOST_PASSTHROUGH,
+        DOMAIN_CPU_MODE_MAXIMUM,
+} DomainCpuMode;
+
+typedef enum DomainCpuFeaturePolicy {
+        DOMAIN_CPU_FEATURE_REQUIRE, /* also "force" */
+        DOMAIN_CPU_FEATURE_DISABLE, /* also "forbid" */
+} DomainCpuFeaturePolicy;
+
+typedef struct DomainCpuFeature {
+        char *name;
+        DomainCpuFeaturePolicy policy;
+} DomainCpuFeature;
+
+typedef struct DomainCpu {
+        bool present; /* a <cpu> element was given */
+        DomainCpuMode mode;
+        char *model;
+        /* topology: 0 = not given */
+        unsigned sockets, dies, cores, threads;
+        DomainCpuFeature *features;
+        size_t n_features;
+} DomainCpu;
+
+typedef enum DomainClockOffset {
+        DOMAIN_CLOCK_DEFAULT, /* utc */
+        DOMAIN_CLOCK_UTC,
+        DOMAIN_CLOCK_LOCALTIME,
+} DomainClockOffset;
+
+typedef enum DomainTimerTickPolicy {
+        DOMAIN_TICK_DEFAULT,
+        DOMAIN_TICK_DELAY,
+        DOMAIN_TICK_CATCHUP,
+        DOMAIN_TICK_MERGE,
+        DOMAIN_TICK_DISCARD,
+} DomainTimerTickPolicy;
+
+typedef struct DomainTimer {
+        char *name; /* rtc, pit, hpet, kvmclock, hypervclock, tsc */
+        DomainTimerTickPolicy tickpolicy;
+        DomainTristate present;
+} DomainTimer;
+
+typedef struct DomainClock {
+        DomainClockOffset offset;
+        DomainTimer *timers;
+        size_t n_timers;
+} DomainClock;
+
+typedef enum DomainDiskType {
+        DOMAIN_DISK_TYPE_FILE,
+        DOMAIN_DISK_TYPE_BLOCK,
+} DomainDiskType;
+
+typedef enum DomainDiskDevice {
+        DOMAIN_DISK_DEVICE_DISK,
+        DOMAIN_DISK_DEVICE_CDROM,
+        DOMAIN_DISK_DEVICE_FLOPPY,
+} DomainDiskDevice;
+
+typedef enum DomainDiskBus {
+        DOMAIN_DISK_BUS_DEFAULT, /* derived from the target name: vd* virtio, sd* sata/scsi, hd* ide, fd* fdc */
+        DOMAIN_DISK_BUS_VIRTIO,
+        DOMAIN_DISK_BUS_SATA,
+        DOMAIN_DISK_BUS_IDE,
+        DOMAIN_DISK_BUS_SCSI,
+        DOMAIN_DISK_BUS_USB,
+        DOMAIN_DISK_BUS_FDC,
+} DomainDiskBus;
+
+typedef enum DomainDiskFormat {
+        DOMAIN_DISK_FORMAT_DEFAULT, /* raw */
+        DOMAIN_DISK_FORMAT_RAW,
+        DOMAIN_DISK_FORMAT_QCOW2,
+} DomainDiskFormat;
+
+typedef enum DomainDiskCache {
+        DOMAIN_DISK_CACHE_DEFAULT,
+        DOMAIN_DISK_CACHE_NONE,
+        DOMAIN_DISK_CACHE_WRITETHROUGH,
+        DOMAIN_DISK_CACHE_WRITEBACK,
+        DOMAIN_DISK_CACHE_DIRECTSYNC,
+        DOMAIN_DISK_CACHE_UNSAFE,
+} DomainDiskCache;
+
+typedef struct DomainDisk {
+        DomainDiskType type;
+        DomainDiskDevice device;
+        char *driver_name; /* "qemu" only */
+        DomainDiskFormat format;
+        DomainDiskCache cache;
+        char *source;      /* file= or dev=; NULL = empty (cdrom/floppy only) */
+        char *target_dev;  /* vda, sda, hdc, fda ... (required) */
+        DomainDiskBus bus; /* as given; see domain_disk_bus() for the effective one */
+        bool readonly;
+        bool shareable;
+        unsigned boot_order; /* 0 = not given */
+        char *serial;
+} DomainDisk;
+
+typedef enum DomainNetType {
+        DOMAIN_NET_USER,
+} DomainNetType;
+
+typedef struct DomainInterface {
+        DomainNetType type;
+        uint8_t mac[6];
+        bool mac_given; /* else generated at parse time and written back */
+        char *model;    /* virtio, e1000, e1000e, rtl8139; NULL = virtio */
+        unsigned boot_order;
+} DomainInterface;
+
+typedef enum DomainCharType {
+        DOMAIN_CHAR_PTY,
+        DOMAIN_CHAR_FILE,
+        DOMAIN_CHAR_UNIX,
+        DOMAIN_CHAR_NULL,
+        DOMAIN_CHAR_STDIO,
+} DomainCharType;
+
+typedef enum DomainCharKind {
+        DOMAIN_CHAR_SERIAL,
+        DOMAIN_CHAR_CONSOLE,
+} DomainCharKind;
+
+typedef enum DomainCharTargetType {
+        DOMAIN_CHAR_TARGET_DEFAULT, /* serial: isa-serial; console: serial */
+        DOMAIN_CHAR_TARGET_ISA_SERIAL,
+        DOMAIN_CHAR_TARGET_SERIAL, /* console on the first serial port */
+        DOMAIN_CHAR_TARGET_VIRTIO, /* virtio console */
+} DomainCharTargetType;
+
+typedef struct DomainChar {
+        DomainCharKind kind;
+        DomainCharType type;
+        char *path;       /* file / unix socket path */
+        bool unix_listen; /* <source mode='bind'> */
+        bool append;      /* file: <source append='on'> */
+        DomainCharTargetType target_type;
+        int target_port; /* -1 = not given */
+} DomainChar;
+
+typedef enum DomainGraphicsType {
+        DOMAIN_GRAPHICS_VNC,
+} DomainGraphicsType;
+
+typedef struct DomainGraphics {
+        DomainGraphicsType type;
+        int port;          /* -1 = autoport / not given */
+        bool autoport;
+        char *listen;      /* address; NULL = 127.0.0.1 */
+        char *socket;      /* listen on a UNIX socket instead */
+} DomainGraphics;
+
+typedef enum DomainVideoModel {
+        DOMAIN_VIDEO_DEFAULT,
+        DOMAIN_VIDEO_VGA,
+        DOMAIN_VIDEO_CIRRUS,
+        DOMAIN_VIDEO_VIRTIO,
+        DOMAIN_VIDEO_BOCHS,
+        DOMAIN_VIDEO_RAMFB,
+        DOMAIN_VIDEO_NONE,
+} DomainVideoModel;
+
+typedef struct DomainVideo {
+        DomainVideoModel model;
+        unsigned vram_kib; /* 0 = not given */
+} DomainVideo;
+
+typedef enum DomainInputType {
+        DOMAIN_INPUT_MOUSE,
+        DOMAIN_INPUT_KEYBOARD,
+        DOMAIN_INPUT_TABLET,
+} DomainInputType;
+
+typedef enum DomainInputBus {
+        DOMAIN_INPUT_BUS_DEFAULT, /* ps2 for mouse/keyboard, usb for tablet */
+        DOMAIN_INPUT_BUS_PS2,
+        DOMAIN_INPUT_BUS_USB,
+        DOMAIN_INPUT_BUS_VIRTIO,
+} DomainInputBus;
+
+typedef struct DomainInput {
+        DomainInputType type;
+        DomainInputBus bus;
+} DomainInput;
+
+typedef enum DomainPanicModel {
+        DOMAIN_PANIC_ISA,     /* ISA pvpanic, I/O port 0x505 */
+        DOMAIN_PANIC_PVPANIC, /* PCI pvpanic */
+} DomainPanicModel;
+
+typedef enum DomainControllerType {
+        DOMAIN_CONTROLLER_USB,
+        DOMAIN_CONTROLLER_SCSI,
+        DOMAIN_CONTROLLER_SATA,
+        DOMAIN_CONTROLLER_IDE,
+        DOMAIN_CONTROLLER_PCI,
+        DOMAIN_CONTROLLER_VIRTIO_SERIAL,
+} DomainControllerType;
+
+typedef struct DomainController {
+        DomainControllerType type;
+        unsigned index;
+        char *model; /* usb: qemu-xhci, nec-xhci, piix3-uhci, none; scsi: virtio-scsi; pci: pci-root, pcie-root, pcie-root-port */
+} DomainController;
+
+typedef struct DomainQemuEnv {
+        char *name;
+        char *value;
+} DomainQemuEnv;
+
+typedef struct Domain {
+        DomainVirtType virt_type;
+        char *name;
+        uint8_t uuid[16];
+        bool uuid_given; /* else generated at parse time */
+        char *title;
+        char *description;
+        char *metadata_xml; /* <metadata> kept verbatim (serialized), informational */
+
+        uint64_t memory_kib;         /* <memory>, required */
+        uint64_t current_memory_kib; /* <currentMemory>; 0 = not given (= memory) */
+
+        unsigned vcpus;         /* <vcpu> */
+        unsigned vcpus_current; /* current=; 0 = not given (= vcpus) */
+        bool vcpu_placement_auto; /* placement='auto' (else static) */
+        char *vcpu_cpuset;      /* cpuset= as given, validated syntax */
+        unsigned cputune_shares; /* <cputune><shares>; 0 = not given */
+        uint64_t memtune_hard_limit_kib; /* <memtune><hard_limit>; 0 = none */
+        uint64_t memtune_soft_limit_kib;
+
+        DomainOs os;
+        DomainFeatures features;
+        DomainCpu cpu;
+        DomainClock clock;
+
+        DomainLifecycleAction on_poweroff;
+        DomainLifecycleAction on_reboot;
+        DomainLifecycleAction on_crash;
+
+        char *emulator; /* NULL = configured default */
+
+        DomainDisk *disks;
+        size_t n_disks;
+        DomainInterface *interfaces;
+        size_t n_interfaces;
+        DomainChar *chars; /* serials and consoles, in document order */
+        size_t n_chars;
+        DomainGraphics *graphics;
+        size_t n_graphics;
+        DomainVideo *videos;
+        size_t n_videos;
+        DomainInput *inputs;
+        size_t n_inputs;
+        DomainController *controllers;
+        size_t n_controllers;
+
+        bool memballoon_given;
+        char *memballoon_model; /* virtio or none */
+
+        bool panic_given;
+        DomainPanicModel panic_model;
+
+        char **qemu_args; /* qemu:commandline/qemu:arg, NULL-terminated or NULL */
+        size_t n_qemu_args;
+        DomainQemuEnv *qemu_env;
+        size_t n_qemu_env;
+} Domain;
+
+Domain *domain_free(Domain *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Domain *, domain_free);
+#define _cleanup_domain_ _cleanup_(domain_freep)
+
+/* Effective lifecycle actions with libvirt's defaults applied. */
+DomainLifecycleAction domain_on_poweroff(const Domain *d);
+DomainLifecycleAction domain_on_reboot(const Domain *d);
+DomainLifecycleAction domain_on_crash(const Domain *d);
+
+/* The bus a disk really sits on (derived from its target name when not
+ * given). Never DOMAIN_DISK_BUS_DEFAULT. */
+DomainDiskBus domain_disk_bus(const DomainDisk *disk);
+
+/* Format a UUID as the canonical 36-character string into buf (37 bytes). */
+void domain_uuid_format(const uint8_t uuid[16], char buf[static 37]);
+/* Parse a UUID (with or without dashes). Returns 0 or -EINVAL. */
+int domain_uuid_parse(const char *s, uint8_t ret[16]);
+/* Fill with a random version-4 UUID. Returns 0 or -errno. */
+int domain_uuid_generate(uint8_t ret[16]);
+
+/* Whether a name is acceptable as a domain name (and so as a unit
+ * instance): non-empty, at most DOMAIN_NAME_MAX bytes, no '/', no control
+ * characters, not "." or "..". Returns 0 or -EINVAL with *ret_why set to
+ * a static explanation. */
+int domain_name_check(const char *name, const char **ret_why);
+
+/* Enum <-> string tables shared by the parser and formatter.
+ * *_from_string return the value or -EINVAL. */
+const char *domain_lifecycle_action_to_string(DomainLifecycleAction a);
+int domain_lifecycle_action_from_string(const char *s);

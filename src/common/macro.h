@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Small helpers every file uses: scope-bound cleanup in the style of
+ * systemd's _cleanup_, ownership transfer, array sizes.
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _unused_ __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _warn_unused_result_ __attribute__((warn_unused_result))
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* Take ownership of *p, leaving NULL behind so cleanup does nothing. */
+#define TAKE_PTR(p)                                                            \
+        ({                                                                     \
+                __typeof__(p) _p_ = (p);                                       \
+                (p) = NULL;                                                    \
+                _p_;                                                           \
+        })
+
+#define TAKE_FD(fd)                                                            \
+        ({                                                                     \
+                int _fd_ = (fd);                                               \
+                (fd) = -EBADF;                                                 \
+                _fd_;                                                          \
+        })
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline int safe_close(int fd) {
+        if (fd >= 0) {
+                int saved = errno;
+                close(fd);
+                errno = saved;
+        }
+        return -EBADF;
+}
+
+static inline void closep(int *fd) {
+        safe_close(*fd);
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+/* Define a cleanup function for a type that has a plain free function. */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                \
+        static inline void func##p(type *p) {                                  \
+                if (*p)                                                        \
+                        func(*p);                                              \
+        }
+
+static inline bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+
+static inline bool streq(const char *a, const char *b) {
+        return strcmp(a, b) == 0;
+}
+
+/* -errno from the current errno, never 0 (so callers can rely on r < 0). */
+static inline int negative_errno(void) {
+        return errno > 0 ? -errno : -EIO;
+}
+
+/* Replace *dst with a copy of src (NULL allowed). */
+int free_and_strdup(char **dst, const char *src);

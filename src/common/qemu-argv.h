@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Domain model -> QEMU 7.2 command line (modern -blockdev/-netdev/-chardev
+ * syntax). Pure: no I/O, no probing; everything host-specific arrives in
+ * QemuArgvOptions so golden-file tests are exact.
+ */
+
+#include <stdbool.h>
+
+#include "domain.h"
+#include "strv.h"
+
+#define QEMU_DEFAULT_EMULATOR "/usr/bin/qemu-system-x86_64"
+
+typedef struct QemuArgvOptions {
+        /* Used when the domain has no <emulator>. NULL = QEMU_DEFAULT_EMULATOR. */
+        const char *default_emulator;
+        /* Directory for the QMP socket (RUNTIME/qmp.sock) and the console log.
+         * Required. */
+        const char *runtime_dir;
+        /* When >= 0, QMP listens on this already-bound listening socket fd
+         * (passed to QEMU) instead of binding runtime_dir/qmp.sock itself. */
+        int qmp_fd;
+        /* Add QEMU's own -sandbox with everything QEMU can deny denied. */
+        bool seccomp_sandbox;
+        /* Copy the first serial port's output to RUNTIME/console.log
+         * (chardev logfile=), so the supervisor can show it in its log. */
+        bool console_log;
+} QemuArgvOptions;
+
+/* Build argv (argv[0] = emulator) and the extra environment (NAME=VALUE,
+ * from qemu:env) for d. Returns 0, -EINVAL if the domain asks for
+ * something that cannot be expressed (the error text in *ret_error if
+ * not NULL, caller frees), or -ENOMEM. On failure the Strvs are left
+ * empty. */
+int qemu_argv_build(const Domain *d, const QemuArgvOptions *o, Strv *ret_argv, Strv *ret_env, char **ret_error);
+
+/* Escape a value for QEMU's key=value,... option syntax: commas doubled.
+ * Returns a malloc'd string or NULL on OOM. */
+char *qemu_opt_escape(const char *s);
+
+/* Render env + argv as one shell line: NAME='value' assignments first, then
+ * each word shell-quoted where needed (like libvirt's domxml-to-native).
+ * Stores a malloc'd string without trailing newline. Returns 0 or -ENOMEM. */
+int qemu_argv_format_shell(char *const *env, char *const *argv, char **ret);
+
+/* Path of the QMP socket and console log inside runtime_dir (malloc'd). */
+char *qemu_qmp_socket_path(const char *runtime_dir);
+char *qemu_console_log_path(const char *runtime_dir);
