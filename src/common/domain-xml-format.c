@@ -1,1 +1,470 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "domain-xml-internal.h"
+#include "domain-xml.h"
+
+/*
+ * Model -> domain XML in libvirt's layout: two-space indent, attributes in
+ * single quotes, elements in libvirt's order. Everything written here is
+ * something the parser accepts, and values it fills in at parse time
+ * (UUID, MAC addresses, controller indexes) are written out, so parsing
+ * the output gives the same model and formatting it again the same text.
+ *
+ * Writes go to a memory stream; an allocation failure there shows up as
+ * a failing fclose(), which is the only error this file reports.
+ */
+
+static void put_escaped(FILE *f, const char *s, bool attr) {
+        for (; *s; s++)
+                switch (*s) {
+                case '&': fputs("&amp;", f); break;
+                case '<': fputs("&lt;", f); break;
+                case '>': fputs("&gt;", f); break;
+                case '\'': fputs(attr ? "&apos;" : "'", f); break;
+                case '"': fputs(attr ? "&quot;" : "\"", f); break;
+                case '\r':
+                        fputs("&#13;", f); /* a literal CR is read back as LF */
+                        break;
+                case '\n':
+                case '\t':
+                        /* attribute values are normalized on reading */
+                        if (attr)
+                                fprintf(f, "&#%d;", *s);
+                        else
+                                fputc(*s, f);
+                        break;
+                default: fputc(*s, f);
+                }
+}
+
+static void put_indent(FILE *f, int level) {
+        fprintf(f, "%*s", level * 2, "");
+}
+
+static void put_attr(FILE *f, const char *name, const char *value) {
+        if (!value)
+                return;
+        fprintf(f, " %s='", name);
+        put_escaped(f, value, /* attr= */ true);
+        fputc('\'', f);
+}
+
+static void put_attr_uint(FILE *f, const char *name, uint64_t v) {
+        fprintf(f, " %s='%" PRIu64 "'", name, v);
+}
+
+static void put_attr_enum(FILE *f, const char *name, const XmlEnum *e, int v) {
+        put_attr(f, name, xml_enum_to_string(e, v));
+}
+
+static void put_text(FILE *f, int level, const char *name, const char *text) {
+        if (!text)
+                return;
+        put_indent(f, level);
+        fprintf(f, "<%s>", name);
+        put_escaped(f, text, /* attr= */ false);
+        fprintf(f, "</%s>\n", name);
+}
+
+static void put_kib(FILE *f, int level, const char *name, uint64_t kib) {
+        put_indent(f, level);
+        fprintf(f, "<%s unit='KiB'>%" PRIu64 "</%s>\n", name, kib, name);
+}
+
+static void format_header(FILE *f, const Domain *d) {
+        char uuid[37];
+
+        fputs("<domain", f);
+        put_attr_enum(f, "type", &domain_xml_virt_type, d->virt_type);
+        if (d->n_qemu_args > 0 || d->n_qemu_env > 0)
+                put_attr(f, "xmlns:qemu", XML_QEMU_NS);
+        fputs(">\n", f);
+        put_text(f, 1, "name", d->name);
+        domain_uuid_format(d->uuid, uuid);
+        put_text(f, 1, "uuid", uuid);
+        put_text(f, 1, "title", d->title);
+        put_text(f, 1, "description", d->description);
+        if (d->metadata_xml) /* serialized XML already */
+                fprintf(f, "  %s\n", d->metadata_xml);
+}
+
+static void format_resources(FILE *f, const Domain *d) {
+        put_kib(f, 1, "memory", d->memory_kib);
+        if (d->current_memory_kib > 0)
+                put_kib(f, 1, "currentMemory", d->current_memory_kib);
+        if (d->memtune_hard_limit_kib > 0 || d->memtune_soft_limit_kib > 0) {
+                fputs("  <memtune>\n", f);
+                if (d->memtune_hard_limit_kib > 0)
+                        put_kib(f, 2, "hard_limit", d->memtune_hard_limit_kib);
+                if (d->memtune_soft_limit_kib > 0)
+                        put_kib(f, 2, "soft_limit", d->memtune_soft_limit_kib);
+                fputs("  </memtune>\n", f);
+        }
+        fputs("  <vcpu", f);
+        put_attr(f, "placement", d->vcpu_placement_auto ? "auto" : "static");
+        put_attr(f, "cpuset", d->vcpu_cpuset);
+        if (d->vcpus_current > 0)
+                put_attr_uint(f, "current", d->vcpus_current);
+        fprintf(f, ">%u</vcpu>\n", d->vcpus);
+        if (d->cputune_shares > 0)
+                fprintf(f, "  <cputune>\n    <shares>%u</shares>\n  </cputune>\n", d->cputune_shares);
+}
+
+static void format_os_loader(FILE *f, const DomainOs *os) {
+        if (!os->loader && !os->loader_type && !os->loader_readonly && !os->loader_secure)
+                return;
+        fputs("    <loader", f);
+        put_attr_enum(f, "readonly", &xml_enum_yes_no, os->loader_readonly);
+        put_attr_enum(f, "secure", &xml_enum_yes_no, os->loader_secure);
+        put_attr_enum(f, "type", &domain_xml_loader_type, os->loader_type);
+        if (!os->loader) {
+                fputs("/>\n", f);
+                return;
+        }
+        fputc('>', f);
+        put_escaped(f, os->loader, /* attr= */ false);
+        fputs("</loader>\n", f);
+}
+
+static void format_os_nvram(FILE *f, const DomainOs *os) {
+        if (!os->nvram && !os->nvram_template)
+                return;
+        fputs("    <nvram", f);
+        put_attr(f, "template", os->nvram_template);
+        if (!os->nvram) {
+                fputs("/>\n", f);
+                return;
+        }
+        fputc('>', f);
+        put_escaped(f, os->nvram, /* attr= */ false);
+        fputs("</nvram>\n", f);
+}
+
+static void format_os(FILE *f, const DomainOs *os) {
+        fputs("  <os", f);
+        put_attr_enum(f, "firmware", &domain_xml_firmware, os->firmware);
+        fputs(">\n    <type", f);
+        put_attr(f, "arch", os->arch);
+        put_attr(f, "machine", os->machine);
+        fputc('>', f);
+        put_escaped(f, os->type ?: "hvm", /* attr= */ false);
+        fputs("</type>\n", f);
+        format_os_loader(f, os);
+        format_os_nvram(f, os);
+        put_text(f, 2, "kernel", os->kernel);
+        put_text(f, 2, "initrd", os->initrd);
+        put_text(f, 2, "cmdline", os->cmdline);
+        for (size_t i = 0; i < os->n_boot; i++) {
+                fputs("    <boot", f);
+                put_attr_enum(f, "dev", &domain_xml_boot_dev, os->boot[i]);
+                fputs("/>\n", f);
+        }
+        if (os->bootmenu != DOMAIN_TRISTATE_ABSENT) {
+                fputs("    <bootmenu", f);
+                put_attr_enum(f, "enable", &xml_enum_yes_no, os->bootmenu);
+                fputs("/>\n", f);
+        }
+        fputs("  </os>\n", f);
+}
+
+static void format_features(FILE *f, const DomainFeatures *feat) {
+        if (feat->acpi != DOMAIN_TRISTATE_ON && feat->apic != DOMAIN_TRISTATE_ON &&
+            feat->pae != DOMAIN_TRISTATE_ON)
+                return;
+        fputs("  <features>\n", f);
+        if (feat->acpi == DOMAIN_TRISTATE_ON)
+                fputs("    <acpi/>\n", f);
+        if (feat->apic == DOMAIN_TRISTATE_ON)
+                fputs("    <apic/>\n", f);
+        if (feat->pae == DOMAIN_TRISTATE_ON)
+                fputs("    <pae/>\n", f);
+        fputs("  </features>\n", f);
+}
+
+static void format_cpu_topology(FILE *f, const DomainCpu *cpu) {
+        if (!cpu->sockets && !cpu->dies && !cpu->cores && !cpu->threads)
+                return;
+        fputs("    <topology", f);
+        if (cpu->sockets)
+                put_attr_uint(f, "sockets", cpu->sockets);
+        if (cpu->dies)
+                put_attr_uint(f, "dies", cpu->dies);
+        if (cpu->cores)
+                put_attr_uint(f, "cores", cpu->cores);
+        if (cpu->threads)
+                put_attr_uint(f, "threads", cpu->threads);
+        fputs("/>\n", f);
+}
+
+static void format_cpu(FILE *f, const DomainCpu *cpu) {
+        bool topology = cpu->sockets || cpu->dies || cpu->cores || cpu->threads;
+
+        if (!cpu->present)
+                return;
+        fputs("  <cpu", f);
+        put_attr_enum(f, "mode", &domain_xml_cpu_mode, cpu->mode);
+        if (!cpu->model && !topology && cpu->n_features == 0) {
+                fputs("/>\n", f);
+                return;
+        }
+        fputs(">\n", f);
+        put_text(f, 2, "model", cpu->model);
+        format_cpu_topology(f, cpu);
+        for (size_t i = 0; i < cpu->n_features; i++) {
+                fputs("    <feature", f);
+                put_attr_enum(f, "policy", &domain_xml_cpu_feature_policy, cpu->features[i].policy);
+                put_attr(f, "name", cpu->features[i].name);
+                fputs("/>\n", f);
+        }
+        fputs("  </cpu>\n", f);
+}
+
+static void format_clock(FILE *f, const DomainClock *clock) {
+        if (clock->offset == DOMAIN_CLOCK_DEFAULT && clock->n_timers == 0)
+                return;
+        fputs("  <clock", f);
+        put_attr_enum(f, "offset", &domain_xml_clock_offset, clock->offset);
+        if (clock->n_timers == 0) {
+                fputs("/>\n", f);
+                return;
+        }
+        fputs(">\n", f);
+        for (size_t i = 0; i < clock->n_timers; i++) {
+                fputs("    <timer", f);
+                put_attr(f, "name", clock->timers[i].name);
+                put_attr_enum(f, "tickpolicy", &domain_xml_tick_policy, clock->timers[i].tickpolicy);
+                put_attr_enum(f, "present", &xml_enum_yes_no, clock->timers[i].present);
+                fputs("/>\n", f);
+        }
+        fputs("  </clock>\n", f);
+}
+
+static void format_lifecycle(FILE *f, const Domain *d) {
+        put_text(f, 1, "on_poweroff", domain_lifecycle_action_to_string(d->on_poweroff));
+        put_text(f, 1, "on_reboot", domain_lifecycle_action_to_string(d->on_reboot));
+        put_text(f, 1, "on_crash", domain_lifecycle_action_to_string(d->on_crash));
+}
+
+static void format_boot_order(FILE *f, unsigned order) {
+        if (order > 0)
+                fprintf(f, "      <boot order='%u'/>\n", order);
+}
+
+static void format_disk(FILE *f, const DomainDisk *disk) {
+        fputs("    <disk", f);
+        put_attr_enum(f, "type", &domain_xml_disk_type, disk->type);
+        put_attr_enum(f, "device", &domain_xml_disk_device, disk->device);
+        fputs(">\n", f);
+        if (disk->driver_name || disk->format || disk->cache) {
+                fputs("      <driver", f);
+                put_attr(f, "name", disk->driver_name);
+                put_attr_enum(f, "type", &domain_xml_disk_format, disk->format);
+                put_attr_enum(f, "cache", &domain_xml_disk_cache, disk->cache);
+                fputs("/>\n", f);
+        }
+        if (disk->source) {
+                fputs("      <source", f);
+                put_attr(f, disk->type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file", disk->source);
+                fputs("/>\n", f);
+        }
+        fputs("      <target", f);
+        put_attr(f, "dev", disk->target_dev);
+        put_attr_enum(f, "bus", &domain_xml_disk_bus, disk->bus);
+        fputs("/>\n", f);
+        if (disk->readonly)
+                fputs("      <readonly/>\n", f);
+        if (disk->shareable)
+                fputs("      <shareable/>\n", f);
+        put_text(f, 3, "serial", disk->serial);
+        format_boot_order(f, disk->boot_order);
+        fputs("    </disk>\n", f);
+}
+
+static void format_controller(FILE *f, const DomainController *ctl) {
+        fputs("    <controller", f);
+        put_attr_enum(f, "type", &domain_xml_controller_type, ctl->type);
+        put_attr_uint(f, "index", ctl->index);
+        put_attr(f, "model", ctl->model);
+        fputs("/>\n", f);
+}
+
+static void format_interface(FILE *f, const DomainInterface *iface) {
+        const uint8_t *m = iface->mac;
+
+        fputs("    <interface", f);
+        put_attr_enum(f, "type", &domain_xml_net_type, iface->type);
+        fputs(">\n", f);
+        fprintf(f, "      <mac address='%02x:%02x:%02x:%02x:%02x:%02x'/>\n", m[0], m[1], m[2], m[3], m[4],
+                m[5]);
+        if (iface->model) {
+                fputs("      <model", f);
+                put_attr(f, "type", iface->model);
+                fputs("/>\n", f);
+        }
+        format_boot_order(f, iface->boot_order);
+        fputs("    </interface>\n", f);
+}
+
+static void format_char_source(FILE *f, const DomainChar *ch) {
+        if (!ch->path)
+                return;
+        fputs("      <source", f);
+        if (ch->type == DOMAIN_CHAR_UNIX)
+                put_attr_enum(f, "mode", &domain_xml_char_mode, ch->unix_listen);
+        put_attr(f, "path", ch->path);
+        if (ch->type == DOMAIN_CHAR_FILE && ch->append)
+                put_attr(f, "append", "on");
+        fputs("/>\n", f);
+}
+
+static void format_char(FILE *f, const DomainChar *ch) {
+        const char *element = ch->kind == DOMAIN_CHAR_SERIAL ? "serial" : "console";
+        const XmlEnum *targets =
+                ch->kind == DOMAIN_CHAR_SERIAL ? &domain_xml_serial_target : &domain_xml_console_target;
+
+        bool target = ch->target_type != DOMAIN_CHAR_TARGET_DEFAULT || ch->target_port >= 0;
+
+        fprintf(f, "    <%s", element);
+        put_attr_enum(f, "type", &domain_xml_char_type, ch->type);
+        if (!ch->path && !target) {
+                fputs("/>\n", f);
+                return;
+        }
+        fputs(">\n", f);
+        format_char_source(f, ch);
+        if (target) {
+                fputs("      <target", f);
+                put_attr_enum(f, "type", targets, ch->target_type);
+                if (ch->target_port >= 0)
+                        put_attr_uint(f, "port", (unsigned) ch->target_port);
+                fputs("/>\n", f);
+        }
+        fprintf(f, "    </%s>\n", element);
+}
+
+static void format_input(FILE *f, const DomainInput *in) {
+        fputs("    <input", f);
+        put_attr_enum(f, "type", &domain_xml_input_type, in->type);
+        put_attr_enum(f, "bus", &domain_xml_input_bus, in->bus);
+        fputs("/>\n", f);
+}
+
+static void format_graphics(FILE *f, const DomainGraphics *g) {
+        fputs("    <graphics", f);
+        put_attr_enum(f, "type", &domain_xml_graphics_type, g->type);
+        if (!g->socket) {
+                fprintf(f, " port='%d'", g->autoport ? -1 : g->port);
+                put_attr(f, "autoport", g->autoport ? "yes" : "no");
+                put_attr(f, "listen", g->listen);
+        }
+        if (!g->socket && !g->listen) {
+                fputs("/>\n", f);
+                return;
+        }
+        fputs(">\n      <listen", f);
+        put_attr(f, "type", g->socket ? "socket" : "address");
+        if (g->socket)
+                put_attr(f, "socket", g->socket);
+        else
+                put_attr(f, "address", g->listen);
+        fputs("/>\n    </graphics>\n", f);
+}
+
+static void format_video(FILE *f, const DomainVideo *v) {
+        if (v->model == DOMAIN_VIDEO_DEFAULT) {
+                fputs("    <video/>\n", f);
+                return;
+        }
+        fputs("    <video>\n      <model", f);
+        put_attr_enum(f, "type", &domain_xml_video_model, v->model);
+        if (v->vram_kib > 0)
+                put_attr_uint(f, "vram", v->vram_kib);
+        fputs("/>\n    </video>\n", f);
+}
+
+static void format_devices_tail(FILE *f, const Domain *d) {
+        for (size_t i = 0; i < d->n_graphics; i++)
+                format_graphics(f, &d->graphics[i]);
+        for (size_t i = 0; i < d->n_videos; i++)
+                format_video(f, &d->videos[i]);
+        if (d->memballoon_given) {
+                fputs("    <memballoon", f);
+                put_attr(f, "model", d->memballoon_model);
+                fputs("/>\n", f);
+        }
+        if (d->panic_given) {
+                fputs("    <panic", f);
+                put_attr_enum(f, "model", &domain_xml_panic_model, d->panic_model);
+                fputs("/>\n", f);
+        }
+}
+
+static bool has_devices(const Domain *d) {
+        return d->emulator || d->n_disks || d->n_controllers || d->n_interfaces || d->n_chars ||
+               d->n_inputs || d->n_graphics || d->n_videos || d->memballoon_given || d->panic_given;
+}
+
+static void format_devices(FILE *f, const Domain *d) {
+        if (!has_devices(d))
+                return;
+        fputs("  <devices>\n", f);
+        put_text(f, 2, "emulator", d->emulator);
+        for (size_t i = 0; i < d->n_disks; i++)
+                format_disk(f, &d->disks[i]);
+        for (size_t i = 0; i < d->n_controllers; i++)
+                format_controller(f, &d->controllers[i]);
+        for (size_t i = 0; i < d->n_interfaces; i++)
+                format_interface(f, &d->interfaces[i]);
+        for (size_t i = 0; i < d->n_chars; i++)
+                format_char(f, &d->chars[i]);
+        for (size_t i = 0; i < d->n_inputs; i++)
+                format_input(f, &d->inputs[i]);
+        format_devices_tail(f, d);
+        fputs("  </devices>\n", f);
+}
+
+static void format_qemu(FILE *f, const Domain *d) {
+        if (d->n_qemu_args == 0 && d->n_qemu_env == 0)
+                return;
+        fputs("  <qemu:commandline>\n", f);
+        for (size_t i = 0; i < d->n_qemu_args; i++) {
+                fputs("    <qemu:arg", f);
+                put_attr(f, "value", d->qemu_args[i]);
+                fputs("/>\n", f);
+        }
+        for (size_t i = 0; i < d->n_qemu_env; i++) {
+                fputs("    <qemu:env", f);
+                put_attr(f, "name", d->qemu_env[i].name);
+                put_attr(f, "value", d->qemu_env[i].value);
+                fputs("/>\n", f);
+        }
+        fputs("  </qemu:commandline>\n", f);
+}
+
+int domain_format_xml(const Domain *d, char **ret) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        format_header(f, d);
+        format_resources(f, d);
+        format_os(f, &d->os);
+        format_features(f, &d->features);
+        format_cpu(f, &d->cpu);
+        format_clock(f, &d->clock);
+        format_lifecycle(f, d);
+        format_devices(f, d);
+        format_qemu(f, d);
+        fputs("</domain>\n", f);
+        if (fclose(f) != 0) {
+                free(buf);
+                return -ENOMEM;
+        }
+        *ret = buf;
+        return 0;
+}

@@ -1,1 +1,909 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <libxml/parser.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "domain-xml-internal.h"
+#include "domain-xml.h"
+
+/*
+ * The top of the domain XML: document handling, <domain> and everything
+ * outside <devices>. Each element has one handler; the children each
+ * element may have are listed in a table next to its handler, so what is
+ * accepted can be read off the tables.
+ */
+
+#define DOMAIN_VCPUS_MAX 4096U
+#define DOMAIN_CPUSET_MAX 16384U
+#define DOMAIN_FILE_MAX (16U * 1024U * 1024U)
+
+typedef struct ParseState {
+        Domain *d;
+        /* kept for the whole-domain checks that run after the children */
+        xmlNode *root, *current_memory, *vcpu, *topology, *os;
+} ParseState;
+
+static void xml_doc_freep(xmlDoc **p) {
+        if (*p)
+                xmlFreeDoc(*p);
+}
+
+static void xml_parser_ctxt_freep(xmlParserCtxt **p) {
+        if (*p)
+                xmlFreeParserCtxt(*p);
+}
+
+static void xml_node_freep(xmlNode **p) {
+        if (*p)
+                xmlFreeNode(*p);
+}
+
+static void xml_buffer_freep(xmlBuffer **p) {
+        if (*p)
+                xmlBufferFree(*p);
+}
+
+static int parse_name(XmlCtx *c, xmlNode *n, void *userdata) {
+        ParseState *s = userdata;
+        const char *why = NULL;
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r >= 0)
+                r = xml_text(c, n, &s->d->name);
+        if (r < 0)
+                return r;
+        if (domain_name_check(s->d->name, &why) < 0)
+                return xml_fail(c, n, "invalid domain name: %s", why);
+        return 0;
+}
+
+static int parse_uuid(XmlCtx *c, xmlNode *n, void *userdata) {
+        ParseState *s = userdata;
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r >= 0)
+                r = xml_text(c, n, &text);
+        if (r < 0)
+                return r;
+        if (domain_uuid_parse(text, s->d->uuid) < 0)
+                return xml_fail(c, n, "invalid UUID '%s'", text);
+        s->d->uuid_given = true;
+        return 0;
+}
+
+static int parse_title(XmlCtx *c, xmlNode *n, void *userdata) {
+        ParseState *s = userdata;
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r >= 0)
+                r = xml_text(c, n, &s->d->title);
+        if (r < 0)
+                return r;
+        if (strchr(s->d->title, '\n'))
+                return xml_fail(c, n, "title must be a single line");
+        return 0;
+}
+
+static int parse_description(XmlCtx *c, xmlNode *n, void *userdata) {
+        ParseState *s = userdata;
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r < 0)
+                return r;
+        return xml_text(c, n, &s->d->description);
+}
+
+/* <metadata> is other applications' business: keep it as serialized XML.
+ * A copy is serialized rather than the node itself so that namespaces
+ * declared further up (say on <domain>) are declared on the copy and the
+ * string is a self-contained element that parses again on its own. */
+static int parse_metadata(XmlCtx *c, xmlNode *n, void *userdata) {
+        _cleanup_(xml_node_freep) xmlNode *copy = NULL;
+        _cleanup_(xml_buffer_freep) xmlBuffer *buf = NULL;
+        ParseState *s = userdata;
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r < 0)
+                return r;
+        copy = xmlDocCopyNode(n, n->doc, /* recursive= */ 1);
+        buf = xmlBufferCreate();
+        if (!copy || !buf || xmlNodeDump(buf, n->doc, copy, 0, /* format= */ 0) < 0)
+                return -ENOMEM;
+        return free_and_strdup(&s->d->metadata_xml, (const char *) xmlBufferContent(buf));
+}
+
+static int parse_memory(XmlCtx *c, xmlNode *n, void *userdata) {
+        ParseState *s = userdata;
+        int r;
+
+        r = xml_text_kib(c, n, &s->d->memory_kib);
+        if (r < 0)
+                return r;
+        if (s->d->memory_kib == 0)
+                return xml_fail(c, n, "memory size must be greater than zero");
+        return 0;
+}
+
+static int parse_current_memory(XmlCtx *c, xmlNode *n, void *userdata) {
+        ParseState *s = userdata;
+        int r;
+
+        r = xml_text_kib(c, n, &s->d->current_memory_kib);
+        if (r < 0)
+                return r;
+        if (s->d->current_memory_kib == 0)
+                return xml_fail(c, n, "memory size must be greater than zero");
+        s->current_memory = n;
+        return 0;
+}
+
+static const char *cpu_number(const char *p, unsigned *ret) {
+        unsigned v = 0;
+
+        if (*p < '0' || *p > '9')
+                return NULL;
+        for (; *p >= '0' && *p <= '9'; p++) {
+                v = v * 10 + (unsigned) (*p - '0');
+                if (v >= DOMAIN_CPUSET_MAX)
+                        return NULL;
+        }
+        *ret = v;
+        return p;
+}
+
+/* One item of a cpuset: "N", "N-M" or "^N". Sets or clears bits. */
+static const char *cpuset_item(const char *p, uint8_t *bits) {
+        bool negate = *p == '^';
+        unsigned lo, hi;
+
+        p = cpu_number(p + negate, &lo);
+        if (!p)
+                return NULL;
+        hi = lo;
+        if (*p == '-' && !negate) {
+                p = cpu_number(p + 1, &hi);
+                if (!p || hi < lo)
+                        return NULL;
+        }
+        for (unsigned i = lo; i <= hi; i++)
+                if (negate)
+                        bits[i / 8] &= (uint8_t) ~(1u << (i % 8));
+                else
+                        bits[i / 8] |= (uint8_t) (1u << (i % 8));
+        return p;
+}
+
+/* libvirt's cpuset syntax, e.g. "0-3,^2,8"; the result may not be empty. */
+static int cpuset_check(const char *s) {
+        uint8_t bits[DOMAIN_CPUSET_MAX / 8] = {};
+        const char *p = s;
+
+        for (;;) {
+                p = cpuset_item(p, bits);
+                if (!p)
+                        return -EINVAL;
+                if (*p == 0)
+                        break;
+                if (*p++ != ',')
+                        return -EINVAL;
+        }
+        for (size_t i = 0; i < sizeof(bits); i++)
+                if (bits[i])
+                        return 0;
+        return -EINVAL;
+}
+
+XML_ENUM_DEFINE_STATIC(vcpu_placement, { "static", false }, { "auto", true });
+
+static int parse_vcpu(XmlCtx *c, xmlNode *n, void *userdata) {
+        ParseState *s = userdata;
+        Domain *d = s->d;
+        uint64_t v;
+        int r, placement = false;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "placement", "cpuset", "current", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "placement", &vcpu_placement, false, &placement);
+        if (r >= 0)
+                r = xml_attr_string(c, n, "cpuset", false, &d->vcpu_cpuset);
+        if (r >= 0)
+                r = xml_attr_unsigned(c, n, "current", 1, DOMAIN_VCPUS_MAX, false, &d->vcpus_current);
+        if (r >= 0)
+                r = xml_text_uint(c, n, 1, DOMAIN_VCPUS_MAX, &v);
+        if (r < 0)
+                return r;
+        d->vcpus = (unsigned) v;
+        d->vcpu_placement_auto = placement;
+        if (d->vcpu_cpuset && cpuset_check(d->vcpu_cpuset) < 0)
+                return xml_fail(c, n, "invalid cpuset '%s'", d->vcpu_cpuset);
+        s->vcpu = n;
+        return 0;
+}
+
+static int parse_shares(XmlCtx *c, xmlNode *n, void *userdata) {
+        Domain *d = userdata;
+        uint64_t v;
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r >= 0)
+                r = xml_text_uint(c, n, 1, 262144, &v); /* cgroup v1 cpu.shares range */
+        if (r < 0)
+                return r;
+        d->cputune_shares = (unsigned) v;
+        return 0;
+}
+
+static int parse_cputune(XmlCtx *c, xmlNode *n, void *userdata) {
+        static const XmlChild children[] = {
+                { "shares", parse_shares, 0 },
+        };
+        ParseState *s = userdata;
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r < 0)
+                return r;
+        return XML_PARSE_CHILDREN(c, n, children, s->d);
+}
+
+static int parse_hard_limit(XmlCtx *c, xmlNode *n, void *userdata) {
+        return xml_text_kib(c, n, &((Domain *) userdata)->memtune_hard_limit_kib);
+}
+
+static int parse_soft_limit(XmlCtx *c, xmlNode *n, void *userdata) {
+        return xml_text_kib(c, n, &((Domain *) userdata)->memtune_soft_limit_kib);
+}
+
+static int parse_memtune(XmlCtx *c, xmlNode *n, void *userdata) {
+        static const XmlChild children[] = {
+                { "hard_limit", parse_hard_limit, 0 },
+                { "soft_limit", parse_soft_limit, 0 },
+        };
+        ParseState *s = userdata;
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r < 0)
+                return r;
+        return XML_PARSE_CHILDREN(c, n, children, s->d);
+}
+
+static int parse_os_type(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainOs *os = userdata;
+        int r;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "arch", "machine", NULL });
+        if (r >= 0)
+                r = xml_attr_string(c, n, "arch", false, &os->arch);
+        if (r >= 0)
+                r = xml_attr_string(c, n, "machine", false, &os->machine);
+        if (r >= 0)
+                r = xml_text(c, n, &os->type);
+        if (r < 0)
+                return r;
+        if (!streq(os->type, "hvm"))
+                return xml_fail(c, n, "unsupported OS type '%s' (expected: hvm)", os->type);
+        return 0;
+}
+
+static int parse_os_boot(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainOs *os = userdata;
+        int r, dev;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "dev", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "dev", &domain_xml_boot_dev, true, &dev);
+        if (r < 0)
+                return r;
+        if (os->n_boot >= DOMAIN_BOOT_MAX)
+                return xml_fail(c, n, "too many boot devices (at most %d)", DOMAIN_BOOT_MAX);
+        os->boot[os->n_boot++] = dev;
+        return 0;
+}
+
+static int parse_os_bootmenu(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainOs *os = userdata;
+        int r, v;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "enable", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "enable", &xml_enum_yes_no, true, &v);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r < 0)
+                return r;
+        os->bootmenu = v;
+        return 0;
+}
+
+/* An element holding only a path; empty means "not given". */
+static int path_text(XmlCtx *c, xmlNode *n, const char *what, char **ret) {
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r >= 0)
+                r = xml_text_optional(c, n, ret);
+        if (r >= 0)
+                r = xml_check_absolute(c, n, what, *ret);
+        return r;
+}
+
+static int parse_os_kernel(XmlCtx *c, xmlNode *n, void *userdata) {
+        return path_text(c, n, "kernel", &((DomainOs *) userdata)->kernel);
+}
+
+static int parse_os_initrd(XmlCtx *c, xmlNode *n, void *userdata) {
+        return path_text(c, n, "initrd", &((DomainOs *) userdata)->initrd);
+}
+
+static int parse_os_cmdline(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainOs *os = userdata;
+        int r = xml_check_attrs(c, n, NULL);
+        return r < 0 ? r : xml_text(c, n, &os->cmdline);
+}
+
+static int parse_os_loader(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainOs *os = userdata;
+        int r, type = os->loader_type, ro = os->loader_readonly, secure = os->loader_secure;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "readonly", "type", "secure", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "readonly", &xml_enum_yes_no, false, &ro);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "type", &domain_xml_loader_type, false, &type);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "secure", &xml_enum_yes_no, false, &secure);
+        if (r >= 0)
+                r = xml_text_optional(c, n, &os->loader);
+        if (r >= 0)
+                r = xml_check_absolute(c, n, "loader", os->loader);
+        if (r < 0)
+                return r;
+        os->loader_type = type;
+        os->loader_readonly = ro;
+        os->loader_secure = secure;
+        return 0;
+}
+
+static int parse_os_nvram(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainOs *os = userdata;
+        int r;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "template", NULL });
+        if (r >= 0)
+                r = xml_attr_string(c, n, "template", false, &os->nvram_template);
+        if (r >= 0)
+                r = xml_text_optional(c, n, &os->nvram);
+        if (r >= 0)
+                r = xml_check_absolute(c, n, "nvram", os->nvram);
+        if (r >= 0)
+                r = xml_check_absolute(c, n, "nvram template", os->nvram_template);
+        return r;
+}
+
+static int parse_os(XmlCtx *c, xmlNode *n, void *userdata) {
+        static const XmlChild children[] = {
+                { "type", parse_os_type, XML_CHILD_REQUIRED },
+                { "boot", parse_os_boot, XML_CHILD_MULTI },
+                { "bootmenu", parse_os_bootmenu, 0 },
+                { "kernel", parse_os_kernel, 0 },
+                { "initrd", parse_os_initrd, 0 },
+                { "cmdline", parse_os_cmdline, 0 },
+                { "loader", parse_os_loader, 0 },
+                { "nvram", parse_os_nvram, 0 },
+        };
+        ParseState *s = userdata;
+        DomainOs *os = &s->d->os;
+        int r, firmware = os->firmware;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "firmware", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "firmware", &domain_xml_firmware, false, &firmware);
+        if (r < 0)
+                return r;
+        os->firmware = firmware;
+        s->os = n;
+        return XML_PARSE_CHILDREN(c, n, children, os);
+}
+
+/* A feature flag: an empty element with no attributes. */
+static int feature_on(XmlCtx *c, xmlNode *n, DomainTristate *ret) {
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r < 0)
+                return r;
+        *ret = DOMAIN_TRISTATE_ON;
+        return 0;
+}
+
+static int parse_feature_acpi(XmlCtx *c, xmlNode *n, void *userdata) {
+        return feature_on(c, n, &((DomainFeatures *) userdata)->acpi);
+}
+
+static int parse_feature_apic(XmlCtx *c, xmlNode *n, void *userdata) {
+        return feature_on(c, n, &((DomainFeatures *) userdata)->apic);
+}
+
+static int parse_feature_pae(XmlCtx *c, xmlNode *n, void *userdata) {
+        return feature_on(c, n, &((DomainFeatures *) userdata)->pae);
+}
+
+static int parse_features(XmlCtx *c, xmlNode *n, void *userdata) {
+        static const XmlChild children[] = {
+                { "acpi", parse_feature_acpi, 0 },
+                { "apic", parse_feature_apic, 0 },
+                { "pae", parse_feature_pae, 0 },
+        };
+        ParseState *s = userdata;
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r < 0)
+                return r;
+        return XML_PARSE_CHILDREN(c, n, children, &s->d->features);
+}
+
+static int parse_cpu_model(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainCpu *cpu = userdata;
+        int r = xml_check_attrs(c, n, NULL);
+        return r < 0 ? r : xml_text_optional(c, n, &cpu->model);
+}
+
+static int parse_cpu_topology(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainCpu *cpu = userdata;
+        int r;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "sockets", "dies", "cores", "threads", NULL });
+        if (r >= 0)
+                r = xml_attr_unsigned(c, n, "sockets", 1, DOMAIN_VCPUS_MAX, false, &cpu->sockets);
+        if (r >= 0)
+                r = xml_attr_unsigned(c, n, "dies", 1, DOMAIN_VCPUS_MAX, false, &cpu->dies);
+        if (r >= 0)
+                r = xml_attr_unsigned(c, n, "cores", 1, DOMAIN_VCPUS_MAX, false, &cpu->cores);
+        if (r >= 0)
+                r = xml_attr_unsigned(c, n, "threads", 1, DOMAIN_VCPUS_MAX, false, &cpu->threads);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        return r;
+}
+
+/* Feature names go into QEMU's -cpu option: keep them to its alphabet. */
+static bool cpu_feature_name_valid(const char *s) {
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *s))
+                        return false;
+        return true;
+}
+
+static int parse_cpu_feature(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainCpu *cpu = userdata;
+        DomainCpuFeature *f;
+        int r, policy = DOMAIN_CPU_FEATURE_REQUIRE;
+
+        f = xml_array_append(&cpu->features, &cpu->n_features, sizeof(*f));
+        if (!f)
+                return -ENOMEM;
+        r = xml_check_attrs(c, n, (const char *const[]){ "name", "policy", NULL });
+        if (r >= 0)
+                r = xml_attr_string(c, n, "name", true, &f->name);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "policy", &domain_xml_cpu_feature_policy, false, &policy);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r < 0)
+                return r;
+        if (!cpu_feature_name_valid(f->name))
+                return xml_fail(c, n, "invalid CPU feature name '%s'", f->name);
+        f->policy = policy;
+        return 0;
+}
+
+static int parse_cpu(XmlCtx *c, xmlNode *n, void *userdata) {
+        static const XmlChild children[] = {
+                { "model", parse_cpu_model, 0 },
+                { "topology", parse_cpu_topology, 0 },
+                { "feature", parse_cpu_feature, XML_CHILD_MULTI },
+        };
+        ParseState *s = userdata;
+        DomainCpu *cpu = &s->d->cpu;
+        int r, mode = cpu->mode;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "mode", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "mode", &domain_xml_cpu_mode, false, &mode);
+        if (r < 0)
+                return r;
+        cpu->present = true;
+        cpu->mode = mode;
+        r = XML_PARSE_CHILDREN(c, n, children, cpu);
+        if (r < 0)
+                return r;
+        for (xmlNode *ch = n->children; ch; ch = ch->next)
+                if (ch->type == XML_ELEMENT_NODE && xmlStrEqual(ch->name, (const xmlChar *) "topology"))
+                        s->topology = ch;
+        return 0;
+}
+
+static int parse_timer(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainClock *clock = userdata;
+        DomainTimer *t;
+        int r, dummy, tick = DOMAIN_TICK_DEFAULT, present = DOMAIN_TRISTATE_ABSENT;
+
+        t = xml_array_append(&clock->timers, &clock->n_timers, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        r = xml_check_attrs(c, n, (const char *const[]){ "name", "tickpolicy", "present", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "name", &domain_xml_timer_name, true, &dummy);
+        if (r >= 0)
+                r = xml_attr_string(c, n, "name", true, &t->name);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "tickpolicy", &domain_xml_tick_policy, false, &tick);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "present", &xml_enum_yes_no, false, &present);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r < 0)
+                return r;
+        t->tickpolicy = tick;
+        t->present = present;
+        for (size_t i = 0; i + 1 < clock->n_timers; i++)
+                if (streq(clock->timers[i].name, t->name))
+                        return xml_fail(c, n, "duplicate timer '%s'", t->name);
+        return 0;
+}
+
+static int parse_clock(XmlCtx *c, xmlNode *n, void *userdata) {
+        static const XmlChild children[] = {
+                { "timer", parse_timer, XML_CHILD_MULTI },
+        };
+        ParseState *s = userdata;
+        DomainClock *clock = &s->d->clock;
+        int r, offset = clock->offset;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "offset", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "offset", &domain_xml_clock_offset, false, &offset);
+        if (r < 0)
+                return r;
+        clock->offset = offset;
+        return XML_PARSE_CHILDREN(c, n, children, clock);
+}
+
+static int lifecycle(XmlCtx *c, xmlNode *n, DomainLifecycleAction *ret) {
+        int r, v;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r >= 0)
+                r = xml_text_enum(c, n, &domain_xml_lifecycle, &v);
+        if (r < 0)
+                return r;
+        *ret = v;
+        return 0;
+}
+
+static int parse_on_poweroff(XmlCtx *c, xmlNode *n, void *userdata) {
+        return lifecycle(c, n, &((ParseState *) userdata)->d->on_poweroff);
+}
+
+static int parse_on_reboot(XmlCtx *c, xmlNode *n, void *userdata) {
+        return lifecycle(c, n, &((ParseState *) userdata)->d->on_reboot);
+}
+
+static int parse_on_crash(XmlCtx *c, xmlNode *n, void *userdata) {
+        return lifecycle(c, n, &((ParseState *) userdata)->d->on_crash);
+}
+
+static int parse_devices(XmlCtx *c, xmlNode *n, void *userdata) {
+        return domain_xml_parse_devices(c, n, ((ParseState *) userdata)->d);
+}
+
+static int parse_qemu_arg(XmlCtx *c, xmlNode *n, void *userdata) {
+        Domain *d = userdata;
+        char **args;
+        int r;
+
+        /* keep the array NULL-terminated at every step */
+        args = reallocarray(d->qemu_args, d->n_qemu_args + 2, sizeof(char *));
+        if (!args)
+                return -ENOMEM;
+        d->qemu_args = args;
+        args[d->n_qemu_args] = args[d->n_qemu_args + 1] = NULL;
+        r = xml_check_attrs(c, n, (const char *const[]){ "value", NULL });
+        if (r >= 0)
+                r = xml_attr_string(c, n, "value", true, &args[d->n_qemu_args]);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (args[d->n_qemu_args])
+                d->n_qemu_args++;
+        return r < 0 ? r : 0;
+}
+
+static bool env_name_valid(const char *s) {
+        if (!*s || (*s >= '0' && *s <= '9'))
+                return false;
+        for (; *s; s++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", *s))
+                        return false;
+        return true;
+}
+
+static int parse_qemu_env(XmlCtx *c, xmlNode *n, void *userdata) {
+        Domain *d = userdata;
+        DomainQemuEnv *e;
+        int r;
+
+        e = xml_array_append(&d->qemu_env, &d->n_qemu_env, sizeof(*e));
+        if (!e)
+                return -ENOMEM;
+        r = xml_check_attrs(c, n, (const char *const[]){ "name", "value", NULL });
+        if (r >= 0)
+                r = xml_attr_string(c, n, "name", true, &e->name);
+        if (r >= 0)
+                r = xml_attr_string(c, n, "value", false, &e->value);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r < 0)
+                return r;
+        if (!env_name_valid(e->name))
+                return xml_fail(c, n, "invalid environment variable name '%s'", e->name);
+        return 0;
+}
+
+static int parse_qemu_commandline(XmlCtx *c, xmlNode *n, void *userdata) {
+        static const XmlChild children[] = {
+                { "arg", parse_qemu_arg, XML_CHILD_MULTI | XML_CHILD_QEMU },
+                { "env", parse_qemu_env, XML_CHILD_MULTI | XML_CHILD_QEMU },
+        };
+        ParseState *s = userdata;
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r < 0)
+                return r;
+        return XML_PARSE_CHILDREN(c, n, children, s->d);
+}
+
+static const XmlChild domain_children[] = {
+        { "name", parse_name, XML_CHILD_REQUIRED },
+        { "uuid", parse_uuid, 0 },
+        { "title", parse_title, 0 },
+        { "description", parse_description, 0 },
+        { "metadata", parse_metadata, 0 },
+        { "memory", parse_memory, XML_CHILD_REQUIRED },
+        { "currentMemory", parse_current_memory, 0 },
+        { "vcpu", parse_vcpu, 0 },
+        { "cputune", parse_cputune, 0 },
+        { "memtune", parse_memtune, 0 },
+        { "os", parse_os, XML_CHILD_REQUIRED },
+        { "features", parse_features, 0 },
+        { "cpu", parse_cpu, 0 },
+        { "clock", parse_clock, 0 },
+        { "on_poweroff", parse_on_poweroff, 0 },
+        { "on_reboot", parse_on_reboot, 0 },
+        { "on_crash", parse_on_crash, 0 },
+        { "devices", parse_devices, 0 },
+        { "commandline", parse_qemu_commandline, XML_CHILD_QEMU },
+};
+
+static unsigned topology_vcpus(const DomainCpu *cpu) {
+        return (cpu->sockets ?: 1) * (cpu->dies ?: 1) * (cpu->cores ?: 1) * (cpu->threads ?: 1);
+}
+
+static bool any_device_boot_order(const Domain *d) {
+        for (size_t i = 0; i < d->n_disks; i++)
+                if (d->disks[i].boot_order > 0)
+                        return true;
+        for (size_t i = 0; i < d->n_interfaces; i++)
+                if (d->interfaces[i].boot_order > 0)
+                        return true;
+        return false;
+}
+
+/* Checks across elements, after all of them were read. */
+static int domain_check(XmlCtx *c, const ParseState *s) {
+        const Domain *d = s->d;
+
+        if (d->current_memory_kib > d->memory_kib)
+                return xml_fail(c, s->current_memory, "currentMemory is larger than memory");
+        if (d->vcpus_current > d->vcpus)
+                return xml_fail(c, s->vcpu, "current vCPUs (%u) exceed the maximum (%u)", d->vcpus_current,
+                                d->vcpus);
+        if (s->topology && topology_vcpus(&d->cpu) != d->vcpus)
+                return xml_fail(c, s->topology, "CPU topology (%u vCPUs) does not match vcpu count (%u)",
+                                topology_vcpus(&d->cpu), d->vcpus);
+        if (d->os.n_boot > 0 && any_device_boot_order(d))
+                return xml_fail(c, s->os,
+                                "per-device boot order cannot be combined with <boot dev=...> in <os>");
+        return 0;
+}
+
+static int parse_domain_element(XmlCtx *c, xmlNode *root, Domain **ret) {
+        _cleanup_domain_ Domain *d = NULL;
+        ParseState s = { .root = root };
+        int r, type;
+
+        if (root->ns || !xmlStrEqual(root->name, (const xmlChar *) "domain"))
+                return xml_fail(c, root, "root element must be 'domain'");
+        d = calloc(1, sizeof(Domain));
+        if (!d)
+                return -ENOMEM;
+        s.d = d;
+        d->vcpus = 1;
+        r = xml_check_attrs(c, root, (const char *const[]){ "type", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, root, "type", &domain_xml_virt_type, true, &type);
+        if (r >= 0)
+                r = XML_PARSE_CHILDREN(c, root, domain_children, &s);
+        if (r >= 0)
+                r = domain_check(c, &s);
+        if (r >= 0 && !d->uuid_given)
+                r = domain_uuid_generate(d->uuid);
+        if (r < 0)
+                return r;
+        d->virt_type = type;
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+/* libxml2 reports through the parser context's structured handler; we
+ * keep the first error and nothing reaches stderr. */
+static void libxml_error(void *userdata, xmlError *e) {
+        xmlParserCtxt *ctxt = userdata;
+        XmlCtx *c = ctxt->_private;
+        _cleanup_free_ char *msg = NULL;
+        size_t len;
+
+        if (c->error || e->level < XML_ERR_ERROR)
+                return;
+        msg = strdup(e->message ?: "malformed XML");
+        if (!msg)
+                return;
+        for (char *p = msg; *p; p++)
+                if (*p == '\n' || *p == '\r')
+                        *p = ' ';
+        len = strlen(msg);
+        while (len > 0 && msg[len - 1] == ' ')
+                msg[--len] = 0;
+        if (asprintf(&c->error, "%s:%d: %s", c->filename, e->line, msg) < 0)
+                c->error = NULL;
+}
+
+/* The DTD node carries no line number: find the declaration ourselves. */
+static unsigned doctype_line(const char *buf, size_t len) {
+        const char *p = memmem(buf, len, "<!DOCTYPE", strlen("<!DOCTYPE"));
+        unsigned line = 1;
+
+        for (const char *q = buf; p && q < p; q++)
+                line += *q == '\n';
+        return line;
+}
+
+/* No entity substitution (XML_PARSE_NOENT stays off), no network, and a
+ * document type declaration is refused outright: domain XML never needs
+ * one and it is the door to entity tricks. */
+static int read_document(XmlCtx *c, const char *buf, size_t len, xmlDoc **ret) {
+        _cleanup_(xml_parser_ctxt_freep) xmlParserCtxt *ctxt = NULL;
+        xmlDoc *doc;
+
+        if (len > INT_MAX)
+                return -EFBIG;
+        ctxt = xmlNewParserCtxt();
+        if (!ctxt)
+                return -ENOMEM;
+        ctxt->_private = c;
+        ctxt->sax->serror = libxml_error;
+        doc = xmlCtxtReadMemory(ctxt, buf, (int) len, c->filename, NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                                        XML_PARSE_BIG_LINES);
+        if (doc && c->error) {
+                /* not fatal to libxml2 (an undeclared namespace prefix, say), but to us */
+                xmlFreeDoc(doc);
+                return -EINVAL;
+        }
+        if (!doc) {
+                if (!c->error && asprintf(&c->error, "%s:1: malformed XML", c->filename) < 0)
+                        c->error = NULL;
+                return c->error ? -EINVAL : -ENOMEM;
+        }
+        if (doc->intSubset || doc->extSubset) {
+                xmlFreeDoc(doc);
+                if (asprintf(&c->error, "%s:%u: document type declarations are not supported", c->filename,
+                             doctype_line(buf, len)) < 0)
+                        return -ENOMEM;
+                return -EINVAL;
+        }
+        *ret = doc;
+        return 0;
+}
+
+int domain_parse_buffer(const char *buf, size_t len, const char *filename, Domain **ret, char **ret_error) {
+        _cleanup_(xml_doc_freep) xmlDoc *doc = NULL;
+        XmlCtx c = { .filename = filename ?: "<buffer>" };
+        xmlNode *root;
+        int r;
+
+        r = read_document(&c, buf, len, &doc);
+        if (r >= 0) {
+                root = xmlDocGetRootElement(doc);
+                r = root ? parse_domain_element(&c, root, ret) : -EINVAL;
+                if (!root && asprintf(&c.error, "%s:1: no root element", c.filename) < 0)
+                        c.error = NULL;
+        }
+        if (r < 0 && ret_error)
+                *ret_error = TAKE_PTR(c.error);
+        free(c.error);
+        return r;
+}
+
+static int read_all(int fd, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, size = 0;
+
+        for (;;) {
+                ssize_t k;
+
+                if (len == size) {
+                        char *p;
+
+                        if (size > DOMAIN_FILE_MAX)
+                                return -EFBIG;
+                        size = size ? size * 2 : 64 * 1024;
+                        p = realloc(buf, size);
+                        if (!p)
+                                return -ENOMEM;
+                        buf = p;
+                }
+                k = read(fd, buf + len, size - len);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return negative_errno();
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+        }
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+static int read_file(const char *path, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return negative_errno();
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        return read_all(fd, ret, ret_len);
+}
+
+int domain_parse_file(const char *path, Domain **ret, char **ret_error) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r;
+
+        r = read_file(path, &buf, &len);
+        if (r < 0) {
+                if (ret_error && asprintf(ret_error, "%s: cannot read: %s", path, strerror(-r)) < 0)
+                        *ret_error = NULL;
+                return r;
+        }
+        return domain_parse_buffer(buf, len, path, ret, ret_error);
+}

@@ -240,10 +240,10 @@ typedef enum DomainGraphicsType {
 
 typedef struct DomainGraphics {
         DomainGraphicsType type;
-        int port;          /* -1 = autoport / not given */
+        int port; /* -1 = autoport / not given */
         bool autoport;
-        char *listen;      /* address; NULL = 127.0.0.1 */
-        char *socket;      /* listen on a UNIX socket instead */
+        char *listen; /* address; NULL = 127.0.0.1 */
+        char *socket; /* listen on a UNIX socket instead */
 } DomainGraphics;
 
 typedef enum DomainVideoModel {
@@ -316,11 +316,11 @@ typedef struct Domain {
         uint64_t memory_kib;         /* <memory>, required */
         uint64_t current_memory_kib; /* <currentMemory>; 0 = not given (= memory) */
 
-        unsigned vcpus;         /* <vcpu> */
-        unsigned vcpus_current; /* current=; 0 = not given (= vcpus) */
-        bool vcpu_placement_auto; /* placement='auto' (else static) */
-        char *vcpu_cpuset;      /* cpuset= as given, validated syntax */
-        unsigned cputune_shares; /* <cputune><shares>; 0 = not given */
+        unsigned vcpus;                  /* <vcpu> */
+        unsigned vcpus_current;          /* current=; 0 = not given (= vcpus) */
+        bool vcpu_placement_auto;        /* placement='auto' (else static) */
+        char *vcpu_cpuset;               /* cpuset= as given, validated syntax */
+        unsigned cputune_shares;         /* <cputune><shares>; 0 = not given */
         uint64_t memtune_hard_limit_kib; /* <memtune><hard_limit>; 0 = none */
         uint64_t memtune_soft_limit_kib;
 

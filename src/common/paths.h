@@ -14,15 +14,15 @@
 
 typedef struct VmunitPaths {
         bool embedded;
-        char *root;         /* embedded only */
-        char *config_dir;   /* /etc/vmunit or R/etc */
-        char *domains_dir;  /* /etc/vmunit/domains or R/etc/domains */
-        char *config_file;  /* /etc/vmunit/vmunit.conf or R/etc/vmunit.conf */
-        char *run_dir;      /* /run/vmunit or R/run */
-        char *state_dir;    /* /var/lib/vmunit or R/lib */
-        char *image_dir;    /* STATE/images */
-        char *log_dir;      /* R/log, NULL in system mode (journal) */
-        char *labels_dir;   /* RUN/labels */
+        char *root;        /* embedded only */
+        char *config_dir;  /* /etc/vmunit or R/etc */
+        char *domains_dir; /* /etc/vmunit/domains or R/etc/domains */
+        char *config_file; /* /etc/vmunit/vmunit.conf or R/etc/vmunit.conf */
+        char *run_dir;     /* /run/vmunit or R/run */
+        char *state_dir;   /* /var/lib/vmunit or R/lib */
+        char *image_dir;   /* STATE/images */
+        char *log_dir;     /* R/log, NULL in system mode (journal) */
+        char *labels_dir;  /* RUN/labels */
 } VmunitPaths;
 
 /* root == NULL: system mode; config_dir_override (VMUNIT_CONFIG_DIR) may

@@ -1,1 +1,878 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Domain model -> QEMU 7.2 argv: machine-level options (machine, accel,
+ * firmware, CPU, memory, SMP, clock, lifecycle, boot, QMP, sandbox) and
+ * the small public helpers. Devices live in qemu-argv-devices.c.
+ *
+ * Every value that lands inside a QEMU key=value option string either
+ * passes through qemu_opt_escape() or is checked against a known list /
+ * a strict character set first, so nothing from the XML can smuggle an
+ * extra option into QEMU's option parser.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "paths.h"
+#include "qemu-argv-internal.h"
+#include "qemu-argv.h"
+
+#define OVMF_CODE_PATH "/usr/share/OVMF/OVMF_CODE_4M.fd"
+#define OVMF_CODE_SECBOOT_PATH "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+
+int qemu_argv_fail(QemuArgvBuilder *b, const char *fmt, ...) {
+        va_list ap;
+        char *s = NULL;
+
+        if (b->error)
+                return -EINVAL;
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        if (!s)
+                return -ENOMEM;
+        b->error = s;
+        return -EINVAL;
+}
+
+int qemu_argv_add(QemuArgvBuilder *b, const char *opt, const char *fmt, ...) {
+        va_list ap;
+        char *s = NULL;
+        int r;
+
+        r = strv_push(&b->argv, opt);
+        if (r < 0)
+                return r;
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        return strv_consume(&b->argv, s);
+}
+
+int qemu_argv_appendf(char **s, const char *fmt, ...) {
+        _cleanup_free_ char *part = NULL;
+        char *joined = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&part, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                part = NULL;
+                return -ENOMEM;
+        }
+        if (!*s) {
+                *s = TAKE_PTR(part);
+                return 0;
+        }
+        if (asprintf(&joined, "%s,%s", *s, part) < 0)
+                return -ENOMEM;
+        free(*s);
+        *s = joined;
+        return 0;
+}
+
+char *qemu_opt_escape(const char *s) {
+        size_t n = 0;
+        char *ret, *p;
+
+        for (const char *c = s; *c; c++)
+                n += *c == ',' ? 2 : 1;
+        ret = malloc(n + 1);
+        if (!ret)
+                return NULL;
+        p = ret;
+        for (const char *c = s; *c; c++) {
+                *p++ = *c;
+                if (*c == ',')
+                        *p++ = ',';
+        }
+        *p = '\0';
+        return ret;
+}
+
+char *qemu_qmp_socket_path(const char *runtime_dir) {
+        char *s = NULL;
+
+        if (asprintf(&s, "%s/qmp.sock", runtime_dir) < 0)
+                return NULL;
+        return s;
+}
+
+char *qemu_console_log_path(const char *runtime_dir) {
+        char *s = NULL;
+
+        if (asprintf(&s, "%s/console.log", runtime_dir) < 0)
+                return NULL;
+        return s;
+}
+
+/* ---- shell rendering ---------------------------------------------------- */
+
+static bool shell_word_is_safe(const char *s) {
+        if (!*s)
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=,@%+-", *c))
+                        return false;
+        return true;
+}
+
+/* Append s to out, single-quoted when needed ('\'' for embedded quotes). */
+static int shell_append_word(char **out, size_t *len, const char *s) {
+        size_t need = strlen(s) * 4 + 3;
+        char *n, *p;
+
+        n = realloc(*out, *len + need + 1);
+        if (!n)
+                return -ENOMEM;
+        *out = n;
+        p = n + *len;
+        if (shell_word_is_safe(s)) {
+                p = stpcpy(p, s);
+        } else {
+                *p++ = '\'';
+                for (const char *c = s; *c; c++)
+                        if (*c == '\'')
+                                p = stpcpy(p, "'\\''");
+                        else
+                                *p++ = *c;
+                *p++ = '\'';
+        }
+        *p = '\0';
+        *len = p - n;
+        return 0;
+}
+
+static int shell_append_raw(char **out, size_t *len, const char *s, size_t n) {
+        char *m = realloc(*out, *len + n + 1);
+
+        if (!m)
+                return -ENOMEM;
+        memcpy(m + *len, s, n);
+        *len += n;
+        m[*len] = '\0';
+        *out = m;
+        return 0;
+}
+
+int qemu_argv_format_shell(char *const *env, char *const *argv, char **ret) {
+        _cleanup_free_ char *out = NULL;
+        size_t len = 0;
+        int r;
+
+        r = shell_append_raw(&out, &len, "", 0);
+        if (r < 0)
+                return r;
+        /* Assignments: the name is a checked identifier, only the value
+         * needs quoting. */
+        for (char *const *e = env; e && *e; e++) {
+                const char *eq = strchr(*e, '=');
+                size_t nl = eq ? (size_t) (eq - *e) + 1 : strlen(*e);
+
+                if (len > 0 && (r = shell_append_raw(&out, &len, " ", 1)) < 0)
+                        return r;
+                r = shell_append_raw(&out, &len, *e, nl);
+                if (r >= 0 && eq)
+                        r = shell_append_word(&out, &len, eq + 1);
+                if (r < 0)
+                        return r;
+        }
+        for (char *const *a = argv; a && *a; a++) {
+                if (len > 0 && (r = shell_append_raw(&out, &len, " ", 1)) < 0)
+                        return r;
+                r = shell_append_word(&out, &len, *a);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+/* ---- validation helpers ------------------------------------------------- */
+
+static bool string_in_charset(const char *s, const char *charset) {
+        return *s && strspn(s, charset) == strlen(s);
+}
+
+#define DIGITS "0123456789"
+#define LOWER "abcdefghijklmnopqrstuvwxyz"
+#define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+/* "pc", "q35", "pc-i440fx-7.2", "pc-q35-4.0.1": the x86 machine types of
+ * QEMU 7.2 (versions checked for shape only; QEMU names unknown ones). */
+static int machine_classify(const char *m, bool *ret_q35) {
+        const char *v = NULL;
+
+        if (streq(m, "pc") || streq(m, "q35")) {
+                *ret_q35 = streq(m, "q35");
+                return 0;
+        }
+        if (strncmp(m, "pc-i440fx-", 10) == 0)
+                v = m + 10, *ret_q35 = false;
+        else if (strncmp(m, "pc-q35-", 7) == 0)
+                v = m + 7, *ret_q35 = true;
+        if (!v || !string_in_charset(v, DIGITS ".") || !strchr(v, '.') || v[0] == '.')
+                return -EINVAL;
+        return 0;
+}
+
+/* QEMU 7.2 x86 CPU model names (from `qemu-system-x86_64 -cpu help`);
+ * versioned names NAME-vN are accepted for each of them. */
+static const char *const cpu_models[] = {
+        "486",
+        "Broadwell",
+        "Broadwell-IBRS",
+        "Broadwell-noTSX",
+        "Broadwell-noTSX-IBRS",
+        "Cascadelake-Server",
+        "Cascadelake-Server-noTSX",
+        "Conroe",
+        "Cooperlake",
+        "Denverton",
+        "Dhyana",
+        "EPYC",
+        "EPYC-IBPB",
+        "EPYC-Milan",
+        "EPYC-Rome",
+        "Haswell",
+        "Haswell-IBRS",
+        "Haswell-noTSX",
+        "Haswell-noTSX-IBRS",
+        "Icelake-Server",
+        "Icelake-Server-noTSX",
+        "IvyBridge",
+        "IvyBridge-IBRS",
+        "KnightsMill",
+        "Nehalem",
+        "Nehalem-IBRS",
+        "Opteron_G1",
+        "Opteron_G2",
+        "Opteron_G3",
+        "Opteron_G4",
+        "Opteron_G5",
+        "Penryn",
+        "SandyBridge",
+        "SandyBridge-IBRS",
+        "Skylake-Client",
+        "Skylake-Client-IBRS",
+        "Skylake-Client-noTSX-IBRS",
+        "Skylake-Server",
+        "Skylake-Server-IBRS",
+        "Skylake-Server-noTSX-IBRS",
+        "Snowridge",
+        "Westmere",
+        "Westmere-IBRS",
+        "athlon",
+        "core2duo",
+        "coreduo",
+        "kvm32",
+        "kvm64",
+        "n270",
+        "pentium",
+        "pentium2",
+        "pentium3",
+        "phenom",
+        "qemu32",
+        "qemu64",
+};
+
+static bool cpu_model_known(const char *model) {
+        for (size_t i = 0; i < ELEMENTSOF(cpu_models); i++) {
+                size_t n = strlen(cpu_models[i]);
+
+                if (strncmp(model, cpu_models[i], n) != 0)
+                        continue;
+                if (model[n] == '\0')
+                        return true;
+                if (strncmp(model + n, "-v", 2) == 0 && string_in_charset(model + n + 2, DIGITS))
+                        return true;
+        }
+        return false;
+}
+
+/* ---- machine ------------------------------------------------------------ */
+
+/* What the firmware and timer settings add to -machine. */
+typedef struct MachineExtras {
+        bool hpet_off;
+        bool pit_off;
+        bool smm;
+        bool pflash0, pflash1;
+} MachineExtras;
+
+typedef struct Firmware {
+        const char *loader;
+        DomainLoaderType type; /* ROM or PFLASH once resolved; DEFAULT = none */
+        bool code_readonly;
+        bool secure;
+} Firmware;
+
+/* Resolve <os firmware=>/<loader>/<nvram> into what goes on the command
+ * line. A <loader> without type= is a ROM (-bios), as in libvirt;
+ * firmware='efi' without a loader uses Debian's OVMF build. */
+static int firmware_resolve(QemuArgvBuilder *b, Firmware *f) {
+        const DomainOs *os = &b->d->os;
+
+        *f = (Firmware){ .loader = os->loader, .type = os->loader_type };
+        f->secure = os->loader_secure == DOMAIN_TRISTATE_ON;
+        if (os->firmware == DOMAIN_FIRMWARE_EFI) {
+                if (!f->loader)
+                        f->loader = f->secure ? OVMF_CODE_SECBOOT_PATH : OVMF_CODE_PATH;
+                if (f->type == DOMAIN_LOADER_DEFAULT)
+                        f->type = DOMAIN_LOADER_PFLASH;
+        }
+        if (!f->loader) {
+                if (os->nvram || f->secure)
+                        return qemu_argv_fail(
+                                b, "<nvram> and secure boot need a pflash <loader> or firmware='efi'");
+                f->type = DOMAIN_LOADER_DEFAULT;
+                return 0;
+        }
+        if (f->type == DOMAIN_LOADER_DEFAULT)
+                f->type = DOMAIN_LOADER_ROM;
+        f->code_readonly = os->loader_readonly != DOMAIN_TRISTATE_OFF;
+        if (f->type == DOMAIN_LOADER_ROM && (os->nvram || f->secure))
+                return qemu_argv_fail(
+                        b, "<loader type='rom'> cannot have <nvram> or secure='yes'; use type='pflash'");
+        if (f->type == DOMAIN_LOADER_PFLASH && f->code_readonly && !os->nvram)
+                return qemu_argv_fail(
+                        b,
+                        "firmware='efi' needs <nvram>: a read-only pflash <loader> needs a variable store");
+        /* Secure boot is only secure when SMM protects the flash, and only
+         * ICH9 (q35) has SMM in QEMU. */
+        if (f->secure && !b->q35)
+                return qemu_argv_fail(b, "secure boot (<loader secure='yes'>) needs a q35 machine type");
+        return 0;
+}
+
+static int timers_to_machine(QemuArgvBuilder *b, MachineExtras *x) {
+        const DomainClock *c = &b->d->clock;
+
+        for (size_t i = 0; i < c->n_timers; i++) {
+                const DomainTimer *t = &c->timers[i];
+
+                if (streq(t->name, "hpet")) {
+                        if (t->tickpolicy != DOMAIN_TICK_DEFAULT)
+                                return qemu_argv_fail(b, "<timer name='hpet'> does not support tickpolicy");
+                        x->hpet_off = t->present == DOMAIN_TRISTATE_OFF;
+                } else if (streq(t->name, "pit")) {
+                        x->pit_off = t->present == DOMAIN_TRISTATE_OFF;
+                }
+        }
+        return 0;
+}
+
+static int build_machine(QemuArgvBuilder *b, const Firmware *f, const MachineExtras *x) {
+        const Domain *d = b->d;
+        _cleanup_free_ char *m = NULL;
+        int r;
+
+        r = qemu_argv_appendf(&m, "%s,usb=off,dump-guest-core=off", d->os.machine ?: "pc");
+        /* libvirt semantics: ACPI is only on when <features><acpi/> says so. */
+        if (r >= 0)
+                r = qemu_argv_appendf(&m, "acpi=%s", d->features.acpi == DOMAIN_TRISTATE_ON ? "on" : "off");
+        if (r >= 0 && x->hpet_off)
+                r = qemu_argv_appendf(&m, "hpet=off");
+        if (r >= 0 && x->pit_off)
+                r = qemu_argv_appendf(&m, "pit=off");
+        if (r >= 0 && f->secure)
+                r = qemu_argv_appendf(&m, "smm=on");
+        if (r >= 0 && f->type == DOMAIN_LOADER_PFLASH)
+                r = qemu_argv_appendf(&m, "pflash0=pflash0-format");
+        if (r >= 0 && f->type == DOMAIN_LOADER_PFLASH && d->os.nvram)
+                r = qemu_argv_appendf(&m, "pflash1=pflash1-format");
+        if (r < 0)
+                return r;
+        r = qemu_argv_add(b, "-machine", "%s", m);
+        if (r < 0)
+                return r;
+        return qemu_argv_add(b, "-accel", "%s", b->kvm ? "kvm" : "tcg");
+}
+
+static int build_pflash_node(QemuArgvBuilder *b, unsigned n, const char *path, bool readonly) {
+        _cleanup_free_ char *p = qemu_opt_escape(path);
+        const char *ro = readonly ? "on" : "off";
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        r = qemu_argv_add(b, "-blockdev", "driver=file,filename=%s,node-name=pflash%u-storage,read-only=%s",
+                          p, n, ro);
+        if (r < 0)
+                return r;
+        return qemu_argv_add(b, "-blockdev",
+                             "driver=raw,file=pflash%u-storage,node-name=pflash%u-format,read-only=%s", n, n,
+                             ro);
+}
+
+static int build_firmware(QemuArgvBuilder *b, const Firmware *f) {
+        int r;
+
+        switch (f->type) {
+        case DOMAIN_LOADER_ROM:
+                /* -bios takes the path verbatim (no option parsing). */
+                r = strv_push(&b->argv, "-bios");
+                return r < 0 ? r : strv_push(&b->argv, f->loader);
+        case DOMAIN_LOADER_PFLASH:
+                r = build_pflash_node(b, 0, f->loader, f->code_readonly);
+                if (r >= 0 && b->d->os.nvram)
+                        r = build_pflash_node(b, 1, b->d->os.nvram, /* readonly= */ false);
+                if (r >= 0 && f->secure)
+                        r = qemu_argv_add(b, "-global", "driver=cfi.pflash01,property=secure,value=on");
+                return r;
+        default: return 0;
+        }
+}
+
+/* ---- CPU, memory, SMP --------------------------------------------------- */
+
+/* Which -cpu name a mode maps to. host-model has no probing here (the
+ * builder is pure), so it becomes "host" under KVM — the closest QEMU
+ * has — and "max" under TCG, where "host" does not exist. */
+static int cpu_base_name(QemuArgvBuilder *b, DomainCpuMode mode, const char **ret) {
+        const DomainCpu *cpu = &b->d->cpu;
+
+        if (mode != DOMAIN_CPU_MODE_CUSTOM && cpu->model)
+                return qemu_argv_fail(b, "<cpu><model> is only supported with mode='custom'");
+        switch (mode) {
+        case DOMAIN_CPU_MODE_CUSTOM:
+                if (!cpu->model)
+                        return qemu_argv_fail(b, "<cpu mode='custom'> needs a <model>");
+                if (!cpu_model_known(cpu->model))
+                        return qemu_argv_fail(b, "unknown CPU model '%s'", cpu->model);
+                *ret = cpu->model;
+                return 0;
+        case DOMAIN_CPU_MODE_HOST_PASSTHROUGH:
+                if (!b->kvm)
+                        return qemu_argv_fail(b, "<cpu mode='host-passthrough'> needs <domain type='kvm'>");
+                *ret = "host";
+                return 0;
+        case DOMAIN_CPU_MODE_HOST_MODEL: *ret = b->kvm ? "host" : "max"; return 0;
+        case DOMAIN_CPU_MODE_MAXIMUM: *ret = "max"; return 0;
+        default: return qemu_argv_fail(b, "unsupported CPU mode");
+        }
+}
+
+static int build_cpu(QemuArgvBuilder *b) {
+        const DomainCpu *cpu = &b->d->cpu;
+        DomainCpuMode mode = cpu->mode;
+        _cleanup_free_ char *s = NULL;
+        const char *base = NULL;
+        int r;
+
+        if (mode == DOMAIN_CPU_MODE_DEFAULT) {
+                if (!cpu->model) {
+                        /* Only topology (or nothing): QEMU's default model. */
+                        if (cpu->n_features > 0)
+                                return qemu_argv_fail(b, "<cpu><feature> needs a <model> or a mode");
+                        return 0;
+                }
+                mode = DOMAIN_CPU_MODE_CUSTOM;
+        }
+        r = cpu_base_name(b, mode, &base);
+        if (r < 0)
+                return r;
+        r = qemu_argv_appendf(&s, "%s", base);
+        /* Modern feature=on|off syntax: unlike legacy +f/-f, later
+         * settings win in order, which is what the XML order means. */
+        for (size_t i = 0; r >= 0 && i < cpu->n_features; i++) {
+                const DomainCpuFeature *f = &cpu->features[i];
+
+                if (!string_in_charset(f->name, LOWER DIGITS "_.-") || !strchr(LOWER DIGITS, f->name[0]))
+                        return qemu_argv_fail(b, "invalid CPU feature name '%s'", f->name);
+                r = qemu_argv_appendf(&s, "%s=%s", f->name,
+                                      f->policy == DOMAIN_CPU_FEATURE_DISABLE ? "off" : "on");
+        }
+        if (r < 0)
+                return r;
+        return qemu_argv_add(b, "-cpu", "%s", s);
+}
+
+/* QEMU wants whole MiB for x86 RAM in practice; like libvirt, round up. */
+static int build_memory(QemuArgvBuilder *b) {
+        uint64_t kib = b->d->memory_kib;
+
+        if (kib == 0)
+                return qemu_argv_fail(b, "<memory> must be greater than zero");
+        if (kib > UINT64_MAX / 2)
+                return qemu_argv_fail(b, "<memory> is too large");
+        kib = (kib + 1023) / 1024 * 1024;
+        return qemu_argv_add(b, "-m", "size=%" PRIu64 "k", kib);
+}
+
+static int build_smp(QemuArgvBuilder *b) {
+        const Domain *d = b->d;
+        const DomainCpu *c = &d->cpu;
+        unsigned max = d->vcpus ?: 1, cur = d->vcpus_current ?: max;
+        _cleanup_free_ char *s = NULL;
+        int r;
+
+        if (cur > max)
+                return qemu_argv_fail(b, "<vcpu current='%u'> exceeds the maximum %u", cur, max);
+        if (c->sockets && c->cores && c->threads &&
+            (uint64_t) c->sockets * (c->dies ?: 1) * c->cores * c->threads != max)
+                return qemu_argv_fail(
+                        b, "CPU topology sockets*dies*cores*threads = %u*%u*%u*%u does not match <vcpu> %u",
+                        c->sockets, c->dies ?: 1, c->cores, c->threads, max);
+        r = cur == max ? qemu_argv_appendf(&s, "%u", max) : qemu_argv_appendf(&s, "%u,maxcpus=%u", cur, max);
+        if (r >= 0 && c->sockets)
+                r = qemu_argv_appendf(&s, "sockets=%u", c->sockets);
+        if (r >= 0 && c->dies)
+                r = qemu_argv_appendf(&s, "dies=%u", c->dies);
+        if (r >= 0 && c->cores)
+                r = qemu_argv_appendf(&s, "cores=%u", c->cores);
+        if (r >= 0 && c->threads)
+                r = qemu_argv_appendf(&s, "threads=%u", c->threads);
+        if (r < 0)
+                return r;
+        return qemu_argv_add(b, "-smp", "%s", s);
+}
+
+/* ---- clock -------------------------------------------------------------- */
+
+static int build_timer_rtc(QemuArgvBuilder *b, const DomainTimer *t, bool *ret_slew) {
+        if (t->present == DOMAIN_TRISTATE_OFF)
+                return qemu_argv_fail(b, "<timer name='rtc' present='no'> is not supported");
+        switch (t->tickpolicy) {
+        case DOMAIN_TICK_DEFAULT:
+        case DOMAIN_TICK_DELAY: return 0;
+        case DOMAIN_TICK_CATCHUP: *ret_slew = true; return 0;
+        default:
+                return qemu_argv_fail(b,
+                                      "<timer name='rtc'> supports tickpolicy 'delay' and 'catchup' only");
+        }
+}
+
+/* The lost-tick policy only exists on KVM's in-kernel PIT. TCG's emulated
+ * PIT never loses ticks while the VM runs, which is what 'delay' asks for,
+ * so 'delay' needs nothing there; 'discard' cannot be had under TCG. */
+static int build_timer_pit(QemuArgvBuilder *b, const DomainTimer *t) {
+        switch (t->tickpolicy) {
+        case DOMAIN_TICK_DEFAULT: return 0;
+        case DOMAIN_TICK_DELAY:
+                if (!b->kvm)
+                        return 0;
+                return qemu_argv_add(b, "-global", "kvm-pit.lost_tick_policy=delay");
+        case DOMAIN_TICK_DISCARD:
+                if (!b->kvm)
+                        return qemu_argv_fail(
+                                b, "<timer name='pit' tickpolicy='discard'> needs <domain type='kvm'>");
+                return qemu_argv_add(b, "-global", "kvm-pit.lost_tick_policy=discard");
+        default:
+                return qemu_argv_fail(b,
+                                      "<timer name='pit'> supports tickpolicy 'delay' and 'discard' only");
+        }
+}
+
+static int build_clock(QemuArgvBuilder *b) {
+        const DomainClock *c = &b->d->clock;
+        bool slew = false;
+        int r;
+
+        for (size_t i = 0; i < c->n_timers; i++) {
+                const DomainTimer *t = &c->timers[i];
+
+                if (streq(t->name, "rtc"))
+                        r = build_timer_rtc(b, t, &slew);
+                else if (streq(t->name, "pit"))
+                        r = build_timer_pit(b, t);
+                else if (streq(t->name, "hpet"))
+                        r = 0; /* -machine hpet=, see timers_to_machine() */
+                else if (t->present != DOMAIN_TRISTATE_ABSENT || t->tickpolicy != DOMAIN_TICK_DEFAULT)
+                        r = qemu_argv_fail(b, "<timer name='%s'> settings are not supported", t->name);
+                else
+                        r = 0;
+                if (r < 0)
+                        return r;
+        }
+        return qemu_argv_add(b, "-rtc", "base=%s%s",
+                             c->offset == DOMAIN_CLOCK_LOCALTIME ? "localtime" : "utc",
+                             slew ? ",driftfix=slew" : "");
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static int lifecycle_check(QemuArgvBuilder *b, const char *what, DomainLifecycleAction a) {
+        if (a == DOMAIN_ACTION_DESTROY || a == DOMAIN_ACTION_RESTART || a == DOMAIN_ACTION_PRESERVE)
+                return 0;
+        return qemu_argv_fail(b, "<%s>%s</%s> is not supported (use destroy, restart or preserve)", what,
+                              domain_lifecycle_action_to_string(a) ?: "?", what);
+}
+
+/*
+ * on_poweroff / on_reboot / on_crash -> -action.
+ *
+ * QEMU itself only decides what is safe to decide without the supervisor:
+ *  - shutdown=poweroff (QEMU exits after the SHUTDOWN event) when a guest
+ *    poweroff means destroy, which is also what makes QEMU go away if the
+ *    supervisor is gone. Otherwise shutdown=pause (= -no-shutdown): QEMU
+ *    stays, and the supervisor, which sees SHUTDOWN with its reason
+ *    (guest-shutdown / guest-reset), resets+continues (restart), leaves
+ *    it (preserve) or quits it (destroy).
+ *  - reboot=shutdown (= -no-reboot) when on_reboot is destroy or preserve:
+ *    the reset becomes a SHUTDOWN event with reason guest-reset.
+ *  - panic=pause always: the supervisor gets GUEST_PANICKED with the VM
+ *    frozen, so it can tell a crash from a poweroff (exit code 4), and
+ *    then quits (destroy), resets (restart) or leaves it (preserve).
+ * -no-shutdown / -no-reboot are not emitted: -action says the same.
+ */
+static int build_lifecycle(QemuArgvBuilder *b) {
+        DomainLifecycleAction off = domain_on_poweroff(b->d), reboot = domain_on_reboot(b->d),
+                              crash = domain_on_crash(b->d);
+        bool reboot_stops, shutdown_pauses;
+        int r;
+
+        r = lifecycle_check(b, "on_poweroff", off);
+        if (r >= 0)
+                r = lifecycle_check(b, "on_reboot", reboot);
+        if (r >= 0)
+                r = lifecycle_check(b, "on_crash", crash);
+        if (r < 0)
+                return r;
+        reboot_stops = reboot != DOMAIN_ACTION_RESTART;
+        shutdown_pauses = off != DOMAIN_ACTION_DESTROY || reboot == DOMAIN_ACTION_PRESERVE;
+        return qemu_argv_add(b, "-action", "reboot=%s,shutdown=%s,panic=pause",
+                             reboot_stops ? "shutdown" : "reset", shutdown_pauses ? "pause" : "poweroff");
+}
+
+/* ---- boot --------------------------------------------------------------- */
+
+/* Whether any disk or NIC carries a per-device <boot order>. */
+static bool has_device_boot(const Domain *d) {
+        for (size_t i = 0; i < d->n_disks; i++)
+                if (d->disks[i].boot_order > 0)
+                        return true;
+        for (size_t i = 0; i < d->n_interfaces; i++)
+                if (d->interfaces[i].boot_order > 0)
+                        return true;
+        return false;
+}
+
+static char boot_dev_letter(DomainBootDev dev) {
+        switch (dev) {
+        case DOMAIN_BOOT_HD: return 'c';
+        case DOMAIN_BOOT_CDROM: return 'd';
+        case DOMAIN_BOOT_FD: return 'a';
+        case DOMAIN_BOOT_NETWORK: return 'n';
+        default: return 0;
+        }
+}
+
+static int build_boot(QemuArgvBuilder *b) {
+        const DomainOs *os = &b->d->os;
+        char order[DOMAIN_BOOT_MAX + 1] = {};
+        const char *menu = os->bootmenu == DOMAIN_TRISTATE_ON ? "menu=on" : "menu=off";
+
+        if (os->n_boot > 0 && has_device_boot(b->d))
+                return qemu_argv_fail(
+                        b, "per-device boot elements cannot be used together with os/boot elements");
+        if (os->n_boot > DOMAIN_BOOT_MAX)
+                return qemu_argv_fail(b, "too many <boot> elements");
+        for (size_t i = 0; i < os->n_boot; i++) {
+                char c = boot_dev_letter(os->boot[i]);
+
+                if (!c)
+                        return qemu_argv_fail(b, "invalid <boot dev>");
+                if (strchr(order, c))
+                        return qemu_argv_fail(b, "<boot dev> lists the same device twice");
+                order[i] = c;
+        }
+        if (os->n_boot > 0)
+                return qemu_argv_add(b, "-boot", "order=%s%s%s", order,
+                                     os->bootmenu != DOMAIN_TRISTATE_ABSENT ? "," : "",
+                                     os->bootmenu != DOMAIN_TRISTATE_ABSENT ? menu : "");
+        if (os->bootmenu != DOMAIN_TRISTATE_ABSENT)
+                return qemu_argv_add(b, "-boot", "%s", menu);
+        return 0;
+}
+
+/* -kernel/-initrd/-append take their value verbatim (no option parsing). */
+static int build_kernel(QemuArgvBuilder *b) {
+        const DomainOs *os = &b->d->os;
+        const struct {
+                const char *opt, *value;
+        } items[] = {
+                { "-kernel", os->kernel },
+                { "-initrd", os->initrd },
+                { "-append", os->cmdline },
+        };
+        int r;
+
+        if (!os->kernel && (os->initrd || os->cmdline))
+                return qemu_argv_fail(b, "<initrd> and <cmdline> need a <kernel>");
+        for (size_t i = 0; i < ELEMENTSOF(items); i++) {
+                if (!items[i].value)
+                        continue;
+                r = strv_push(&b->argv, items[i].opt);
+                if (r >= 0)
+                        r = strv_push(&b->argv, items[i].value);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- top level ---------------------------------------------------------- */
+
+static int build_header(QemuArgvBuilder *b, const char *emulator) {
+        _cleanup_free_ char *name = qemu_opt_escape(b->d->name);
+        char uuid[37];
+        int r;
+
+        if (!name)
+                return -ENOMEM;
+        domain_uuid_format(b->d->uuid, uuid);
+        r = strv_push(&b->argv, emulator);
+        if (r >= 0)
+                r = qemu_argv_add(b, "-name", "guest=%s,debug-threads=on", name);
+        if (r >= 0)
+                r = qemu_argv_add(b, "-uuid", "%s", uuid);
+        if (r >= 0)
+                r = strv_push(&b->argv, "-S");
+        if (r >= 0)
+                r = strv_push(&b->argv, "-no-user-config");
+        if (r >= 0)
+                r = strv_push(&b->argv, "-nodefaults");
+        return r;
+}
+
+static int build_qmp(QemuArgvBuilder *b) {
+        _cleanup_free_ char *path = NULL, *esc = NULL;
+        int r;
+
+        if (b->o->qmp_fd >= 0)
+                r = qemu_argv_add(b, "-chardev", "socket,id=charmonitor,fd=%d,server=on,wait=off",
+                                  b->o->qmp_fd);
+        else {
+                path = qemu_qmp_socket_path(b->o->runtime_dir);
+                if (!path)
+                        return -ENOMEM;
+                if (strlen(path) > UNIX_PATH_LIMIT)
+                        return qemu_argv_fail(
+                                b, "QMP socket path %s is longer than the UNIX socket limit of %d bytes",
+                                path, UNIX_PATH_LIMIT);
+                esc = qemu_opt_escape(path);
+                if (!esc)
+                        return -ENOMEM;
+                r = qemu_argv_add(b, "-chardev", "socket,id=charmonitor,path=%s,server=on,wait=off", esc);
+        }
+        if (r < 0)
+                return r;
+        return qemu_argv_add(b, "-mon", "chardev=charmonitor,id=monitor,mode=control");
+}
+
+static int build_tail(QemuArgvBuilder *b) {
+        const Domain *d = b->d;
+        int r = 0;
+
+        /* Everything QEMU's own seccomp filter can deny: no obsolete
+         * syscalls, no setuid/setgid, no fork/exec, no scheduler or
+         * affinity games. */
+        if (b->o->seccomp_sandbox)
+                r = qemu_argv_add(b, "-sandbox",
+                                  "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+        if (r >= 0)
+                r = qemu_argv_add(b, "-msg", "timestamp=on");
+        for (size_t i = 0; r >= 0 && i < d->n_qemu_args; i++)
+                r = strv_push(&b->argv, d->qemu_args[i]);
+        for (size_t i = 0; r >= 0 && i < d->n_qemu_env; i++) {
+                const DomainQemuEnv *e = &d->qemu_env[i];
+
+                if (!string_in_charset(e->name, UPPER LOWER DIGITS "_") || strchr(DIGITS, e->name[0]))
+                        return qemu_argv_fail(b, "invalid environment variable name '%s'", e->name);
+                r = strv_pushf(&b->env, "%s=%s", e->name, e->value ?: "");
+        }
+        return r;
+}
+
+static int check_domain(QemuArgvBuilder *b, const char *emulator) {
+        const Domain *d = b->d;
+
+        if (!d->name || !*d->name)
+                return qemu_argv_fail(b, "the domain has no name");
+        if (emulator[0] != '/')
+                return qemu_argv_fail(b, "<emulator> must be an absolute path: %s", emulator);
+        if (d->os.type && !streq(d->os.type, "hvm"))
+                return qemu_argv_fail(b, "<os><type>%s</type> is not supported (only hvm)", d->os.type);
+        if (d->os.arch && !streq(d->os.arch, "x86_64"))
+                return qemu_argv_fail(b, "architecture '%s' is not supported (only x86_64)", d->os.arch);
+        if (d->os.machine && machine_classify(d->os.machine, &b->q35) < 0)
+                return qemu_argv_fail(
+                        b, "unsupported machine type '%s' (use pc, q35, pc-i440fx-X.Y or pc-q35-X.Y)",
+                        d->os.machine);
+        if (d->features.apic == DOMAIN_TRISTATE_OFF || d->features.pae == DOMAIN_TRISTATE_OFF)
+                return qemu_argv_fail(b, "turning off <apic> or <pae> is not supported");
+        if (!b->o->runtime_dir)
+                return qemu_argv_fail(b, "no runtime directory given");
+        return 0;
+}
+
+static int build_all(QemuArgvBuilder *b) {
+        const char *emulator = b->d->emulator ?: b->o->default_emulator ?: QEMU_DEFAULT_EMULATOR;
+        MachineExtras x = {};
+        Firmware f;
+        int r;
+
+        r = check_domain(b, emulator);
+        if (r >= 0)
+                r = firmware_resolve(b, &f);
+        if (r >= 0)
+                r = timers_to_machine(b, &x);
+        if (r >= 0)
+                r = build_header(b, emulator);
+        if (r >= 0)
+                r = build_machine(b, &f, &x);
+        if (r >= 0)
+                r = build_firmware(b, &f);
+        if (r >= 0)
+                r = build_cpu(b);
+        if (r >= 0)
+                r = build_memory(b);
+        if (r >= 0)
+                r = build_smp(b);
+        if (r >= 0)
+                r = build_qmp(b);
+        if (r >= 0)
+                r = build_clock(b);
+        if (r >= 0)
+                r = build_lifecycle(b);
+        if (r >= 0)
+                r = build_boot(b);
+        if (r >= 0)
+                r = build_kernel(b);
+        if (r >= 0)
+                r = qemu_argv_build_devices(b);
+        if (r >= 0)
+                r = build_tail(b);
+        return r;
+}
+
+int qemu_argv_build(const Domain *d, const QemuArgvOptions *o, Strv *ret_argv, Strv *ret_env,
+                    char **ret_error) {
+        QemuArgvBuilder b = {
+                .d = d,
+                .o = o,
+                .kvm = d->virt_type == DOMAIN_VIRT_KVM,
+        };
+        int r;
+
+        r = build_all(&b);
+        if (r < 0) {
+                strv_done(&b.argv);
+                strv_done(&b.env);
+                if (ret_error)
+                        *ret_error = TAKE_PTR(b.error);
+                free(b.error);
+                return r;
+        }
+        free(b.error);
+        *ret_argv = b.argv;
+        *ret_env = b.env;
+        return 0;
+}

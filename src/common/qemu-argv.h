@@ -35,7 +35,8 @@ typedef struct QemuArgvOptions {
  * something that cannot be expressed (the error text in *ret_error if
  * not NULL, caller frees), or -ENOMEM. On failure the Strvs are left
  * empty. */
-int qemu_argv_build(const Domain *d, const QemuArgvOptions *o, Strv *ret_argv, Strv *ret_env, char **ret_error);
+int qemu_argv_build(const Domain *d, const QemuArgvOptions *o, Strv *ret_argv, Strv *ret_env,
+                    char **ret_error);
 
 /* Escape a value for QEMU's key=value,... option syntax: commas doubled.
  * Returns a malloc'd string or NULL on OOM. */

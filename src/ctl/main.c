@@ -1,4 +1,94 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-int main(void) {
-        return 0;
+/*
+ * vmctl [--root R] COMMAND ...: virsh-shaped control of vmunit VMs.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "vmunit-config.h"
+
+typedef struct CtlCommand {
+        const char *name;
+        CtlCommandFn fn;
+        const char *summary;
+} CtlCommand;
+
+static const CtlCommand commands[] = {
+        { "list", ctl_cmd_list, "list [--all]             list running (or all defined) domains" },
+        { "define", ctl_cmd_define, "define FILE              define a domain from an XML file" },
+        { "undefine", ctl_cmd_undefine, "undefine NAME            remove a domain's definition" },
+        { "validate", ctl_cmd_validate, "validate FILE            check a domain XML file" },
+        { "dumpxml", ctl_cmd_dumpxml, "dumpxml NAME             print a domain's XML (live if running)" },
+        { "domxml-to-native", ctl_cmd_domxml_to_native,
+          "domxml-to-native [--null] FILE  print the QEMU command line for FILE" },
+        { "run", ctl_cmd_run,
+          "run FILE                 embedded: run a VM in the foreground (needs --root)" },
+};
+
+static void help(void) {
+        printf("Usage: vmctl [--root DIR] COMMAND [ARGS...]\n\n"
+               "Options:\n"
+               "  -r, --root DIR  embedded mode: domains in DIR/etc/domains, state in DIR/run\n"
+               "  -h, --help      show this help\n"
+               "      --version   show the version\n\n"
+               "Commands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                printf("  %s\n", commands[i].summary);
+}
+
+static const CtlCommand *find_command(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                if (streq(commands[i].name, name))
+                        return &commands[i];
+        return NULL;
+}
+
+/* Global options stop at the first non-option (the command), so command
+ * options such as `list --all` are left for the command. */
+static int parse_global(int argc, char **argv, Ctl *ctl) {
+        static const struct option options[] = {
+                { "root", required_argument, NULL, 'r' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "+r:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'r': ctl->root = optarg; break;
+                case 'h': help(); return 0;
+                case 'V': puts(VMUNIT_VERSION); return 0;
+                default: return -EINVAL;
+                }
+        return 1;
+}
+
+int main(int argc, char **argv) {
+        Ctl ctl = {};
+        const CtlCommand *cmd;
+        int r, cmd_index;
+
+        log_set_program("vmctl");
+        r = parse_global(argc, argv, &ctl);
+        if (r <= 0)
+                return r < 0 ? 1 : 0;
+        if (optind >= argc) {
+                help();
+                return 0;
+        }
+        cmd_index = optind;
+        cmd = find_command(argv[cmd_index]);
+        if (!cmd) {
+                log_error("unknown command '%s' (see vmctl --help)", argv[cmd_index]);
+                return 1;
+        }
+        r = paths_init(&ctl.paths, ctl.root, ctl.root ? NULL : getenv("VMUNIT_CONFIG_DIR"));
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up paths: %m"), 1;
+        r = cmd->fn(&ctl, argc - cmd_index - 1, argv + cmd_index + 1);
+        paths_done(&ctl.paths);
+        return r;
 }

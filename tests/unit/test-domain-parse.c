@@ -1,2 +1,604 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "domain-xml.h"
+#include "xml-util.h"
+
+/*
+ * The parser: one test per kind of error with the exact message (file,
+ * line, element path), unit conversions, strict numbers, generated
+ * identifiers, the model helpers in domain.c, and a rich valid example
+ * checked field by field.
+ */
+
+static char *data_path(const char *sub, const char *name) {
+        const char *dir = getenv("VMUNIT_TEST_DATA");
+        char *p;
+
+        cr_assert_not_null(dir, "VMUNIT_TEST_DATA is not set");
+        cr_assert_geq(asprintf(&p, "%s/%s/%s", dir, sub, name), 0);
+        return p;
+}
+
+/* expected is the message after "FILE:" */
+static void assert_file_error(const char *name, int expected_r, const char *expected) {
+        _cleanup_free_ char *path = data_path("errors", name), *want = NULL, *err = NULL;
+        Domain *d = NULL;
+        int r;
+
+        cr_assert_geq(asprintf(&want, "%s:%s", path, expected), 0);
+        r = domain_parse_file(path, &d, &err);
+        cr_assert_eq(r, expected_r, "%s: r=%d", name, r);
+        cr_assert_null(d);
+        cr_assert_not_null(err, "%s: no message", name);
+        cr_assert_str_eq(err, want);
+}
+
+#define ERROR_TEST(test_name, file, message)               \
+        Test(errors, test_name) {                          \
+                assert_file_error(file, -EINVAL, message); \
+        }
+
+ERROR_TEST(broken_xml, "broken-xml.xml", "3: Opening and ending tag mismatch: memory line 3 and mem")
+ERROR_TEST(doctype, "doctype-entity.xml", "2: document type declarations are not supported")
+ERROR_TEST(root_not_domain, "root-not-domain.xml", "1: /vm: root element must be 'domain'")
+ERROR_TEST(domain_type, "domain-type-xen.xml",
+           "1: /domain: unsupported value 'xen' for attribute 'type' (expected one of: qemu, kvm)")
+ERROR_TEST(missing_element, "missing-name.xml", "1: /domain: missing element 'name'")
+ERROR_TEST(duplicate_element, "duplicate-name.xml", "3: /domain/name[2]: duplicate element 'name'")
+ERROR_TEST(name_too_long, "name-too-long.xml",
+           "2: /domain/name: invalid domain name: name is longer than 200 bytes")
+ERROR_TEST(name_slash, "name-slash.xml", "2: /domain/name: invalid domain name: name must not contain '/'")
+ERROR_TEST(bad_uuid, "bad-uuid.xml", "3: /domain/uuid: invalid UUID '4dea22b3-1d52-d8f3-2516-782e98ab3fa'")
+ERROR_TEST(unknown_element, "unknown-element.xml", "8: /domain/devices/sound: unsupported element 'sound'")
+ERROR_TEST(unknown_attribute, "unknown-attribute.xml",
+           "8: /domain/devices/disk: unsupported attribute 'snapshot'")
+ERROR_TEST(missing_attribute, "missing-attribute.xml",
+           "14: /domain/devices/disk[2]/target: missing attribute 'dev'")
+ERROR_TEST(bad_enum, "bad-enum.xml",
+           "10: /domain/devices/disk/target: unsupported value 'xen' for attribute 'bus' "
+           "(expected one of: virtio, sata, ide, scsi, usb, fdc)")
+ERROR_TEST(bad_enum_text, "bad-lifecycle.xml",
+           "3: /domain/on_crash: unsupported value 'reboot' (expected one of: destroy, restart, preserve, "
+           "rename-restart, coredump-destroy, coredump-restart)")
+ERROR_TEST(bad_number, "bad-number.xml", "4: /domain/vcpu: invalid number '4x'")
+ERROR_TEST(negative_number, "negative-number.xml",
+           "4: /domain/vcpu: invalid number '-1' for attribute 'current'")
+ERROR_TEST(number_overflow, "number-overflow.xml",
+           "3: /domain/memory: number '18446744073709551616' out of range (0-18446744073709551615)")
+ERROR_TEST(memory_overflow, "memory-overflow.xml", "3: /domain/memory: value 16 EiB is too large")
+ERROR_TEST(bad_unit, "bad-unit.xml", "3: /domain/memory: unsupported value 'XB' for attribute 'unit'")
+ERROR_TEST(bad_cpuset, "bad-cpuset.xml", "4: /domain/vcpu: invalid cpuset '0-3,^'")
+ERROR_TEST(address_not_yet, "address-unsupported.xml",
+           "9: /domain/devices/interface/address: element 'address' is not supported yet")
+ERROR_TEST(interface_bridge, "interface-bridge.xml",
+           "8: /domain/devices/interface: unsupported value 'bridge' for attribute 'type' (expected one of: "
+           "user)")
+ERROR_TEST(
+        graphics_spice, "graphics-spice.xml",
+        "8: /domain/devices/graphics: unsupported value 'spice' for attribute 'type' (expected one of: vnc)")
+ERROR_TEST(feature_hyperv, "feature-hyperv.xml", "9: /domain/features/hyperv: unsupported element 'hyperv'")
+ERROR_TEST(pm_refused, "pm-refused.xml", "4: /domain/pm: unsupported element 'pm'")
+ERROR_TEST(cpu_match, "cpu-match.xml", "4: /domain/cpu: unsupported attribute 'match'")
+ERROR_TEST(qemu_unknown, "qemu-unknown.xml",
+           "9: /domain/qemu:commandline/qemu:capabilities: unsupported element 'qemu:capabilities'")
+ERROR_TEST(topology_mismatch, "topology-mismatch.xml",
+           "9: /domain/cpu/topology: CPU topology (2 vCPUs) does not match vcpu count (4)")
+ERROR_TEST(disk_missing_target, "disk-missing-target.xml",
+           "8: /domain/devices/disk: missing element 'target'")
+ERROR_TEST(duplicate_target, "duplicate-target.xml",
+           "12: /domain/devices/disk[2]: duplicate disk target 'vda'")
+ERROR_TEST(relative_path, "relative-path.xml",
+           "9: /domain/devices/disk/source: source path 'images/a.qcow2' is not absolute")
+ERROR_TEST(bad_mac, "bad-mac.xml",
+           "9: /domain/devices/interface/mac: invalid MAC address '52:54:00:zz:00:01'")
+ERROR_TEST(undeclared_prefix, "undeclared-prefix.xml",
+           "7: Namespace prefix qemu on commandline is not defined")
+ERROR_TEST(text_in_container, "text-in-container.xml", "4: /domain/os: unexpected text in element 'os'")
+
+Test(errors, unreadable_file) {
+        _cleanup_free_ char *err = NULL;
+        Domain *d = NULL;
+
+        cr_assert_eq(domain_parse_file("/nonexistent/vmunit.xml", &d, &err), -ENOENT);
+        cr_assert_str_eq(err, "/nonexistent/vmunit.xml: cannot read: No such file or directory");
+        cr_assert_null(d);
+}
+
+Test(errors, error_pointer_optional) {
+        Domain *d = NULL;
+
+        cr_assert_eq(domain_parse_buffer("<domain", 7, "x.xml", &d, NULL), -EINVAL);
+        cr_assert_null(d);
+}
+
+/* Parse a buffer; returns r, stores the message (or NULL). */
+static int parse_string(const char *xml, Domain **ret, char **ret_error) {
+        *ret_error = NULL;
+        return domain_parse_buffer(xml, strlen(xml), "mem.xml", ret, ret_error);
+}
+
+static char *memory_xml(const char *memory_element) {
+        char *s;
+
+        cr_assert_geq(
+                asprintf(&s,
+                         "<domain type='qemu'>\n<name>u</name>\n%s\n<os><type>hvm</type></os>\n</domain>\n",
+                         memory_element),
+                0);
+        return s;
+}
+
+typedef struct UnitCase {
+        const char *unit;
+        const char *value;
+        uint64_t kib;
+} UnitCase;
+
+/* Every unit spelling libvirt accepts; results rounded up to KiB. */
+static const UnitCase unit_cases[] = {
+        { NULL, "1024", 1024 },
+        { "b", "1", 1 },
+        { "bytes", "1024", 1 },
+        { "bytes", "1025", 2 },
+        { "KB", "1000", 977 }, /* 1,000,000 B = 976.56 KiB */
+        { "KB", "1024", 1000 },
+        { "k", "7", 7 },
+        { "KiB", "65536", 65536 },
+        { "MB", "1", 977 },
+        { "M", "1", 1024 },
+        { "MiB", "512", 524288 },
+        { "GB", "1", 976563 },
+        { "G", "2", 2097152 },
+        { "GiB", "1", 1048576 },
+        { "TB", "1", 976562500 },
+        { "T", "1", 1073741824 },
+        { "TiB", "3", 3221225472 },
+        { "PB", "1", 976562500000 },
+        { "P", "1", 1099511627776 },
+        { "PiB", "1", 1099511627776 },
+        { "EB", "1", 976562500000000 },
+        { "E", "15", 16888498602639360 },
+        { "EiB", "1", 1125899906842624 },
+        { "mib", "1", 1024 }, /* case-insensitive, as in libvirt */
+};
+
+Test(units, conversions) {
+        for (size_t i = 0; i < ELEMENTSOF(unit_cases); i++) {
+                const UnitCase *u = &unit_cases[i];
+                _cleanup_free_ char *element = NULL, *xml = NULL, *err = NULL;
+                _cleanup_domain_ Domain *d = NULL;
+
+                if (u->unit)
+                        cr_assert_geq(asprintf(&element, "<memory unit='%s'>%s</memory>", u->unit, u->value),
+                                      0);
+                else
+                        cr_assert_geq(asprintf(&element, "<memory>%s</memory>", u->value), 0);
+                xml = memory_xml(element);
+                cr_assert_eq(parse_string(xml, &d, &err), 0, "%s: %s", element, err);
+                cr_assert_eq(d->memory_kib, u->kib, "%s: got %" PRIu64 ", want %" PRIu64, element,
+                             d->memory_kib, u->kib);
+        }
+}
+
+Test(units, direct) {
+        uint64_t kib;
+
+        cr_assert_eq(xml_memory_to_kib(1, "EiB", &kib), 0);
+        cr_assert_eq(kib, UINT64_C(1) << 50);
+        cr_assert_eq(xml_memory_to_kib(15, "EiB", &kib), 0);
+        cr_assert_eq(xml_memory_to_kib(16, "EiB", &kib), -ERANGE);
+        cr_assert_eq(xml_memory_to_kib(UINT64_MAX, "KiB", &kib), 0);
+        cr_assert_eq(kib, UINT64_MAX);
+        cr_assert_eq(xml_memory_to_kib(UINT64_MAX, "b", &kib), 0);
+        cr_assert_eq(kib, UINT64_MAX / 1024 + 1);
+        cr_assert_eq(xml_memory_to_kib(UINT64_MAX, "MiB", &kib), -ERANGE);
+        cr_assert_eq(xml_memory_to_kib(1, "KIB ", &kib), -EINVAL);
+        cr_assert_eq(xml_memory_to_kib(1, "", &kib), -EINVAL);
+        cr_assert_eq(xml_memory_to_kib(1, "iB", &kib), -EINVAL);
+        cr_assert_eq(xml_memory_to_kib(1, "ZiB", &kib), -EINVAL);
+        cr_assert_eq(xml_memory_to_kib(1, "MBB", &kib), -EINVAL);
+}
+
+Test(numbers, strict) {
+        static const char *const bad[] = { "", "+1", "-1", " 1", "1 ", "0x10", "1e3", "1.5", "１" };
+        uint64_t v;
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                cr_assert_eq(xml_parse_uint64(bad[i], &v), -EINVAL, "'%s' accepted", bad[i]);
+        cr_assert_eq(xml_parse_uint64("18446744073709551615", &v), 0);
+        cr_assert_eq(v, UINT64_MAX);
+        cr_assert_eq(xml_parse_uint64("18446744073709551616", &v), -ERANGE);
+        cr_assert_eq(xml_parse_uint64("007", &v), 0);
+        cr_assert_eq(v, 7);
+}
+
+Test(numbers, attribute_whitespace_refused) {
+        _cleanup_free_ char *err = NULL;
+        Domain *d = NULL;
+        const char *xml = "<domain type='qemu'><name>n</name><memory>1</memory>"
+                          "<vcpu current=' 1'>2</vcpu><os><type>hvm</type></os></domain>";
+
+        cr_assert_eq(parse_string(xml, &d, &err), -EINVAL);
+        cr_assert_str_eq(err, "mem.xml:1: /domain/vcpu: invalid number ' 1' for attribute 'current'");
+}
+
+Test(numbers, range) {
+        _cleanup_free_ char *err = NULL;
+        Domain *d = NULL;
+        const char *xml = "<domain type='qemu'><name>n</name><memory>1</memory>"
+                          "<vcpu>0</vcpu><os><type>hvm</type></os></domain>";
+
+        cr_assert_eq(parse_string(xml, &d, &err), -EINVAL);
+        cr_assert_str_eq(err, "mem.xml:1: /domain/vcpu: number '0' out of range (1-4096)");
+}
+
+Test(numbers, text_whitespace_allowed) {
+        _cleanup_free_ char *err = NULL;
+        _cleanup_domain_ Domain *d = NULL;
+        const char *xml = "<domain type='qemu'><name>n</name><memory unit='MiB'>\n  64\n</memory>"
+                          "<vcpu> 3 </vcpu><os><type>hvm</type></os></domain>";
+
+        cr_assert_eq(parse_string(xml, &d, &err), 0, "%s", err);
+        cr_assert_eq(d->memory_kib, 65536);
+        cr_assert_eq(d->vcpus, 3);
+}
+
+Test(generated, uuid) {
+        _cleanup_free_ char *err = NULL, *xml = NULL, *err2 = NULL;
+        _cleanup_domain_ Domain *a = NULL, *b = NULL, *again = NULL;
+        const char *min =
+                "<domain type='qemu'><name>n</name><memory>1</memory><os><type>hvm</type></os></domain>";
+
+        cr_assert_eq(parse_string(min, &a, &err), 0);
+        cr_assert_eq(parse_string(min, &b, &err), 0);
+        cr_assert_not(a->uuid_given);
+        cr_assert_eq(a->uuid[6] >> 4, 4, "not a version 4 UUID");
+        cr_assert_eq(a->uuid[8] & 0xc0, 0x80, "not an RFC 4122 variant");
+        cr_assert_neq(memcmp(a->uuid, b->uuid, 16), 0);
+        /* written out, so a re-parse keeps it */
+        cr_assert_eq(domain_format_xml(a, &xml), 0);
+        cr_assert_eq(parse_string(xml, &again, &err2), 0);
+        cr_assert(again->uuid_given);
+        cr_assert_eq(memcmp(a->uuid, again->uuid, 16), 0);
+}
+
+Test(generated, mac) {
+        _cleanup_free_ char *err = NULL, *xml = NULL, *err2 = NULL;
+        _cleanup_domain_ Domain *d = NULL, *again = NULL;
+        const char *src = "<domain type='qemu'><name>n</name><memory>1</memory><os><type>hvm</type></os>"
+                          "<devices><interface type='user'/><interface type='user'/></devices></domain>";
+
+        cr_assert_eq(parse_string(src, &d, &err), 0, "%s", err);
+        cr_assert_eq(d->n_interfaces, 2);
+        for (size_t i = 0; i < 2; i++) {
+                cr_assert_not(d->interfaces[i].mac_given);
+                cr_assert_eq(memcmp(d->interfaces[i].mac, "\x52\x54\x00", 3), 0);
+        }
+        cr_assert_neq(memcmp(d->interfaces[0].mac, d->interfaces[1].mac, 6), 0);
+        cr_assert_eq(domain_format_xml(d, &xml), 0);
+        cr_assert_eq(parse_string(xml, &again, &err2), 0, "%s", err2);
+        cr_assert(again->interfaces[0].mac_given);
+        cr_assert_eq(memcmp(again->interfaces[0].mac, d->interfaces[0].mac, 6), 0);
+}
+
+Test(model, uuid_parse_format) {
+        uint8_t u[16], v[16];
+        char buf[37];
+
+        cr_assert_eq(domain_uuid_parse("4DEA22B3-1D52-D8F3-2516-782E98AB3FA0", u), 0);
+        domain_uuid_format(u, buf);
+        cr_assert_str_eq(buf, "4dea22b3-1d52-d8f3-2516-782e98ab3fa0");
+        cr_assert_eq(domain_uuid_parse("4dea22b31d52d8f32516782e98ab3fa0", v), 0);
+        cr_assert_eq(memcmp(u, v, 16), 0);
+        cr_assert_eq(domain_uuid_parse("4dea22b3-1d52-d8f3-2516-782e98ab3fa", u), -EINVAL);
+        cr_assert_eq(domain_uuid_parse("4dea22b31-d52-d8f3-2516-782e98ab3fa0", u), -EINVAL);
+        cr_assert_eq(domain_uuid_parse("4dea22b3-1d52-d8f3-2516-782e98ab3fag", u), -EINVAL);
+        cr_assert_eq(domain_uuid_parse(NULL, u), -EINVAL);
+}
+
+Test(model, name_check) {
+        static const struct {
+                const char *name;
+                const char *why; /* NULL: valid */
+        } cases[] = {
+                { "web-1", NULL },
+                { "with space", NULL },
+                { "ünïcode", NULL },
+                { "", "name is empty" },
+                { ".", "name must not be '.' or '..'" },
+                { "..", "name must not be '.' or '..'" },
+                { "a/b", "name must not contain '/'" },
+                { "tab\there", "name must not contain control characters" },
+                { "del\x7f", "name must not contain control characters" },
+        };
+        char long_name[DOMAIN_NAME_MAX + 2];
+        const char *why;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                why = NULL;
+                cr_assert_eq(domain_name_check(cases[i].name, &why), cases[i].why ? -EINVAL : 0, "%s",
+                             cases[i].name);
+                if (cases[i].why)
+                        cr_assert_str_eq(why, cases[i].why);
+        }
+        memset(long_name, 'a', sizeof(long_name) - 1);
+        long_name[DOMAIN_NAME_MAX] = 0;
+        cr_assert_eq(domain_name_check(long_name, &why), 0);
+        long_name[DOMAIN_NAME_MAX] = 'a';
+        long_name[DOMAIN_NAME_MAX + 1] = 0;
+        cr_assert_eq(domain_name_check(long_name, &why), -EINVAL);
+        cr_assert_str_eq(why, "name is longer than 200 bytes");
+}
+
+Test(model, disk_bus) {
+        static const struct {
+                const char *dev;
+                DomainDiskBus given, want;
+        } cases[] = {
+                { "vda", DOMAIN_DISK_BUS_DEFAULT, DOMAIN_DISK_BUS_VIRTIO },
+                { "sdb", DOMAIN_DISK_BUS_DEFAULT, DOMAIN_DISK_BUS_SATA },
+                { "hdc", DOMAIN_DISK_BUS_DEFAULT, DOMAIN_DISK_BUS_IDE },
+                { "fda", DOMAIN_DISK_BUS_DEFAULT, DOMAIN_DISK_BUS_FDC },
+                { "sda", DOMAIN_DISK_BUS_SCSI, DOMAIN_DISK_BUS_SCSI },
+                { "sda", DOMAIN_DISK_BUS_USB, DOMAIN_DISK_BUS_USB },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                DomainDisk disk = { .target_dev = (char *) cases[i].dev, .bus = cases[i].given };
+                cr_assert_eq(domain_disk_bus(&disk), cases[i].want, "%s", cases[i].dev);
+        }
+}
+
+Test(model, lifecycle) {
+        Domain d = {};
+
+        cr_assert_eq(domain_on_poweroff(&d), DOMAIN_ACTION_DESTROY);
+        cr_assert_eq(domain_on_reboot(&d), DOMAIN_ACTION_RESTART);
+        cr_assert_eq(domain_on_crash(&d), DOMAIN_ACTION_DESTROY);
+        d.on_crash = DOMAIN_ACTION_PRESERVE;
+        cr_assert_eq(domain_on_crash(&d), DOMAIN_ACTION_PRESERVE);
+        cr_assert_str_eq(domain_lifecycle_action_to_string(DOMAIN_ACTION_COREDUMP_RESTART),
+                         "coredump-restart");
+        cr_assert_null(domain_lifecycle_action_to_string(DOMAIN_ACTION_DEFAULT));
+        cr_assert_eq(domain_lifecycle_action_from_string("rename-restart"), DOMAIN_ACTION_RENAME_RESTART);
+        cr_assert_eq(domain_lifecycle_action_from_string("reboot"), -EINVAL);
+        cr_assert_eq(domain_free(NULL), NULL);
+}
+
+static Domain *parse_example(const char *name) {
+        _cleanup_free_ char *path = data_path("parse", name), *err = NULL;
+        Domain *d = NULL;
+
+        cr_assert_eq(domain_parse_file(path, &d, &err), 0, "%s", err);
+        return d;
+}
+
+Test(full, top_level) {
+        _cleanup_domain_ Domain *d = parse_example("full.xml");
+        char uuid[37];
+
+        cr_assert_eq(d->virt_type, DOMAIN_VIRT_KVM);
+        cr_assert_str_eq(d->name, "full-1");
+        domain_uuid_format(d->uuid, uuid);
+        cr_assert_str_eq(uuid, "4dea22b3-1d52-d8f3-2516-782e98ab3fa0");
+        cr_assert(d->uuid_given);
+        cr_assert_str_eq(d->title, "Everything at once");
+        cr_assert_str_eq(d->description, "A description\nover two lines & an ampersand.");
+        cr_assert_not_null(strstr(d->metadata_xml, "<app:owner>ops</app:owner>"));
+        cr_assert_eq(d->memory_kib, 2097152);
+        cr_assert_eq(d->current_memory_kib, 1572864);
+        cr_assert_eq(d->memtune_hard_limit_kib, 3145728);
+        cr_assert_eq(d->memtune_soft_limit_kib, 1048576);
+        cr_assert_eq(d->vcpus, 4);
+        cr_assert_eq(d->vcpus_current, 2);
+        cr_assert_not(d->vcpu_placement_auto);
+        cr_assert_str_eq(d->vcpu_cpuset, "0-3,^2,8");
+        cr_assert_eq(d->cputune_shares, 2048);
+        cr_assert_eq(d->on_crash, DOMAIN_ACTION_COREDUMP_DESTROY);
+        cr_assert_str_eq(d->emulator, "/usr/bin/qemu-system-x86_64");
+}
+
+Test(full, os_cpu_clock) {
+        _cleanup_domain_ Domain *d = parse_example("full.xml");
+
+        cr_assert_eq(d->os.firmware, DOMAIN_FIRMWARE_EFI);
+        cr_assert_str_eq(d->os.type, "hvm");
+        cr_assert_str_eq(d->os.arch, "x86_64");
+        cr_assert_str_eq(d->os.machine, "q35");
+        cr_assert_str_eq(d->os.loader, "/usr/share/OVMF/OVMF_CODE.fd");
+        cr_assert_eq(d->os.loader_type, DOMAIN_LOADER_PFLASH);
+        cr_assert_eq(d->os.loader_readonly, DOMAIN_TRISTATE_ON);
+        cr_assert_eq(d->os.loader_secure, DOMAIN_TRISTATE_OFF);
+        cr_assert_str_eq(d->os.nvram_template, "/usr/share/OVMF/OVMF_VARS.fd");
+        cr_assert_str_eq(d->os.cmdline, "console=ttyS0 root=/dev/vda1");
+        cr_assert_eq(d->os.bootmenu, DOMAIN_TRISTATE_ON);
+        cr_assert_eq(d->features.acpi, DOMAIN_TRISTATE_ON);
+        cr_assert_eq(d->features.pae, DOMAIN_TRISTATE_ON);
+        cr_assert(d->cpu.present);
+        cr_assert_eq(d->cpu.mode, DOMAIN_CPU_MODE_CUSTOM);
+        cr_assert_str_eq(d->cpu.model, "Skylake-Client");
+        cr_assert_eq(d->cpu.cores, 2);
+        cr_assert_eq(d->cpu.n_features, 2);
+        cr_assert_eq(d->cpu.features[1].policy, DOMAIN_CPU_FEATURE_DISABLE);
+        cr_assert_eq(d->clock.offset, DOMAIN_CLOCK_LOCALTIME);
+        cr_assert_eq(d->clock.n_timers, 3);
+        cr_assert_eq(d->clock.timers[0].tickpolicy, DOMAIN_TICK_CATCHUP);
+        cr_assert_eq(d->clock.timers[2].present, DOMAIN_TRISTATE_OFF);
+}
+
+Test(full, disks_and_net) {
+        _cleanup_domain_ Domain *d = parse_example("full.xml");
+
+        cr_assert_eq(d->n_disks, 3);
+        cr_assert_eq(d->disks[0].format, DOMAIN_DISK_FORMAT_QCOW2);
+        cr_assert_eq(d->disks[0].cache, DOMAIN_DISK_CACHE_NONE);
+        cr_assert_eq(d->disks[0].boot_order, 1);
+        cr_assert_str_eq(d->disks[0].serial, "DISK-0001");
+        cr_assert_eq(d->disks[1].type, DOMAIN_DISK_TYPE_BLOCK);
+        cr_assert_str_eq(d->disks[1].source, "/dev/vg0/data");
+        cr_assert_eq(d->disks[1].bus, DOMAIN_DISK_BUS_DEFAULT);
+        cr_assert_eq(domain_disk_bus(&d->disks[1]), DOMAIN_DISK_BUS_SATA);
+        cr_assert(d->disks[1].shareable);
+        cr_assert_eq(d->disks[2].device, DOMAIN_DISK_DEVICE_CDROM);
+        cr_assert_null(d->disks[2].source);
+        cr_assert(d->disks[2].readonly);
+        cr_assert_eq(d->n_interfaces, 2);
+        cr_assert(d->interfaces[0].mac_given);
+        cr_assert_eq(memcmp(d->interfaces[0].mac, "\x52\x54\x00\xab\xcd\x01", 6), 0);
+        cr_assert_str_eq(d->interfaces[1].model, "e1000");
+        cr_assert_eq(d->n_controllers, 3);
+        cr_assert_eq(d->controllers[1].type, DOMAIN_CONTROLLER_SCSI);
+        cr_assert_eq(d->controllers[1].index, 0);
+}
+
+Test(full, chars_and_others) {
+        _cleanup_domain_ Domain *d = parse_example("full.xml");
+
+        cr_assert_eq(d->n_chars, 5);
+        cr_assert_eq(d->chars[0].target_type, DOMAIN_CHAR_TARGET_ISA_SERIAL);
+        cr_assert_eq(d->chars[0].target_port, 0);
+        cr_assert_eq(d->chars[1].type, DOMAIN_CHAR_FILE);
+        cr_assert(d->chars[1].append);
+        cr_assert_eq(d->chars[2].type, DOMAIN_CHAR_UNIX);
+        cr_assert_not(d->chars[2].unix_listen);
+        cr_assert_eq(d->chars[2].target_port, -1);
+        cr_assert_eq(d->chars[3].kind, DOMAIN_CHAR_CONSOLE);
+        cr_assert_eq(d->chars[4].target_type, DOMAIN_CHAR_TARGET_VIRTIO);
+        cr_assert_eq(d->n_graphics, 1);
+        cr_assert_eq(d->graphics[0].port, 5901);
+        cr_assert_not(d->graphics[0].autoport);
+        cr_assert_str_eq(d->graphics[0].listen, "127.0.0.1");
+        cr_assert_eq(d->videos[0].model, DOMAIN_VIDEO_VIRTIO);
+        cr_assert_eq(d->videos[0].vram_kib, 16384);
+        cr_assert_eq(d->inputs[1].bus, DOMAIN_INPUT_BUS_DEFAULT);
+        cr_assert_str_eq(d->memballoon_model, "virtio");
+        cr_assert(d->panic_given);
+        cr_assert_eq(d->n_qemu_args, 3);
+        cr_assert_str_eq(d->qemu_args[2], "timestamp=on");
+        cr_assert_null(d->qemu_args[3]);
+        cr_assert_str_eq(d->qemu_env[0].name, "QEMU_AUDIO_DRV");
+}
+
+Test(variants, defaults_and_spellings) {
+        _cleanup_domain_ Domain *d = parse_example("variants.xml");
+        char uuid[37];
+
+        domain_uuid_format(d->uuid, uuid);
+        cr_assert_str_eq(uuid, "4dea22b3-1d52-d8f3-2516-782e98ab3fa1");
+        /* a namespace declared on <domain> moves onto the kept element */
+        cr_assert_str_eq(d->metadata_xml, "<metadata xmlns:app=\"http://example.org/app/1\">"
+                                          "<app:tag name=\"x\">1 &lt; 2</app:tag></metadata>");
+        cr_assert_eq(d->memory_kib, 65537); /* 64 MiB + 1 byte, rounded up */
+        cr_assert(d->vcpu_placement_auto);
+        cr_assert_eq(d->os.n_boot, 3);
+        cr_assert_eq(d->os.boot[2], DOMAIN_BOOT_NETWORK);
+        cr_assert_null(d->os.loader);
+        cr_assert_eq(d->os.loader_type, DOMAIN_LOADER_ROM);
+        cr_assert_eq(d->cpu.mode, DOMAIN_CPU_MODE_HOST_PASSTHROUGH);
+        cr_assert_eq(d->controllers[0].index, 0);
+        cr_assert_eq(d->controllers[1].index, 1); /* lowest free index of its type */
+        cr_assert_eq(d->controllers[2].index, 0);
+        cr_assert(d->chars[0].unix_listen); /* libvirt: no mode= means bind */
+        cr_assert(d->graphics[0].autoport);
+        cr_assert_eq(d->graphics[0].port, -1);
+        cr_assert_str_eq(d->graphics[1].socket, "/run/vmunit/variants/vnc.sock");
+        cr_assert(d->graphics[2].autoport); /* autoport='yes' wins over port= */
+        cr_assert_eq(d->graphics[2].port, -1);
+        cr_assert_eq(d->videos[0].model, DOMAIN_VIDEO_DEFAULT);
+        cr_assert_eq(d->panic_model, DOMAIN_PANIC_ISA);
+        cr_assert_eq(d->n_qemu_env, 1);
+        cr_assert_null(d->qemu_env[0].value);
+}
+
+/* Checks that span attributes or elements, on small inline documents:
+ * the devices go inside <devices>, line 1 is the whole document. */
+typedef struct SemanticCase {
+        const char *top;     /* extra elements under <domain> */
+        const char *devices; /* elements under <devices> */
+        const char *message; /* after "mem.xml:1: " */
+} SemanticCase;
+
+static const SemanticCase semantic_cases[] = {
+        { "<currentMemory>2</currentMemory>", "",
+          "/domain/currentMemory: currentMemory is larger than memory" },
+        { "<vcpu current='3'>2</vcpu>", "", "/domain/vcpu: current vCPUs (3) exceed the maximum (2)" },
+        { "<title>a\nb</title>", "", "/domain/title: title must be a single line" },
+        { "", "<graphics type='vnc' autoport='no'/>",
+          "/domain/devices/graphics: autoport='no' requires a port" },
+        { "", "<graphics type='vnc' port='5000'/>",
+          "/domain/devices/graphics: number '5000' for attribute 'port' out of range (5900-65535)" },
+        { "", "<input type='tablet' bus='ps2'/>",
+          "/domain/devices/input: a tablet cannot be on the ps2 bus" },
+        { "", "<controller type='sata' model='ahci'/>",
+          "/domain/devices/controller: unsupported attribute 'model' for controller type 'sata'" },
+        { "", "<controller type='usb' index='0'/><controller type='usb' index='0'/>",
+          "/domain/devices/controller[2]: duplicate controller type 'usb' index 0" },
+        { "", "<interface type='user'><mac address='53:54:00:00:00:01'/></interface>",
+          "/domain/devices/interface/mac: MAC address '53:54:00:00:00:01' is a multicast address" },
+        { "",
+          "<interface type='user'><boot order='1'/></interface><interface type='user'><boot "
+          "order='1'/></interface>",
+          "/domain/devices/interface[2]: boot order 1 is used twice" },
+        { "", "<serial type='pty'><source path='/dev/pts/1'/></serial>",
+          "/domain/devices/serial/source: element 'source' is not allowed with type 'pty'" },
+        { "", "<serial type='unix'/>", "/domain/devices/serial: missing element 'source'" },
+        { "", "<console type='pty'><target type='isa-serial'/></console>",
+          "/domain/devices/console/target: unsupported value 'isa-serial' for attribute 'type' "
+          "(expected one of: serial, virtio)" },
+        { "", "<disk type='block'><source file='/a'/><target dev='vda'/></disk>",
+          "/domain/devices/disk/source: unsupported attribute 'file'" },
+        { "", "<disk><driver name='tap'/><source file='/a'/><target dev='vda'/></disk>",
+          "/domain/devices/disk/driver: unsupported value 'tap' for attribute 'name' (expected one of: "
+          "qemu)" },
+        { "", "<disk><source file='/a'/><target dev='vda'/><alias name='x'/></disk>",
+          "/domain/devices/disk/alias: element 'alias' is not supported yet" },
+        { "<qemu:commandline><qemu:env name='1X'/></qemu:commandline>", "",
+          "/domain/qemu:commandline/qemu:env: invalid environment variable name '1X'" },
+        { "<cpu><feature name='a,b'/></cpu>", "", "/domain/cpu/feature: invalid CPU feature name 'a,b'" },
+        { "<clock><timer name='rtc'/><timer name='rtc'/></clock>", "",
+          "/domain/clock/timer[2]: duplicate timer 'rtc'" },
+        { "<clock><timer name='tsc'/></clock>", "",
+          "/domain/clock/timer: unsupported value 'tsc' for attribute 'name' (expected one of: rtc, pit, "
+          "hpet, kvmclock)" },
+        { "<memtune><swap_hard_limit>1</swap_hard_limit></memtune>", "",
+          "/domain/memtune/swap_hard_limit: unsupported element 'swap_hard_limit'" },
+        { "<cputune><shares>0</shares></cputune>", "",
+          "/domain/cputune/shares: number '0' out of range (1-262144)" },
+        { "<app:x xmlns:app='urn:x'/>", "", "/domain/app:x: unsupported element 'app:x'" },
+};
+
+Test(errors, semantic) {
+        for (size_t i = 0; i < ELEMENTSOF(semantic_cases); i++) {
+                const SemanticCase *t = &semantic_cases[i];
+                _cleanup_free_ char *xml = NULL, *err = NULL, *want = NULL;
+                Domain *d = NULL;
+
+                cr_assert_geq(asprintf(&xml,
+                                       "<domain type='qemu' "
+                                       "xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
+                                       "<name>n</name><memory>1</memory><os><type>hvm</type></os>%s"
+                                       "<devices>%s</devices></domain>",
+                                       t->top, t->devices),
+                              0);
+                cr_assert_geq(asprintf(&want, "mem.xml:1: %s", t->message), 0);
+                cr_assert_eq(parse_string(xml, &d, &err), -EINVAL, "case %zu accepted", i);
+                cr_assert_str_eq(err, want, "case %zu", i);
+        }
+}
+
+Test(errors, os_boot_and_device_boot) {
+        _cleanup_free_ char *err = NULL;
+        Domain *d = NULL;
+        const char *xml =
+                "<domain type='qemu'><name>n</name><memory>1</memory>\n"
+                "<os><type>hvm</type><boot dev='hd'/></os>\n"
+                "<devices><disk><source file='/a'/><target dev='vda'/><boot order='1'/></disk></devices>"
+                "</domain>";
+
+        cr_assert_eq(parse_string(xml, &d, &err), -EINVAL);
+        cr_assert_str_eq(err, "mem.xml:2: /domain/os: per-device boot order cannot be combined with "
+                              "<boot dev=...> in <os>");
+}

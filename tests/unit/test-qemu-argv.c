@@ -1,2 +1,884 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The QEMU command builder: helpers, models built in C (so each rule is
+ * tested on its own), and golden files: tests/data/NAME.xml -> NAME.argv,
+ * one line per word, environment first as "env: NAME=VALUE" lines.
+ * VMUNIT_REGENERATE_GOLDEN=1 rewrites the .argv files; review the diff.
+ */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "domain-xml.h"
+#include "qemu-argv-internal.h"
+#include "qemu-argv.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static const QemuArgvOptions test_options = {
+        .runtime_dir = "/run/vmunit/t",
+        .qmp_fd = -1,
+};
+
+static Domain base_domain(void) {
+        return (Domain){
+                .virt_type = DOMAIN_VIRT_QEMU,
+                .name = (char *) "t",
+                .uuid = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0x4d, 0xef, 0x80, 0x01, 0x02, 0x03, 0x04, 0x05,
+                          0x06, 0x07 },
+                .memory_kib = 65536,
+                .vcpus = 1,
+                .memballoon_given = true,
+                .memballoon_model = (char *) "none",
+        };
+}
+
+/* Build with o and return the shell rendering (caller frees), or NULL and
+ * the error in *ret_r / *ret_error. */
+static char *build_line_opts(const Domain *d, const QemuArgvOptions *o, int *ret_r, char **ret_error) {
+        _cleanup_strv_ Strv argv = {}, env = {};
+        char *line = NULL;
+        int r;
+
+        r = qemu_argv_build(d, o, &argv, &env, ret_error);
+        if (ret_r)
+                *ret_r = r;
+        if (r < 0) {
+                cr_assert_eq(argv.n, 0);
+                cr_assert_eq(env.n, 0);
+                return NULL;
+        }
+        cr_assert_eq(qemu_argv_format_shell(env.items, argv.items, &line), 0);
+        return line;
+}
+
+static char *build_line(const Domain *d) {
+        _cleanup_free_ char *error = NULL;
+        int r = 0;
+        char *line = build_line_opts(d, &test_options, &r, &error);
+
+        cr_assert_eq(r, 0, "build failed: %s", error ?: "(no message)");
+        return line;
+}
+
+/* Expect -EINVAL with a message containing what. */
+static void expect_error(const Domain *d, const char *what) {
+        _cleanup_free_ char *error = NULL, *line = NULL;
+        int r = 0;
+
+        line = build_line_opts(d, &test_options, &r, &error);
+        cr_assert_eq(r, -EINVAL, "expected -EINVAL, got %d: %s", r, line ?: "");
+        cr_assert_not_null(error);
+        cr_assert(strstr(error, what), "error '%s' does not mention '%s'", error, what);
+}
+
+static void expect_contains(const Domain *d, const char *what) {
+        _cleanup_free_ char *line = build_line(d);
+
+        cr_assert(strstr(line, what), "'%s' not in: %s", what, line);
+}
+
+static void expect_lacks(const Domain *d, const char *what) {
+        _cleanup_free_ char *line = build_line(d);
+
+        cr_assert(!strstr(line, what), "'%s' unexpectedly in: %s", what, line);
+}
+
+/* ---- public helpers ----------------------------------------------------- */
+
+Test(qemu_argv, opt_escape) {
+        _cleanup_free_ char *a = qemu_opt_escape("/a,b,,c"), *b = qemu_opt_escape(""),
+                            *c = qemu_opt_escape("plain");
+
+        cr_assert_str_eq(a, "/a,,b,,,,c");
+        cr_assert_str_eq(b, "");
+        cr_assert_str_eq(c, "plain");
+}
+
+Test(qemu_argv, runtime_paths) {
+        _cleanup_free_ char *q = qemu_qmp_socket_path("/run/vmunit/x"),
+                            *l = qemu_console_log_path("/run/vmunit/x");
+
+        cr_assert_str_eq(q, "/run/vmunit/x/qmp.sock");
+        cr_assert_str_eq(l, "/run/vmunit/x/console.log");
+}
+
+Test(qemu_argv, format_shell) {
+        char *env[] = { (char *) "A=1", (char *) "B=x y", (char *) "C=it's", NULL };
+        char *argv[] = { (char *) "/usr/bin/qemu",
+                         (char *) "-name",
+                         (char *) "guest=a,b",
+                         (char *) "",
+                         (char *) "a b",
+                         (char *) "o'k",
+                         (char *) "$HOME",
+                         (char *) "x@y%z+1:2",
+                         NULL };
+        _cleanup_free_ char *s = NULL, *t = NULL;
+
+        cr_assert_eq(qemu_argv_format_shell(env, argv, &s), 0);
+        cr_assert_str_eq(s, "A=1 B='x y' C='it'\\''s' /usr/bin/qemu -name guest=a,b '' 'a b' 'o'\\''k' "
+                            "'$HOME' x@y%z+1:2");
+        cr_assert_eq(qemu_argv_format_shell(NULL, argv + 4, &t), 0);
+        cr_assert_str_eq(t, "'a b' 'o'\\''k' '$HOME' x@y%z+1:2");
+}
+
+/* ---- whole command lines ------------------------------------------------ */
+
+Test(qemu_argv, minimal_exact) {
+        Domain d = base_domain();
+        _cleanup_free_ char *line = build_line(&d);
+
+        cr_assert_str_eq(
+                line,
+                "/usr/bin/qemu-system-x86_64 -name guest=t,debug-threads=on -uuid "
+                "12345678-9abc-4def-8001-020304050607 "
+                "-S -no-user-config -nodefaults -machine pc,usb=off,dump-guest-core=off,acpi=off -accel tcg "
+                "-m size=65536k -smp 1 "
+                "-chardev socket,id=charmonitor,path=/run/vmunit/t/qmp.sock,server=on,wait=off "
+                "-mon chardev=charmonitor,id=monitor,mode=control -rtc base=utc "
+                "-action reboot=reset,shutdown=poweroff,panic=pause -display none -msg timestamp=on");
+}
+
+Test(qemu_argv, options) {
+        Domain d = base_domain();
+        QemuArgvOptions o = test_options;
+        DomainChar serial = { .kind = DOMAIN_CHAR_SERIAL, .type = DOMAIN_CHAR_PTY, .target_port = -1 };
+        _cleanup_free_ char *line = NULL;
+
+        d.chars = &serial;
+        d.n_chars = 1;
+        o.qmp_fd = 3;
+        o.seccomp_sandbox = true;
+        o.console_log = true;
+        o.default_emulator = "/opt/qemu/bin/qemu-system-x86_64";
+        line = build_line_opts(&d, &o, NULL, NULL);
+        cr_assert(strstr(line, "/opt/qemu/bin/qemu-system-x86_64 -name"));
+        cr_assert(strstr(line, "-chardev socket,id=charmonitor,fd=3,server=on,wait=off "));
+        cr_assert(strstr(
+                line, "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"));
+        cr_assert(strstr(line, "-chardev pty,id=charserial0,logfile=/run/vmunit/t/console.log,logappend=on "
+                               "-device isa-serial,chardev=charserial0,id=serial0,index=0"));
+        /* <emulator> wins over the default. */
+        d.emulator = (char *) "/usr/local/bin/qemu";
+        free(line);
+        line = build_line_opts(&d, &o, NULL, NULL);
+        cr_assert(strncmp(line, "/usr/local/bin/qemu -name", 25) == 0);
+}
+
+Test(qemu_argv, name_and_paths_escaped) {
+        Domain d = base_domain();
+        DomainDisk disk = { .source = (char *) "/var/lib/vmunit/images/a,b.img",
+                            .target_dev = (char *) "vda" };
+        QemuArgvOptions o = test_options;
+        _cleanup_free_ char *line = NULL;
+
+        d.name = (char *) "x,y=z";
+        d.disks = &disk;
+        d.n_disks = 1;
+        o.runtime_dir = "/run/vmunit/x,y";
+        line = build_line_opts(&d, &o, NULL, NULL);
+        cr_assert(strstr(line, "-name guest=x,,y=z,debug-threads=on "), "%s", line);
+        cr_assert(strstr(line, "filename=/var/lib/vmunit/images/a,,b.img,node-name=disk0-storage"), "%s",
+                  line);
+        cr_assert(strstr(line, "path=/run/vmunit/x,,y/qmp.sock,server=on"), "%s", line);
+}
+
+Test(qemu_argv, qemu_commandline_and_env) {
+        Domain d = base_domain();
+        char *args[] = { (char *) "-trace", (char *) "qmp_*", NULL };
+        DomainQemuEnv env[] = { { (char *) "QEMU_AUDIO_DRV", (char *) "none" },
+                                { (char *) "X", (char *) "a b" } };
+        _cleanup_strv_ Strv argv = {}, e = {};
+
+        d.qemu_args = args;
+        d.n_qemu_args = 2;
+        d.qemu_env = env;
+        d.n_qemu_env = 2;
+        cr_assert_eq(qemu_argv_build(&d, &test_options, &argv, &e, NULL), 0);
+        cr_assert_str_eq(argv.items[argv.n - 2], "-trace");
+        cr_assert_str_eq(argv.items[argv.n - 1], "qmp_*");
+        cr_assert_eq(e.n, 2);
+        cr_assert_str_eq(e.items[0], "QEMU_AUDIO_DRV=none");
+        cr_assert_str_eq(e.items[1], "X=a b");
+
+        env[1].name = (char *) "BAD NAME";
+        expect_error(&d, "invalid environment variable name");
+}
+
+/* ---- machine, CPU, memory, SMP ------------------------------------------ */
+
+Test(qemu_argv, machine_and_accel) {
+        Domain d = base_domain();
+        DomainTimer timers[] = { { .name = (char *) "hpet", .present = DOMAIN_TRISTATE_OFF } };
+
+        d.virt_type = DOMAIN_VIRT_KVM;
+        d.os.machine = (char *) "pc-q35-7.2";
+        d.features.acpi = DOMAIN_TRISTATE_ON;
+        d.clock.timers = timers;
+        d.clock.n_timers = 1;
+        expect_contains(&d, "-machine pc-q35-7.2,usb=off,dump-guest-core=off,acpi=on,hpet=off -accel kvm ");
+
+        d.os.machine = (char *) "microvm";
+        expect_error(&d, "unsupported machine type 'microvm'");
+        d.os.machine = (char *) "q35,kernel-irqchip=off";
+        expect_error(&d, "unsupported machine type");
+        d.os.machine = (char *) "pc-i440fx-";
+        expect_error(&d, "unsupported machine type");
+        d.os.machine = NULL;
+        d.os.arch = (char *) "aarch64";
+        expect_error(&d, "architecture 'aarch64'");
+        d.os.arch = NULL;
+        d.features.apic = DOMAIN_TRISTATE_OFF;
+        expect_error(&d, "<apic>");
+}
+
+Test(qemu_argv, cpu_modes) {
+        Domain d = base_domain();
+        DomainCpuFeature feats[] = {
+                { (char *) "vmx", DOMAIN_CPU_FEATURE_REQUIRE },
+                { (char *) "sse4.2", DOMAIN_CPU_FEATURE_DISABLE },
+        };
+
+        d.cpu = (DomainCpu){
+                .present = true, .model = (char *) "Skylake-Client-v4", .features = feats, .n_features = 2
+        };
+        expect_contains(&d, "-cpu Skylake-Client-v4,vmx=on,sse4.2=off ");
+        d.cpu.model = (char *) "Skylake";
+        expect_error(&d, "unknown CPU model 'Skylake'");
+        d.cpu.model = (char *) "qemu64,+vmx";
+        expect_error(&d, "unknown CPU model");
+        d.cpu.model = (char *) "qemu64";
+        feats[0].name = (char *) "vmx,x=y";
+        expect_error(&d, "invalid CPU feature name");
+        feats[0].name = (char *) "vmx";
+
+        d.cpu.model = NULL;
+        expect_error(&d, "<feature> needs a <model>");
+        d.cpu.n_features = 0;
+        expect_lacks(&d, "-cpu");
+
+        d.cpu.mode = DOMAIN_CPU_MODE_HOST_PASSTHROUGH;
+        expect_error(&d, "needs <domain type='kvm'>");
+        d.virt_type = DOMAIN_VIRT_KVM;
+        expect_contains(&d, "-cpu host ");
+        d.cpu.mode = DOMAIN_CPU_MODE_HOST_MODEL;
+        expect_contains(&d, "-cpu host ");
+        d.virt_type = DOMAIN_VIRT_QEMU;
+        expect_contains(&d, "-cpu max ");
+        d.cpu.mode = DOMAIN_CPU_MODE_MAXIMUM;
+        d.cpu.n_features = 1;
+        expect_contains(&d, "-cpu max,vmx=on ");
+        d.cpu.model = (char *) "qemu64";
+        expect_error(&d, "only supported with mode='custom'");
+}
+
+Test(qemu_argv, memory_rounding) {
+        Domain d = base_domain();
+
+        d.memory_kib = 1048577;
+        expect_contains(&d, "-m size=1049600k ");
+        d.memory_kib = 0;
+        expect_error(&d, "<memory>");
+}
+
+Test(qemu_argv, smp) {
+        Domain d = base_domain();
+
+        d.vcpus = 4;
+        d.cpu = (DomainCpu){ .present = true, .sockets = 1, .dies = 1, .cores = 2, .threads = 2 };
+        expect_contains(&d, "-smp 4,sockets=1,dies=1,cores=2,threads=2 ");
+        d.vcpus_current = 2;
+        expect_contains(&d, "-smp 2,maxcpus=4,sockets=1,dies=1,cores=2,threads=2 ");
+        d.cpu.threads = 1;
+        expect_error(&d, "does not match <vcpu> 4");
+        d.cpu = (DomainCpu){};
+        d.vcpus_current = 5;
+        expect_error(&d, "exceeds the maximum 4");
+}
+
+/* ---- clock, lifecycle, boot, firmware ----------------------------------- */
+
+Test(qemu_argv, clock_and_timers) {
+        Domain d = base_domain();
+        DomainTimer timers[] = {
+                { .name = (char *) "rtc", .tickpolicy = DOMAIN_TICK_CATCHUP },
+                { .name = (char *) "pit", .tickpolicy = DOMAIN_TICK_DELAY },
+                { .name = (char *) "hpet", .present = DOMAIN_TRISTATE_OFF },
+        };
+
+        d.clock = (DomainClock){ .offset = DOMAIN_CLOCK_LOCALTIME, .timers = timers, .n_timers = 3 };
+        expect_contains(&d, "-rtc base=localtime,driftfix=slew ");
+        expect_lacks(&d, "kvm-pit"); /* TCG: delay is what the emulated PIT does */
+        d.virt_type = DOMAIN_VIRT_KVM;
+        expect_contains(&d, "-global kvm-pit.lost_tick_policy=delay ");
+        timers[1].tickpolicy = DOMAIN_TICK_CATCHUP;
+        expect_error(&d, "<timer name='pit'>");
+        timers[1].tickpolicy = DOMAIN_TICK_DEFAULT;
+        timers[0].tickpolicy = DOMAIN_TICK_MERGE;
+        expect_error(&d, "<timer name='rtc'>");
+        timers[0] = (DomainTimer){ .name = (char *) "kvmclock", .present = DOMAIN_TRISTATE_OFF };
+        expect_error(&d, "<timer name='kvmclock'>");
+}
+
+Test(qemu_argv, lifecycle) {
+        Domain d = base_domain();
+
+        d.on_poweroff = DOMAIN_ACTION_PRESERVE;
+        expect_contains(&d, "-action reboot=reset,shutdown=pause,panic=pause ");
+        d.on_poweroff = DOMAIN_ACTION_DESTROY;
+        d.on_reboot = DOMAIN_ACTION_DESTROY;
+        expect_contains(&d, "-action reboot=shutdown,shutdown=poweroff,panic=pause ");
+        d.on_reboot = DOMAIN_ACTION_PRESERVE;
+        expect_contains(&d, "-action reboot=shutdown,shutdown=pause,panic=pause ");
+        d.on_reboot = DOMAIN_ACTION_RESTART;
+        d.on_poweroff = DOMAIN_ACTION_RESTART;
+        expect_contains(&d, "-action reboot=reset,shutdown=pause,panic=pause ");
+        expect_lacks(&d, "-no-shutdown");
+        d.on_crash = DOMAIN_ACTION_COREDUMP_DESTROY;
+        expect_error(&d, "<on_crash>coredump-destroy</on_crash> is not supported");
+        d.on_crash = DOMAIN_ACTION_DEFAULT;
+        d.on_reboot = DOMAIN_ACTION_RENAME_RESTART;
+        expect_error(&d, "<on_reboot>");
+}
+
+Test(qemu_argv, boot_order) {
+        Domain d = base_domain();
+        DomainDisk disk = { .source = (char *) "/i/a.img", .target_dev = (char *) "vda", .boot_order = 2 };
+        DomainInterface net = { .mac = { 0x52, 0x54, 0, 1, 2, 3 }, .boot_order = 1 };
+
+        d.os.boot[0] = DOMAIN_BOOT_CDROM;
+        d.os.boot[1] = DOMAIN_BOOT_HD;
+        d.os.boot[2] = DOMAIN_BOOT_NETWORK;
+        d.os.n_boot = 3;
+        d.os.bootmenu = DOMAIN_TRISTATE_ON;
+        expect_contains(&d, "-boot order=dcn,menu=on ");
+        d.os.boot[2] = DOMAIN_BOOT_CDROM;
+        expect_error(&d, "same device twice");
+        d.os.n_boot = 0;
+        expect_contains(&d, "-boot menu=on ");
+        d.os.bootmenu = DOMAIN_TRISTATE_ABSENT;
+        expect_lacks(&d, "-boot");
+
+        d.disks = &disk;
+        d.n_disks = 1;
+        d.interfaces = &net;
+        d.n_interfaces = 1;
+        expect_contains(&d, "id=virtio-disk0,drive=disk0-format,bootindex=2 ");
+        expect_contains(&d, "mac=52:54:00:01:02:03,bootindex=1 ");
+        net.boot_order = 2;
+        expect_error(&d, "two devices have <boot order='2'>");
+        d.os.n_boot = 1;
+        expect_error(&d, "per-device boot elements cannot be used together with os/boot elements");
+}
+
+Test(qemu_argv, kernel_boot) {
+        Domain d = base_domain();
+
+        d.os.kernel = (char *) "/boot/vmlinuz,1";
+        d.os.initrd = (char *) "/boot/initrd";
+        d.os.cmdline = (char *) "console=ttyS0 root=/dev/vda";
+        expect_contains(
+                &d, "-kernel /boot/vmlinuz,1 -initrd /boot/initrd -append 'console=ttyS0 root=/dev/vda' ");
+        d.os.kernel = NULL;
+        expect_error(&d, "need a <kernel>");
+}
+
+Test(qemu_argv, firmware) {
+        Domain d = base_domain();
+
+        d.os.loader = (char *) "/usr/share/seabios/bios-256k.bin";
+        expect_contains(&d, "-bios /usr/share/seabios/bios-256k.bin ");
+
+        d.os = (DomainOs){ .firmware = DOMAIN_FIRMWARE_EFI };
+        expect_error(&d, "firmware='efi' needs <nvram>");
+        d.os.nvram = (char *) "/var/lib/vmunit/t/VARS,1.fd";
+        expect_contains(
+                &d,
+                "-machine "
+                "pc,usb=off,dump-guest-core=off,acpi=off,pflash0=pflash0-format,pflash1=pflash1-format "
+                "-accel tcg "
+                "-blockdev "
+                "driver=file,filename=/usr/share/OVMF/"
+                "OVMF_CODE_4M.fd,node-name=pflash0-storage,read-only=on "
+                "-blockdev driver=raw,file=pflash0-storage,node-name=pflash0-format,read-only=on "
+                "-blockdev "
+                "driver=file,filename=/var/lib/vmunit/t/VARS,,1.fd,node-name=pflash1-storage,read-only=off "
+                "-blockdev driver=raw,file=pflash1-storage,node-name=pflash1-format,read-only=off ");
+        d.os.loader_secure = DOMAIN_TRISTATE_ON;
+        expect_error(&d, "needs a q35 machine type");
+        d.os.machine = (char *) "q35";
+        expect_contains(&d, "acpi=off,smm=on,pflash0=");
+        expect_contains(&d, "OVMF_CODE_4M.secboot.fd");
+        expect_contains(&d, "-global driver=cfi.pflash01,property=secure,value=on ");
+
+        d.os = (DomainOs){ .loader = (char *) "/x/OVMF.fd",
+                           .loader_type = DOMAIN_LOADER_PFLASH,
+                           .loader_readonly = DOMAIN_TRISTATE_OFF };
+        expect_contains(&d, "pflash0=pflash0-format -accel");
+        expect_contains(&d, "filename=/x/OVMF.fd,node-name=pflash0-storage,read-only=off ");
+        d.os.loader_type = DOMAIN_LOADER_ROM;
+        d.os.nvram = (char *) "/x/VARS.fd";
+        expect_error(&d, "type='pflash'");
+}
+
+/* ---- disks -------------------------------------------------------------- */
+
+Test(qemu_argv, disk_index) {
+        unsigned i;
+
+        cr_assert_eq(qemu_argv_disk_index("vda", &i), 0);
+        cr_assert_eq(i, 0);
+        cr_assert_eq(qemu_argv_disk_index("sdz", &i), 0);
+        cr_assert_eq(i, 25);
+        cr_assert_eq(qemu_argv_disk_index("hdaa", &i), 0);
+        cr_assert_eq(i, 26);
+        cr_assert_eq(qemu_argv_disk_index("vd", &i), -EINVAL);
+        cr_assert_eq(qemu_argv_disk_index("xvda", &i), -EINVAL);
+        cr_assert_eq(qemu_argv_disk_index("vdA", &i), -EINVAL);
+        cr_assert_eq(qemu_argv_disk_index("vd1", &i), -EINVAL);
+}
+
+Test(qemu_argv, disk_virtio_cache_serial) {
+        Domain d = base_domain();
+        DomainDisk disk = {
+                .source = (char *) "/i/a.qcow2",
+                .target_dev = (char *) "vdb",
+                .format = DOMAIN_DISK_FORMAT_QCOW2,
+                .cache = DOMAIN_DISK_CACHE_NONE,
+                .serial = (char *) "SN 1",
+                .shareable = true,
+        };
+
+        d.disks = &disk;
+        d.n_disks = 1;
+        expect_contains(&d,
+                        "-blockdev "
+                        "driver=file,filename=/i/"
+                        "a.qcow2,node-name=disk0-storage,cache.direct=on,cache.no-flush=off,read-only=off "
+                        "-blockdev "
+                        "driver=qcow2,file=disk0-storage,node-name=disk0-format,cache.direct=on,cache.no-"
+                        "flush=off,read-only=off "
+                        "-device 'virtio-blk-pci,id=virtio-disk1,drive=disk0-format,serial=SN "
+                        "1,write-cache=on,share-rw=on' ");
+        disk.cache = DOMAIN_DISK_CACHE_UNSAFE;
+        expect_contains(&d, "cache.direct=off,cache.no-flush=on");
+        disk.cache = DOMAIN_DISK_CACHE_DIRECTSYNC;
+        expect_contains(&d, "write-cache=off");
+        disk.serial = (char *) "a,b";
+        expect_error(&d, "<serial> may only contain");
+        disk.serial = NULL;
+        disk.readonly = true;
+        disk.type = DOMAIN_DISK_TYPE_BLOCK;
+        disk.cache = DOMAIN_DISK_CACHE_DEFAULT;
+        expect_contains(
+                &d,
+                "-blockdev driver=host_device,filename=/i/a.qcow2,node-name=disk0-storage,read-only=on ");
+        disk.driver_name = (char *) "tap";
+        expect_error(&d, "unsupported driver name 'tap'");
+}
+
+Test(qemu_argv, disk_buses_pc) {
+        Domain d = base_domain();
+        DomainDisk disks[] = {
+                { .source = (char *) "/i/s.img", .target_dev = (char *) "sdb" },
+                { .target_dev = (char *) "hdc", .device = DOMAIN_DISK_DEVICE_CDROM },
+                { .source = (char *) "/i/c.iso",
+                  .target_dev = (char *) "sdc",
+                  .bus = DOMAIN_DISK_BUS_SCSI,
+                  .device = DOMAIN_DISK_DEVICE_CDROM },
+                { .source = (char *) "/i/f.img",
+                  .target_dev = (char *) "fdb",
+                  .device = DOMAIN_DISK_DEVICE_FLOPPY },
+                { .source = (char *) "/i/u.img", .target_dev = (char *) "sdd", .bus = DOMAIN_DISK_BUS_USB },
+        };
+        _cleanup_free_ char *line = NULL;
+
+        d.disks = disks;
+        d.n_disks = ELEMENTSOF(disks);
+        line = build_line(&d);
+        /* implicit controllers first */
+        cr_assert(strstr(line, "-device qemu-xhci,id=usb -device virtio-scsi-pci,id=scsi0 -device "
+                               "ich9-ahci,id=sata0 "),
+                  "%s", line);
+        cr_assert(strstr(line, "-device ide-hd,bus=sata0.1,id=sata0-0-1,drive=disk0-format "), "%s", line);
+        cr_assert(strstr(line, "-device ide-cd,bus=ide.1,unit=0,id=ide0-1-0 "), "%s", line);
+        cr_assert(!strstr(line, "disk1-"), "%s", line);
+        cr_assert(strstr(line,
+                         "read-only=on -device "
+                         "scsi-cd,bus=scsi0.0,channel=0,scsi-id=0,lun=2,id=scsi0-0-0-2,drive=disk2-format "),
+                  "%s", line);
+        cr_assert(strstr(line, "-device floppy,unit=1,id=fdc0-0-1,drive=disk3-format "), "%s", line);
+        cr_assert(strstr(line, "-device usb-storage,bus=usb.0,id=usb-disk3,drive=disk4-format "), "%s",
+                  line);
+
+        d.os.machine = (char *) "q35";
+        expect_error(&d, "IDE is not available on q35");
+        d.n_disks = 1;
+        expect_contains(&d, "-device ide-hd,bus=ide.1,id=sata0-0-1,drive=disk0-format ");
+        expect_lacks(&d, "ich9-ahci");
+}
+
+Test(qemu_argv, disk_errors) {
+        Domain d = base_domain();
+        DomainDisk disk = { .target_dev = (char *) "vda" };
+
+        d.disks = &disk;
+        d.n_disks = 1;
+        expect_error(&d, "disk 'vda' has no <source>");
+        disk.device = DOMAIN_DISK_DEVICE_CDROM;
+        expect_error(&d, "a cdrom cannot be on bus virtio");
+        disk.device = DOMAIN_DISK_DEVICE_FLOPPY;
+        expect_error(&d, "floppies go on bus 'fdc'");
+        disk.target_dev = (char *) "fda";
+        d.os.machine = (char *) "q35";
+        expect_error(&d, "q35 machine types have no floppy controller");
+        d.os.machine = NULL;
+        disk.target_dev = (char *) "fdc";
+        expect_error(&d, "2 drives");
+        disk = (DomainDisk){ .source = (char *) "/i/x", .target_dev = (char *) "sdg" };
+        expect_error(&d, "6 ports");
+        disk.target_dev = (char *) "xvda";
+        expect_error(&d, "invalid disk target 'xvda'");
+        DomainDisk two[] = { { .source = (char *) "/a", .target_dev = (char *) "vda" },
+                             { .source = (char *) "/b", .target_dev = (char *) "vda" } };
+        d.disks = two;
+        d.n_disks = 2;
+        expect_error(&d, "two disks have target 'vda'");
+}
+
+/* ---- controllers -------------------------------------------------------- */
+
+Test(qemu_argv, controllers) {
+        Domain d = base_domain();
+        DomainController c[] = {
+                { .type = DOMAIN_CONTROLLER_USB, .model = (char *) "piix3-uhci" },
+                { .type = DOMAIN_CONTROLLER_PCI, .model = (char *) "pcie-root" },
+                { .type = DOMAIN_CONTROLLER_PCI, .index = 1, .model = (char *) "pcie-root-port" },
+                { .type = DOMAIN_CONTROLLER_SATA },
+                { .type = DOMAIN_CONTROLLER_SCSI, .model = (char *) "virtio-scsi" },
+                { .type = DOMAIN_CONTROLLER_VIRTIO_SERIAL },
+        };
+        DomainInput tablet = { .type = DOMAIN_INPUT_TABLET };
+
+        d.os.machine = (char *) "q35";
+        d.controllers = c;
+        d.n_controllers = ELEMENTSOF(c);
+        d.inputs = &tablet;
+        d.n_inputs = 1;
+        expect_contains(
+                &d,
+                "-device piix3-usb-uhci,id=usb -device pcie-root-port,id=pci.1,chassis=1,bus=pcie.0 "
+                "-device virtio-scsi-pci,id=scsi0 -device virtio-serial-pci,id=virtio-serial0 -display none "
+                "-device usb-tablet,id=input0,bus=usb.0 ");
+        c[0].model = (char *) "none";
+        expect_error(&d, "need a USB controller, but its model is 'none'");
+        d.n_inputs = 0;
+        expect_lacks(&d, "-device usb");
+        expect_lacks(&d, "xhci");
+        c[0].model = (char *) "ehci";
+        expect_error(&d, "unsupported USB controller model 'ehci'");
+        c[0].model = NULL;
+        c[4].model = (char *) "lsilogic";
+        expect_error(&d, "only virtio-scsi");
+        c[4].model = NULL;
+        c[1].model = (char *) "pci-root";
+        expect_error(&d, "model 'pcie-root'");
+        c[1] = (DomainController){ .type = DOMAIN_CONTROLLER_IDE };
+        expect_error(&d, "IDE controllers are not available on q35");
+        c[1] = (DomainController){ .type = DOMAIN_CONTROLLER_SCSI };
+        expect_error(&d, "two controllers of the same type have index 0");
+}
+
+/* ---- NICs, chardevs, graphics, video, input, panic, balloon ------------- */
+
+Test(qemu_argv, interfaces) {
+        Domain d = base_domain();
+        DomainInterface nets[] = {
+                { .mac = { 0x52, 0x54, 0, 0xab, 0xcd, 0xef } },
+                { .mac = { 0x52, 0x54, 0, 0, 0, 1 }, .model = (char *) "e1000e" },
+        };
+
+        d.interfaces = nets;
+        d.n_interfaces = 2;
+        expect_contains(
+                &d,
+                "-netdev user,id=hostnet0 -device "
+                "virtio-net-pci,netdev=hostnet0,id=net0,mac=52:54:00:ab:cd:ef "
+                "-netdev user,id=hostnet1 -device e1000e,netdev=hostnet1,id=net1,mac=52:54:00:00:00:01 ");
+        nets[1].model = (char *) "ne2k_pci";
+        expect_error(&d, "unsupported interface model 'ne2k_pci'");
+        nets[1].model = NULL;
+        nets[1].mac[0] = 0x53;
+        expect_error(&d, "multicast");
+}
+
+Test(qemu_argv, chardevs) {
+        Domain d = base_domain();
+        DomainChar chars[] = {
+                { .kind = DOMAIN_CHAR_SERIAL,
+                  .type = DOMAIN_CHAR_FILE,
+                  .path = (char *) "/l/a,b.log",
+                  .append = true,
+                  .target_port = 1 },
+                { .kind = DOMAIN_CHAR_SERIAL,
+                  .type = DOMAIN_CHAR_UNIX,
+                  .path = (char *) "/run/s.sock",
+                  .target_port = -1 },
+                { .kind = DOMAIN_CHAR_CONSOLE, .type = DOMAIN_CHAR_PTY, .target_port = 0 },
+                { .kind = DOMAIN_CHAR_CONSOLE,
+                  .type = DOMAIN_CHAR_NULL,
+                  .target_type = DOMAIN_CHAR_TARGET_VIRTIO,
+                  .target_port = -1 },
+                { .kind = DOMAIN_CHAR_SERIAL, .type = DOMAIN_CHAR_STDIO, .target_port = -1 },
+        };
+        QemuArgvOptions o = test_options;
+        _cleanup_free_ char *line = NULL;
+
+        d.chars = chars;
+        d.n_chars = ELEMENTSOF(chars);
+        o.console_log = true;
+        line = build_line_opts(&d, &o, NULL, NULL);
+        cr_assert(strstr(line, "-device virtio-serial-pci,id=virtio-serial0 "), "%s", line);
+        cr_assert(strstr(line, "-chardev file,id=charserial1,path=/l/a,,b.log,append=on "
+                               "-device isa-serial,chardev=charserial1,id=serial1,index=1 "
+                               "-chardev "
+                               "socket,id=charserial0,path=/run/s.sock,logfile=/run/vmunit/t/"
+                               "console.log,logappend=on "
+                               "-device isa-serial,chardev=charserial0,id=serial0,index=0 "
+                               "-chardev null,id=charconsole1 "
+                               "-device virtconsole,chardev=charconsole1,id=console1,bus=virtio-serial0.0 "
+                               "-chardev stdio,id=charserial2,signal=off "
+                               "-device isa-serial,chardev=charserial2,id=serial2,index=2 "),
+                  "%s", line);
+        cr_assert(!strstr(line, "pty"), "%s", line);
+
+        chars[1].unix_listen = true;
+        expect_contains(&d, "path=/run/s.sock,server=on,wait=off -device");
+        chars[0].target_port = 2;
+        chars[4].target_port = 2;
+        expect_error(&d, "two serial ports use port 2");
+        chars[4].target_port = 4;
+        expect_error(&d, "serial port 4 out of range");
+        chars[4].target_port = -1;
+        chars[4].type = DOMAIN_CHAR_FILE;
+        chars[4].path = NULL;
+        expect_error(&d, "needs a <source path>");
+        chars[4].path = (char *) "/run/vmunit/a-very-long-directory-name-that-goes-on-and-on/"
+                                 "and-on-and-on-and-on-and-on-and-on/and-on-and-on/x.sock";
+        chars[4].type = DOMAIN_CHAR_UNIX;
+        expect_error(&d, "longer than the UNIX socket limit of 107 bytes");
+}
+
+Test(qemu_argv, console_only_becomes_serial0) {
+        Domain d = base_domain();
+        DomainChar chars[] = {
+                { .kind = DOMAIN_CHAR_CONSOLE, .type = DOMAIN_CHAR_PTY, .target_port = -1 },
+                { .kind = DOMAIN_CHAR_CONSOLE, .type = DOMAIN_CHAR_PTY, .target_port = -1 },
+        };
+
+        d.chars = chars;
+        d.n_chars = 1;
+        expect_contains(
+                &d,
+                "-chardev pty,id=charserial0 -device isa-serial,chardev=charserial0,id=serial0,index=0 ");
+        d.n_chars = 2;
+        expect_error(&d, "only the first <console> can be a serial console");
+}
+
+Test(qemu_argv, graphics_and_video) {
+        Domain d = base_domain();
+        DomainGraphics g = { .port = -1, .autoport = true };
+        DomainVideo v = { .model = DOMAIN_VIDEO_VGA, .vram_kib = 16384 };
+
+        d.graphics = &g;
+        d.n_graphics = 1;
+        expect_contains(&d, "-vnc 127.0.0.1:0,to=99 -device VGA,id=video0 ");
+        expect_lacks(&d, "-display none");
+        g = (DomainGraphics){ .port = 5905, .listen = (char *) "::1" };
+        expect_contains(&d, "-vnc '[::1]:5' ");
+        g.port = 80;
+        expect_error(&d, "VNC port 80 out of range");
+        g = (DomainGraphics){ .port = -1, .listen = (char *) "0.0.0.0,password=on" };
+        expect_error(&d, "must be an IPv4 or IPv6 address");
+        g = (DomainGraphics){ .port = -1, .socket = (char *) "/run/vmunit/t/vnc,1.sock" };
+        expect_contains(&d, "-vnc unix:/run/vmunit/t/vnc,,1.sock ");
+
+        d.videos = &v;
+        d.n_videos = 1;
+        expect_contains(&d, "-device VGA,id=video0,vgamem_mb=16 ");
+        v.model = DOMAIN_VIDEO_CIRRUS;
+        v.vram_kib = 9216;
+        expect_error(&d, "4, 8 or 16 MiB");
+        v = (DomainVideo){ .model = DOMAIN_VIDEO_VIRTIO, .vram_kib = 16384 };
+        expect_contains(&d, "-device virtio-vga,id=video0 ");
+        v.model = DOMAIN_VIDEO_NONE;
+        expect_lacks(&d, "video0");
+        d.n_graphics = 0;
+        v.model = DOMAIN_VIDEO_BOCHS;
+        expect_contains(&d, "-display none -device bochs-display,id=video0,vgamem=16384k ");
+}
+
+Test(qemu_argv, inputs_panic_balloon) {
+        Domain d = base_domain();
+        DomainInput in[] = {
+                { .type = DOMAIN_INPUT_MOUSE },
+                { .type = DOMAIN_INPUT_KEYBOARD, .bus = DOMAIN_INPUT_BUS_VIRTIO },
+                { .type = DOMAIN_INPUT_TABLET, .bus = DOMAIN_INPUT_BUS_VIRTIO },
+        };
+
+        d.inputs = in;
+        d.n_inputs = 3;
+        d.panic_given = true;
+        d.memballoon_given = false;
+        expect_contains(&d, "-device virtio-keyboard-pci,id=input1 -device virtio-tablet-pci,id=input2 "
+                            "-device virtio-balloon-pci,id=balloon0 -device pvpanic,ioport=1285 ");
+        expect_lacks(&d, "xhci");
+        in[2].bus = DOMAIN_INPUT_BUS_PS2;
+        expect_error(&d, "tablet cannot be on bus ps2");
+        d.n_inputs = 0;
+        d.panic_model = DOMAIN_PANIC_PVPANIC;
+        expect_contains(&d, "-device pvpanic-pci ");
+        d.memballoon_given = true;
+        d.memballoon_model = (char *) "xen";
+        expect_error(&d, "unsupported memballoon model 'xen'");
+}
+
+Test(qemu_argv, qmp_socket_too_long) {
+        Domain d = base_domain();
+        QemuArgvOptions o = test_options;
+        _cleanup_free_ char *error = NULL;
+        char dir[120];
+        int r = 0;
+
+        memset(dir, 'a', sizeof(dir) - 1);
+        dir[0] = '/';
+        dir[sizeof(dir) - 1] = '\0';
+        o.runtime_dir = dir;
+        cr_assert_null(build_line_opts(&d, &o, &r, &error));
+        cr_assert_eq(r, -EINVAL);
+        cr_assert(strstr(error, "qmp.sock is longer than the UNIX socket limit of 107 bytes"), "%s", error);
+        o.qmp_fd = 4; /* an inherited socket has no path limit */
+        free(build_line_opts(&d, &o, &r, NULL));
+        cr_assert_eq(r, 0);
+}
+
+/* ---- golden files ------------------------------------------------------- */
+
+static const char *data_dir(void) {
+        return getenv("VMUNIT_TEST_DATA") ?: "tests/data";
+}
+
+static char *read_file(const char *path) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        FILE *f = fopen(path, "re");
+
+        if (!f)
+                return NULL;
+        if (getdelim(&buf, &len, '\0', f) < 0) {
+                free(buf);
+                buf = strdup("");
+        }
+        fclose(f);
+        return TAKE_PTR(buf);
+}
+
+static char *render_golden(const Strv *env, const Strv *argv) {
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+
+        cr_assert_not_null(f);
+        for (size_t i = 0; i < env->n; i++)
+                fprintf(f, "env: %s\n", env->items[i]);
+        for (size_t i = 0; i < argv->n; i++)
+                fprintf(f, "%s\n", argv->items[i]);
+        cr_assert_eq(fclose(f), 0);
+        return out;
+}
+
+static QemuArgvOptions golden_options(const char *runtime_dir) {
+        return (QemuArgvOptions){
+                .runtime_dir = runtime_dir,
+                .qmp_fd = -1,
+                .seccomp_sandbox = true,
+                .console_log = false,
+                .default_emulator = NULL,
+        };
+}
+
+/* Returns true when the golden matched (or was regenerated). */
+static bool check_golden(const char *name) {
+        _cleanup_free_ char *xml = NULL, *argv_path = NULL, *runtime = NULL, *error = NULL, *got = NULL,
+                            *want = NULL;
+        _cleanup_strv_ Strv argv = {}, env = {};
+        _cleanup_domain_ Domain *d = NULL;
+        QemuArgvOptions o;
+        int r;
+
+        cr_assert_gt(asprintf(&xml, "%s/%s.xml", data_dir(), name), 0);
+        cr_assert_gt(asprintf(&argv_path, "%s/%s.argv", data_dir(), name), 0);
+        r = domain_parse_file(xml, &d, &error);
+        cr_expect_eq(r, 0, "%s: parse failed: %s", name, error ?: "?");
+        if (r < 0)
+                return false;
+        /* The domain's own name, so the golden shows the real layout. */
+        cr_assert_gt(asprintf(&runtime, "/run/vmunit/%s", d->name), 0);
+        o = golden_options(runtime);
+        r = qemu_argv_build(d, &o, &argv, &env, &error);
+        cr_expect_eq(r, 0, "%s: build failed: %s", name, error ?: "?");
+        if (r < 0)
+                return false;
+        got = render_golden(&env, &argv);
+        if (getenv("VMUNIT_REGENERATE_GOLDEN")) {
+                FILE *f = fopen(argv_path, "we");
+
+                cr_assert_not_null(f, "cannot write %s", argv_path);
+                fputs(got, f);
+                cr_assert_eq(fclose(f), 0);
+                return true;
+        }
+        want = read_file(argv_path);
+        cr_expect_not_null(want, "%s: missing golden %s (VMUNIT_REGENERATE_GOLDEN=1 writes it)", name,
+                           argv_path);
+        cr_expect(want && streq(got, want), "%s: argv differs from %s:\n--- got ---\n%s--- want ---\n%s",
+                  name, argv_path, got, want ?: "");
+        return want && streq(got, want);
+}
+
+static bool has_suffix(const char *s, const char *suffix) {
+        size_t n = strlen(s), m = strlen(suffix);
+
+        return n > m && streq(s + n - m, suffix);
+}
+
+Test(qemu_argv, golden_files) {
+        DIR *dir = opendir(data_dir());
+        struct dirent *de;
+        unsigned n = 0, ok = 0;
+
+        cr_assert_not_null(dir, "cannot open %s", data_dir());
+        while ((de = readdir(dir))) {
+                _cleanup_free_ char *name = NULL, *other = NULL;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                if (has_suffix(de->d_name, ".argv")) {
+                        /* No stale goldens without their XML. */
+                        name = strndup(de->d_name, strlen(de->d_name) - 5);
+                        cr_assert_gt(asprintf(&other, "%s/%s.xml", data_dir(), name), 0);
+                        cr_expect_eq(access(other, F_OK), 0, "%s has no %s", de->d_name, other);
+                        continue;
+                }
+                if (!has_suffix(de->d_name, ".xml"))
+                        continue;
+                name = strndup(de->d_name, strlen(de->d_name) - 4);
+                n++;
+                ok += check_golden(name);
+        }
+        closedir(dir);
+        cr_expect_geq(n, 8, "expected at least 8 golden files, found %u", n);
+        cr_expect_eq(ok, n, "%u of %u golden files match", ok, n);
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The README's test command: install what is missing, build, and run the
+# whole suite — formatting, unit + integration tests, the same again under
+# AddressSanitizer/UBSan, then the system tier in a disposable test host.
+# Ends with one line "N passed, N failed".
+#
+#   scripts/test.sh            everything
+#   VMUNIT_SKIP_SYSTEM=1 ...   skip the system tier (quick local runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+status=0
+passed=0
+failed=0
+
+# Add one meson run's results (meson-logs/testlog.json) to the totals.
+count_meson() {
+        local log=$1/meson-logs/testlog.json counts
+        [ -f "$log" ] || return 0
+        counts=$(python3 -c '
+import json, sys
+ok = bad = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)["result"]
+    if r in ("OK", "EXPECTEDFAIL", "SKIP"):
+        ok += r != "SKIP"
+    else:
+        bad += 1
+print(ok, bad)' "$log")
+        passed=$((passed + ${counts% *}))
+        failed=$((failed + ${counts#* }))
+}
+
+setup_build() {
+        local dir=$1; shift
+        if [ -f "$dir/build.ninja" ]; then
+                meson setup --reconfigure "$dir" "$@" >/dev/null
+        else
+                meson setup "$dir" "$@" >/dev/null
+        fi
+        ninja -C "$dir"
+}
+
+step() { echo; echo "=== $* ==="; }
+
+step "formatting (.clang-format)"
+if scripts/check-format.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+
+step "build and test"
+setup_build build
+meson test -C build --suite unit --suite integration --print-errorlogs || status=1
+count_meson build
+
+step "build and test under AddressSanitizer + UBSan"
+setup_build build-asan -Db_sanitize=address,undefined -Db_lundef=false
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        meson test -C build-asan --suite unit --suite integration --print-errorlogs || status=1
+count_meson build-asan
+
+if [ "${VMUNIT_SKIP_SYSTEM:-0}" != 1 ] && [ -x tests/system/run.sh ]; then
+        step "system tier (test host under QEMU)"
+        sys_out=$(mktemp)
+        tests/system/run.sh build | tee "$sys_out" || status=1
+        summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$sys_out" | tail -n 1 || true)
+        if [ -n "$summary" ]; then
+                passed=$((passed + $(echo "$summary" | cut -d' ' -f1)))
+                failed=$((failed + $(echo "$summary" | cut -d' ' -f3)))
+        else
+                failed=$((failed + 1))
+        fi
+        rm -f "$sys_out"
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] || status=1
+exit $status

@@ -1,0 +1,663 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <sys/random.h>
+
+#include "domain-xml-internal.h"
+
+/*
+ * <devices>: one handler per device element and per child of it, with
+ * the children each device accepts listed next to its handler.
+ */
+
+#define BOOT_ORDER_MAX 65535U
+#define CONTROLLER_INDEX_MAX 255U
+#define CHAR_PORT_MAX 255U
+#define VNC_PORT_MIN 5900U /* QEMU takes a display number: port - 5900 */
+
+static int parse_emulator(XmlCtx *c, xmlNode *n, void *userdata) {
+        Domain *d = userdata;
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r >= 0)
+                r = xml_text_optional(c, n, &d->emulator);
+        if (r >= 0)
+                r = xml_check_absolute(c, n, "emulator", d->emulator);
+        return r;
+}
+
+/* Boot orders are shared by disks and interfaces; a device's own order
+ * was already stored, so it is skipped by address. */
+static bool boot_order_taken(const Domain *d, unsigned order, const void *self) {
+        for (size_t i = 0; i < d->n_disks; i++)
+                if (&d->disks[i] != self && d->disks[i].boot_order == order)
+                        return true;
+        for (size_t i = 0; i < d->n_interfaces; i++)
+                if (&d->interfaces[i] != self && d->interfaces[i].boot_order == order)
+                        return true;
+        return false;
+}
+
+static int parse_boot_order(XmlCtx *c, xmlNode *n, unsigned *ret) {
+        int r;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "order", NULL });
+        if (r >= 0)
+                r = xml_attr_unsigned(c, n, "order", 1, BOOT_ORDER_MAX, true, ret);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        return r;
+}
+
+XML_ENUM_DEFINE_STATIC(disk_driver_name, { "qemu", DOMAIN_XML_STRING });
+
+static int disk_driver(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainDisk *disk = userdata;
+        int r, dummy, format = disk->format, cache = disk->cache;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "name", "type", "cache", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "name", &disk_driver_name, false, &dummy);
+        if (r >= 0)
+                r = xml_attr_string(c, n, "name", false, &disk->driver_name);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "type", &domain_xml_disk_format, false, &format);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "cache", &domain_xml_disk_cache, false, &cache);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r < 0)
+                return r;
+        disk->format = format;
+        disk->cache = cache;
+        return 0;
+}
+
+static int disk_source(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainDisk *disk = userdata;
+        const char *attr = disk->type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file";
+        int r;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ attr, NULL });
+        if (r >= 0)
+                r = xml_attr_string(c, n, attr, true, &disk->source);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r >= 0)
+                r = xml_check_absolute(c, n, "source", disk->source);
+        return r;
+}
+
+static bool disk_target_valid(const char *s) {
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789", *s))
+                        return false;
+        return true;
+}
+
+static int disk_target(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainDisk *disk = userdata;
+        int r, bus = disk->bus;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "dev", "bus", NULL });
+        if (r >= 0)
+                r = xml_attr_string(c, n, "dev", true, &disk->target_dev);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "bus", &domain_xml_disk_bus, false, &bus);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r < 0)
+                return r;
+        if (!disk_target_valid(disk->target_dev))
+                return xml_fail(c, n, "invalid target device name '%s'", disk->target_dev);
+        disk->bus = bus;
+        return 0;
+}
+
+static int disk_marker(XmlCtx *c, xmlNode *n, bool *ret) {
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r >= 0)
+                *ret = true;
+        return r;
+}
+
+static int disk_readonly(XmlCtx *c, xmlNode *n, void *userdata) {
+        return disk_marker(c, n, &((DomainDisk *) userdata)->readonly);
+}
+
+static int disk_shareable(XmlCtx *c, xmlNode *n, void *userdata) {
+        return disk_marker(c, n, &((DomainDisk *) userdata)->shareable);
+}
+
+static int disk_boot(XmlCtx *c, xmlNode *n, void *userdata) {
+        return parse_boot_order(c, n, &((DomainDisk *) userdata)->boot_order);
+}
+
+/* libvirt's alphabet for disk serials; it ends up in a QEMU option. */
+static int disk_serial(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainDisk *disk = userdata;
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r >= 0)
+                r = xml_text(c, n, &disk->serial);
+        if (r < 0)
+                return r;
+        if (!*disk->serial ||
+            disk->serial[strspn(disk->serial, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789_ .+-")])
+                return xml_fail(c, n, "invalid disk serial '%s'", disk->serial);
+        return 0;
+}
+
+static int disk_check(XmlCtx *c, xmlNode *n, const Domain *d, const DomainDisk *disk) {
+        if (!disk->source && disk->device == DOMAIN_DISK_DEVICE_DISK)
+                return xml_fail(c, n, "missing element 'source'");
+        for (const DomainDisk *o = d->disks; o < disk; o++)
+                if (streq(o->target_dev, disk->target_dev))
+                        return xml_fail(c, n, "duplicate disk target '%s'", disk->target_dev);
+        if (disk->boot_order > 0 && boot_order_taken(d, disk->boot_order, disk))
+                return xml_fail(c, n, "boot order %u is used twice", disk->boot_order);
+        return 0;
+}
+
+static int parse_disk(XmlCtx *c, xmlNode *n, void *userdata) {
+        static const XmlChild children[] = {
+                { "driver", disk_driver, 0 },
+                { "source", disk_source, 0 },
+                { "target", disk_target, XML_CHILD_REQUIRED },
+                { "readonly", disk_readonly, 0 },
+                { "shareable", disk_shareable, 0 },
+                { "boot", disk_boot, 0 },
+                { "serial", disk_serial, 0 },
+        };
+        Domain *d = userdata;
+        DomainDisk *disk;
+        int r, type = DOMAIN_DISK_TYPE_FILE, device = DOMAIN_DISK_DEVICE_DISK;
+
+        disk = xml_array_append(&d->disks, &d->n_disks, sizeof(*disk));
+        if (!disk)
+                return -ENOMEM;
+        r = xml_check_attrs(c, n, (const char *const[]){ "type", "device", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "type", &domain_xml_disk_type, false, &type);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "device", &domain_xml_disk_device, false, &device);
+        if (r < 0)
+                return r;
+        disk->type = type;
+        disk->device = device;
+        r = XML_PARSE_CHILDREN(c, n, children, disk);
+        if (r < 0)
+                return r;
+        return disk_check(c, n, d, disk);
+}
+
+static int hex_value(char ch) {
+        static const char digits[] = "0123456789abcdef";
+        const char *p;
+
+        if (ch == 0)
+                return -EINVAL;
+        p = strchr(digits, ch >= 'A' && ch <= 'F' ? ch - 'A' + 'a' : ch);
+        return p ? (int) (p - digits) : -EINVAL;
+}
+
+/* Exactly "xx:xx:xx:xx:xx:xx". */
+static int parse_mac(const char *s, uint8_t mac[6]) {
+        uint8_t out[6];
+
+        if (strlen(s) != 17)
+                return -EINVAL;
+        for (size_t i = 0; i < 6; i++, s += 3) {
+                int hi = hex_value(s[0]), lo = hex_value(s[1]);
+
+                if (hi < 0 || lo < 0 || (i < 5 && s[2] != ':'))
+                        return -EINVAL;
+                out[i] = (uint8_t) (hi << 4 | lo);
+        }
+        memcpy(mac, out, 6);
+        return 0;
+}
+
+static int interface_mac(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainInterface *iface = userdata;
+        _cleanup_free_ char *s = NULL;
+        int r;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "address", NULL });
+        if (r >= 0)
+                r = xml_attr_string(c, n, "address", true, &s);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r < 0)
+                return r;
+        if (parse_mac(s, iface->mac) < 0)
+                return xml_fail(c, n, "invalid MAC address '%s'", s);
+        if (iface->mac[0] & 1)
+                return xml_fail(c, n, "MAC address '%s' is a multicast address", s);
+        iface->mac_given = true;
+        return 0;
+}
+
+static int interface_model(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainInterface *iface = userdata;
+        int r, dummy;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "type", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "type", &domain_xml_net_model, true, &dummy);
+        if (r >= 0)
+                r = xml_attr_string(c, n, "type", true, &iface->model);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        return r;
+}
+
+static int interface_boot(XmlCtx *c, xmlNode *n, void *userdata) {
+        return parse_boot_order(c, n, &((DomainInterface *) userdata)->boot_order);
+}
+
+/* libvirt's locally administered range for QEMU guests: 52:54:00 and a
+ * random tail. */
+static int mac_generate(uint8_t mac[6]) {
+        mac[0] = 0x52;
+        mac[1] = 0x54;
+        mac[2] = 0x00;
+        if (getrandom(mac + 3, 3, 0) != 3)
+                return errno > 0 ? -errno : -EIO;
+        return 0;
+}
+
+static int parse_interface(XmlCtx *c, xmlNode *n, void *userdata) {
+        static const XmlChild children[] = {
+                { "mac", interface_mac, 0 },
+                { "model", interface_model, 0 },
+                { "boot", interface_boot, 0 },
+        };
+        Domain *d = userdata;
+        DomainInterface *iface;
+        int r, type;
+
+        iface = xml_array_append(&d->interfaces, &d->n_interfaces, sizeof(*iface));
+        if (!iface)
+                return -ENOMEM;
+        r = xml_check_attrs(c, n, (const char *const[]){ "type", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "type", &domain_xml_net_type, true, &type);
+        if (r >= 0)
+                r = XML_PARSE_CHILDREN(c, n, children, iface);
+        if (r < 0)
+                return r;
+        iface->type = type;
+        if (iface->boot_order > 0 && boot_order_taken(d, iface->boot_order, iface))
+                return xml_fail(c, n, "boot order %u is used twice", iface->boot_order);
+        return iface->mac_given ? 0 : mac_generate(iface->mac);
+}
+
+static int char_source_file(XmlCtx *c, xmlNode *n, DomainChar *ch) {
+        int r, append = DOMAIN_TRISTATE_OFF;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "path", "append", NULL });
+        if (r >= 0)
+                r = xml_attr_string(c, n, "path", true, &ch->path);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "append", &xml_enum_on_off, false, &append);
+        if (r >= 0)
+                ch->append = append == DOMAIN_TRISTATE_ON;
+        return r;
+}
+
+/* Without mode=, libvirt makes the socket listen: "bind" is the default. */
+static int char_source_unix(XmlCtx *c, xmlNode *n, DomainChar *ch) {
+        int r, listen = true;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "path", "mode", NULL });
+        if (r >= 0)
+                r = xml_attr_string(c, n, "path", true, &ch->path);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "mode", &domain_xml_char_mode, false, &listen);
+        if (r >= 0)
+                ch->unix_listen = listen;
+        return r;
+}
+
+static int char_source(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainChar *ch = userdata;
+        int r;
+
+        if (ch->type == DOMAIN_CHAR_FILE)
+                r = char_source_file(c, n, ch);
+        else if (ch->type == DOMAIN_CHAR_UNIX)
+                r = char_source_unix(c, n, ch);
+        else
+                return xml_fail(c, n, "element 'source' is not allowed with type '%s'",
+                                xml_enum_to_string(&domain_xml_char_type, ch->type));
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r >= 0)
+                r = xml_check_absolute(c, n, "source", ch->path);
+        return r;
+}
+
+static int char_target(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainChar *ch = userdata;
+        const XmlEnum *types =
+                ch->kind == DOMAIN_CHAR_SERIAL ? &domain_xml_serial_target : &domain_xml_console_target;
+        unsigned port;
+        int r, type = ch->target_type;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "type", "port", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "type", types, false, &type);
+        if (r >= 0)
+                r = xml_attr_unsigned(c, n, "port", 0, CHAR_PORT_MAX, false, &port);
+        if (r > 0)
+                ch->target_port = (int) port;
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r >= 0)
+                ch->target_type = type;
+        return r;
+}
+
+static int parse_char(XmlCtx *c, xmlNode *n, Domain *d, DomainCharKind kind) {
+        static const XmlChild children[] = {
+                { "source", char_source, 0 },
+                { "target", char_target, 0 },
+        };
+        DomainChar *ch;
+        int r, type = DOMAIN_CHAR_PTY;
+
+        ch = xml_array_append(&d->chars, &d->n_chars, sizeof(*ch));
+        if (!ch)
+                return -ENOMEM;
+        ch->kind = kind;
+        ch->target_port = -1;
+        r = xml_check_attrs(c, n, (const char *const[]){ "type", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "type", &domain_xml_char_type, false, &type);
+        if (r < 0)
+                return r;
+        ch->type = type;
+        ch->unix_listen = type == DOMAIN_CHAR_UNIX;
+        r = XML_PARSE_CHILDREN(c, n, children, ch);
+        if (r < 0)
+                return r;
+        if ((type == DOMAIN_CHAR_FILE || type == DOMAIN_CHAR_UNIX) && !ch->path)
+                return xml_fail(c, n, "missing element 'source'");
+        return 0;
+}
+
+static int parse_serial(XmlCtx *c, xmlNode *n, void *userdata) {
+        return parse_char(c, n, userdata, DOMAIN_CHAR_SERIAL);
+}
+
+static int parse_console(XmlCtx *c, xmlNode *n, void *userdata) {
+        return parse_char(c, n, userdata, DOMAIN_CHAR_CONSOLE);
+}
+
+static int graphics_listen_address(XmlCtx *c, xmlNode *n, DomainGraphics *g) {
+        _cleanup_free_ char *address = NULL;
+        int r;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "type", "address", NULL });
+        if (r >= 0)
+                r = xml_attr_string(c, n, "address", false, &address);
+        if (r <= 0)
+                return r;
+        if (g->listen && !streq(g->listen, address))
+                return xml_fail(c, n,
+                                "listen address '%s' does not match the graphics listen attribute '%s'",
+                                address, g->listen);
+        free(g->listen);
+        g->listen = TAKE_PTR(address);
+        return 0;
+}
+
+static int graphics_listen(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainGraphics *g = userdata;
+        int r, type;
+
+        r = xml_attr_enum(c, n, "type", &domain_xml_listen_type, true, &type);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r < 0)
+                return r;
+        if (type == DOMAIN_XML_LISTEN_ADDRESS)
+                return graphics_listen_address(c, n, g);
+        r = xml_check_attrs(c, n, (const char *const[]){ "type", "socket", NULL });
+        if (r >= 0)
+                r = xml_attr_string(c, n, "socket", true, &g->socket);
+        if (r >= 0)
+                r = xml_check_absolute(c, n, "socket", g->socket);
+        return r;
+}
+
+/* port='-1' is libvirt's spelling of "pick one". */
+static int graphics_port(XmlCtx *c, xmlNode *n, DomainGraphics *g) {
+        _cleanup_free_ char *s = NULL;
+        unsigned port;
+        int r;
+
+        r = xml_attr_string(c, n, "port", false, &s);
+        if (r <= 0 || streq(s, "-1"))
+                return r;
+        r = xml_attr_unsigned(c, n, "port", VNC_PORT_MIN, 65535, true, &port);
+        if (r > 0)
+                g->port = (int) port;
+        return r;
+}
+
+/* libvirt's rules: autoport='yes' wins over a port; no port at all (or
+ * -1) means autoport; a socket listen has no port. */
+static int graphics_resolve_port(XmlCtx *c, xmlNode *n, DomainGraphics *g, int autoport) {
+        if (autoport == DOMAIN_TRISTATE_ON)
+                g->port = -1;
+        if (autoport == DOMAIN_TRISTATE_OFF && g->port < 0 && !g->socket)
+                return xml_fail(c, n, "autoport='no' requires a port");
+        if (g->socket && g->port >= 0)
+                return xml_fail(c, n, "a port cannot be combined with a socket listen");
+        if (g->socket && g->listen)
+                return xml_fail(c, n, "a listen address cannot be combined with a socket listen");
+        g->autoport = g->port < 0;
+        return 0;
+}
+
+static int parse_graphics(XmlCtx *c, xmlNode *n, void *userdata) {
+        static const XmlChild children[] = {
+                { "listen", graphics_listen, 0 },
+        };
+        Domain *d = userdata;
+        DomainGraphics *g;
+        int r, type, autoport = DOMAIN_TRISTATE_ABSENT;
+
+        g = xml_array_append(&d->graphics, &d->n_graphics, sizeof(*g));
+        if (!g)
+                return -ENOMEM;
+        g->port = -1;
+        r = xml_check_attrs(c, n, (const char *const[]){ "type", "port", "autoport", "listen", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "type", &domain_xml_graphics_type, true, &type);
+        if (r >= 0)
+                r = graphics_port(c, n, g);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "autoport", &xml_enum_yes_no, false, &autoport);
+        if (r >= 0)
+                r = xml_attr_string(c, n, "listen", false, &g->listen);
+        if (r >= 0)
+                r = XML_PARSE_CHILDREN(c, n, children, g);
+        if (r < 0)
+                return r;
+        g->type = type;
+        return graphics_resolve_port(c, n, g, autoport);
+}
+
+static int video_model(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainVideo *v = userdata;
+        int r, model;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "type", "vram", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "type", &domain_xml_video_model, true, &model);
+        if (r >= 0)
+                r = xml_attr_unsigned(c, n, "vram", 1, UINT32_MAX, false, &v->vram_kib);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r >= 0)
+                v->model = model;
+        return r;
+}
+
+static int parse_video(XmlCtx *c, xmlNode *n, void *userdata) {
+        static const XmlChild children[] = {
+                { "model", video_model, 0 },
+        };
+        Domain *d = userdata;
+        DomainVideo *v;
+        int r;
+
+        v = xml_array_append(&d->videos, &d->n_videos, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        r = xml_check_attrs(c, n, NULL);
+        if (r < 0)
+                return r;
+        return XML_PARSE_CHILDREN(c, n, children, v);
+}
+
+static int parse_memballoon(XmlCtx *c, xmlNode *n, void *userdata) {
+        Domain *d = userdata;
+        int r, dummy;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "model", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "model", &domain_xml_memballoon_model, true, &dummy);
+        if (r >= 0)
+                r = xml_attr_string(c, n, "model", true, &d->memballoon_model);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r >= 0)
+                d->memballoon_given = true;
+        return r;
+}
+
+static int parse_input(XmlCtx *c, xmlNode *n, void *userdata) {
+        Domain *d = userdata;
+        DomainInput *in;
+        int r, type, bus = DOMAIN_INPUT_BUS_DEFAULT;
+
+        in = xml_array_append(&d->inputs, &d->n_inputs, sizeof(*in));
+        if (!in)
+                return -ENOMEM;
+        r = xml_check_attrs(c, n, (const char *const[]){ "type", "bus", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "type", &domain_xml_input_type, true, &type);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "bus", &domain_xml_input_bus, false, &bus);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r < 0)
+                return r;
+        if (type == DOMAIN_INPUT_TABLET && bus == DOMAIN_INPUT_BUS_PS2)
+                return xml_fail(c, n, "a tablet cannot be on the ps2 bus");
+        in->type = type;
+        in->bus = bus;
+        return 0;
+}
+
+static int parse_panic(XmlCtx *c, xmlNode *n, void *userdata) {
+        Domain *d = userdata;
+        int r, model = DOMAIN_PANIC_ISA;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "model", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "model", &domain_xml_panic_model, false, &model);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r < 0)
+                return r;
+        d->panic_given = true;
+        d->panic_model = model;
+        return 0;
+}
+
+static bool controller_index_taken(const Domain *d, const DomainController *self, unsigned index) {
+        for (const DomainController *o = d->controllers; o < d->controllers + d->n_controllers; o++)
+                if (o != self && o->type == self->type && o->index == index)
+                        return true;
+        return false;
+}
+
+static int controller_model(XmlCtx *c, xmlNode *n, DomainController *ctl) {
+        const XmlEnum *models = domain_xml_controller_models[ctl->type];
+        int r, dummy;
+
+        if (!xmlHasProp(n, (const xmlChar *) "model"))
+                return 0;
+        if (!models)
+                return xml_fail(c, n, "unsupported attribute 'model' for controller type '%s'",
+                                xml_enum_to_string(&domain_xml_controller_type, ctl->type));
+        r = xml_attr_enum(c, n, "model", models, true, &dummy);
+        if (r < 0)
+                return r;
+        return xml_attr_string(c, n, "model", true, &ctl->model);
+}
+
+/* Without index=, libvirt takes the lowest one free for the type. */
+static int parse_controller(XmlCtx *c, xmlNode *n, void *userdata) {
+        Domain *d = userdata;
+        DomainController *ctl;
+        int r, type;
+
+        ctl = xml_array_append(&d->controllers, &d->n_controllers, sizeof(*ctl));
+        if (!ctl)
+                return -ENOMEM;
+        r = xml_check_attrs(c, n, (const char *const[]){ "type", "index", "model", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "type", &domain_xml_controller_type, true, &type);
+        if (r < 0)
+                return r;
+        ctl->type = type;
+        r = xml_attr_unsigned(c, n, "index", 0, CONTROLLER_INDEX_MAX, false, &ctl->index);
+        if (r == 0)
+                while (controller_index_taken(d, ctl, ctl->index))
+                        ctl->index++;
+        if (r >= 0)
+                r = controller_model(c, n, ctl);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r < 0)
+                return r;
+        if (controller_index_taken(d, ctl, ctl->index))
+                return xml_fail(c, n, "duplicate controller type '%s' index %u",
+                                xml_enum_to_string(&domain_xml_controller_type, ctl->type), ctl->index);
+        return 0;
+}
+
+int domain_xml_parse_devices(XmlCtx *c, xmlNode *n, void *userdata) {
+        static const XmlChild children[] = {
+                { "emulator", parse_emulator, 0 },
+                { "disk", parse_disk, XML_CHILD_MULTI },
+                { "interface", parse_interface, XML_CHILD_MULTI },
+                { "serial", parse_serial, XML_CHILD_MULTI },
+                { "console", parse_console, XML_CHILD_MULTI },
+                { "graphics", parse_graphics, XML_CHILD_MULTI },
+                { "video", parse_video, XML_CHILD_MULTI },
+                { "memballoon", parse_memballoon, 0 },
+                { "input", parse_input, XML_CHILD_MULTI },
+                { "panic", parse_panic, 0 },
+                { "controller", parse_controller, XML_CHILD_MULTI },
+        };
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r < 0)
+                return r;
+        return XML_PARSE_CHILDREN(c, n, children, userdata);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Shared between the domain XML parser files and the formatter: the
+ * string tables of every enum in the model (one table serves both
+ * directions, so what is written back is always what parses) and the
+ * parser entry points split across files.
+ */
+
+#include "domain.h"
+#include "xml-util.h"
+
+extern const XmlEnum domain_xml_virt_type;
+extern const XmlEnum domain_xml_lifecycle;
+extern const XmlEnum domain_xml_boot_dev;
+extern const XmlEnum domain_xml_firmware;
+extern const XmlEnum domain_xml_loader_type;
+extern const XmlEnum domain_xml_cpu_mode;
+extern const XmlEnum domain_xml_cpu_feature_policy;
+extern const XmlEnum domain_xml_clock_offset;
+extern const XmlEnum domain_xml_tick_policy;
+extern const XmlEnum domain_xml_timer_name;
+extern const XmlEnum domain_xml_disk_type;
+extern const XmlEnum domain_xml_disk_device;
+extern const XmlEnum domain_xml_disk_bus;
+extern const XmlEnum domain_xml_disk_format;
+extern const XmlEnum domain_xml_disk_cache;
+extern const XmlEnum domain_xml_net_type;
+extern const XmlEnum domain_xml_net_model;
+extern const XmlEnum domain_xml_char_type;
+extern const XmlEnum domain_xml_char_mode;
+extern const XmlEnum domain_xml_serial_target;
+extern const XmlEnum domain_xml_console_target;
+extern const XmlEnum domain_xml_graphics_type;
+enum { DOMAIN_XML_LISTEN_ADDRESS, DOMAIN_XML_LISTEN_SOCKET };
+extern const XmlEnum domain_xml_listen_type;
+extern const XmlEnum domain_xml_video_model;
+extern const XmlEnum domain_xml_memballoon_model;
+extern const XmlEnum domain_xml_input_type;
+extern const XmlEnum domain_xml_input_bus;
+extern const XmlEnum domain_xml_panic_model;
+extern const XmlEnum domain_xml_controller_type;
+/* Indexed by DomainControllerType: the model= values each type accepts. */
+extern const XmlEnum *const domain_xml_controller_models[];
+
+/* For string-valued fields checked against a table: the table's
+ * entries carry no meaning beyond membership. */
+#define DOMAIN_XML_STRING 0
+
+/* <devices> (domain-xml-devices.c); userdata is the Domain. */
+int domain_xml_parse_devices(XmlCtx *c, xmlNode *n, void *userdata);

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "domain-xml-internal.h"
+
+XML_ENUM_DEFINE(domain_xml_virt_type, { "qemu", DOMAIN_VIRT_QEMU }, { "kvm", DOMAIN_VIRT_KVM });
+
+XML_ENUM_DEFINE(domain_xml_lifecycle, { "destroy", DOMAIN_ACTION_DESTROY },
+                { "restart", DOMAIN_ACTION_RESTART }, { "preserve", DOMAIN_ACTION_PRESERVE },
+                { "rename-restart", DOMAIN_ACTION_RENAME_RESTART },
+                { "coredump-destroy", DOMAIN_ACTION_COREDUMP_DESTROY },
+                { "coredump-restart", DOMAIN_ACTION_COREDUMP_RESTART });
+
+XML_ENUM_DEFINE(domain_xml_boot_dev, { "hd", DOMAIN_BOOT_HD }, { "cdrom", DOMAIN_BOOT_CDROM },
+                { "fd", DOMAIN_BOOT_FD }, { "network", DOMAIN_BOOT_NETWORK });
+
+XML_ENUM_DEFINE(domain_xml_firmware, { "efi", DOMAIN_FIRMWARE_EFI }, { "bios", DOMAIN_FIRMWARE_BIOS });
+
+XML_ENUM_DEFINE(domain_xml_loader_type, { "rom", DOMAIN_LOADER_ROM }, { "pflash", DOMAIN_LOADER_PFLASH });
+
+XML_ENUM_DEFINE(domain_xml_cpu_mode, { "custom", DOMAIN_CPU_MODE_CUSTOM },
+                { "host-model", DOMAIN_CPU_MODE_HOST_MODEL },
+                { "host-passthrough", DOMAIN_CPU_MODE_HOST_PASSTHROUGH },
+                { "maximum", DOMAIN_CPU_MODE_MAXIMUM });
+
+/* QEMU has only "on" and "off" for a CPU feature, so libvirt's four
+ * policies collapse to two; the canonical names come first. */
+XML_ENUM_DEFINE(domain_xml_cpu_feature_policy, { "require", DOMAIN_CPU_FEATURE_REQUIRE },
+                { "disable", DOMAIN_CPU_FEATURE_DISABLE }, { "force", DOMAIN_CPU_FEATURE_REQUIRE },
+                { "forbid", DOMAIN_CPU_FEATURE_DISABLE });
+
+XML_ENUM_DEFINE(domain_xml_clock_offset, { "utc", DOMAIN_CLOCK_UTC },
+                { "localtime", DOMAIN_CLOCK_LOCALTIME });
+
+XML_ENUM_DEFINE(domain_xml_tick_policy, { "delay", DOMAIN_TICK_DELAY }, { "catchup", DOMAIN_TICK_CATCHUP },
+                { "merge", DOMAIN_TICK_MERGE }, { "discard", DOMAIN_TICK_DISCARD });
+
+XML_ENUM_DEFINE(domain_xml_timer_name, { "rtc", DOMAIN_XML_STRING }, { "pit", DOMAIN_XML_STRING },
+                { "hpet", DOMAIN_XML_STRING }, { "kvmclock", DOMAIN_XML_STRING });
+
+XML_ENUM_DEFINE(domain_xml_disk_type, { "file", DOMAIN_DISK_TYPE_FILE },
+                { "block", DOMAIN_DISK_TYPE_BLOCK });
+
+XML_ENUM_DEFINE(domain_xml_disk_device, { "disk", DOMAIN_DISK_DEVICE_DISK },
+                { "cdrom", DOMAIN_DISK_DEVICE_CDROM }, { "floppy", DOMAIN_DISK_DEVICE_FLOPPY });
+
+XML_ENUM_DEFINE(domain_xml_disk_bus, { "virtio", DOMAIN_DISK_BUS_VIRTIO }, { "sata", DOMAIN_DISK_BUS_SATA },
+                { "ide", DOMAIN_DISK_BUS_IDE }, { "scsi", DOMAIN_DISK_BUS_SCSI },
+                { "usb", DOMAIN_DISK_BUS_USB }, { "fdc", DOMAIN_DISK_BUS_FDC });
+
+XML_ENUM_DEFINE(domain_xml_disk_format, { "raw", DOMAIN_DISK_FORMAT_RAW },
+                { "qcow2", DOMAIN_DISK_FORMAT_QCOW2 });
+
+XML_ENUM_DEFINE(domain_xml_disk_cache, { "none", DOMAIN_DISK_CACHE_NONE },
+                { "writethrough", DOMAIN_DISK_CACHE_WRITETHROUGH },
+                { "writeback", DOMAIN_DISK_CACHE_WRITEBACK }, { "directsync", DOMAIN_DISK_CACHE_DIRECTSYNC },
+                { "unsafe", DOMAIN_DISK_CACHE_UNSAFE });
+
+XML_ENUM_DEFINE(domain_xml_net_type, { "user", DOMAIN_NET_USER });
+
+XML_ENUM_DEFINE(domain_xml_net_model, { "virtio", DOMAIN_XML_STRING }, { "e1000", DOMAIN_XML_STRING },
+                { "e1000e", DOMAIN_XML_STRING }, { "rtl8139", DOMAIN_XML_STRING });
+
+XML_ENUM_DEFINE(domain_xml_char_type, { "pty", DOMAIN_CHAR_PTY }, { "file", DOMAIN_CHAR_FILE },
+                { "unix", DOMAIN_CHAR_UNIX }, { "null", DOMAIN_CHAR_NULL }, { "stdio", DOMAIN_CHAR_STDIO });
+
+XML_ENUM_DEFINE(domain_xml_char_mode, { "bind", true }, { "connect", false });
+
+XML_ENUM_DEFINE(domain_xml_serial_target, { "isa-serial", DOMAIN_CHAR_TARGET_ISA_SERIAL });
+
+XML_ENUM_DEFINE(domain_xml_console_target, { "serial", DOMAIN_CHAR_TARGET_SERIAL },
+                { "virtio", DOMAIN_CHAR_TARGET_VIRTIO });
+
+XML_ENUM_DEFINE(domain_xml_graphics_type, { "vnc", DOMAIN_GRAPHICS_VNC });
+
+XML_ENUM_DEFINE(domain_xml_listen_type, { "address", DOMAIN_XML_LISTEN_ADDRESS },
+                { "socket", DOMAIN_XML_LISTEN_SOCKET });
+
+XML_ENUM_DEFINE(domain_xml_video_model, { "vga", DOMAIN_VIDEO_VGA }, { "cirrus", DOMAIN_VIDEO_CIRRUS },
+                { "virtio", DOMAIN_VIDEO_VIRTIO }, { "bochs", DOMAIN_VIDEO_BOCHS },
+                { "ramfb", DOMAIN_VIDEO_RAMFB }, { "none", DOMAIN_VIDEO_NONE });
+
+XML_ENUM_DEFINE(domain_xml_memballoon_model, { "virtio", DOMAIN_XML_STRING }, { "none", DOMAIN_XML_STRING });
+
+XML_ENUM_DEFINE(domain_xml_input_type, { "mouse", DOMAIN_INPUT_MOUSE },
+                { "keyboard", DOMAIN_INPUT_KEYBOARD }, { "tablet", DOMAIN_INPUT_TABLET });
+
+XML_ENUM_DEFINE(domain_xml_input_bus, { "ps2", DOMAIN_INPUT_BUS_PS2 }, { "usb", DOMAIN_INPUT_BUS_USB },
+                { "virtio", DOMAIN_INPUT_BUS_VIRTIO });
+
+XML_ENUM_DEFINE(domain_xml_panic_model, { "isa", DOMAIN_PANIC_ISA }, { "pvpanic", DOMAIN_PANIC_PVPANIC });
+
+XML_ENUM_DEFINE(domain_xml_controller_type, { "usb", DOMAIN_CONTROLLER_USB },
+                { "scsi", DOMAIN_CONTROLLER_SCSI }, { "sata", DOMAIN_CONTROLLER_SATA },
+                { "ide", DOMAIN_CONTROLLER_IDE }, { "pci", DOMAIN_CONTROLLER_PCI },
+                { "virtio-serial", DOMAIN_CONTROLLER_VIRTIO_SERIAL });
+
+XML_ENUM_DEFINE_STATIC(controller_usb_models, { "qemu-xhci", DOMAIN_XML_STRING },
+                       { "nec-xhci", DOMAIN_XML_STRING }, { "piix3-uhci", DOMAIN_XML_STRING },
+                       { "none", DOMAIN_XML_STRING });
+XML_ENUM_DEFINE_STATIC(controller_scsi_models, { "virtio-scsi", DOMAIN_XML_STRING });
+XML_ENUM_DEFINE_STATIC(controller_pci_models, { "pci-root", DOMAIN_XML_STRING },
+                       { "pcie-root", DOMAIN_XML_STRING }, { "pcie-root-port", DOMAIN_XML_STRING });
+
+/* Only models the QEMU command builder knows how to create; NULL: the
+ * type takes no model= at all. */
+const XmlEnum *const domain_xml_controller_models[] = {
+        [DOMAIN_CONTROLLER_USB] = &controller_usb_models,
+        [DOMAIN_CONTROLLER_SCSI] = &controller_scsi_models,
+        [DOMAIN_CONTROLLER_SATA] = NULL,
+        [DOMAIN_CONTROLLER_IDE] = NULL,
+        [DOMAIN_CONTROLLER_PCI] = &controller_pci_models,
+        [DOMAIN_CONTROLLER_VIRTIO_SERIAL] = NULL,
+};

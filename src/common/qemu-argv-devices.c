@@ -1,0 +1,791 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Domain model -> QEMU 7.2 argv: devices. Device and node names follow
+ * libvirt's aliases where libvirt has a convention (virtio-disk0,
+ * sata0-0-1, net0, serial0, console1, video0, input0, balloon0), so QMP
+ * commands and logs read the same as on a libvirt host.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "paths.h"
+#include "qemu-argv-internal.h"
+
+#define MAX_ISA_SERIAL 4
+#define MAX_SATA_PORTS 6
+
+static bool string_in_serial_charset(const char *s) {
+        return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 _.+-") == strlen(s);
+}
+
+/* ---- lookups ------------------------------------------------------------ */
+
+static const DomainController *controller_find(const Domain *d, DomainControllerType type, unsigned index) {
+        for (size_t i = 0; i < d->n_controllers; i++)
+                if (d->controllers[i].type == type && d->controllers[i].index == index)
+                        return &d->controllers[i];
+        return NULL;
+}
+
+static DomainInputBus input_bus(const DomainInput *in) {
+        if (in->bus != DOMAIN_INPUT_BUS_DEFAULT)
+                return in->bus;
+        return in->type == DOMAIN_INPUT_TABLET ? DOMAIN_INPUT_BUS_USB : DOMAIN_INPUT_BUS_PS2;
+}
+
+static bool need_disk_bus(const Domain *d, DomainDiskBus bus) {
+        for (size_t i = 0; i < d->n_disks; i++)
+                if (domain_disk_bus(&d->disks[i]) == bus)
+                        return true;
+        return false;
+}
+
+static bool need_usb(const Domain *d) {
+        for (size_t i = 0; i < d->n_inputs; i++)
+                if (input_bus(&d->inputs[i]) == DOMAIN_INPUT_BUS_USB)
+                        return true;
+        return need_disk_bus(d, DOMAIN_DISK_BUS_USB);
+}
+
+static bool char_is_virtio_console(const DomainChar *c) {
+        return c->kind == DOMAIN_CHAR_CONSOLE && c->target_type == DOMAIN_CHAR_TARGET_VIRTIO;
+}
+
+static bool need_virtio_serial(const Domain *d) {
+        for (size_t i = 0; i < d->n_chars; i++)
+                if (char_is_virtio_console(&d->chars[i]))
+                        return true;
+        return false;
+}
+
+/* ---- controllers -------------------------------------------------------- */
+
+static const char *usb_controller_driver(const char *model) {
+        static const struct {
+                const char *model, *driver;
+        } table[] = {
+                { "qemu-xhci", "qemu-xhci" },
+                { "nec-xhci", "nec-usb-xhci" },
+                { "piix3-uhci", "piix3-usb-uhci" },
+        };
+
+        /* No model: qemu-xhci, what libvirt picks for modern guests. */
+        if (!model)
+                return "qemu-xhci";
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (streq(model, table[i].model))
+                        return table[i].driver;
+        return NULL;
+}
+
+static int build_controller_usb(QemuArgvBuilder *b, const DomainController *c) {
+        const char *driver;
+
+        if (streq_ptr(c->model, "none"))
+                return 0;
+        driver = usb_controller_driver(c->model);
+        if (!driver)
+                return qemu_argv_fail(b, "unsupported USB controller model '%s'", c->model);
+        if (c->index == 0)
+                return qemu_argv_add(b, "-device", "%s,id=usb", driver);
+        return qemu_argv_add(b, "-device", "%s,id=usb%u", driver, c->index);
+}
+
+static int build_controller_pci(QemuArgvBuilder *b, const DomainController *c) {
+        const char *root = b->q35 ? "pcie-root" : "pci-root";
+
+        if (!c->model || streq(c->model, "pci-root") || streq(c->model, "pcie-root")) {
+                if (c->index != 0 || (c->model && !streq(c->model, root)))
+                        return qemu_argv_fail(
+                                b, "this machine type's PCI root controller is index 0, model '%s'", root);
+                return 0; /* built into the machine */
+        }
+        if (streq(c->model, "pcie-root-port")) {
+                if (!b->q35)
+                        return qemu_argv_fail(b, "pcie-root-port controllers need a q35 machine type");
+                if (c->index == 0 || c->index > 255)
+                        return qemu_argv_fail(b, "pcie-root-port controller index must be 1..255");
+                return qemu_argv_add(b, "-device", "pcie-root-port,id=pci.%u,chassis=%u,bus=pcie.0",
+                                     c->index, c->index);
+        }
+        return qemu_argv_fail(b, "unsupported PCI controller model '%s'", c->model);
+}
+
+static int build_controller(QemuArgvBuilder *b, const DomainController *c) {
+        switch (c->type) {
+        case DOMAIN_CONTROLLER_USB: return build_controller_usb(b, c);
+        case DOMAIN_CONTROLLER_PCI: return build_controller_pci(b, c);
+        case DOMAIN_CONTROLLER_SCSI:
+                if (c->model && !streq(c->model, "virtio-scsi"))
+                        return qemu_argv_fail(b, "unsupported SCSI controller model '%s' (only virtio-scsi)",
+                                              c->model);
+                return qemu_argv_add(b, "-device", "virtio-scsi-pci,id=scsi%u", c->index);
+        case DOMAIN_CONTROLLER_SATA:
+                if (c->model)
+                        return qemu_argv_fail(b, "SATA controllers take no model");
+                /* q35's ICH9 has its AHCI built in (QEMU calls it "ide"). */
+                if (b->q35 && c->index == 0)
+                        return 0;
+                return qemu_argv_add(b, "-device", "ich9-ahci,id=sata%u", c->index);
+        case DOMAIN_CONTROLLER_IDE:
+                if (b->q35)
+                        return qemu_argv_fail(
+                                b, "IDE controllers are not available on q35 machine types; use bus='sata'");
+                if (c->index != 0 || c->model)
+                        return qemu_argv_fail(
+                                b, "only the built-in IDE controller (index 0, no model) is supported");
+                return 0;
+        case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
+                if (c->model)
+                        return qemu_argv_fail(b, "virtio-serial controllers take no model");
+                return qemu_argv_add(b, "-device", "virtio-serial-pci,id=virtio-serial%u", c->index);
+        default: return qemu_argv_fail(b, "unsupported controller type");
+        }
+}
+
+/* Controllers the devices need but the XML did not list, as libvirt adds
+ * them implicitly. */
+static int build_implicit_controllers(QemuArgvBuilder *b) {
+        const Domain *d = b->d;
+        const DomainController *usb = controller_find(d, DOMAIN_CONTROLLER_USB, 0);
+        int r = 0;
+
+        if (need_usb(d)) {
+                if (usb && streq_ptr(usb->model, "none"))
+                        return qemu_argv_fail(b, "USB devices (tablet, usb disks) need a USB controller, "
+                                                 "but its model is 'none'");
+                if (!usb)
+                        r = qemu_argv_add(b, "-device", "qemu-xhci,id=usb");
+        }
+        if (r >= 0 && need_disk_bus(d, DOMAIN_DISK_BUS_SCSI) &&
+            !controller_find(d, DOMAIN_CONTROLLER_SCSI, 0))
+                r = qemu_argv_add(b, "-device", "virtio-scsi-pci,id=scsi0");
+        if (r >= 0 && !b->q35 && need_disk_bus(d, DOMAIN_DISK_BUS_SATA) &&
+            !controller_find(d, DOMAIN_CONTROLLER_SATA, 0))
+                r = qemu_argv_add(b, "-device", "ich9-ahci,id=sata0");
+        if (r >= 0 && need_virtio_serial(d) && !controller_find(d, DOMAIN_CONTROLLER_VIRTIO_SERIAL, 0))
+                r = qemu_argv_add(b, "-device", "virtio-serial-pci,id=virtio-serial0");
+        return r;
+}
+
+static int build_controllers(QemuArgvBuilder *b) {
+        const Domain *d = b->d;
+        int r;
+
+        for (size_t i = 0; i < d->n_controllers; i++) {
+                const DomainController *c = &d->controllers[i];
+
+                if (controller_find(d, c->type, c->index) != c)
+                        return qemu_argv_fail(b, "two controllers of the same type have index %u", c->index);
+                r = build_controller(b, c);
+                if (r < 0)
+                        return r;
+        }
+        return build_implicit_controllers(b);
+}
+
+/* ---- disks -------------------------------------------------------------- */
+
+int qemu_argv_disk_index(const char *target, unsigned *ret) {
+        unsigned idx = 0;
+        size_t n;
+
+        if (!target || strlen(target) < 3 || !strchr("vshf", target[0]) || target[1] != 'd')
+                return -EINVAL;
+        n = strlen(target + 2);
+        if (n > 3 || strspn(target + 2, "abcdefghijklmnopqrstuvwxyz") != n)
+                return -EINVAL;
+        for (const char *c = target + 2; *c; c++)
+                idx = idx * 26 + (unsigned) (*c - 'a' + 1);
+        *ret = idx - 1;
+        return 0;
+}
+
+/* Cache modes as libvirt maps them: host page cache bypass (cache.direct),
+ * ignoring flushes (cache.no-flush) on the nodes, guest-visible write
+ * cache on the device. */
+typedef struct DiskCache {
+        bool set, direct, no_flush, write_cache;
+} DiskCache;
+
+static DiskCache disk_cache(DomainDiskCache c) {
+        switch (c) {
+        case DOMAIN_DISK_CACHE_NONE: return (DiskCache){ true, true, false, true };
+        case DOMAIN_DISK_CACHE_WRITETHROUGH: return (DiskCache){ true, false, false, false };
+        case DOMAIN_DISK_CACHE_WRITEBACK: return (DiskCache){ true, false, false, true };
+        case DOMAIN_DISK_CACHE_DIRECTSYNC: return (DiskCache){ true, true, false, false };
+        case DOMAIN_DISK_CACHE_UNSAFE: return (DiskCache){ true, false, true, true };
+        default: return (DiskCache){};
+        }
+}
+
+static bool disk_readonly(const DomainDisk *disk) {
+        return disk->readonly || disk->device == DOMAIN_DISK_DEVICE_CDROM;
+}
+
+static const char *disk_protocol_driver(const DomainDisk *disk) {
+        if (disk->type == DOMAIN_DISK_TYPE_FILE)
+                return "file";
+        return disk->device == DOMAIN_DISK_DEVICE_CDROM ? "host_cdrom" : "host_device";
+}
+
+static int build_disk_blockdev(QemuArgvBuilder *b, size_t i, const DomainDisk *disk) {
+        _cleanup_free_ char *path = qemu_opt_escape(disk->source);
+        const char *ro = disk_readonly(disk) ? "on" : "off";
+        DiskCache c = disk_cache(disk->cache);
+        char cache[64] = "";
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        if (c.set)
+                snprintf(cache, sizeof(cache), ",cache.direct=%s,cache.no-flush=%s", c.direct ? "on" : "off",
+                         c.no_flush ? "on" : "off");
+        r = qemu_argv_add(b, "-blockdev", "driver=%s,filename=%s,node-name=disk%zu-storage%s,read-only=%s",
+                          disk_protocol_driver(disk), path, i, cache, ro);
+        if (r < 0)
+                return r;
+        return qemu_argv_add(b, "-blockdev",
+                             "driver=%s,file=disk%zu-storage,node-name=disk%zu-format%s,read-only=%s",
+                             disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw", i, i, cache, ro);
+}
+
+/* The device driver and its bus address ("bus=...,id=..."). */
+static int disk_device_head(QemuArgvBuilder *b, const DomainDisk *disk, DomainDiskBus bus, unsigned idx,
+                            char **ret) {
+        bool cd = disk->device == DOMAIN_DISK_DEVICE_CDROM;
+
+        switch (bus) {
+        case DOMAIN_DISK_BUS_VIRTIO: return qemu_argv_appendf(ret, "virtio-blk-pci,id=virtio-disk%u", idx);
+        case DOMAIN_DISK_BUS_SATA:
+                if (idx >= MAX_SATA_PORTS)
+                        return qemu_argv_fail(b, "disk '%s': the SATA controller has %d ports",
+                                              disk->target_dev, MAX_SATA_PORTS);
+                return qemu_argv_appendf(ret, "%s,bus=%s.%u,id=sata0-0-%u", cd ? "ide-cd" : "ide-hd",
+                                         b->q35 ? "ide" : "sata0", idx, idx);
+        case DOMAIN_DISK_BUS_IDE:
+                if (b->q35)
+                        return qemu_argv_fail(
+                                b, "disk '%s': IDE is not available on q35 machine types; use bus='sata'",
+                                disk->target_dev);
+                if (idx >= 4)
+                        return qemu_argv_fail(b, "disk '%s': IDE has 4 units (hda..hdd)", disk->target_dev);
+                return qemu_argv_appendf(ret, "%s,bus=ide.%u,unit=%u,id=ide0-%u-%u",
+                                         cd ? "ide-cd" : "ide-hd", idx / 2, idx % 2, idx / 2, idx % 2);
+        case DOMAIN_DISK_BUS_SCSI:
+                if (idx > 16383)
+                        return qemu_argv_fail(b, "disk '%s': SCSI LUN out of range", disk->target_dev);
+                return qemu_argv_appendf(ret, "%s,bus=scsi0.0,channel=0,scsi-id=0,lun=%u,id=scsi0-0-0-%u",
+                                         cd ? "scsi-cd" : "scsi-hd", idx, idx);
+        case DOMAIN_DISK_BUS_USB: return qemu_argv_appendf(ret, "usb-storage,bus=usb.0,id=usb-disk%u", idx);
+        case DOMAIN_DISK_BUS_FDC:
+                if (b->q35)
+                        return qemu_argv_fail(b, "disk '%s': q35 machine types have no floppy controller",
+                                              disk->target_dev);
+                if (idx >= 2)
+                        return qemu_argv_fail(b, "disk '%s': the floppy controller has 2 drives (fda, fdb)",
+                                              disk->target_dev);
+                return qemu_argv_appendf(ret, "floppy,unit=%u,id=fdc0-0-%u", idx, idx);
+        default: return qemu_argv_fail(b, "disk '%s': unsupported bus", disk->target_dev);
+        }
+}
+
+/* Which device/bus combinations exist, and which device properties the
+ * chosen QEMU device has (floppy and usb-storage have no bootindex,
+ * serial or write-cache of their own here). */
+static int disk_check(QemuArgvBuilder *b, const DomainDisk *disk, DomainDiskBus bus) {
+        const char *t = disk->target_dev;
+        bool floppy = disk->device == DOMAIN_DISK_DEVICE_FLOPPY;
+
+        if (disk->driver_name && !streq(disk->driver_name, "qemu"))
+                return qemu_argv_fail(b, "disk '%s': unsupported driver name '%s'", t, disk->driver_name);
+        if (floppy != (bus == DOMAIN_DISK_BUS_FDC))
+                return qemu_argv_fail(b, "disk '%s': floppies go on bus 'fdc' and only floppies do", t);
+        if (disk->device == DOMAIN_DISK_DEVICE_CDROM &&
+            (bus == DOMAIN_DISK_BUS_VIRTIO || bus == DOMAIN_DISK_BUS_USB))
+                return qemu_argv_fail(
+                        b, "disk '%s': a cdrom cannot be on bus virtio or usb; use sata, ide or scsi", t);
+        if (!disk->source && disk->device == DOMAIN_DISK_DEVICE_DISK)
+                return qemu_argv_fail(b, "disk '%s' has no <source>", t);
+        if ((floppy || bus == DOMAIN_DISK_BUS_USB) && (disk->boot_order || disk->serial || disk->shareable))
+                return qemu_argv_fail(
+                        b, "disk '%s': <boot order>, <serial> and <shareable> are not supported on %s", t,
+                        floppy ? "floppies" : "usb disks");
+        if (disk->serial && !string_in_serial_charset(disk->serial))
+                return qemu_argv_fail(
+                        b, "disk '%s': <serial> may only contain letters, digits, space and _ . + -", t);
+        return 0;
+}
+
+static int build_disk(QemuArgvBuilder *b, size_t i, const DomainDisk *disk) {
+        DomainDiskBus bus = domain_disk_bus(disk);
+        DiskCache c = disk_cache(disk->cache);
+        bool simple = bus == DOMAIN_DISK_BUS_FDC || bus == DOMAIN_DISK_BUS_USB;
+        _cleanup_free_ char *dev = NULL, *serial = NULL;
+        unsigned idx;
+        int r;
+
+        if (qemu_argv_disk_index(disk->target_dev, &idx) < 0)
+                return qemu_argv_fail(b, "invalid disk target '%s'", disk->target_dev ?: "");
+        r = disk_check(b, disk, bus);
+        if (r >= 0 && disk->source)
+                r = build_disk_blockdev(b, i, disk);
+        if (r >= 0)
+                r = disk_device_head(b, disk, bus, idx, &dev);
+        if (r >= 0 && disk->source)
+                r = qemu_argv_appendf(&dev, "drive=disk%zu-format", i);
+        if (r >= 0 && disk->boot_order)
+                r = qemu_argv_appendf(&dev, "bootindex=%u", disk->boot_order);
+        if (r >= 0 && disk->serial) {
+                serial = qemu_opt_escape(disk->serial);
+                r = serial ? qemu_argv_appendf(&dev, "serial=%s", serial) : -ENOMEM;
+        }
+        if (r >= 0 && c.set && !simple)
+                r = qemu_argv_appendf(&dev, "write-cache=%s", c.write_cache ? "on" : "off");
+        if (r >= 0 && disk->shareable)
+                r = qemu_argv_appendf(&dev, "share-rw=on");
+        if (r < 0)
+                return r;
+        return qemu_argv_add(b, "-device", "%s", dev);
+}
+
+static int build_disks(QemuArgvBuilder *b) {
+        const Domain *d = b->d;
+        int r;
+
+        for (size_t i = 0; i < d->n_disks; i++) {
+                for (size_t j = 0; j < i; j++)
+                        if (streq_ptr(d->disks[i].target_dev, d->disks[j].target_dev))
+                                return qemu_argv_fail(b, "two disks have target '%s'",
+                                                      d->disks[i].target_dev);
+                r = build_disk(b, i, &d->disks[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- boot order --------------------------------------------------------- */
+
+/* QEMU refuses two devices with one bootindex; say which instead. */
+static int check_boot_orders(QemuArgvBuilder *b) {
+        const Domain *d = b->d;
+        size_t n = d->n_disks + d->n_interfaces;
+
+        for (size_t i = 0; i < n; i++) {
+                unsigned oi =
+                        i < d->n_disks ? d->disks[i].boot_order : d->interfaces[i - d->n_disks].boot_order;
+
+                for (size_t j = 0; oi && j < i; j++) {
+                        unsigned oj = j < d->n_disks ? d->disks[j].boot_order
+                                                     : d->interfaces[j - d->n_disks].boot_order;
+
+                        if (oi == oj)
+                                return qemu_argv_fail(b, "two devices have <boot order='%u'>", oi);
+                }
+        }
+        return 0;
+}
+
+/* ---- network ------------------------------------------------------------ */
+
+static const char *nic_driver(const char *model) {
+        static const struct {
+                const char *model, *driver;
+        } table[] = {
+                { "virtio", "virtio-net-pci" },
+                { "e1000", "e1000" },
+                { "e1000e", "e1000e" },
+                { "rtl8139", "rtl8139" },
+        };
+
+        if (!model)
+                return "virtio-net-pci";
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (streq(model, table[i].model))
+                        return table[i].driver;
+        return NULL;
+}
+
+static int build_interface(QemuArgvBuilder *b, size_t i, const DomainInterface *net) {
+        const char *driver = nic_driver(net->model);
+        const uint8_t *m = net->mac;
+        char bootindex[32] = "";
+        int r;
+
+        if (!driver)
+                return qemu_argv_fail(
+                        b, "unsupported interface model '%s' (use virtio, e1000, e1000e or rtl8139)",
+                        net->model);
+        if (net->type != DOMAIN_NET_USER)
+                return qemu_argv_fail(b, "unsupported interface type");
+        if (m[0] & 1)
+                return qemu_argv_fail(b, "interface %zu: MAC address is a multicast address", i);
+        if (net->boot_order)
+                snprintf(bootindex, sizeof(bootindex), ",bootindex=%u", net->boot_order);
+        r = qemu_argv_add(b, "-netdev", "user,id=hostnet%zu", i);
+        if (r < 0)
+                return r;
+        return qemu_argv_add(b, "-device",
+                             "%s,netdev=hostnet%zu,id=net%zu,mac=%02x:%02x:%02x:%02x:%02x:%02x%s", driver, i,
+                             i, m[0], m[1], m[2], m[3], m[4], m[5], bootindex);
+}
+
+static int build_interfaces(QemuArgvBuilder *b) {
+        int r;
+
+        for (size_t i = 0; i < b->d->n_interfaces; i++) {
+                r = build_interface(b, i, &b->d->interfaces[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- serial ports and consoles ------------------------------------------ */
+
+/*
+ * libvirt semantics: a <console> with target type serial (or no target
+ * type) is the first serial port seen from another angle, not a second
+ * device. So it is skipped when a <serial> exists, and becomes serial
+ * port 0 when none does. Only the first <console> may be such a console.
+ */
+typedef struct CharPlan {
+        int port;    /* isa-serial index, -1 = not a serial port */
+        int console; /* consoleN alias for virtio consoles, -1 = none */
+        bool skip;   /* console aliasing an existing serial */
+} CharPlan;
+
+static int plan_console(QemuArgvBuilder *b, const DomainChar *c, size_t nth, bool have_serial, CharPlan *p) {
+        if (char_is_virtio_console(c)) {
+                p->console = (int) nth;
+                return 0;
+        }
+        if (nth != 0)
+                return qemu_argv_fail(
+                        b, "only the first <console> can be a serial console; use target type='virtio'");
+        if (have_serial)
+                p->skip = true;
+        else
+                p->port = c->target_port >= 0 ? c->target_port : 0;
+        return 0;
+}
+
+static int plan_chars(QemuArgvBuilder *b, CharPlan *plan) {
+        const Domain *d = b->d;
+        bool have_serial = false, used[MAX_ISA_SERIAL] = {};
+        size_t consoles = 0;
+        int r;
+
+        for (size_t i = 0; i < d->n_chars; i++)
+                have_serial = have_serial || d->chars[i].kind == DOMAIN_CHAR_SERIAL;
+        for (size_t i = 0; i < d->n_chars; i++) {
+                const DomainChar *c = &d->chars[i];
+
+                plan[i] = (CharPlan){ .port = -1, .console = -1 };
+                if (c->kind == DOMAIN_CHAR_CONSOLE) {
+                        r = plan_console(b, c, consoles++, have_serial, &plan[i]);
+                        if (r < 0)
+                                return r;
+                } else if (c->target_type != DOMAIN_CHAR_TARGET_DEFAULT &&
+                           c->target_type != DOMAIN_CHAR_TARGET_ISA_SERIAL)
+                        return qemu_argv_fail(b, "<serial> supports target type isa-serial only");
+                else
+                        plan[i].port = c->target_port;
+                if (plan[i].port >= MAX_ISA_SERIAL)
+                        return qemu_argv_fail(b, "serial port %d out of range (0..%d)", plan[i].port,
+                                              MAX_ISA_SERIAL - 1);
+                if (plan[i].port >= 0) {
+                        if (used[plan[i].port])
+                                return qemu_argv_fail(b, "two serial ports use port %d", plan[i].port);
+                        used[plan[i].port] = true;
+                }
+        }
+        /* Serials without a port get the lowest free one, in order. */
+        for (size_t i = 0; i < d->n_chars; i++) {
+                if (d->chars[i].kind != DOMAIN_CHAR_SERIAL || plan[i].port >= 0)
+                        continue;
+                for (int p = 0; p < MAX_ISA_SERIAL && plan[i].port < 0; p++)
+                        if (!used[p])
+                                plan[i].port = p, used[p] = true;
+                if (plan[i].port < 0)
+                        return qemu_argv_fail(b, "more than %d serial ports", MAX_ISA_SERIAL);
+        }
+        return 0;
+}
+
+static int char_path_checked(QemuArgvBuilder *b, const DomainChar *c, char **ret) {
+        if (!c->path)
+                return qemu_argv_fail(b, "a %s character device needs a <source path>",
+                                      c->type == DOMAIN_CHAR_FILE ? "file" : "unix");
+        if (c->type == DOMAIN_CHAR_UNIX && strlen(c->path) > UNIX_PATH_LIMIT)
+                return qemu_argv_fail(b, "socket path %s is longer than the UNIX socket limit of %d bytes",
+                                      c->path, UNIX_PATH_LIMIT);
+        *ret = qemu_opt_escape(c->path);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* The -chardev value for c with id, without the log options. */
+static int char_backend(QemuArgvBuilder *b, const DomainChar *c, const char *id, char **ret) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        switch (c->type) {
+        case DOMAIN_CHAR_PTY: return qemu_argv_appendf(ret, "pty,id=%s", id);
+        case DOMAIN_CHAR_NULL: return qemu_argv_appendf(ret, "null,id=%s", id);
+        case DOMAIN_CHAR_STDIO:
+                /* signal=off: ^C on a foreground `vmctl run` goes to the
+                 * guest; stopping QEMU is the supervisor's business. */
+                return qemu_argv_appendf(ret, "stdio,id=%s,signal=off", id);
+        case DOMAIN_CHAR_FILE:
+                r = char_path_checked(b, c, &path);
+                if (r < 0)
+                        return r;
+                return qemu_argv_appendf(ret, "file,id=%s,path=%s%s", id, path,
+                                         c->append ? ",append=on" : "");
+        case DOMAIN_CHAR_UNIX:
+                r = char_path_checked(b, c, &path);
+                if (r < 0)
+                        return r;
+                return qemu_argv_appendf(ret, "socket,id=%s,path=%s%s", id, path,
+                                         c->unix_listen ? ",server=on,wait=off" : "");
+        default: return qemu_argv_fail(b, "unsupported character device type");
+        }
+}
+
+static int build_char_serial(QemuArgvBuilder *b, const DomainChar *c, int port, bool log) {
+        _cleanup_free_ char *chardev = NULL, *logpath = NULL, *esc = NULL;
+        char id[32];
+        int r;
+
+        snprintf(id, sizeof(id), "charserial%d", port);
+        r = char_backend(b, c, id, &chardev);
+        if (r >= 0 && log) {
+                logpath = qemu_console_log_path(b->o->runtime_dir);
+                esc = logpath ? qemu_opt_escape(logpath) : NULL;
+                r = esc ? qemu_argv_appendf(&chardev, "logfile=%s,logappend=on", esc) : -ENOMEM;
+        }
+        if (r >= 0)
+                r = qemu_argv_add(b, "-chardev", "%s", chardev);
+        if (r < 0)
+                return r;
+        return qemu_argv_add(b, "-device", "isa-serial,chardev=%s,id=serial%d,index=%d", id, port, port);
+}
+
+static int build_char_virtio_console(QemuArgvBuilder *b, const DomainChar *c, int n) {
+        _cleanup_free_ char *chardev = NULL;
+        char id[32];
+        int r;
+
+        snprintf(id, sizeof(id), "charconsole%d", n);
+        r = char_backend(b, c, id, &chardev);
+        if (r >= 0)
+                r = qemu_argv_add(b, "-chardev", "%s", chardev);
+        if (r < 0)
+                return r;
+        return qemu_argv_add(b, "-device", "virtconsole,chardev=%s,id=console%d,bus=virtio-serial0.0", id,
+                             n);
+}
+
+static int build_chars(QemuArgvBuilder *b) {
+        const Domain *d = b->d;
+        _cleanup_free_ CharPlan *plan = calloc(d->n_chars ?: 1, sizeof(CharPlan));
+        int log_port = -1, stdio = 0, r;
+
+        if (!plan)
+                return -ENOMEM;
+        r = plan_chars(b, plan);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < d->n_chars; i++) {
+                if (plan[i].skip)
+                        continue;
+                stdio += d->chars[i].type == DOMAIN_CHAR_STDIO;
+                if (plan[i].port >= 0 && (log_port < 0 || plan[i].port < log_port))
+                        log_port = plan[i].port;
+        }
+        if (stdio > 1)
+                return qemu_argv_fail(b, "only one character device can use stdio");
+        for (size_t i = 0; i < d->n_chars; i++) {
+                if (plan[i].skip)
+                        continue;
+                if (plan[i].port >= 0)
+                        r = build_char_serial(b, &d->chars[i], plan[i].port,
+                                              b->o->console_log && plan[i].port == log_port);
+                else
+                        r = build_char_virtio_console(b, &d->chars[i], plan[i].console);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- graphics and video ------------------------------------------------- */
+
+/* VNC display numbers are port - 5900. Without a fixed port, QEMU itself
+ * picks the first free display in 0..99 (to=99), which is what autoport
+ * means; the supervisor learns the port from query-vnc. */
+static int build_vnc(QemuArgvBuilder *b, const DomainGraphics *g) {
+        _cleanup_free_ char *esc = NULL;
+        const char *listen = g->listen ?: "127.0.0.1";
+        bool v6 = strchr(listen, ':');
+
+        if (g->socket) {
+                if (strlen(g->socket) > UNIX_PATH_LIMIT)
+                        return qemu_argv_fail(
+                                b, "VNC socket path %s is longer than the UNIX socket limit of %d bytes",
+                                g->socket, UNIX_PATH_LIMIT);
+                esc = qemu_opt_escape(g->socket);
+                return esc ? qemu_argv_add(b, "-vnc", "unix:%s", esc) : -ENOMEM;
+        }
+        if (strspn(listen, "0123456789abcdefABCDEF.:") != strlen(listen) || !*listen)
+                return qemu_argv_fail(b, "VNC listen address '%s' must be an IPv4 or IPv6 address", listen);
+        if (g->autoport || g->port < 0)
+                return qemu_argv_add(b, "-vnc", "%s%s%s:0,to=99", v6 ? "[" : "", listen, v6 ? "]" : "");
+        if (g->port < 5900 || g->port > 65535)
+                return qemu_argv_fail(b, "VNC port %d out of range (5900..65535)", g->port);
+        return qemu_argv_add(b, "-vnc", "%s%s%s:%d", v6 ? "[" : "", listen, v6 ? "]" : "", g->port - 5900);
+}
+
+static int build_graphics(QemuArgvBuilder *b) {
+        const Domain *d = b->d;
+
+        if (d->n_graphics == 0)
+                return qemu_argv_add(b, "-display", "%s", "none");
+        if (d->n_graphics > 1)
+                return qemu_argv_fail(b, "only one <graphics> is supported");
+        if (d->graphics[0].type != DOMAIN_GRAPHICS_VNC)
+                return qemu_argv_fail(b, "only VNC graphics are supported");
+        return build_vnc(b, &d->graphics[0]);
+}
+
+/* vram -> the device's video memory size property, where it has one. */
+static int video_vram_opt(QemuArgvBuilder *b, const DomainVideo *v, char **dev) {
+        unsigned mib = v->vram_kib / 1024;
+
+        if (v->vram_kib == 0)
+                return 0;
+        switch (v->model) {
+        case DOMAIN_VIDEO_VGA:
+        case DOMAIN_VIDEO_DEFAULT:
+                if (v->vram_kib % 1024 || mib < 1 || mib > 512)
+                        return qemu_argv_fail(b, "<video vram> for VGA must be whole MiB, 1..512 MiB");
+                return qemu_argv_appendf(dev, "vgamem_mb=%u", mib);
+        case DOMAIN_VIDEO_CIRRUS:
+                if (v->vram_kib % 1024 || (mib != 4 && mib != 8 && mib != 16))
+                        return qemu_argv_fail(b, "<video vram> for cirrus must be 4, 8 or 16 MiB");
+                return qemu_argv_appendf(dev, "vgamem_mb=%u", mib);
+        case DOMAIN_VIDEO_BOCHS: return qemu_argv_appendf(dev, "vgamem=%uk", v->vram_kib);
+        default:
+                /* virtio-vga and ramfb size their framebuffer from the
+                 * guest's mode; libvirt ignores vram for them too. */
+                return 0;
+        }
+}
+
+static int build_video(QemuArgvBuilder *b) {
+        static const char *const drivers[] = {
+                [DOMAIN_VIDEO_DEFAULT] = "VGA",         [DOMAIN_VIDEO_VGA] = "VGA",
+                [DOMAIN_VIDEO_CIRRUS] = "cirrus-vga",   [DOMAIN_VIDEO_VIRTIO] = "virtio-vga",
+                [DOMAIN_VIDEO_BOCHS] = "bochs-display", [DOMAIN_VIDEO_RAMFB] = "ramfb",
+        };
+        const Domain *d = b->d;
+        DomainVideo v = { .model = DOMAIN_VIDEO_DEFAULT };
+        _cleanup_free_ char *dev = NULL;
+        int r;
+
+        if (d->n_videos > 1)
+                return qemu_argv_fail(b, "only one <video> is supported");
+        if (d->n_videos == 1)
+                v = d->videos[0];
+        else if (d->n_graphics == 0)
+                return 0; /* headless: no video unless asked for */
+        if (v.model == DOMAIN_VIDEO_NONE)
+                return 0;
+        if ((size_t) v.model >= ELEMENTSOF(drivers) || !drivers[v.model])
+                return qemu_argv_fail(b, "unsupported video model");
+        r = qemu_argv_appendf(&dev, "%s,id=video0", drivers[v.model]);
+        if (r >= 0)
+                r = video_vram_opt(b, &v, &dev);
+        if (r < 0)
+                return r;
+        return qemu_argv_add(b, "-device", "%s", dev);
+}
+
+/* ---- input, balloon, panic ---------------------------------------------- */
+
+static int build_input(QemuArgvBuilder *b, size_t i, const DomainInput *in) {
+        static const char *const usb[] = {
+                [DOMAIN_INPUT_MOUSE] = "usb-mouse",
+                [DOMAIN_INPUT_KEYBOARD] = "usb-kbd",
+                [DOMAIN_INPUT_TABLET] = "usb-tablet",
+        };
+        static const char *const virtio[] = {
+                [DOMAIN_INPUT_MOUSE] = "virtio-mouse-pci",
+                [DOMAIN_INPUT_KEYBOARD] = "virtio-keyboard-pci",
+                [DOMAIN_INPUT_TABLET] = "virtio-tablet-pci",
+        };
+
+        if ((size_t) in->type >= ELEMENTSOF(usb))
+                return qemu_argv_fail(b, "unsupported input type");
+        switch (input_bus(in)) {
+        case DOMAIN_INPUT_BUS_PS2:
+                /* The i8042 is part of both machine types. */
+                if (in->type == DOMAIN_INPUT_TABLET)
+                        return qemu_argv_fail(b, "a tablet cannot be on bus ps2");
+                return 0;
+        case DOMAIN_INPUT_BUS_USB:
+                return qemu_argv_add(b, "-device", "%s,id=input%zu,bus=usb.0", usb[in->type], i);
+        case DOMAIN_INPUT_BUS_VIRTIO:
+                return qemu_argv_add(b, "-device", "%s,id=input%zu", virtio[in->type], i);
+        default: return qemu_argv_fail(b, "unsupported input bus");
+        }
+}
+
+static int build_inputs(QemuArgvBuilder *b) {
+        int r;
+
+        for (size_t i = 0; i < b->d->n_inputs; i++) {
+                r = build_input(b, i, &b->d->inputs[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* No <memballoon> means a virtio balloon, as in libvirt; model='none'
+ * turns it off. */
+static int build_memballoon(QemuArgvBuilder *b) {
+        const char *model = b->d->memballoon_given ? b->d->memballoon_model : NULL;
+
+        if (streq_ptr(model, "none"))
+                return 0;
+        if (model && !streq(model, "virtio"))
+                return qemu_argv_fail(b, "unsupported memballoon model '%s'", model);
+        return qemu_argv_add(b, "-device", "%s", "virtio-balloon-pci,id=balloon0");
+}
+
+static int build_panic(QemuArgvBuilder *b) {
+        if (!b->d->panic_given)
+                return 0;
+        switch (b->d->panic_model) {
+        case DOMAIN_PANIC_ISA: return qemu_argv_add(b, "-device", "%s", "pvpanic,ioport=1285"); /* 0x505 */
+        case DOMAIN_PANIC_PVPANIC: return qemu_argv_add(b, "-device", "%s", "pvpanic-pci");
+        default: return qemu_argv_fail(b, "unsupported panic model");
+        }
+}
+
+int qemu_argv_build_devices(QemuArgvBuilder *b) {
+        int (*const steps[])(QemuArgvBuilder *) = {
+                check_boot_orders, build_controllers, build_disks,  build_interfaces, build_chars,
+                build_graphics,    build_video,       build_inputs, build_memballoon, build_panic,
+        };
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(steps); i++) {
+                r = steps[i](b);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

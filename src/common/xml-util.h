@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Strict, table-driven helpers for reading an XML tree into a model:
+ * every attribute and child element must be one the caller lists, and
+ * every problem becomes one "FILE:LINE: /path/to/elem: message" line in
+ * XmlCtx.error (only the first problem is kept, it is the one to fix).
+ *
+ * Return convention of the xml_attr_* / xml_text_* readers: 1 = value
+ * found and stored, 0 = absent (only when not required; *ret untouched),
+ * negative = error (-EINVAL with c->error set, or -ENOMEM).
+ */
+
+#include <libxml/tree.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+#define XML_QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
+
+typedef struct XmlCtx {
+        const char *filename;
+        char *error; /* first error, malloc'd, owned by the caller */
+} XmlCtx;
+
+/* Record an error located at node n (its line and element path). Keeps
+ * the first error only. Returns -EINVAL (or -ENOMEM). */
+int xml_fail(XmlCtx *c, const xmlNode *n, const char *fmt, ...) _printf_(3, 4);
+
+/* "/domain/devices/disk[2]/target": [N] only when a same-named sibling
+ * exists. Returns a malloc'd string or NULL on OOM. */
+char *xml_node_path(const xmlNode *n);
+
+/* String <-> enum tables. Several names may map to one value (aliases);
+ * the first entry for a value is the one written back. */
+typedef struct XmlEnumEntry {
+        const char *name;
+        int value;
+} XmlEnumEntry;
+
+typedef struct XmlEnum {
+        const XmlEnumEntry *entries;
+        size_t n;
+} XmlEnum;
+
+#define XML_ENUM_DEFINE(var, ...)                                    \
+        static const XmlEnumEntry var##_entries[] = { __VA_ARGS__ }; \
+        const XmlEnum var = { var##_entries, ELEMENTSOF(var##_entries) }
+#define XML_ENUM_DEFINE_STATIC(var, ...)                             \
+        static const XmlEnumEntry var##_entries[] = { __VA_ARGS__ }; \
+        static const XmlEnum var = { var##_entries, ELEMENTSOF(var##_entries) }
+
+const char *xml_enum_to_string(const XmlEnum *e, int value); /* NULL when none */
+int xml_enum_from_string(const XmlEnum *e, const char *s);   /* value or -EINVAL */
+
+extern const XmlEnum xml_enum_yes_no; /* DomainTristate */
+extern const XmlEnum xml_enum_on_off; /* DomainTristate */
+
+/* Fail on any attribute of n not in the NULL-terminated list allowed
+ * (which may be NULL: no attributes at all). */
+int xml_check_attrs(XmlCtx *c, const xmlNode *n, const char *const *allowed);
+
+int xml_attr_string(XmlCtx *c, const xmlNode *n, const char *name, bool required, char **ret);
+int xml_attr_enum(XmlCtx *c, const xmlNode *n, const char *name, const XmlEnum *e, bool required, int *ret);
+int xml_attr_uint(XmlCtx *c, const xmlNode *n, const char *name, uint64_t min, uint64_t max, bool required,
+                  uint64_t *ret);
+int xml_attr_unsigned(XmlCtx *c, const xmlNode *n, const char *name, unsigned min, unsigned max,
+                      bool required, unsigned *ret);
+
+/* Text content of an element that must have no child elements. */
+int xml_text(XmlCtx *c, const xmlNode *n, char **ret);
+/* Same, but an empty text is "absent": *ret becomes NULL. */
+int xml_text_optional(XmlCtx *c, const xmlNode *n, char **ret);
+int xml_text_enum(XmlCtx *c, const xmlNode *n, const XmlEnum *e, int *ret);
+/* Surrounding whitespace is allowed around numbers in text content. */
+int xml_text_uint(XmlCtx *c, const xmlNode *n, uint64_t min, uint64_t max, uint64_t *ret);
+/* <x unit='MiB'>N</x> -> KiB (rounded up); default unit KiB. */
+int xml_text_kib(XmlCtx *c, const xmlNode *n, uint64_t *ret_kib);
+
+/* Fail unless path (may be NULL) is absolute; what names it ("source"). */
+int xml_check_absolute(XmlCtx *c, const xmlNode *n, const char *what, const char *path);
+
+/* Strict decimal: digits only, no sign, no space. -EINVAL or -ERANGE. */
+int xml_parse_uint64(const char *s, uint64_t *ret);
+/* value in unit (libvirt's unit names, case-insensitive; NULL = KiB) to
+ * KiB, rounding up. -EINVAL for an unknown unit, -ERANGE on overflow. */
+int xml_memory_to_kib(uint64_t value, const char *unit, uint64_t *ret_kib);
+
+/* Children: each element child must match one spec (by name and
+ * namespace); its handler is called with userdata. */
+typedef int (*XmlChildFunc)(XmlCtx *c, xmlNode *n, void *userdata);
+
+enum {
+        XML_CHILD_MULTI = 1 << 0,    /* may repeat */
+        XML_CHILD_REQUIRED = 1 << 1, /* must appear */
+        XML_CHILD_QEMU = 1 << 2,     /* in the qemu: namespace */
+};
+
+typedef struct XmlChild {
+        const char *name;
+        XmlChildFunc parse; /* NULL: an empty marker element such as <readonly/> */
+        unsigned flags;
+} XmlChild;
+
+#define XML_CHILDREN_MAX 32
+
+int xml_parse_children(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_specs, void *userdata);
+#define XML_PARSE_CHILDREN(c, n, specs, userdata) \
+        xml_parse_children(c, n, specs, ELEMENTSOF(specs), userdata)
+/* Same with no children allowed at all. */
+int xml_check_no_children(XmlCtx *c, xmlNode *n);
+
+/* Append a zeroed element to a heap array; returns it or NULL on OOM. */
+void *xml_array_append(void *array_ptr, size_t *n, size_t size);

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+
+#include "ctl.h"
+#include "domain-xml.h"
+#include "log.h"
+
+int ctl_cmd_validate(Ctl *ctl, int argc, char **argv) {
+        _cleanup_domain_ Domain *d = NULL;
+
+        if (ctl_expect_args(argc, 1, "validate FILE") < 0)
+                return 1;
+        return ctl_load_domain_file(argv[0], &d) < 0 ? 1 : 0;
+}
+
+int ctl_cmd_define(Ctl *ctl, int argc, char **argv) {
+        _cleanup_domain_ Domain *d = NULL;
+
+        if (ctl_expect_args(argc, 1, "define FILE") < 0)
+                return 1;
+        if (ctl_load_domain_file(argv[0], &d) < 0)
+                return 1;
+        if (ctl_define_domain(ctl, d) < 0)
+                return 1;
+        printf("Domain '%s' defined from %s\n", d->name, argv[0]);
+        return 0;
+}
+
+int ctl_cmd_undefine(Ctl *ctl, int argc, char **argv) {
+        _cleanup_free_ char *path = NULL;
+        const char *why;
+
+        if (ctl_expect_args(argc, 1, "undefine NAME") < 0)
+                return 1;
+        if (domain_name_check(argv[0], &why) < 0) {
+                log_error("invalid domain name '%s': %s", argv[0], why);
+                return 1;
+        }
+        path = paths_domain_xml(&ctl->paths, argv[0]);
+        if (!path)
+                return 1;
+        if (unlink(path) < 0) {
+                if (errno == ENOENT)
+                        log_error("domain '%s' is not defined (%s does not exist)", argv[0], path);
+                else
+                        log_error_errno(negative_errno(), "Failed to remove %s: %m", path);
+                return 1;
+        }
+        printf("Domain '%s' has been undefined\n", argv[0]);
+        return 0;
+}
+
+/* A running domain's live XML (RUN/NAME/domain.xml, written by its
+ * supervisor) wins over the definition, as with virsh dumpxml. */
+static char *dumpxml_source(Ctl *ctl, const char *name) {
+        _cleanup_free_ char *dir = paths_domain_run_dir(&ctl->paths, name);
+        char *live = NULL;
+
+        if (dir && ctl_domain_running_pid(ctl, name) > 0 && asprintf(&live, "%s/domain.xml", dir) >= 0 &&
+            access(live, R_OK) == 0)
+                return live;
+        free(live);
+        return paths_domain_xml(&ctl->paths, name);
+}
+
+int ctl_cmd_dumpxml(Ctl *ctl, int argc, char **argv) {
+        _cleanup_domain_ Domain *d = NULL;
+        _cleanup_free_ char *path = NULL, *xml = NULL;
+        const char *why;
+        int r;
+
+        if (ctl_expect_args(argc, 1, "dumpxml NAME") < 0)
+                return 1;
+        if (domain_name_check(argv[0], &why) < 0) {
+                log_error("invalid domain name '%s': %s", argv[0], why);
+                return 1;
+        }
+        path = dumpxml_source(ctl, argv[0]);
+        if (!path)
+                return 1;
+        if (access(path, F_OK) < 0) {
+                log_error("domain '%s' is not defined (%s does not exist)", argv[0], path);
+                return 1;
+        }
+        if (ctl_load_domain_file(path, &d) < 0)
+                return 1;
+        r = domain_format_xml(d, &xml);
+        if (r < 0)
+                return log_error_errno(r, "Failed to format the domain: %m"), 1;
+        fputs(xml, stdout);
+        return 0;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "domain-xml.h"
+#include "log.h"
+#include "qemu-argv.h"
+
+static void print_null_separated(char **env, char **argv) {
+        for (char **p = env; p && *p; p++)
+                fwrite(*p, 1, strlen(*p) + 1, stdout);
+        for (char **p = argv; p && *p; p++)
+                fwrite(*p, 1, strlen(*p) + 1, stdout);
+}
+
+static int build(Ctl *ctl, const Domain *d, const VmunitConfig *cfg, Strv *argv, Strv *env) {
+        _cleanup_free_ char *run_dir = paths_domain_run_dir(&ctl->paths, d->name), *err = NULL;
+        QemuArgvOptions o = {
+                .default_emulator = cfg->emulator,
+                .runtime_dir = run_dir,
+                .qmp_fd = -1,
+                .seccomp_sandbox = cfg->seccomp_sandbox,
+        };
+        int r;
+
+        if (!run_dir)
+                return -ENOMEM;
+        r = qemu_argv_build(d, &o, argv, env, &err);
+        if (r < 0)
+                log_error("%s", err ?: strerror(-r));
+        return r;
+}
+
+static int load_config(Ctl *ctl, VmunitConfig *cfg) {
+        _cleanup_free_ char *err = NULL;
+        int r = config_init_defaults(cfg);
+
+        if (r >= 0)
+                r = config_load(ctl->paths.config_file, cfg, &err);
+        if (r < 0)
+                log_error("%s", err ?: strerror(-r));
+        return r;
+}
+
+int ctl_cmd_domxml_to_native(Ctl *ctl, int argc, char **argv) {
+        static const struct option options[] = { { "null", no_argument, NULL, '0' }, {} };
+        _cleanup_domain_ Domain *d = NULL;
+        _cleanup_strv_ Strv qargv = {}, qenv = {};
+        _cleanup_free_ char *line = NULL;
+        VmunitConfig cfg = {};
+        bool null_sep = false;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc + 1, argv - 1, "0", options, NULL)) >= 0) {
+                if (c != '0')
+                        return log_error("usage: vmctl domxml-to-native [--null] FILE"), 1;
+                null_sep = true;
+        }
+        if (ctl_expect_args(argc - (optind - 1), 1, "domxml-to-native [--null] FILE") < 0)
+                return 1;
+        if (ctl_load_domain_file(argv[optind - 1], &d) < 0)
+                return 1;
+        r = load_config(ctl, &cfg);
+        if (r >= 0)
+                r = build(ctl, d, &cfg, &qargv, &qenv);
+        config_done(&cfg);
+        if (r < 0)
+                return 1;
+        if (null_sep) {
+                print_null_separated(qenv.items, qargv.items);
+                return 0;
+        }
+        r = qemu_argv_format_shell(qenv.items, qargv.items, &line);
+        if (r < 0)
+                return log_error_errno(r, "Failed to format the command: %m"), 1;
+        puts(line);
+        return 0;
+}

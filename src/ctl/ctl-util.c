@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "ctl.h"
+#include "domain-xml.h"
+#include "log.h"
+
+int ctl_expect_args(int argc, int n, const char *usage) {
+        if (argc == n)
+                return 0;
+        log_error("%s: usage: vmctl %s", argc < n ? "missing argument" : "too many arguments", usage);
+        return -EINVAL;
+}
+
+int ctl_load_domain_file(const char *path, Domain **ret) {
+        _cleanup_free_ char *err = NULL;
+        int r = domain_parse_file(path, ret, &err);
+
+        if (r < 0)
+                log_error("%s", err ?: strerror(-r));
+        return r;
+}
+
+static int mkdir_p(const char *path, mode_t mode) {
+        _cleanup_free_ char *copy = strdup(path);
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = copy + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(copy, mode) < 0 && errno != EEXIST)
+                        return negative_errno();
+                *p = '/';
+        }
+        return mkdir(copy, mode) < 0 && errno != EEXIST ? negative_errno() : 0;
+}
+
+/* Write to a temporary file beside the target and rename over it, so a
+ * reader (the generator at boot, a starting supervisor) never sees half a
+ * definition. */
+static int write_file_atomic(const char *path, const char *text) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t len = strlen(text);
+
+        if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+                return -ENOMEM;
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (write(fd, text, len) != (ssize_t) len || fchmod(fd, 0644) < 0 || fsync(fd) < 0 ||
+            rename(tmp, path) < 0) {
+                int r = errno ? -errno : -EIO;
+                (void) unlink(tmp);
+                return r;
+        }
+        return 0;
+}
+
+int ctl_define_domain(Ctl *ctl, const Domain *d) {
+        _cleanup_free_ char *xml = NULL, *path = NULL;
+        int r;
+
+        r = domain_format_xml(d, &xml);
+        if (r < 0)
+                return log_error_errno(r, "Failed to format domain '%s': %m", d->name);
+        path = paths_domain_xml(&ctl->paths, d->name);
+        if (!path)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        r = mkdir_p(ctl->paths.domains_dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create %s: %m", ctl->paths.domains_dir);
+        r = write_file_atomic(path, xml);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s: %m", path);
+        return 0;
+}
+
+int ctl_domain_running_pid(Ctl *ctl, const char *name) {
+        _cleanup_free_ char *dir = paths_domain_run_dir(&ctl->paths, name), *path = NULL;
+        FILE *f;
+        int pid = 0;
+
+        if (!dir || asprintf(&path, "%s/pid", dir) < 0)
+                return 0;
+        f = fopen(path, "re");
+        if (!f)
+                return 0;
+        if (fscanf(f, "%d", &pid) != 1)
+                pid = 0;
+        fclose(f);
+        if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+                return 0;
+        return pid;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * vmctl: a thin CLI over the common library. Each command is a function
+ * taking its own arguments (after the command word) and returning an exit
+ * code; errors are logged once, as one line, where they happen.
+ */
+
+#include "paths.h"
+
+typedef struct Ctl {
+        const char *root; /* --root, NULL in system mode */
+        VmunitPaths paths;
+} Ctl;
+
+typedef int (*CtlCommandFn)(Ctl *ctl, int argc, char **argv);
+
+/* cmd-define.c */
+int ctl_cmd_define(Ctl *ctl, int argc, char **argv);
+int ctl_cmd_undefine(Ctl *ctl, int argc, char **argv);
+int ctl_cmd_validate(Ctl *ctl, int argc, char **argv);
+int ctl_cmd_dumpxml(Ctl *ctl, int argc, char **argv);
+/* cmd-list.c */
+int ctl_cmd_list(Ctl *ctl, int argc, char **argv);
+/* cmd-native.c */
+int ctl_cmd_domxml_to_native(Ctl *ctl, int argc, char **argv);
+/* cmd-run.c */
+int ctl_cmd_run(Ctl *ctl, int argc, char **argv);
+
+/* Shared helpers (ctl-util.c). */
+/* Parse and validate a domain file, logging the one-line error. Returns
+ * 0 or a negative errno. */
+struct Domain;
+int ctl_load_domain_file(const char *path, struct Domain **ret);
+/* Write the domain's canonical XML to the domains directory atomically.
+ * Returns 0 or -errno (logged). */
+int ctl_define_domain(Ctl *ctl, const struct Domain *d);
+/* Require exactly n positional arguments; log usage otherwise. */
+int ctl_expect_args(int argc, int n, const char *usage);
+/* The PID recorded in RUN/NAME/pid when that process is alive, else 0. */
+int ctl_domain_running_pid(Ctl *ctl, const char *name);

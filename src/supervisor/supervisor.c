@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "domain-xml.h"
+#include "log.h"
+#include "qemu-argv.h"
+#include "strv.h"
+#include "supervisor.h"
+
+static int load_config(Supervisor *s) {
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        r = config_init_defaults(&s->config);
+        if (r < 0)
+                return log_error_errno(r, "Failed to initialise configuration: %m"), VMUNIT_EXIT_HOST;
+        r = config_load(s->paths.config_file, &s->config, &err);
+        if (r == -EINVAL) {
+                log_error("%s", err ?: "invalid configuration");
+                return VMUNIT_EXIT_CONFIG;
+        }
+        if (r < 0) {
+                log_error("%s", err ?: "cannot read configuration");
+                return VMUNIT_EXIT_HOST;
+        }
+        return 0;
+}
+
+static int load_domain(Supervisor *s) {
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        s->xml_path = paths_domain_xml(&s->paths, s->name);
+        if (!s->xml_path)
+                return VMUNIT_EXIT_HOST;
+        r = domain_parse_file(s->xml_path, &s->domain, &err);
+        if (r == -ENOENT) {
+                log_error("%s: no such domain definition", s->xml_path);
+                return VMUNIT_EXIT_CONFIG;
+        }
+        if (r < 0) {
+                log_error("%s", err ?: "cannot parse domain");
+                return r == -EINVAL ? VMUNIT_EXIT_CONFIG : VMUNIT_EXIT_HOST;
+        }
+        if (!streq(s->domain->name, s->name)) {
+                log_error("%s: domain is named '%s' but the file is for '%s'", s->xml_path, s->domain->name,
+                          s->name);
+                return VMUNIT_EXIT_CONFIG;
+        }
+        domain_uuid_format(s->domain->uuid, s->uuid);
+        log_set_domain(s->name, s->uuid);
+        return 0;
+}
+
+static int setup_logging(Supervisor *s) {
+        _cleanup_free_ char *log_path = paths_domain_log(&s->paths, s->name);
+        int r;
+
+        if (!log_path)
+                return 0; /* system mode: the journal via stderr */
+        if (mkdir(s->paths.log_dir, 0750) < 0 && errno != EEXIST)
+                return log_error_errno(negative_errno(), "Failed to create %s: %m", s->paths.log_dir),
+                       VMUNIT_EXIT_HOST;
+        r = log_open_file(log_path);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open log %s: %m", log_path), VMUNIT_EXIT_HOST;
+        return 0;
+}
+
+/* Remove what an earlier run of this VM may have left (a supervisor that
+ * was SIGKILLed cannot clean up after itself). Only our own file names. */
+static void runtime_dir_clean(const char *dir) {
+        static const char *const names[] = { "qmp.sock", "console.log", "pid", "domain.xml" };
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (dfd < 0)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                (void) unlinkat(dfd, names[i], 0);
+        close(dfd);
+}
+
+static int mkdir_parents(const char *path, mode_t mode) {
+        _cleanup_free_ char *copy = strdup(path);
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = copy + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(copy, mode) < 0 && errno != EEXIST)
+                        return negative_errno();
+                *p = '/';
+        }
+        if (mkdir(copy, mode) < 0 && errno != EEXIST)
+                return negative_errno();
+        return 0;
+}
+
+static int prepare_runtime_dir(Supervisor *s) {
+        int r;
+
+        s->run_dir = paths_domain_run_dir(&s->paths, s->name);
+        s->qmp_path = s->run_dir ? qemu_qmp_socket_path(s->run_dir) : NULL;
+        s->console_path = s->run_dir ? qemu_console_log_path(s->run_dir) : NULL;
+        if (!s->qmp_path || !s->console_path)
+                return VMUNIT_EXIT_HOST;
+        if (strlen(s->qmp_path) > UNIX_PATH_LIMIT) {
+                log_error("%s: socket path is %zu bytes, over the %d-byte limit for UNIX sockets; use a "
+                          "shorter root",
+                          s->qmp_path, strlen(s->qmp_path), UNIX_PATH_LIMIT);
+                return VMUNIT_EXIT_HOST;
+        }
+        r = mkdir_parents(s->run_dir, 0750);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create %s: %m", s->run_dir), VMUNIT_EXIT_HOST;
+        runtime_dir_clean(s->run_dir);
+        return 0;
+}
+
+int supervisor_prepare(Supervisor *s, const char *root, const char *name) {
+        const char *why;
+        int r;
+
+        *s = (Supervisor){ .qemu_pid = 0, .qemu_pidfd = -EBADF, .console_fd = -EBADF };
+        if (domain_name_check(name, &why) < 0) {
+                log_error("invalid domain name '%s': %s", name, why);
+                return VMUNIT_EXIT_CONFIG;
+        }
+        s->name = strdup(name);
+        if (!s->name)
+                return VMUNIT_EXIT_HOST;
+        r = paths_init(&s->paths, root, root ? NULL : getenv("VMUNIT_CONFIG_DIR"));
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up paths: %m"), VMUNIT_EXIT_HOST;
+        r = setup_logging(s);
+        if (r == 0)
+                r = load_config(s);
+        if (r == 0)
+                r = load_domain(s);
+        if (r == 0)
+                r = prepare_runtime_dir(s);
+        if (r == 0)
+                r = host_checks_run(s);
+        return r;
+}
+
+/* QMP listens on a socket we bind ourselves and hand to QEMU: we can
+ * connect the moment QEMU is spawned, with no polling for the socket to
+ * appear, and a stale socket from a killed run can never be mistaken for
+ * this QEMU's. */
+static int qmp_listen(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return negative_errno();
+        strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+        (void) unlink(path);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
+                return negative_errno();
+        return TAKE_FD(fd);
+}
+
+static int build_argv(Supervisor *s, Strv *argv, Strv *env) {
+        _cleanup_free_ char *err = NULL;
+        QemuArgvOptions o = {
+                .default_emulator = s->config.emulator,
+                .runtime_dir = s->run_dir,
+                .qmp_fd = 3,
+                .seccomp_sandbox = s->config.seccomp_sandbox,
+                .console_log = true,
+        };
+        int r = qemu_argv_build(s->domain, &o, argv, env, &err);
+
+        if (r == -EINVAL)
+                log_error("%s: %s", s->xml_path, err ?: "cannot build the QEMU command line");
+        else if (r < 0)
+                log_error_errno(r, "Failed to build the QEMU command line: %m");
+        return r;
+}
+
+static int write_runtime_file(const Supervisor *s, const char *name, const char *text) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t len = strlen(text);
+
+        if (asprintf(&path, "%s/%s", s->run_dir, name) < 0)
+                return -ENOMEM;
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return negative_errno();
+        return write(fd, text, len) == (ssize_t) len ? 0 : -EIO;
+}
+
+/* What vmctl reads about a running VM: QEMU's pid and the live XML. */
+static int write_runtime_state(const Supervisor *s) {
+        _cleanup_free_ char *xml = NULL;
+        char pid[32];
+        int r;
+
+        snprintf(pid, sizeof(pid), "%d\n", (int) s->qemu_pid);
+        r = write_runtime_file(s, "pid", pid);
+        if (r >= 0)
+                r = domain_format_xml(s->domain, &xml);
+        if (r >= 0)
+                r = write_runtime_file(s, "domain.xml", xml);
+        return r;
+}
+
+static int start_qemu(Supervisor *s) {
+        _cleanup_strv_ Strv argv = {}, env = {};
+        _cleanup_close_ int listen_fd = -EBADF, stderr_fd = -EBADF;
+        const char *step = NULL;
+        int r, fd;
+
+        r = build_argv(s, &argv, &env);
+        if (r < 0)
+                return r == -EINVAL ? VMUNIT_EXIT_CONFIG : VMUNIT_EXIT_HOST;
+        listen_fd = qmp_listen(s->qmp_path);
+        if (listen_fd < 0)
+                return log_error_errno(listen_fd, "Failed to listen on %s: %m", s->qmp_path),
+                       VMUNIT_EXIT_HOST;
+        r = qemu_process_spawn(s, argv.items, env.items, listen_fd, &stderr_fd, &step);
+        if (r < 0)
+                return log_error_errno(r, "Failed to %s %s: %m", step, argv.items[0]), VMUNIT_EXIT_HOST;
+        log_info("started QEMU, pid %d", (int) s->qemu_pid);
+        r = write_runtime_state(s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write runtime state in %s: %m", s->run_dir),
+                       VMUNIT_EXIT_HOST;
+
+        /* The listening socket already has a backlog slot: this connect
+         * succeeds at once and QEMU accepts it when its monitor is up. */
+        r = qmp_client_connect(s->event, s->qmp_path, &s->qmp);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to QMP at %s: %m", s->qmp_path),
+                       VMUNIT_EXIT_HOST;
+        r = lifecycle_watch_child(s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch QEMU: %m"), VMUNIT_EXIT_HOST;
+        fd = TAKE_FD(stderr_fd);
+        r = output_watch_stderr(s, fd);
+        if (r >= 0)
+                r = output_watch_console(s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch QEMU output: %m"), VMUNIT_EXIT_HOST;
+        return 0;
+}
+
+int supervisor_run(Supervisor *s) {
+        int r;
+
+        r = sd_event_default(&s->event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create event loop: %m"), VMUNIT_EXIT_HOST;
+        r = lifecycle_attach(s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the event loop: %m"), VMUNIT_EXIT_HOST;
+        r = start_qemu(s);
+        if (r != 0)
+                return r;
+        lifecycle_set_status(s, "starting");
+        r = sd_event_loop(s->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m"), VMUNIT_EXIT_HOST;
+        output_flush(s);
+        return s->exit_status;
+}
+
+static void kill_and_reap_qemu(Supervisor *s) {
+        if (s->qemu_pid <= 0)
+                return;
+        /* QEMU must never outlive its supervisor. */
+        (void) kill(s->qemu_pid, SIGKILL);
+        (void) waitpid(s->qemu_pid, NULL, 0);
+        s->qemu_pid = 0;
+}
+
+static void runtime_dir_remove(Supervisor *s) {
+        if (!s->run_dir)
+                return;
+        runtime_dir_clean(s->run_dir);
+        (void) rmdir(s->run_dir);
+}
+
+void supervisor_done(Supervisor *s) {
+        s->child_source = sd_event_source_disable_unref(s->child_source);
+        kill_and_reap_qemu(s);
+        s->stderr_source = sd_event_source_disable_unref(s->stderr_source);
+        s->console_source = sd_event_source_disable_unref(s->console_source);
+        s->shutdown_timer = sd_event_source_disable_unref(s->shutdown_timer);
+        s->qmp = qmp_client_free(s->qmp);
+        s->event = sd_event_unref(s->event);
+        runtime_dir_remove(s);
+        safe_close(s->qemu_pidfd);
+        safe_close(s->console_fd);
+        free(s->stderr_buf);
+        free(s->console_buf);
+        free(s->run_dir);
+        free(s->qmp_path);
+        free(s->console_path);
+        free(s->xml_path);
+        free(s->name);
+        domain_free(s->domain);
+        config_done(&s->config);
+        paths_done(&s->paths);
+        *s = (Supervisor){};
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The supervisor: one per VM. It owns the QEMU child, talks QMP to it, and
+ * turns what happens into sd_notify states, log lines and an exit code.
+ */
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "domain.h"
+#include "exit-status.h"
+#include "paths.h"
+#include "qmp.h"
+
+typedef enum SupervisorState {
+        SUPERVISOR_STARTING,
+        SUPERVISOR_RUNNING,
+        SUPERVISOR_PAUSED,
+        SUPERVISOR_SHUTTING_DOWN, /* ACPI power button sent, waiting for the guest */
+        SUPERVISOR_QUITTING,      /* `quit` sent, waiting for QEMU to exit */
+        SUPERVISOR_KILLING,       /* SIGKILL sent */
+        SUPERVISOR_EXITED,
+} SupervisorState;
+
+typedef struct Supervisor {
+        /* Inputs */
+        VmunitPaths paths;
+        VmunitConfig config;
+        char *name;
+        char *xml_path;
+        Domain *domain;
+        char uuid[37];
+
+        /* Runtime */
+        char *run_dir;
+        char *qmp_path;
+        char *console_path;
+        sd_event *event;
+        QmpClient *qmp;
+        pid_t qemu_pid;
+        int qemu_pidfd;
+        sd_event_source *child_source;
+        sd_event_source *stderr_source;
+        sd_event_source *console_source;
+        sd_event_source *shutdown_timer;
+        int console_fd;
+        char *stderr_buf;  /* partial line from QEMU's stderr */
+        char *console_buf; /* partial line from the guest console */
+
+        SupervisorState state;
+        bool stop_requested; /* SIGTERM/SIGINT seen: exit 0 whatever QEMU does */
+        bool guest_shutdown; /* guest powered off (or rebooted with on_reboot=destroy) */
+        bool guest_crashed;  /* GUEST_PANICKED seen and on_crash said destroy */
+        bool ready_sent;
+        uint64_t shutdown_deadline_usec;
+        int exit_status;
+} Supervisor;
+
+/* Load configuration and domain, check the host, prepare the runtime
+ * directory. Returns 0 or a VmunitExitStatus > 0 after logging why. */
+int supervisor_prepare(Supervisor *s, const char *root, const char *name);
+/* Start QEMU and run until it is gone. Returns the exit status. */
+int supervisor_run(Supervisor *s);
+/* Kill anything left, remove runtime state, free everything. */
+void supervisor_done(Supervisor *s);
+
+/* host-checks.c: everything that must exist before QEMU starts. Returns 0
+ * or VMUNIT_EXIT_HOST after logging what is missing. */
+int host_checks_run(const Supervisor *s);
+
+/* qemu-process.c: fork and exec QEMU with the QMP listening socket as fd 3.
+ * Returns 0 or -errno with *ret_step naming the step that failed;
+ * *ret_stderr_fd reads QEMU's stdout+stderr. */
+int qemu_process_spawn(Supervisor *s, char **argv, char **extra_env, int qmp_listen_fd, int *ret_stderr_fd,
+                       const char **ret_step);
+
+/* lifecycle.c */
+int lifecycle_attach(Supervisor *s);      /* signals, watchdog */
+int lifecycle_watch_child(Supervisor *s); /* QEMU's exit and QMP handlers, once spawned */
+void lifecycle_set_status(Supervisor *s, const char *fmt, ...) _printf_(2, 3);
+void lifecycle_request_stop(Supervisor *s);
+
+/* output.c: QEMU stderr and guest console forwarding into the log. */
+int output_watch_stderr(Supervisor *s, int fd);
+int output_watch_console(Supervisor *s);
+void output_flush(Supervisor *s);

@@ -1,0 +1,133 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Every golden domain in tests/data/*.xml must produce a command line the
+# real QEMU accepts: build it with `vmctl --root R domxml-to-native --null`,
+# start QEMU (it has -S, so no guest code runs), check QMP answers and
+# reports "prelaunch", quit, and require exit status 0. Host paths in the
+# XML are rewritten into a scratch directory where the images, NVRAM and
+# log directories are created first.
+set -euo pipefail
+
+: "${VMCTL:?VMCTL must point at the vmctl binary}"
+: "${VMUNIT_TEST_DATA:?VMUNIT_TEST_DATA must point at tests/data}"
+GUEST=${VMUNIT_TEST_GUEST:-}
+
+# /var/tmp, not /tmp: cache='none' means O_DIRECT, which tmpfs refuses.
+scratch=$(mktemp -d /var/tmp/vmunit-argv.XXXXXX)
+qemu_pid=
+cleanup() {
+        if [[ -n $qemu_pid ]]; then kill -9 "$qemu_pid" 2>/dev/null || true; fi
+        rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+kvm_usable() {
+        [[ -c /dev/kvm && -r /dev/kvm && -w /dev/kvm ]] && { exec 3<>/dev/kvm; } 2>/dev/null && exec 3<&-
+}
+
+# Rewrite a golden XML into $dir and create what it refers to.
+prepare() {
+        local src=$1 dir=$2 out=$3 kvm=$4 path
+        sed -e "s#/var/lib/vmunit/#$dir/lib/#g" \
+            -e "s#/run/vmunit/#$dir/run/#g" \
+            -e "s#/var/log/vmunit/#$dir/log/#g" "$src" > "$out"
+        if [[ -n $GUEST ]]; then
+                sed -i -e "s#<kernel>[^<]*</kernel>#<kernel>$GUEST</kernel>#" "$out"
+        fi
+        if [[ $kvm == no ]]; then
+                sed -i -e "s#<domain type='kvm'#<domain type='qemu'#" "$out"
+        fi
+        if ! ip -6 addr show lo 2>/dev/null | grep -q '::1/128'; then
+                sed -i -e "s#listen='::1'#listen='127.0.0.1'#" "$out"
+        fi
+        # Every scratch path needs its directory; disk images need content.
+        { grep -o "$dir/[^'<\"]*" "$out" || true; } | while read -r path; do
+                mkdir -p "$(dirname "$path")"
+        done
+        { grep -o "file='$dir/[^']*'" "$out" || true; } | sed -e "s/^file='//" -e "s/'$//" | while read -r path; do
+                case $path in
+                *.qcow2) qemu-img create -q -f qcow2 "$path" 16M ;;
+                *floppy*) truncate -s 1440K "$path" ;;
+                *) truncate -s 16M "$path" ;;
+                esac
+        done
+        # <nvram template='T'>P</nvram>: the supervisor copies T to P.
+        sed -n "s#.*<nvram template='\([^']*\)'>\([^<]*\)</nvram>.*#\1 \2#p" "$out" | while read -r tmpl path; do
+                cp "$tmpl" "$path"
+        done
+}
+
+qmp_check() {
+        python3 - "$1" <<'EOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+def cmd(name):
+    f.write(json.dumps({"execute": name}) + "\n")
+    f.flush()
+    while True:
+        line = f.readline()
+        if not line:
+            return None
+        m = json.loads(line)
+        if "return" in m or "error" in m:
+            return m
+json.loads(f.readline())  # greeting
+r = cmd("qmp_capabilities")
+assert r and "return" in r, r
+r = cmd("query-status")
+assert r and r["return"]["status"] == "prelaunch", r
+cmd("quit")
+EOF
+}
+
+# Start the words in argv.bin (env assignments first), talk QMP, quit.
+run_one() {
+        local name=$1 dir=$2 root=$3 sock="$3/run/$1/qmp.sock" i=0 rc=0
+        local -a words env_words=() cmd=()
+        mapfile -d '' words < "$dir/argv.bin"
+        for w in "${words[@]}"; do
+                if ((${#cmd[@]} == 0)) && [[ $w != /* ]]; then env_words+=("$w"); else cmd+=("$w"); fi
+        done
+        env ${env_words[@]+"${env_words[@]}"} "${cmd[@]}" </dev/null >"$dir/qemu.log" 2>&1 &
+        qemu_pid=$!
+        while [[ ! -S $sock ]] && kill -0 "$qemu_pid" 2>/dev/null && ((i++ < 100)); do sleep 0.1; done
+        if [[ ! -S $sock ]] || ! qmp_check "$sock" >>"$dir/qemu.log" 2>&1; then
+                kill -9 "$qemu_pid" 2>/dev/null || true
+                rc=1
+        fi
+        wait "$qemu_pid" || rc=1
+        qemu_pid=
+        return $rc
+}
+
+kvm=no
+if [[ -z ${VMUNIT_TEST_NO_KVM:-} ]] && kvm_usable; then kvm=yes; fi
+failed=0 count=0
+for src in "$VMUNIT_TEST_DATA"/*.xml; do
+        name=$(basename "$src" .xml)
+        dir="$scratch/$name"
+        root="$dir/root"
+        mkdir -p "$root/etc" "$root/run/$name" "$root/lib" "$root/log"
+        prepare "$src" "$dir" "$dir/domain.xml" "$kvm"
+        count=$((count + 1))
+        if ! "$VMCTL" --root "$root" domxml-to-native --null "$dir/domain.xml" > "$dir/argv.bin" 2> "$dir/vmctl.err"; then
+                echo "FAIL $name: vmctl domxml-to-native failed:"
+                cat "$dir/vmctl.err"
+                failed=$((failed + 1))
+                continue
+        fi
+        if run_one "$name" "$dir" "$root"; then
+                echo "ok   $name"
+        else
+                echo "FAIL $name: QEMU refused the command line:"
+                tr '\0' '\n' < "$dir/argv.bin" | sed 's/^/    /'
+                sed 's/^/  qemu: /' "$dir/qemu.log"
+                failed=$((failed + 1))
+        fi
+done
+echo "$((count - failed)) of $count command lines accepted (kvm: $kvm)"
+((failed == 0 && count > 0))

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# vmctl in embedded mode: validate, define, list, dumpxml, undefine,
+# domxml-to-native, and run with Ctrl-C (SIGINT) as a graceful shutdown.
+source "$(dirname "$0")/lib.sh"
+
+root=$(new_root)
+guest_xml web1 acpi > "$root/web1.xml"
+
+t_begin "validate: good file exits 0, broken file exits 1 with FILE:LINE:"
+printf '<domain type="qemu">\n<name>x</name>\n<bogus/>\n</domain>\n' > "$root/bad.xml"
+rc=0; "$VMCTL" validate "$root/bad.xml" 2>"$root/err" || rc=$?
+if ! "$VMCTL" validate "$root/web1.xml"; then t_fail "good file refused"
+elif [ "$rc" != 1 ]; then t_fail "bad file: exit $rc, want 1"
+elif ! grep -q "^vmctl: $root/bad.xml:3: " "$root/err"; then t_fail "no FILE:LINE: in: $(cat "$root/err")"
+else t_pass; fi
+
+t_begin "define, list --all, dumpxml round trip, undefine"
+"$VMCTL" --root "$root" define "$root/web1.xml" >/dev/null
+list=$("$VMCTL" --root "$root" list --all)
+running=$("$VMCTL" --root "$root" list)
+dump=$("$VMCTL" --root "$root" dumpxml web1)
+if [ ! -f "$root/etc/domains/web1.xml" ]; then t_fail "not defined"
+elif ! grep -q "web1 .*shut off" <<<"$list"; then t_fail "list --all: $list"
+elif grep -q web1 <<<"$running"; then t_fail "list shows a stopped domain: $running"
+elif ! grep -q "<uuid>" <<<"$dump"; then t_fail "dumpxml has no generated uuid: $dump"
+elif [ "$(grep '<uuid>' <<<"$dump")" != "$(grep '<uuid>' <<<"$("$VMCTL" --root "$root" dumpxml web1)")" ]; then t_fail "uuid changes between dumps"
+elif ! "$VMCTL" --root "$root" undefine web1 >/dev/null || [ -e "$root/etc/domains/web1.xml" ]; then t_fail "undefine"
+else t_pass; fi
+
+t_begin "errors are one line and non-zero"
+rc=0; out=$("$VMCTL" --root "$root" undefine nosuch 2>&1) || rc=$?
+rc2=0; out2=$("$VMCTL" frobnicate 2>&1) || rc2=$?
+if [ "$rc" = 0 ] || [ "$(wc -l <<<"$out")" != 1 ]; then t_fail "undefine nosuch: rc=$rc out=$out"
+elif [ "$rc2" = 0 ] || [ "$(wc -l <<<"$out2")" != 1 ]; then t_fail "unknown command: rc=$rc2 out=$out2"
+else t_pass; fi
+
+t_begin "domxml-to-native prints the emulator, -S and the QMP socket"
+native=$("$VMCTL" --root "$root" domxml-to-native "$root/web1.xml")
+words=$("$VMCTL" --root "$root" domxml-to-native --null "$root/web1.xml" | tr '\0' '\n')
+if ! grep -q "^/usr/bin/qemu-system-x86_64 .* -S " <<<"$native"; then t_fail "shell form: $native"
+elif ! grep -qx -- "-S" <<<"$words"; then t_fail "--null form lacks -S"
+elif ! grep -q "path=$root/run/web1/qmp.sock" <<<"$words"; then t_fail "QMP socket not in the runtime dir"
+else t_pass; fi
+
+t_begin "run in the foreground; SIGINT (Ctrl-C) -> graceful shutdown, exit 0"
+"$VMCTL" --root "$root" run "$root/web1.xml" 2>"$root/run.err" &
+pid=$!
+if wait_log "$root" web1 "waiting for ACPI power button" && wait_log "$root" web1 "state: running"; then
+        during=$("$VMCTL" --root "$root" list)
+        kill -INT "$pid"
+        wait_rc "$pid"; rc=$RC
+        if [ "$rc" != 0 ]; then t_fail "exit $rc"
+        elif ! grep -q "web1 .*running" <<<"$during"; then t_fail "list while running: $during"
+        elif ! grep -q "guest powered off" "$root/log/web1.log"; then t_fail "not a graceful poweroff"
+        elif check_no_runtime_left "$root" web1; then t_pass; fi
+else
+        kill -KILL "$pid"; wait "$pid" || true; t_fail "did not start: $(cat "$root/run.err")"
+fi
+
+t_end
