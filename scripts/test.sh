@@ -57,8 +57,16 @@ count_meson build
 step "build and test under AddressSanitizer + UBSan"
 setup_build build-asan -Db_sanitize=address,undefined -Db_lundef=false
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
         meson test -C build-asan --suite unit --suite integration --print-errorlogs || status=1
 count_meson build-asan
+# Criterion workers report leaks without failing the test: read the log too.
+if grep -q "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" build-asan/meson-logs/testlog.txt; then
+        echo "sanitizer reports in build-asan/meson-logs/testlog.txt:" >&2
+        grep -A3 "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" build-asan/meson-logs/testlog.txt | head -40 >&2
+        failed=$((failed + 1))
+        status=1
+fi
 
 if [ "${VMUNIT_SKIP_SYSTEM:-0}" != 1 ] && [ -x tests/system/run.sh ]; then
         step "system tier (test host under QEMU)"

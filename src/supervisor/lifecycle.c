@@ -279,13 +279,17 @@ static int on_child_exit(sd_event_source *es, const siginfo_t *si, void *userdat
 static int on_watchdog(sd_event_source *es, uint64_t usec, void *userdata) {
         Supervisor *s = userdata;
         uint64_t wd = 0;
+        int r;
 
         /* WATCHDOG=1 only follows a successful query-status: a hung QEMU
          * (or a stuck monitor) stops the pings and systemd's watchdog fires. */
         if (s->qmp && s->ready_sent)
                 (void) qmp_client_send(s->qmp, "query-status", NULL, on_status_reply, s);
         (void) sd_watchdog_enabled(false, &wd);
-        return sd_event_source_set_time_relative(es, wd / 2);
+        r = sd_event_source_set_time_relative(es, wd / 2);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
 }
 
 static int attach_watchdog(Supervisor *s) {

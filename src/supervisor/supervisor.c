@@ -245,6 +245,7 @@ static int start_qemu(Supervisor *s) {
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to QMP at %s: %m", s->qmp_path),
                        VMUNIT_EXIT_HOST;
+        (void) machined_register(s);
         r = lifecycle_watch_child(s);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch QEMU: %m"), VMUNIT_EXIT_HOST;
@@ -296,6 +297,7 @@ static void runtime_dir_remove(Supervisor *s) {
 void supervisor_done(Supervisor *s) {
         s->child_source = sd_event_source_disable_unref(s->child_source);
         kill_and_reap_qemu(s);
+        machined_unregister(s);
         s->stderr_source = sd_event_source_disable_unref(s->stderr_source);
         s->console_source = sd_event_source_disable_unref(s->console_source);
         s->shutdown_timer = sd_event_source_disable_unref(s->shutdown_timer);
@@ -315,4 +317,27 @@ void supervisor_done(Supervisor *s) {
         config_done(&s->config);
         paths_done(&s->paths);
         *s = (Supervisor){};
+}
+
+int supervisor_cleanup(const char *root, const char *name) {
+        VmunitPaths paths;
+        _cleanup_free_ char *dir = NULL;
+        const char *why;
+        int r;
+
+        if (domain_name_check(name, &why) < 0) {
+                log_error("invalid domain name '%s': %s", name, why);
+                return VMUNIT_EXIT_CONFIG;
+        }
+        r = paths_init(&paths, root, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up paths: %m"), VMUNIT_EXIT_HOST;
+        dir = paths_domain_run_dir(&paths, name);
+        paths_done(&paths);
+        if (!dir)
+                return VMUNIT_EXIT_HOST;
+        runtime_dir_clean(dir);
+        if (rmdir(dir) < 0 && errno != ENOENT)
+                log_warning("could not remove %s: %m", dir);
+        return 0;
 }

@@ -56,6 +56,7 @@ typedef struct Supervisor {
         bool guest_shutdown; /* guest powered off (or rebooted with on_reboot=destroy) */
         bool guest_crashed;  /* GUEST_PANICKED seen and on_crash said destroy */
         bool ready_sent;
+        bool machined_registered;
         uint64_t shutdown_deadline_usec;
         int exit_status;
 } Supervisor;
@@ -67,6 +68,10 @@ int supervisor_prepare(Supervisor *s, const char *root, const char *name);
 int supervisor_run(Supervisor *s);
 /* Kill anything left, remove runtime state, free everything. */
 void supervisor_done(Supervisor *s);
+/* ExecStopPost= step: undo what a supervisor that may have been SIGKILLed
+ * left behind (runtime directory; labels and owners as they land). Returns
+ * an exit status. */
+int supervisor_cleanup(const char *root, const char *name);
 
 /* host-checks.c: everything that must exist before QEMU starts. Returns 0
  * or VMUNIT_EXIT_HOST after logging what is missing. */
@@ -83,6 +88,10 @@ int lifecycle_attach(Supervisor *s);      /* signals, watchdog */
 int lifecycle_watch_child(Supervisor *s); /* QEMU's exit and QMP handlers, once spawned */
 void lifecycle_set_status(Supervisor *s, const char *fmt, ...) _printf_(2, 3);
 void lifecycle_request_stop(Supervisor *s);
+
+/* machined.c: best-effort registration (class vm, leader = QEMU). */
+int machined_register(Supervisor *s);
+void machined_unregister(Supervisor *s);
 
 /* output.c: QEMU stderr and guest console forwarding into the log. */
 int output_watch_stderr(Supervisor *s, int fd);

@@ -97,4 +97,21 @@ else
         kill -KILL "$SUP_PID" 2>/dev/null; wait "$SUP_PID" || true; t_fail "no reset seen or supervisor exited"
 fi
 
+t_begin "supervisor SIGKILLed -> QEMU dies with it (PDEATHSIG); --cleanup removes runtime state"
+root=$(new_root)
+define_guest "$root" orphan acpi
+start_supervisor "$root" orphan
+if wait_log "$root" orphan "state: running"; then
+        qpid=$(qemu_pid_of "$root" orphan)
+        kill -KILL "$SUP_PID"
+        wait "$SUP_PID" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.02; done
+        if kill -0 "$qpid" 2>/dev/null; then t_fail "QEMU $qpid outlived its supervisor"
+        elif [ ! -e "$root/run/orphan/pid" ]; then t_fail "expected stale runtime state before cleanup"
+        elif ! "$VMUNIT_SUPERVISOR" --root "$root" --cleanup orphan; then t_fail "--cleanup failed"
+        elif check_no_runtime_left "$root" orphan; then t_pass; fi
+else
+        kill -KILL "$SUP_PID"; wait "$SUP_PID" || true; t_fail "guest did not start"
+fi
+
 t_end
