@@ -98,7 +98,9 @@ build() {
         # The kernel opens /dev/console for /init before devtmpfs is mounted.
         mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
         write_init "$root/init"
-        (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -9 > "$work/initrd.img"
+        # Fixed mtimes, order and owner: the same inputs give the same initrd.
+        find "$root" -exec touch -h -d @0 {} +
+        (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible -R 0:0) | gzip -9 -n > "$work/initrd.img"
 }
 
 main() {

@@ -7,9 +7,10 @@
  * `tick N` line every second. It idles with hlt on a 100 Hz PIT interrupt so
  * that a waiting guest costs the host almost no CPU.
  *
- * The ACPI ports come from the FADT the firmware built (QEMU pc and q35 both
- * put PM1 at 0x600, but reading the table keeps us honest); the fixed
- * fallbacks are QEMU's piix4 values. Sleep type 0 is QEMU's \_S5.
+ * The ACPI ports come from the FADT the firmware built (SeaBIOS and qboot put
+ * PM1 at 0x600 on both pc and q35, but the SMI enable value differs: 0xf1 on
+ * piix4, 0x02 on ich9). Sleep type 0 is QEMU's \_S5. Without ACPI in the
+ * domain there is no FADT, and the acpi and poweroff modes say so and idle.
  */
 #include <stdint.h>
 
@@ -75,11 +76,25 @@ static struct {
         uint16_t off_hi;
 } __attribute__((packed)) idt[48];
 
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
-static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
-static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline uint32_t rd32(const volatile uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t) p[3] << 24; }
+static inline void outb(uint16_t port, uint8_t v) {
+        __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline void outw(uint16_t port, uint16_t v) {
+        __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline uint8_t inb(uint16_t port) {
+        uint8_t v;
+        __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+        return v;
+}
+static inline uint16_t inw(uint16_t port) {
+        uint16_t v;
+        __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+        return v;
+}
+static inline uint32_t rd32(const volatile uint8_t *p) {
+        return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t) p[3] << 24;
+}
 
 static void halt_forever(void) {
         for (;;)
@@ -155,18 +170,25 @@ static const volatile uint8_t *find_fadt(void) {
         return 0;
 }
 
-static void acpi_init(struct acpi_ports *a) {
+/*
+ * Returns 0 without ACPI (<features><acpi/> absent: QEMU then has no PM
+ * device and its ports read as all ones, which must not pass for a press).
+ */
+static int acpi_init(struct acpi_ports *a) {
         const volatile uint8_t *fadt = find_fadt();
-        *a = (struct acpi_ports){ .smi_cmd = 0xb2, .enable = 0xf1, .evt = 0x600, .cnt = 0x604 };
-        if (fadt)
-                *a = (struct acpi_ports){ .smi_cmd = rd32(fadt + 48), .enable = fadt[52],
-                                          .evt = rd32(fadt + 56), .cnt = rd32(fadt + 64) };
+        if (!fadt)
+                return 0;
+        *a = (struct acpi_ports){ .smi_cmd = rd32(fadt + 48),
+                                  .enable = fadt[52],
+                                  .evt = rd32(fadt + 56),
+                                  .cnt = rd32(fadt + 64) };
         /* SeaBIOS leaves the machine in legacy mode; ask the chipset for ACPI mode. */
         if (!(inw(a->cnt) & SCI_EN) && a->smi_cmd && a->enable) {
                 outb(a->smi_cmd, a->enable);
                 for (int i = 0; i < 100000 && !(inw(a->cnt) & SCI_EN); i++)
                         ;
         }
+        return 1;
 }
 
 static void acpi_poweroff(const struct acpi_ports *a) {
@@ -176,21 +198,28 @@ static void acpi_poweroff(const struct acpi_ports *a) {
 
 /* Remap the PICs to vectors 0x20-0x2f, unmask only IRQ0 and run the PIT at HZ. */
 static void timer_init(void) {
-        struct { uint16_t limit; uint32_t base; } __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint32_t) idt };
+        struct {
+                uint16_t limit;
+                uint32_t base;
+        } __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint32_t) idt };
         for (int v = 32; v < 48; v++) {
                 uint32_t h = (uint32_t) (v == 32 ? irq_timer : irq_other);
                 idt[v].off_lo = h & 0xffff, idt[v].off_hi = h >> 16, idt[v].sel = 0x08, idt[v].type = 0x8e;
         }
         __asm__ volatile("lidt %0" : : "m"(idtr));
-        static const uint8_t pic[][2] = { { 0x20, 0x11 }, { 0xa0, 0x11 }, { 0x21, 0x20 }, { 0xa1, 0x28 }, { 0x21, 4 },
-                                          { 0xa1, 2 },    { 0x21, 1 },    { 0xa1, 1 },    { 0x21, 0xfe }, { 0xa1, 0xff } };
+        static const uint8_t pic[][2] = { { 0x20, 0x11 }, { 0xa0, 0x11 }, { 0x21, 0x20 }, { 0xa1, 0x28 },
+                                          { 0x21, 4 },    { 0xa1, 2 },    { 0x21, 1 },    { 0xa1, 1 },
+                                          { 0x21, 0xfe }, { 0xa1, 0xff } };
         for (unsigned i = 0; i < sizeof(pic) / sizeof(pic[0]); i++)
                 outb(pic[i][0], pic[i][1]);
         /*
          * SeaBIOS routes the PIC through the local APIC's LINT0 as ExtINT;
          * qboot (-bios qboot.rom, much faster to boot under KVM here) does
-         * not, and the tick would never arrive.
+         * not, and the tick would never arrive. KVM keeps LVT entries masked
+         * while the APIC is software-disabled, so enable it first (spurious
+         * vector 0x2f, which has a handler).
          */
+        *(volatile uint32_t *) 0xfee000f0 = 0x12f;
         *(volatile uint32_t *) 0xfee00350 = 0x700;
         outb(0x43, 0x34);
         outb(0x40, (1193182 / HZ) & 0xff);
@@ -226,16 +255,20 @@ void guest_main(uint32_t magic, const uint32_t *mbi) {
         for (const char *p = mode; *p && *p != ' '; p++)
                 put((const char[]){ *p, 0 });
         put("\n");
-        acpi_init(&a);
+        int has_acpi = acpi_init(&a);
         timer_init();
         const char *t = word_find(cmd, "ticks");
         int ticks = t && (*t == ' ' || !*t);
 
         if (word_is(mode, "acpi")) {
-                outw(a.evt, PWRBTN);     /* clear a stale press */
-                outw(a.evt + 2, PWRBTN); /* PM1_EN sits after PM1_STS */
+                if (has_acpi) {
+                        outw(a.evt, PWRBTN);     /* clear a stale press */
+                        outw(a.evt + 2, PWRBTN); /* PM1_EN sits after PM1_STS */
+                }
                 put(MARK "waiting for ACPI power button\n");
-                idle(&a, 1, ticks);
+                if (!has_acpi)
+                        put(MARK "no ACPI tables: the button cannot arrive\n");
+                idle(&a, has_acpi, ticks);
         } else if (word_is(mode, "ignore-acpi")) {
                 idle(&a, 0, 1);
         } else if (word_is(mode, "reboot")) {
@@ -243,7 +276,9 @@ void guest_main(uint32_t magic, const uint32_t *mbi) {
         } else if (word_is(mode, "crash")) {
                 outb(0x505, 1); /* pvpanic: PANICKED */
         } else if (word_is(mode, "poweroff")) {
-                acpi_poweroff(&a);
+                if (has_acpi)
+                        acpi_poweroff(&a);
+                put(MARK "no ACPI tables: cannot power off, halting\n");
         } else {
                 put(MARK "unknown mode, halting\n");
         }

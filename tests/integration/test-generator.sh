@@ -113,6 +113,21 @@ else
         t_fail "exit $rc; log: $(cat "$root/log")"
 fi
 
+t_begin "many domains (several worker processes): every one generated once"
+many=$root/many
+mkdir -p "$many/domains" "$root/many-out"
+for i in $(seq -w 1 450); do domain "m-$i" > "$many/domains/m-$i.xml"; done
+domain bad-one > "$many/domains/not-bad-one.xml"
+rc=0
+VMUNIT_CONFIG_DIR=$many SYSTEMD_LOG_TARGET=console \
+        "$VMUNIT_GENERATOR" "$root/many-out" "$out/early" "$out/late" 2>"$root/log" || rc=$?
+n=$(find "$root/many-out" -name 50-vmunit.conf | wc -l)
+if [ "$rc" = 0 ] && [ "$n" = 450 ] && [ "$(wc -l < "$root/log")" = 1 ]; then
+        t_pass
+else
+        t_fail "exit $rc, $n drop-ins (want 450); log: $(cat "$root/log")"
+fi
+
 t_begin "wrong argument count: exit 1"
 rc=0
 "$VMUNIT_GENERATOR" a b 2>/dev/null || rc=$?

@@ -42,19 +42,19 @@ Test(unit_name, escape_refuses) {
 
 Test(unit_name, unescape_refuses_malformed) {
         static const char *const bad[] = {
-                "",          /* empty */
-                "a\\",       /* dangling backslash */
-                "a\\x2",     /* short escape */
-                "a\\x2g",    /* not hex */
-                "a\\u0020",  /* only \xNN */
-                "a\\\\b",    /* not \xNN */
-                "a\\x2fb",   /* '/' */
-                "a\\x00b",   /* NUL */
-                "a\\x2db",   /* '-' needs no escaping: not canonical */
-                "a\\x2Cb",   /* upper-case hex: not canonical */
-                "a b",       /* raw space: not canonical */
-                ".x",        /* leading dot must be escaped */
-                "\\x2f",     /* only '/' */
+                "",         /* empty */
+                "a\\",      /* dangling backslash */
+                "a\\x2",    /* short escape */
+                "a\\x2g",   /* not hex */
+                "a\\u0020", /* only \xNN */
+                "a\\\\b",   /* not \xNN */
+                "a\\x2fb",  /* '/' */
+                "a\\x00b",  /* NUL */
+                "a\\x2db",  /* '-' needs no escaping: not canonical */
+                "a\\x2Cb",  /* upper-case hex: not canonical */
+                "a b",      /* raw space: not canonical */
+                ".x",       /* leading dot must be escaped */
+                "\\x2f",    /* only '/' */
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 char *s = NULL;
@@ -119,7 +119,8 @@ Test(unit_name, round_trip_all_bytes) {
         _cleanup_free_ char *esc = NULL, *back = NULL;
         cr_assert_eq(unit_instance_escape(name, &esc), 0);
         for (const char *p = esc; *p; p++)
-                cr_assert(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.-\\", *p));
+                cr_assert(
+                        strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.-\\", *p));
         cr_assert_eq(unit_instance_unescape(esc, &back), 0);
         cr_assert_str_eq(back, name);
 }
