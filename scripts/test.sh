@@ -54,6 +54,9 @@ setup_build build
 meson test -C build --suite unit --suite integration --print-errorlogs || status=1
 count_meson build
 
+step "the README's main job (scripts/demo.sh): Linux demo guest, marker, ACPI shutdown"
+if scripts/demo.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+
 step "build and test under AddressSanitizer + UBSan"
 setup_build build-asan -Db_sanitize=address,undefined -Db_lundef=false
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
