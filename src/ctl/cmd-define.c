@@ -18,9 +18,9 @@ int ctl_cmd_define(Ctl *ctl, int argc, char **argv) {
 
         if (ctl_expect_args(argc, 1, "define FILE") < 0)
                 return 1;
-        if (ctl_load_domain_file(argv[0], &d) < 0)
+        if (ctl_load_domain_file(argv[0], &d) < 0 || ctl_check_unit_name(d->name) < 0)
                 return 1;
-        if (ctl_define_domain(ctl, d) < 0)
+        if (ctl_define_domain(ctl, d) < 0 || ctl_daemon_reload(ctl) < 0)
                 return 1;
         printf("Domain '%s' defined from %s\n", d->name, argv[0]);
         return 0;
@@ -28,14 +28,8 @@ int ctl_cmd_define(Ctl *ctl, int argc, char **argv) {
 
 int ctl_cmd_undefine(Ctl *ctl, int argc, char **argv) {
         _cleanup_free_ char *path = NULL;
-        const char *why;
-
-        if (ctl_expect_args(argc, 1, "undefine NAME") < 0)
+        if (ctl_expect_args(argc, 1, "undefine NAME") < 0 || ctl_check_name(argv[0]) < 0)
                 return 1;
-        if (domain_name_check(argv[0], &why) < 0) {
-                log_error("invalid domain name '%s': %s", argv[0], why);
-                return 1;
-        }
         path = paths_domain_xml(&ctl->paths, argv[0]);
         if (!path)
                 return 1;
@@ -46,6 +40,8 @@ int ctl_cmd_undefine(Ctl *ctl, int argc, char **argv) {
                         log_error_errno(negative_errno(), "Failed to remove %s: %m", path);
                 return 1;
         }
+        if (ctl_daemon_reload(ctl) < 0)
+                return 1;
         printf("Domain '%s' has been undefined\n", argv[0]);
         return 0;
 }
@@ -66,15 +62,10 @@ static char *dumpxml_source(Ctl *ctl, const char *name) {
 int ctl_cmd_dumpxml(Ctl *ctl, int argc, char **argv) {
         _cleanup_domain_ Domain *d = NULL;
         _cleanup_free_ char *path = NULL, *xml = NULL;
-        const char *why;
         int r;
 
-        if (ctl_expect_args(argc, 1, "dumpxml NAME") < 0)
+        if (ctl_expect_args(argc, 1, "dumpxml NAME") < 0 || ctl_check_name(argv[0]) < 0)
                 return 1;
-        if (domain_name_check(argv[0], &why) < 0) {
-                log_error("invalid domain name '%s': %s", argv[0], why);
-                return 1;
-        }
         path = dumpxml_source(ctl, argv[0]);
         if (!path)
                 return 1;

@@ -3,10 +3,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 
 #include "ctl.h"
 #include "domain-xml.h"
 #include "log.h"
+#include "systemd-manager.h"
+#include "unit-name.h"
 
 int ctl_expect_args(int argc, int n, const char *usage) {
         if (argc == n)
@@ -97,4 +100,41 @@ int ctl_domain_running_pid(Ctl *ctl, const char *name) {
         if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
                 return 0;
         return pid;
+}
+
+int ctl_check_name(const char *name) {
+        const char *why;
+
+        if (domain_name_check(name, &why) < 0) {
+                log_error("invalid domain name '%s': %s", name, why);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* Every domain becomes vm@NAME.service: refuse at define time a name that
+ * cannot (too long once escaped), rather than at start. */
+int ctl_check_unit_name(const char *name) {
+        _cleanup_free_ char *unit = NULL;
+        int r = vm_unit_name(name, &unit);
+
+        if (r == -ENAMETOOLONG)
+                log_error("domain name '%.40s...' is too long: its unit name vm@...service would exceed %d "
+                          "bytes",
+                          name, UNIT_NAME_MAX);
+        else if (r < 0)
+                log_error("domain name '%s' cannot be used as a unit name", name);
+        return r;
+}
+
+/* After a definition changed, let the generator run again (system mode
+ * only; a host not booted with systemd has nothing to reload). */
+int ctl_daemon_reload(Ctl *ctl) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+
+        if (ctl->root || sd_booted() <= 0)
+                return 0;
+        if (manager_open(&bus) < 0)
+                return -EIO;
+        return manager_reload(bus);
 }

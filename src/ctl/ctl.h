@@ -21,6 +21,11 @@ int ctl_cmd_define(Ctl *ctl, int argc, char **argv);
 int ctl_cmd_undefine(Ctl *ctl, int argc, char **argv);
 int ctl_cmd_validate(Ctl *ctl, int argc, char **argv);
 int ctl_cmd_dumpxml(Ctl *ctl, int argc, char **argv);
+/* cmd-lifecycle.c (system mode: through systemd) */
+int ctl_cmd_start(Ctl *ctl, int argc, char **argv);
+int ctl_cmd_shutdown(Ctl *ctl, int argc, char **argv);
+int ctl_cmd_destroy(Ctl *ctl, int argc, char **argv);
+int ctl_cmd_autostart(Ctl *ctl, int argc, char **argv);
 /* cmd-list.c */
 int ctl_cmd_list(Ctl *ctl, int argc, char **argv);
 /* cmd-native.c */
@@ -36,6 +41,12 @@ int ctl_load_domain_file(const char *path, struct Domain **ret);
 /* Write the domain's canonical XML to the domains directory atomically.
  * Returns 0 or -errno (logged). */
 int ctl_define_domain(Ctl *ctl, const struct Domain *d);
+/* Log and return -EINVAL for a name that is not a valid domain name. */
+int ctl_check_name(const char *name);
+/* Log and fail for a name that cannot become vm@NAME.service. */
+int ctl_check_unit_name(const char *name);
+/* daemon-reload in system mode when booted with systemd; 0 otherwise. */
+int ctl_daemon_reload(Ctl *ctl);
 /* Require exactly n positional arguments; log usage otherwise. */
 int ctl_expect_args(int argc, int n, const char *usage);
 /* The PID recorded in RUN/NAME/pid when that process is alive, else 0. */

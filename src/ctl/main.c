@@ -23,6 +23,12 @@ static const CtlCommand commands[] = {
         { "dumpxml", ctl_cmd_dumpxml, "dumpxml NAME             print a domain's XML (live if running)" },
         { "domxml-to-native", ctl_cmd_domxml_to_native,
           "domxml-to-native [--null] FILE  print the QEMU command line for FILE" },
+        { "start", ctl_cmd_start,
+          "start NAME               start a defined domain (systemctl start vm@NAME)" },
+        { "shutdown", ctl_cmd_shutdown, "shutdown NAME            graceful ACPI shutdown, waits until off" },
+        { "destroy", ctl_cmd_destroy, "destroy NAME             stop at once, without asking the guest" },
+        { "autostart", ctl_cmd_autostart,
+          "autostart [--disable] NAME  start at boot (systemctl enable vm@NAME)" },
         { "run", ctl_cmd_run,
           "run FILE                 embedded: run a VM in the foreground (needs --root)" },
 };

@@ -127,6 +127,17 @@ static int on_signal(sd_event_source *es, const struct signalfd_siginfo *si, voi
         return 0;
 }
 
+/* SIGUSR1: destroy (vmctl destroy). Skip the guest's say and quit now. */
+static int on_destroy_signal(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata) {
+        Supervisor *s = userdata;
+
+        log_info("destroy requested, stopping the VM without ACPI");
+        (void) sd_notify(false, "STOPPING=1");
+        s->stop_requested = true;
+        force_quit(s, "stopping (destroy)");
+        return 0;
+}
+
 static void on_status_reply(QmpClient *c, json_object *reply, const char *eclass, const char *edesc,
                             void *userdata) {
         Supervisor *s = userdata;
@@ -316,6 +327,7 @@ int lifecycle_attach(Supervisor *s) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGUSR1);
         sigaddset(&mask, SIGCHLD);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return negative_errno();
@@ -323,6 +335,8 @@ int lifecycle_attach(Supervisor *s) {
         r = sd_event_add_signal(s->event, NULL, SIGTERM, on_signal, s);
         if (r >= 0)
                 r = sd_event_add_signal(s->event, NULL, SIGINT, on_signal, s);
+        if (r >= 0)
+                r = sd_event_add_signal(s->event, NULL, SIGUSR1, on_destroy_signal, s);
         if (r >= 0)
                 r = attach_watchdog(s);
         return r < 0 ? r : 0;

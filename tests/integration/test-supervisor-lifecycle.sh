@@ -40,6 +40,23 @@ else
         kill -KILL "$SUP_PID"; wait "$SUP_PID" || true; t_fail "guest did not start"
 fi
 
+t_begin "SIGUSR1 (destroy) -> quit at once without ACPI, exit 0"
+root=$(new_root)
+define_guest "$root" destroyme ignore-acpi
+start_supervisor "$root" destroyme
+if wait_log "$root" destroyme "state: running"; then
+        t0=$(now_ms)
+        kill -USR1 "$SUP_PID"
+        wait_rc "$SUP_PID"; rc=$RC
+        elapsed=$(( $(now_ms) - t0 ))
+        if [ "$rc" != 0 ]; then t_fail "exit $rc, want 0"
+        elif grep -q "shutting down (ACPI)" "$root/log/destroyme.log"; then t_fail "destroy went through ACPI"
+        elif [ "$elapsed" -gt 3000 ]; then t_fail "destroy took ${elapsed} ms"
+        elif check_no_runtime_left "$root" destroyme; then t_pass; fi
+else
+        kill -KILL "$SUP_PID"; wait "$SUP_PID" || true; t_fail "guest did not start"
+fi
+
 t_begin "guest powers off by itself -> exit 0"
 root=$(new_root)
 define_guest "$root" off poweroff
