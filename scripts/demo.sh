@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
-if [ -f build/build.ninja ]; then meson setup --reconfigure build >/dev/null; else meson setup build >/dev/null; fi
+if [ -f build/build.ninja ]; then meson setup --reconfigure --prefix=/usr build >/dev/null; else meson setup --prefix=/usr build >/dev/null; fi
 ninja -C build >/dev/null
 
 guest_dir=$(scripts/build-demo-guest.sh | tail -n 1)

@@ -15,7 +15,7 @@ packages=(
         # demo guest (scripts/build-demo-guest.sh downloads, does not install, the kernel)
         cpio
         # system-test tier (tests/system/)
-        debootstrap e2fsprogs
+        debootstrap debian-archive-keyring e2fsprogs util-linux
 )
 
 missing=()

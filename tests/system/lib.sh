@@ -1,0 +1,209 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
+#
+# Helpers for system-test scenarios. A scenario starts with
+#
+#       . "$VMUNIT_TEST_LIB"
+#
+# and runs as root inside the test host, with `set -eu` in force after
+# sourcing. Environment provided by the runner:
+#   VMUNIT_TEST_NAME       scenario name (file name without .sh)
+#   VMUNIT_TEST_STAGE      stage to run: "start", or the name given to
+#                          testhost_reboot_then (also passed as $1)
+#   VMUNIT_TEST_ARTIFACTS  directory copied back to the host with the results
+#                          (also the working directory)
+#   VMUNIT_TEST_STATE      per-scenario directory that survives reboots
+#   VMUNIT_TEST_DIR        the payload root (scenarios/, lib.sh, ...)
+#   VMUNIT_TEST_INSTALLED_FILES  list of the files the build installed into /
+#
+# Exit 0 = pass, anything else = fail. Every assertion failure names what was
+# checked, what was expected and what was found.
+
+set -eu
+
+# Show where a failure happened: the failing command and its line.
+trap 'rc=$?; echo "FAIL: ${BASH_SOURCE[0]}:${LINENO}: \"${BASH_COMMAND}\" exited $rc" >&2' ERR
+
+step() { echo "--- $*"; }
+
+note() { echo "NOTE: $*"; }
+
+fail() {
+        trap - ERR
+        echo "FAIL: $*" >&2
+        echo "FAIL: $*"
+        exit 1
+}
+
+# assert_eq EXPECTED ACTUAL [WHAT]
+assert_eq() {
+        [ "$1" = "$2" ] || fail "${3:-value}: expected '$1', got '$2'"
+}
+
+# assert_ne UNEXPECTED ACTUAL [WHAT]
+assert_ne() {
+        [ "$1" != "$2" ] || fail "${3:-value}: expected anything but '$1'"
+}
+
+# assert_contains HAYSTACK NEEDLE [WHAT]
+assert_contains() {
+        case "$1" in
+        *"$2"*) ;;
+        *) fail "${3:-text}: expected to contain '$2', got: $1" ;;
+        esac
+}
+
+# assert_not_contains HAYSTACK NEEDLE [WHAT]
+assert_not_contains() {
+        case "$1" in
+        *"$2"*) fail "${3:-text}: expected not to contain '$2', got: $1" ;;
+        *) ;;
+        esac
+}
+
+# assert_file PATH: PATH exists.
+assert_file() {
+        [ -e "$1" ] || fail "expected $1 to exist"
+}
+
+# assert_success CMD [ARGS...]: CMD exits 0; its output is shown if not.
+assert_success() {
+        local out rc=0
+        out=$("$@" 2>&1) || rc=$?
+        [ "$rc" = 0 ] || fail "\`$*\` exited $rc, expected 0; output: $out"
+}
+
+# assert_failure CMD [ARGS...]: CMD exits non-zero.
+assert_failure() {
+        local out rc=0
+        out=$("$@" 2>&1) || rc=$?
+        [ "$rc" != 0 ] || fail "\`$*\` succeeded, expected failure; output: $out"
+}
+
+# wait_for TIMEOUT_SECONDS CMD [ARGS...]: poll CMD (every 0.2 s) until it
+# succeeds; fail after TIMEOUT_SECONDS.
+wait_for() {
+        local timeout=$1 deadline
+        shift
+        deadline=$(( $(date +%s) + timeout ))
+        until "$@" >/dev/null 2>&1; do
+                [ "$(date +%s)" -lt "$deadline" ] || fail "timed out after ${timeout}s waiting for: $*"
+                sleep 0.2
+        done
+}
+
+# unit_state UNIT: prints its ActiveState (active, inactive, failed, ...).
+unit_state() {
+        systemctl show -P ActiveState -- "$1"
+}
+
+# unit_property UNIT PROPERTY: prints the property's value.
+unit_property() {
+        systemctl show -P "$2" -- "$1"
+}
+
+_unit_state_is() { [ "$(unit_state "$1")" = "$2" ]; }
+
+# wait_for_unit_state UNIT STATE TIMEOUT_SECONDS
+wait_for_unit_state() {
+        local deadline=$(( $(date +%s) + $3 ))
+        until _unit_state_is "$1" "$2"; do
+                [ "$(date +%s)" -lt "$deadline" ] ||
+                        fail "unit $1: expected state '$2' within $3s, is '$(unit_state "$1")'"
+                sleep 0.2
+        done
+}
+
+# assert_unit_state UNIT STATE
+assert_unit_state() {
+        assert_eq "$2" "$(unit_state "$1")" "state of $1"
+}
+
+# state_save KEY VALUE / state_load KEY: per-scenario values that survive a
+# test-host reboot.
+state_save() {
+        mkdir -p "$VMUNIT_TEST_STATE"
+        printf '%s\n' "$2" >"$VMUNIT_TEST_STATE/$1"
+        sync
+}
+
+state_load() {
+        [ -f "$VMUNIT_TEST_STATE/$1" ] || fail "no saved state '$1' (was the earlier stage run?)"
+        cat "$VMUNIT_TEST_STATE/$1"
+}
+
+boot_id() { cat /proc/sys/kernel/random/boot_id; }
+
+# testhost_reboot_then STAGE: reboot the test host; after the reboot the
+# runner runs this scenario again with STAGE as $1 / $VMUNIT_TEST_STAGE.
+# Does not return.
+testhost_reboot_then() {
+        if [ -z "${1:-}" ] || [ "$1" = start ]; then
+                fail "testhost_reboot_then needs a stage name other than 'start'"
+        fi
+        case "$1" in *[!A-Za-z0-9_.-]*) fail "bad stage name '$1'" ;; esac
+        echo "$VMUNIT_TEST_NAME $1" >"$VMUNIT_TEST_RESUME_FILE"
+        sync
+        echo "--- rebooting the test host, resuming at stage $1"
+        trap - ERR
+        systemctl reboot
+        # The shutdown stops the runner and us with it.
+        sleep infinity
+        exit 0
+}
+
+# ---- vmunit helpers ------------------------------------------------------
+
+VMUNIT_TEST_GUEST=/usr/local/share/vmunit-test/vmunit-test-guest.elf
+VMUNIT_DOMAINS=/etc/vmunit/domains
+
+# test_vm_xml NAME MODE [EXTRA_DEVICES] [LIFECYCLE]: a domain running the
+# multiboot test guest under TCG (a Linux guest would take minutes here).
+test_vm_xml() {
+        cat <<XML
+<domain type='qemu'>
+  <name>$1</name>
+  <title>vmunit test guest $1</title>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$VMUNIT_TEST_GUEST</kernel>
+    <cmdline>mode=$2</cmdline>
+  </os>
+  <features><acpi/></features>
+  ${4:-}
+  <devices>
+    <serial type='pty'/>
+    <memballoon model='none'/>
+    ${3:-}
+  </devices>
+</domain>
+XML
+}
+
+# define_test_vm NAME MODE [EXTRA_DEVICES] [LIFECYCLE]: drop it into
+# /etc/vmunit/domains (as an admin would, no vmctl).
+define_test_vm() {
+        mkdir -p "$VMUNIT_DOMAINS"
+        test_vm_xml "$@" >"$VMUNIT_DOMAINS/$1.xml"
+}
+
+# vm_unit NAME: the unit name, escaped like systemd-escape does for us.
+vm_unit() {
+        echo "vm@$(printf '%s' "$1" | sed 's/ /\\x20/g').service"
+}
+
+qemu_pid_of() {
+        cat "/run/vmunit/$1/pid"
+}
+
+# journal_of UNIT: this boot's journal for the unit, with fields.
+journal_of() {
+        journalctl -b --no-pager -o verbose -u "$1"
+}
+
+# exit_status_of UNIT: the main process's exit code as systemd saw it.
+exit_status_of() {
+        systemctl show -P ExecMainStatus -- "$1"
+}
