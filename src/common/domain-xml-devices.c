@@ -14,15 +14,7 @@
 #define VNC_PORT_MIN 5900U /* QEMU takes a display number: port - 5900 */
 
 static int parse_emulator(XmlCtx *c, xmlNode *n, void *userdata) {
-        Domain *d = userdata;
-        int r;
-
-        r = xml_check_attrs(c, n, NULL);
-        if (r >= 0)
-                r = xml_text_optional(c, n, &d->emulator);
-        if (r >= 0)
-                r = xml_check_absolute(c, n, "emulator", d->emulator);
-        return r;
+        return xml_text_path(c, n, "emulator", &((Domain *) userdata)->emulator);
 }
 
 /* Boot orders are shared by disks and interfaces; a device's own order
@@ -52,13 +44,11 @@ XML_ENUM_DEFINE_STATIC(disk_driver_name, { "qemu", DOMAIN_XML_STRING });
 
 static int disk_driver(XmlCtx *c, xmlNode *n, void *userdata) {
         DomainDisk *disk = userdata;
-        int r, dummy, format = disk->format, cache = disk->cache;
+        int r, format = disk->format, cache = disk->cache;
 
         r = xml_check_attrs(c, n, (const char *const[]){ "name", "type", "cache", NULL });
         if (r >= 0)
-                r = xml_attr_enum(c, n, "name", &disk_driver_name, false, &dummy);
-        if (r >= 0)
-                r = xml_attr_string(c, n, "name", false, &disk->driver_name);
+                r = xml_attr_string_in(c, n, "name", &disk_driver_name, false, &disk->driver_name);
         if (r >= 0)
                 r = xml_attr_enum(c, n, "type", &domain_xml_disk_format, false, &format);
         if (r >= 0)
@@ -118,9 +108,7 @@ static int disk_target(XmlCtx *c, xmlNode *n, void *userdata) {
 static int disk_marker(XmlCtx *c, xmlNode *n, bool *ret) {
         int r;
 
-        r = xml_check_attrs(c, n, NULL);
-        if (r >= 0)
-                r = xml_check_no_children(c, n);
+        r = xml_check_empty(c, n);
         if (r >= 0)
                 *ret = true;
         return r;
@@ -143,9 +131,7 @@ static int disk_serial(XmlCtx *c, xmlNode *n, void *userdata) {
         DomainDisk *disk = userdata;
         int r;
 
-        r = xml_check_attrs(c, n, NULL);
-        if (r >= 0)
-                r = xml_text(c, n, &disk->serial);
+        r = xml_text_no_attrs(c, n, &disk->serial);
         if (r < 0)
                 return r;
         if (!*disk->serial ||
@@ -247,13 +233,11 @@ static int interface_mac(XmlCtx *c, xmlNode *n, void *userdata) {
 
 static int interface_model(XmlCtx *c, xmlNode *n, void *userdata) {
         DomainInterface *iface = userdata;
-        int r, dummy;
+        int r;
 
         r = xml_check_attrs(c, n, (const char *const[]){ "type", NULL });
         if (r >= 0)
-                r = xml_attr_enum(c, n, "type", &domain_xml_net_model, true, &dummy);
-        if (r >= 0)
-                r = xml_attr_string(c, n, "type", true, &iface->model);
+                r = xml_attr_string_in(c, n, "type", &domain_xml_net_model, true, &iface->model);
         if (r >= 0)
                 r = xml_check_no_children(c, n);
         return r;
@@ -520,26 +504,21 @@ static int parse_video(XmlCtx *c, xmlNode *n, void *userdata) {
         };
         Domain *d = userdata;
         DomainVideo *v;
-        int r;
 
         v = xml_array_append(&d->videos, &d->n_videos, sizeof(*v));
         if (!v)
                 return -ENOMEM;
-        r = xml_check_attrs(c, n, NULL);
-        if (r < 0)
-                return r;
-        return XML_PARSE_CHILDREN(c, n, children, v);
+        return XML_PARSE_CONTAINER(c, n, children, v);
 }
 
 static int parse_memballoon(XmlCtx *c, xmlNode *n, void *userdata) {
         Domain *d = userdata;
-        int r, dummy;
+        int r;
 
         r = xml_check_attrs(c, n, (const char *const[]){ "model", NULL });
         if (r >= 0)
-                r = xml_attr_enum(c, n, "model", &domain_xml_memballoon_model, true, &dummy);
-        if (r >= 0)
-                r = xml_attr_string(c, n, "model", true, &d->memballoon_model);
+                r = xml_attr_string_in(c, n, "model", &domain_xml_memballoon_model, true,
+                                       &d->memballoon_model);
         if (r >= 0)
                 r = xml_check_no_children(c, n);
         if (r >= 0)
@@ -596,17 +575,13 @@ static bool controller_index_taken(const Domain *d, const DomainController *self
 
 static int controller_model(XmlCtx *c, xmlNode *n, DomainController *ctl) {
         const XmlEnum *models = domain_xml_controller_models[ctl->type];
-        int r, dummy;
 
         if (!xmlHasProp(n, (const xmlChar *) "model"))
                 return 0;
         if (!models)
                 return xml_fail(c, n, "unsupported attribute 'model' for controller type '%s'",
                                 xml_enum_to_string(&domain_xml_controller_type, ctl->type));
-        r = xml_attr_enum(c, n, "model", models, true, &dummy);
-        if (r < 0)
-                return r;
-        return xml_attr_string(c, n, "model", true, &ctl->model);
+        return xml_attr_string_in(c, n, "model", models, true, &ctl->model);
 }
 
 /* Without index=, libvirt takes the lowest one free for the type. */
@@ -654,10 +629,6 @@ int domain_xml_parse_devices(XmlCtx *c, xmlNode *n, void *userdata) {
                 { "panic", parse_panic, 0 },
                 { "controller", parse_controller, XML_CHILD_MULTI },
         };
-        int r;
 
-        r = xml_check_attrs(c, n, NULL);
-        if (r < 0)
-                return r;
-        return XML_PARSE_CHILDREN(c, n, children, userdata);
+        return XML_PARSE_CONTAINER(c, n, children, userdata);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "cpuset.h"
 #include "domain-xml-internal.h"
 #include "domain-xml.h"
 
@@ -16,7 +17,6 @@
  */
 
 #define DOMAIN_VCPUS_MAX 4096U
-#define DOMAIN_CPUSET_MAX 16384U
 #define DOMAIN_FILE_MAX (16U * 1024U * 1024U)
 
 typedef struct ParseState {
@@ -50,9 +50,7 @@ static int parse_name(XmlCtx *c, xmlNode *n, void *userdata) {
         const char *why = NULL;
         int r;
 
-        r = xml_check_attrs(c, n, NULL);
-        if (r >= 0)
-                r = xml_text(c, n, &s->d->name);
+        r = xml_text_no_attrs(c, n, &s->d->name);
         if (r < 0)
                 return r;
         if (domain_name_check(s->d->name, &why) < 0)
@@ -65,9 +63,7 @@ static int parse_uuid(XmlCtx *c, xmlNode *n, void *userdata) {
         _cleanup_free_ char *text = NULL;
         int r;
 
-        r = xml_check_attrs(c, n, NULL);
-        if (r >= 0)
-                r = xml_text(c, n, &text);
+        r = xml_text_no_attrs(c, n, &text);
         if (r < 0)
                 return r;
         if (domain_uuid_parse(text, s->d->uuid) < 0)
@@ -80,9 +76,7 @@ static int parse_title(XmlCtx *c, xmlNode *n, void *userdata) {
         ParseState *s = userdata;
         int r;
 
-        r = xml_check_attrs(c, n, NULL);
-        if (r >= 0)
-                r = xml_text(c, n, &s->d->title);
+        r = xml_text_no_attrs(c, n, &s->d->title);
         if (r < 0)
                 return r;
         if (strchr(s->d->title, '\n'))
@@ -91,13 +85,7 @@ static int parse_title(XmlCtx *c, xmlNode *n, void *userdata) {
 }
 
 static int parse_description(XmlCtx *c, xmlNode *n, void *userdata) {
-        ParseState *s = userdata;
-        int r;
-
-        r = xml_check_attrs(c, n, NULL);
-        if (r < 0)
-                return r;
-        return xml_text(c, n, &s->d->description);
+        return xml_text_no_attrs(c, n, &((ParseState *) userdata)->d->description);
 }
 
 /* <metadata> is other applications' business: keep it as serialized XML.
@@ -145,67 +133,12 @@ static int parse_current_memory(XmlCtx *c, xmlNode *n, void *userdata) {
         return 0;
 }
 
-static const char *cpu_number(const char *p, unsigned *ret) {
-        unsigned v = 0;
-
-        if (*p < '0' || *p > '9')
-                return NULL;
-        for (; *p >= '0' && *p <= '9'; p++) {
-                v = v * 10 + (unsigned) (*p - '0');
-                if (v >= DOMAIN_CPUSET_MAX)
-                        return NULL;
-        }
-        *ret = v;
-        return p;
-}
-
-/* One item of a cpuset: "N", "N-M" or "^N". Sets or clears bits. */
-static const char *cpuset_item(const char *p, uint8_t *bits) {
-        bool negate = *p == '^';
-        unsigned lo, hi;
-
-        p = cpu_number(p + negate, &lo);
-        if (!p)
-                return NULL;
-        hi = lo;
-        if (*p == '-' && !negate) {
-                p = cpu_number(p + 1, &hi);
-                if (!p || hi < lo)
-                        return NULL;
-        }
-        for (unsigned i = lo; i <= hi; i++)
-                if (negate)
-                        bits[i / 8] &= (uint8_t) ~(1u << (i % 8));
-                else
-                        bits[i / 8] |= (uint8_t) (1u << (i % 8));
-        return p;
-}
-
-/* libvirt's cpuset syntax, e.g. "0-3,^2,8"; the result may not be empty. */
-static int cpuset_check(const char *s) {
-        uint8_t bits[DOMAIN_CPUSET_MAX / 8] = {};
-        const char *p = s;
-
-        for (;;) {
-                p = cpuset_item(p, bits);
-                if (!p)
-                        return -EINVAL;
-                if (*p == 0)
-                        break;
-                if (*p++ != ',')
-                        return -EINVAL;
-        }
-        for (size_t i = 0; i < sizeof(bits); i++)
-                if (bits[i])
-                        return 0;
-        return -EINVAL;
-}
-
 XML_ENUM_DEFINE_STATIC(vcpu_placement, { "static", false }, { "auto", true });
 
 static int parse_vcpu(XmlCtx *c, xmlNode *n, void *userdata) {
         ParseState *s = userdata;
         Domain *d = s->d;
+        CpuSet set;
         uint64_t v;
         int r, placement = false;
 
@@ -222,7 +155,7 @@ static int parse_vcpu(XmlCtx *c, xmlNode *n, void *userdata) {
                 return r;
         d->vcpus = (unsigned) v;
         d->vcpu_placement_auto = placement;
-        if (d->vcpu_cpuset && cpuset_check(d->vcpu_cpuset) < 0)
+        if (d->vcpu_cpuset && cpuset_parse(d->vcpu_cpuset, DOMAIN_CPUSET_MAX, &set) < 0)
                 return xml_fail(c, n, "invalid cpuset '%s'", d->vcpu_cpuset);
         s->vcpu = n;
         return 0;
@@ -246,13 +179,8 @@ static int parse_cputune(XmlCtx *c, xmlNode *n, void *userdata) {
         static const XmlChild children[] = {
                 { "shares", parse_shares, 0 },
         };
-        ParseState *s = userdata;
-        int r;
 
-        r = xml_check_attrs(c, n, NULL);
-        if (r < 0)
-                return r;
-        return XML_PARSE_CHILDREN(c, n, children, s->d);
+        return XML_PARSE_CONTAINER(c, n, children, ((ParseState *) userdata)->d);
 }
 
 static int parse_hard_limit(XmlCtx *c, xmlNode *n, void *userdata) {
@@ -268,13 +196,8 @@ static int parse_memtune(XmlCtx *c, xmlNode *n, void *userdata) {
                 { "hard_limit", parse_hard_limit, 0 },
                 { "soft_limit", parse_soft_limit, 0 },
         };
-        ParseState *s = userdata;
-        int r;
 
-        r = xml_check_attrs(c, n, NULL);
-        if (r < 0)
-                return r;
-        return XML_PARSE_CHILDREN(c, n, children, s->d);
+        return XML_PARSE_CONTAINER(c, n, children, ((ParseState *) userdata)->d);
 }
 
 static int parse_os_type(XmlCtx *c, xmlNode *n, void *userdata) {
@@ -325,30 +248,16 @@ static int parse_os_bootmenu(XmlCtx *c, xmlNode *n, void *userdata) {
         return 0;
 }
 
-/* An element holding only a path; empty means "not given". */
-static int path_text(XmlCtx *c, xmlNode *n, const char *what, char **ret) {
-        int r;
-
-        r = xml_check_attrs(c, n, NULL);
-        if (r >= 0)
-                r = xml_text_optional(c, n, ret);
-        if (r >= 0)
-                r = xml_check_absolute(c, n, what, *ret);
-        return r;
-}
-
 static int parse_os_kernel(XmlCtx *c, xmlNode *n, void *userdata) {
-        return path_text(c, n, "kernel", &((DomainOs *) userdata)->kernel);
+        return xml_text_path(c, n, "kernel", &((DomainOs *) userdata)->kernel);
 }
 
 static int parse_os_initrd(XmlCtx *c, xmlNode *n, void *userdata) {
-        return path_text(c, n, "initrd", &((DomainOs *) userdata)->initrd);
+        return xml_text_path(c, n, "initrd", &((DomainOs *) userdata)->initrd);
 }
 
 static int parse_os_cmdline(XmlCtx *c, xmlNode *n, void *userdata) {
-        DomainOs *os = userdata;
-        int r = xml_check_attrs(c, n, NULL);
-        return r < 0 ? r : xml_text(c, n, &os->cmdline);
+        return xml_text_no_attrs(c, n, &((DomainOs *) userdata)->cmdline);
 }
 
 static int parse_os_loader(XmlCtx *c, xmlNode *n, void *userdata) {
@@ -419,13 +328,10 @@ static int parse_os(XmlCtx *c, xmlNode *n, void *userdata) {
 static int feature_on(XmlCtx *c, xmlNode *n, DomainTristate *ret) {
         int r;
 
-        r = xml_check_attrs(c, n, NULL);
+        r = xml_check_empty(c, n);
         if (r >= 0)
-                r = xml_check_no_children(c, n);
-        if (r < 0)
-                return r;
-        *ret = DOMAIN_TRISTATE_ON;
-        return 0;
+                *ret = DOMAIN_TRISTATE_ON;
+        return r;
 }
 
 static int parse_feature_acpi(XmlCtx *c, xmlNode *n, void *userdata) {
@@ -446,13 +352,8 @@ static int parse_features(XmlCtx *c, xmlNode *n, void *userdata) {
                 { "apic", parse_feature_apic, 0 },
                 { "pae", parse_feature_pae, 0 },
         };
-        ParseState *s = userdata;
-        int r;
 
-        r = xml_check_attrs(c, n, NULL);
-        if (r < 0)
-                return r;
-        return XML_PARSE_CHILDREN(c, n, children, &s->d->features);
+        return XML_PARSE_CONTAINER(c, n, children, &((ParseState *) userdata)->d->features);
 }
 
 static int parse_cpu_model(XmlCtx *c, xmlNode *n, void *userdata) {
@@ -541,16 +442,14 @@ static int parse_cpu(XmlCtx *c, xmlNode *n, void *userdata) {
 static int parse_timer(XmlCtx *c, xmlNode *n, void *userdata) {
         DomainClock *clock = userdata;
         DomainTimer *t;
-        int r, dummy, tick = DOMAIN_TICK_DEFAULT, present = DOMAIN_TRISTATE_ABSENT;
+        int r, tick = DOMAIN_TICK_DEFAULT, present = DOMAIN_TRISTATE_ABSENT;
 
         t = xml_array_append(&clock->timers, &clock->n_timers, sizeof(*t));
         if (!t)
                 return -ENOMEM;
         r = xml_check_attrs(c, n, (const char *const[]){ "name", "tickpolicy", "present", NULL });
         if (r >= 0)
-                r = xml_attr_enum(c, n, "name", &domain_xml_timer_name, true, &dummy);
-        if (r >= 0)
-                r = xml_attr_string(c, n, "name", true, &t->name);
+                r = xml_attr_string_in(c, n, "name", &domain_xml_timer_name, true, &t->name);
         if (r >= 0)
                 r = xml_attr_enum(c, n, "tickpolicy", &domain_xml_tick_policy, false, &tick);
         if (r >= 0)
@@ -669,13 +568,8 @@ static int parse_qemu_commandline(XmlCtx *c, xmlNode *n, void *userdata) {
                 { "arg", parse_qemu_arg, XML_CHILD_MULTI | XML_CHILD_QEMU },
                 { "env", parse_qemu_env, XML_CHILD_MULTI | XML_CHILD_QEMU },
         };
-        ParseState *s = userdata;
-        int r;
 
-        r = xml_check_attrs(c, n, NULL);
-        if (r < 0)
-                return r;
-        return XML_PARSE_CHILDREN(c, n, children, s->d);
+        return XML_PARSE_CONTAINER(c, n, children, ((ParseState *) userdata)->d);
 }
 
 static const XmlChild domain_children[] = {

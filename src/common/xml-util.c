@@ -247,6 +247,21 @@ int xml_attr_unsigned(XmlCtx *c, const xmlNode *n, const char *name, unsigned mi
         return r;
 }
 
+int xml_attr_string_in(XmlCtx *c, const xmlNode *n, const char *name, const XmlEnum *e, bool required,
+                       char **ret) {
+        _cleanup_free_ char *s = NULL;
+        int r;
+
+        r = xml_attr_string(c, n, name, required, &s);
+        if (r <= 0)
+                return r;
+        if (xml_enum_from_string(e, s) < 0)
+                return enum_fail(c, n, name, s, e);
+        free(*ret);
+        *ret = TAKE_PTR(s);
+        return 1;
+}
+
 int xml_text(XmlCtx *c, const xmlNode *n, char **ret) {
         _cleanup_xml_char_ xmlChar *v = NULL;
         char *copy;
@@ -274,6 +289,27 @@ int xml_text_optional(XmlCtx *c, const xmlNode *n, char **ret) {
         free(*ret);
         *ret = *s ? TAKE_PTR(s) : NULL;
         return *ret ? 1 : 0;
+}
+
+int xml_text_no_attrs(XmlCtx *c, const xmlNode *n, char **ret) {
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r < 0)
+                return r;
+        return xml_text(c, n, ret);
+}
+
+int xml_text_path(XmlCtx *c, const xmlNode *n, const char *what, char **ret) {
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r >= 0)
+                r = xml_text_optional(c, n, ret);
+        if (r <= 0)
+                return r;
+        r = xml_check_absolute(c, n, what, *ret);
+        return r < 0 ? r : 1;
 }
 
 /* Paths are resolved by the supervisor, the labelling code and QEMU,
@@ -482,8 +518,26 @@ int xml_parse_children(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_sp
         return children_walk(c, n, specs, n_specs, userdata, /* allow_text= */ false);
 }
 
+int xml_parse_container(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_specs, void *userdata) {
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r < 0)
+                return r;
+        return xml_parse_children(c, n, specs, n_specs, userdata);
+}
+
 int xml_check_no_children(XmlCtx *c, xmlNode *n) {
         return children_walk(c, n, NULL, 0, NULL, /* allow_text= */ false);
+}
+
+int xml_check_empty(XmlCtx *c, xmlNode *n) {
+        int r;
+
+        r = xml_check_attrs(c, n, NULL);
+        if (r < 0)
+                return r;
+        return xml_check_no_children(c, n);
 }
 
 void *xml_array_append(void *array_ptr, size_t *n, size_t size) {

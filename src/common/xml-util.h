@@ -68,11 +68,20 @@ int xml_attr_uint(XmlCtx *c, const xmlNode *n, const char *name, uint64_t min, u
                   uint64_t *ret);
 int xml_attr_unsigned(XmlCtx *c, const xmlNode *n, const char *name, unsigned min, unsigned max,
                       bool required, unsigned *ret);
+/* A string attribute whose value must be one of e's names; the string
+ * itself is stored (for fields the model keeps as text). */
+int xml_attr_string_in(XmlCtx *c, const xmlNode *n, const char *name, const XmlEnum *e, bool required,
+                       char **ret);
 
 /* Text content of an element that must have no child elements. */
 int xml_text(XmlCtx *c, const xmlNode *n, char **ret);
 /* Same, but an empty text is "absent": *ret becomes NULL. */
 int xml_text_optional(XmlCtx *c, const xmlNode *n, char **ret);
+/* xml_text() of an element that must have no attributes either. */
+int xml_text_no_attrs(XmlCtx *c, const xmlNode *n, char **ret);
+/* An element with no attributes holding an absolute path (what names it
+ * in the message); empty means "not given": *ret becomes NULL. */
+int xml_text_path(XmlCtx *c, const xmlNode *n, const char *what, char **ret);
 int xml_text_enum(XmlCtx *c, const xmlNode *n, const XmlEnum *e, int *ret);
 /* Surrounding whitespace is allowed around numbers in text content. */
 int xml_text_uint(XmlCtx *c, const xmlNode *n, uint64_t min, uint64_t max, uint64_t *ret);
@@ -109,8 +118,14 @@ typedef struct XmlChild {
 int xml_parse_children(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_specs, void *userdata);
 #define XML_PARSE_CHILDREN(c, n, specs, userdata) \
         xml_parse_children(c, n, specs, ELEMENTSOF(specs), userdata)
+/* xml_parse_children() of an element that must have no attributes. */
+int xml_parse_container(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_specs, void *userdata);
+#define XML_PARSE_CONTAINER(c, n, specs, userdata) \
+        xml_parse_container(c, n, specs, ELEMENTSOF(specs), userdata)
 /* Same with no children allowed at all. */
 int xml_check_no_children(XmlCtx *c, xmlNode *n);
+/* Neither attributes nor children: a marker such as <readonly/>. */
+int xml_check_empty(XmlCtx *c, xmlNode *n);
 
 /* Append a zeroed element to a heap array; returns it or NULL on OOM. */
 void *xml_array_append(void *array_ptr, size_t *n, size_t size);

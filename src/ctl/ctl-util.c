@@ -7,6 +7,7 @@
 
 #include "ctl.h"
 #include "domain-xml.h"
+#include "fs-util.h"
 #include "log.h"
 #include "systemd-manager.h"
 #include "unit-name.h"
@@ -27,44 +28,6 @@ int ctl_load_domain_file(const char *path, Domain **ret) {
         return r;
 }
 
-static int mkdir_p(const char *path, mode_t mode) {
-        _cleanup_free_ char *copy = strdup(path);
-
-        if (!copy)
-                return -ENOMEM;
-        for (char *p = copy + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = '\0';
-                if (mkdir(copy, mode) < 0 && errno != EEXIST)
-                        return negative_errno();
-                *p = '/';
-        }
-        return mkdir(copy, mode) < 0 && errno != EEXIST ? negative_errno() : 0;
-}
-
-/* Write to a temporary file beside the target and rename over it, so a
- * reader (the generator at boot, a starting supervisor) never sees half a
- * definition. */
-static int write_file_atomic(const char *path, const char *text) {
-        _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        size_t len = strlen(text);
-
-        if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-                return -ENOMEM;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        if (write(fd, text, len) != (ssize_t) len || fchmod(fd, 0644) < 0 || fsync(fd) < 0 ||
-            rename(tmp, path) < 0) {
-                int r = errno ? -errno : -EIO;
-                (void) unlink(tmp);
-                return r;
-        }
-        return 0;
-}
-
 int ctl_define_domain(Ctl *ctl, const Domain *d) {
         _cleanup_free_ char *xml = NULL, *path = NULL;
         int r;
@@ -75,10 +38,10 @@ int ctl_define_domain(Ctl *ctl, const Domain *d) {
         path = paths_domain_xml(&ctl->paths, d->name);
         if (!path)
                 return log_error_errno(-ENOMEM, "Out of memory");
-        r = mkdir_p(ctl->paths.domains_dir, 0755);
+        r = mkdir_parents(ctl->paths.domains_dir, 0755);
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", ctl->paths.domains_dir);
-        r = write_file_atomic(path, xml);
+        r = write_file_atomic(path, xml, 0644);
         if (r < 0)
                 return log_error_errno(r, "Failed to write %s: %m", path);
         return 0;

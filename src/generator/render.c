@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpuset.h"
 #include "macro.h"
 #include "render.h"
 
@@ -75,97 +76,14 @@ unsigned generator_shares_to_weight(unsigned shares) {
         return (unsigned) w;
 }
 
-static const char *cpu_number(const char *p, unsigned *ret) {
-        unsigned v = 0;
-
-        if (*p < '0' || *p > '9')
-                return NULL;
-        for (; *p >= '0' && *p <= '9'; p++) {
-                v = v * 10 + (unsigned) (*p - '0');
-                if (v >= GENERATOR_CPUS_MAX)
-                        return NULL;
-        }
-        *ret = v;
-        return p;
-}
-
-/* Apply one item ("N", "N-M", "^N") to the set; returns the rest or NULL. */
-static const char *cpuset_apply_item(const char *p, uint8_t *bits, unsigned *limit) {
-        bool negate = *p == '^';
-        unsigned lo, hi;
-
-        p = cpu_number(p + negate, &lo);
-        if (!p)
-                return NULL;
-        hi = lo;
-        if (*p == '-' && !negate) {
-                p = cpu_number(p + 1, &hi);
-                if (!p || hi < lo)
-                        return NULL;
-        }
-        if (!negate && hi >= *limit)
-                *limit = hi + 1;
-        for (unsigned i = lo; i <= hi; i++)
-                if (negate)
-                        bits[i / 8] &= (uint8_t) ~(1u << (i % 8));
-                else
-                        bits[i / 8] |= (uint8_t) (1u << (i % 8));
-        return p;
-}
-
-static bool cpu_bit(const uint8_t *bits, unsigned i) {
-        return i < GENERATOR_CPUS_MAX && (bits[i / 8] >> (i % 8)) & 1;
-}
-
-/* Write the set as comma-separated ranges. */
-static int cpuset_format(const uint8_t *bits, unsigned limit, char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        const char *sep = "";
-        FILE *f;
-
-        f = open_memstream(&buf, &len);
-        if (!f)
-                return -ENOMEM;
-        for (unsigned i = 0; i < limit; i++) {
-                unsigned j = i;
-
-                if (!cpu_bit(bits, i))
-                        continue;
-                while (j + 1 < limit && cpu_bit(bits, j + 1))
-                        j++;
-                if (j > i)
-                        fprintf(f, "%s%u-%u", sep, i, j);
-                else
-                        fprintf(f, "%s%u", sep, i);
-                sep = ",";
-                i = j;
-        }
-        if (fclose(f) != 0 || !buf)
-                return -ENOMEM;
-        if (!*buf)
-                return -EINVAL; /* empty set: would mean "no restriction" to systemd */
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
-
 int generator_cpuset_to_list(const char *cpuset, char **ret) {
-        uint8_t bits[GENERATOR_CPUS_MAX / 8];
-        const char *p = cpuset;
-        unsigned limit = 0; /* one past the highest CPU ever added */
+        CpuSet set;
+        int r;
 
-        /* Runs once per domain at boot: clear and scan only what is used. */
-        memset(bits, 0, sizeof(bits));
-        for (;;) {
-                p = cpuset_apply_item(p, bits, &limit);
-                if (!p)
-                        return -EINVAL;
-                if (*p == 0)
-                        break;
-                if (*p++ != ',')
-                        return -EINVAL;
-        }
-        return cpuset_format(bits, limit, ret);
+        r = cpuset_parse(cpuset, GENERATOR_CPUS_MAX, &set);
+        if (r < 0)
+                return r;
+        return cpuset_format_list(&set, ret);
 }
 
 /* Copy s to t with every '%' doubled (systemd expands specifiers in

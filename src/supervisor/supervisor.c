@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "domain-xml.h"
+#include "fs-util.h"
 #include "log.h"
 #include "qemu-argv.h"
 #include "strv.h"
@@ -85,24 +86,6 @@ static void runtime_dir_clean(const char *dir) {
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 (void) unlinkat(dfd, names[i], 0);
         close(dfd);
-}
-
-static int mkdir_parents(const char *path, mode_t mode) {
-        _cleanup_free_ char *copy = strdup(path);
-
-        if (!copy)
-                return -ENOMEM;
-        for (char *p = copy + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = '\0';
-                if (mkdir(copy, mode) < 0 && errno != EEXIST)
-                        return negative_errno();
-                *p = '/';
-        }
-        if (mkdir(copy, mode) < 0 && errno != EEXIST)
-                return negative_errno();
-        return 0;
 }
 
 static int prepare_runtime_dir(Supervisor *s) {

@@ -36,6 +36,9 @@ assert_success vmctl shutdown web-1
 assert_unit_state vm@web-1.service inactive
 assert_success vmctl destroy db.prod
 assert_unit_state vm@db.prod.service inactive
+all=$(vmctl list --all)
+assert_contains "$all" "$(printf ' %-7s %-30s %s' - web-1 'shut off')" "vmctl list --all after shutdown"
+assert_contains "$all" "running" "vmctl list --all (my vm still runs)"
 assert_success systemctl stop 'vm@my\x20vm.service'
 
 step "a 300-character name is refused by vmctl define"

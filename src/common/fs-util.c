@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "fs-util.h"
+#include "macro.h"
+
+int mkdir_parents(const char *path, mode_t mode) {
+        _cleanup_free_ char *copy = strdup(path);
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = copy + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(copy, mode) < 0 && errno != EEXIST)
+                        return negative_errno();
+                *p = '/';
+        }
+        return mkdir(copy, mode) < 0 && errno != EEXIST ? negative_errno() : 0;
+}
+
+int write_file_atomic(const char *path, const char *text, mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t len = strlen(text);
+
+        if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+                return -ENOMEM;
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (write(fd, text, len) != (ssize_t) len || fchmod(fd, mode) < 0 || fsync(fd) < 0 ||
+            rename(tmp, path) < 0) {
+                int r = errno ? -errno : -EIO;
+                (void) unlink(tmp);
+                return r;
+        }
+        return 0;
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Small file-system helpers shared by the programs. */
+
+#include <sys/types.h>
+
+/* mkdir -p: create path and its missing parents with mode. Returns 0 or -errno. */
+int mkdir_parents(const char *path, mode_t mode);
+
+/* Replace path with text atomically: write a temporary file beside it,
+ * fsync, rename over. Readers see the old or the new content, never half.
+ * Returns 0 or -errno (the temporary file is removed on failure). */
+int write_file_atomic(const char *path, const char *text, mode_t mode);
