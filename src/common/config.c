@@ -178,17 +178,6 @@ static int config_set(VmunitConfig *c, const ConfigCursor *cur, const char *key,
         return config_error(cur, "unknown key '%s'", key);
 }
 
-static char *strip(char *s) {
-        char *end;
-
-        while (isspace((unsigned char) *s))
-                s++;
-        end = s + strlen(s);
-        while (end > s && isspace((unsigned char) end[-1]))
-                *--end = '\0';
-        return s;
-}
-
 /* Remove one pair of matching surrounding quotes, as qemu.conf writes strings. */
 static char *unquote(char *v) {
         size_t n = strlen(v);
@@ -205,15 +194,15 @@ static int config_parse_line(VmunitConfig *c, const ConfigCursor *cur, char *lin
 
         if (hash)
                 *hash = '\0';
-        line = strip(line);
+        line = strip_whitespace(line);
         if (!*line)
                 return 0;
         eq = strchr(line, '=');
         if (!eq)
                 return config_error(cur, "expected 'key = value', got '%s'", line);
         *eq = '\0';
-        key = strip(line);
-        value = unquote(strip(eq + 1));
+        key = strip_whitespace(line);
+        value = unquote(strip_whitespace(eq + 1));
         if (!*key)
                 return config_error(cur, "missing key before '='");
         return config_set(c, cur, key, value);

@@ -598,16 +598,6 @@ static unsigned topology_vcpus(const DomainCpu *cpu) {
         return (cpu->sockets ?: 1) * (cpu->dies ?: 1) * (cpu->cores ?: 1) * (cpu->threads ?: 1);
 }
 
-static bool any_device_boot_order(const Domain *d) {
-        for (size_t i = 0; i < d->n_disks; i++)
-                if (d->disks[i].boot_order > 0)
-                        return true;
-        for (size_t i = 0; i < d->n_interfaces; i++)
-                if (d->interfaces[i].boot_order > 0)
-                        return true;
-        return false;
-}
-
 /* Checks across elements, after all of them were read. */
 static int domain_check(XmlCtx *c, const ParseState *s) {
         const Domain *d = s->d;
@@ -620,7 +610,7 @@ static int domain_check(XmlCtx *c, const ParseState *s) {
         if (s->topology && topology_vcpus(&d->cpu) != d->vcpus)
                 return xml_fail(c, s->topology, "CPU topology (%u vCPUs) does not match vcpu count (%u)",
                                 topology_vcpus(&d->cpu), d->vcpus);
-        if (d->os.n_boot > 0 && any_device_boot_order(d))
+        if (d->os.n_boot > 0 && domain_has_device_boot_order(d))
                 return xml_fail(c, s->os,
                                 "per-device boot order cannot be combined with <boot dev=...> in <os>");
         return 0;

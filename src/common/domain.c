@@ -261,3 +261,13 @@ int domain_lifecycle_action_from_string(const char *s) {
                         return (int) i;
         return -EINVAL;
 }
+
+bool domain_has_device_boot_order(const Domain *d) {
+        for (size_t i = 0; i < d->n_disks; i++)
+                if (d->disks[i].boot_order > 0)
+                        return true;
+        for (size_t i = 0; i < d->n_interfaces; i++)
+                if (d->interfaces[i].boot_order > 0)
+                        return true;
+        return false;
+}

@@ -375,6 +375,9 @@ DomainLifecycleAction domain_on_crash(const Domain *d);
  * given). Never DOMAIN_DISK_BUS_DEFAULT. */
 DomainDiskBus domain_disk_bus(const DomainDisk *disk);
 
+/* Whether any disk or NIC carries a per-device <boot order>. */
+bool domain_has_device_boot_order(const Domain *d);
+
 /* Format a UUID as the canonical 36-character string into buf (37 bytes). */
 void domain_uuid_format(const uint8_t uuid[16], char buf[static 37]);
 /* Parse a UUID (with or without dashes). Returns 0 or -EINVAL. */

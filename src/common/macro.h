@@ -75,5 +75,8 @@ static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;
 }
 
+/* Cut leading and trailing whitespace in place; returns the new start. */
+char *strip_whitespace(char *s);
+
 /* Replace *dst with a copy of src (NULL allowed). */
 int free_and_strdup(char **dst, const char *src);

@@ -643,17 +643,6 @@ static int build_lifecycle(QemuArgvBuilder *b) {
 
 /* ---- boot --------------------------------------------------------------- */
 
-/* Whether any disk or NIC carries a per-device <boot order>. */
-static bool has_device_boot(const Domain *d) {
-        for (size_t i = 0; i < d->n_disks; i++)
-                if (d->disks[i].boot_order > 0)
-                        return true;
-        for (size_t i = 0; i < d->n_interfaces; i++)
-                if (d->interfaces[i].boot_order > 0)
-                        return true;
-        return false;
-}
-
 static char boot_dev_letter(DomainBootDev dev) {
         switch (dev) {
         case DOMAIN_BOOT_HD: return 'c';
@@ -669,7 +658,7 @@ static int build_boot(QemuArgvBuilder *b) {
         char order[DOMAIN_BOOT_MAX + 1] = {};
         const char *menu = os->bootmenu == DOMAIN_TRISTATE_ON ? "menu=on" : "menu=off";
 
-        if (os->n_boot > 0 && has_device_boot(b->d))
+        if (os->n_boot > 0 && domain_has_device_boot_order(b->d))
                 return qemu_argv_fail(
                         b, "per-device boot elements cannot be used together with os/boot elements");
         if (os->n_boot > DOMAIN_BOOT_MAX)

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+
 #include "macro.h"
 
 int free_and_strdup(char **dst, const char *src) {
@@ -12,4 +14,15 @@ int free_and_strdup(char **dst, const char *src) {
         free(*dst);
         *dst = copy;
         return 0;
+}
+
+char *strip_whitespace(char *s) {
+        char *end;
+
+        while (isspace((unsigned char) *s))
+                s++;
+        end = s + strlen(s);
+        while (end > s && isspace((unsigned char) end[-1]))
+                *--end = '\0';
+        return s;
 }

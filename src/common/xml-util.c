@@ -335,17 +335,6 @@ int xml_text_enum(XmlCtx *c, const xmlNode *n, const XmlEnum *e, int *ret) {
         return 1;
 }
 
-static char *strip(char *s) {
-        char *end;
-
-        while (isspace((unsigned char) *s))
-                s++;
-        end = s + strlen(s);
-        while (end > s && isspace((unsigned char) end[-1]))
-                *--end = 0;
-        return s;
-}
-
 int xml_text_uint(XmlCtx *c, const xmlNode *n, uint64_t min, uint64_t max, uint64_t *ret) {
         _cleanup_free_ char *s = NULL;
         int r;
@@ -353,7 +342,7 @@ int xml_text_uint(XmlCtx *c, const xmlNode *n, uint64_t min, uint64_t max, uint6
         r = xml_text(c, n, &s);
         if (r < 0)
                 return r;
-        return number_check(c, n, NULL, strip(s), min, max, ret);
+        return number_check(c, n, NULL, strip_whitespace(s), min, max, ret);
 }
 
 /* libvirt's virScaleInteger: b/byte/bytes, then X (1024), XiB (1024) or
