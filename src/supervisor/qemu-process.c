@@ -2,8 +2,9 @@
 /*
  * Starting QEMU. The child's path from fork() to execve() is a checklist:
  * one step per function, in order, each saying why it sits where it does.
- * Confinement steps (cgroup, identity, capabilities, exec label, seccomp)
- * slot into child_exec() in that order as they land.
+ * Everything that allocates or consults NSS (identity, the seccomp
+ * program, the kernel's capability count) is computed in the parent
+ * first: between fork and exec only raw system calls run.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +13,12 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "capabilities.h"
+#include "cgroup.h"
+#include "identity.h"
+#include "label.h"
 #include "log.h"
+#include "seccomp-filter.h"
 #include "strv.h"
 #include "supervisor.h"
 
@@ -35,7 +41,14 @@ enum {
         STEP_SESSION,
         STEP_SIGNALS,
         STEP_STDIO,
+        STEP_CGROUP,
+        STEP_BOUNDING,
+        STEP_IDENTITY,
+        STEP_CAPABILITIES,
         STEP_FDS,
+        STEP_EXEC_LABEL,
+        STEP_NO_NEW_PRIVS,
+        STEP_SECCOMP,
         STEP_EXEC,
 };
 
@@ -45,11 +58,33 @@ static const char *step_name(int step) {
         case STEP_SESSION: return "create session";
         case STEP_SIGNALS: return "reset signals";
         case STEP_STDIO: return "set up stdio";
+        case STEP_CGROUP: return "join the VM's cgroup for";
+        case STEP_BOUNDING: return "drop the capability bounding set for";
+        case STEP_IDENTITY: return "switch to QEMU's user and groups for";
+        case STEP_CAPABILITIES: return "drop capabilities for";
         case STEP_FDS: return "arrange file descriptors";
+        case STEP_EXEC_LABEL: return "set the exec security label for";
+        case STEP_NO_NEW_PRIVS: return "set no_new_privs for";
+        case STEP_SECCOMP: return "install the seccomp filter for";
         case STEP_EXEC: return "execute";
         default: return "start";
         }
 }
+
+/* What the child needs, all computed before fork. */
+typedef struct ChildPlan {
+        pid_t parent;
+        char **argv;
+        char **envp;
+        int qmp_fd;
+        int out_fd;
+        int status_fd;
+        const VmCgroup *cgroup;       /* NULL: no cgroup step */
+        const QemuIdentity *identity; /* change = false: keep ours */
+        int last_cap;
+        LabelManager *labels;          /* NULL: no exec label */
+        const SeccompProgram *seccomp; /* NULL: seccomp_sandbox = 0 */
+} ChildPlan;
 
 /* 1. QEMU must never outlive the supervisor: if we die, even by SIGKILL,
  *    the kernel kills QEMU. Checked against a parent that died before the
@@ -91,9 +126,12 @@ static int child_setup_stdio(int out_fd) {
         return 0;
 }
 
-/* 5. Exactly one inherited descriptor besides stdio: the QMP listening
+/* 9. Exactly one inherited descriptor besides stdio: the QMP listening
  *    socket as fd 3 (what the command line says). Everything else the
- *    supervisor has is O_CLOEXEC; close_range makes sure of it. */
+ *    supervisor has is O_CLOEXEC; close_range makes sure of it. After the
+ *    privileged steps (a descriptor they used cannot leak past this) and
+ *    before the exec label, so QEMU's new domain inherits only what it is
+ *    meant to have. */
 static int child_arrange_fds(int qmp_fd, int status_fd) {
         if (qmp_fd == QMP_CHILD_FD) {
                 if (fcntl(qmp_fd, F_SETFD, 0) < 0)
@@ -119,28 +157,109 @@ static int merge_environment(char **extra, Strv *ret) {
         return 0;
 }
 
-_Noreturn static void child_exec(pid_t parent, char **argv, char **envp, int qmp_fd, int out_fd,
-                                 int status_fd) {
+/* 5. The VM's cgroup, first of the confinement steps: from here on every
+ *    byte QEMU allocates and every device it opens is accounted and
+ *    filtered there. Writing cgroup.procs needs the supervisor's
+ *    privileges, so this precedes the identity switch. */
+static int child_join_cgroup(const VmCgroup *cgroup) {
+        return cgroup ? vm_cgroup_join_qemu(cgroup) : 0;
+}
+
+/* 6. The bounding set and securebits: dropping bounding capabilities and
+ *    locking securebits need CAP_SETPCAP, which the identity switch takes
+ *    away, so this half of "capabilities" comes before it. Nothing here
+ *    affects the capabilities the identity switch itself uses. */
+static int child_drop_bounding(int last_cap) {
+        return capabilities_drop_bounding(last_cap);
+}
+
+/* 7. Identity: groups, gid, uid, checked irreversible. Changing the
+ *    effective uid clears the parent-death signal (kernel rule for
+ *    credential changes), so it is armed again and the parent rechecked. */
+static int child_switch_identity(const QemuIdentity *identity, pid_t parent) {
         int r;
 
-        if ((r = child_set_pdeathsig(parent)) < 0)
-                child_fail(status_fd, STEP_PDEATHSIG, -r);
-        if ((r = child_new_session()) < 0)
-                child_fail(status_fd, STEP_SESSION, -r);
-        if ((r = child_reset_signals()) < 0)
-                child_fail(status_fd, STEP_SIGNALS, -r);
-        if ((r = child_setup_stdio(out_fd)) < 0)
-                child_fail(status_fd, STEP_STDIO, -r);
-        if (status_fd <= QMP_CHILD_FD) {
+        if (!identity->change)
+                return 0;
+        r = identity_apply(identity);
+        if (r < 0)
+                return r;
+        return child_set_pdeathsig(parent);
+}
+
+/* 8. Whatever capabilities are left (all of them for a QEMU that stays
+ *    uid 0 in embedded mode as root; none after a switch to a user, but
+ *    verified) go now, ambient and inheritable included. After the
+ *    identity switch, which needed CAP_SETUID/CAP_SETGID. */
+static int child_drop_capabilities(void) {
+        return capabilities_drop_all();
+}
+
+/* 10. The MAC exec label (setexeccon / aa_change_onexec). Takes effect at
+ *     execve. Before no_new_privs: AppArmor refuses the change_onexec
+ *     request itself from a confined task that already has NNP. */
+static int child_set_exec_label(LabelManager *labels) {
+        return labels ? label_manager_set_exec_label(labels) : 0;
+}
+
+/* 11. no_new_privs, so that exec can never grant more than we have now:
+ *     no setuid bits, no file capabilities. It must be set before the
+ *     seccomp filter (unprivileged filters require it) and survives exec,
+ *     so the running QEMU shows NoNewPrivs: 1.
+ *     How it meets the exec label set in step 10, which the kernel
+ *     checks at execve, not here:
+ *     - SELinux: under NNP a domain transition is allowed only to a
+ *       bounded type or when the policy grants process2 { nnp_transition }
+ *       from the supervisor's domain to QEMU's (our policy module must, as
+ *       libvirt's does for virtd_t); otherwise execve fails with EPERM —
+ *       fail closed, never a silent run in the supervisor's domain.
+ *     - AppArmor: transitions under NNP are allowed from an unconfined
+ *       task, or when the new label is a subset (a stack) of the
+ *       confinement at the time NNP was set; the change_onexec request
+ *       itself is refused under NNP from a confined task, hence step 10
+ *       first. A confined supervisor must therefore stack QEMU's profile
+ *       or run unconfined.
+ *     The order (label, then NNP, then seccomp) keeps both working while
+ *     QEMU still ends with NoNewPrivs: 1. */
+static int child_set_no_new_privs(void) {
+        return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+/* 12. Seccomp last: after it nothing but execve runs, so the filter needs
+ *     no exception for the supervisor's own setup calls, and QEMU starts
+ *     already filtered (its own -sandbox stacks on top of this one). */
+static int child_install_seccomp(const SeccompProgram *seccomp) {
+        return seccomp ? seccomp_program_install(seccomp) : 0;
+}
+
+#define CHILD_STEP(p, step, call)                                 \
+        do {                                                      \
+                int _r_ = (call);                                 \
+                if (_r_ < 0)                                      \
+                        child_fail((p)->status_fd, (step), -_r_); \
+        } while (false)
+
+_Noreturn static void child_exec(ChildPlan *p) {
+        CHILD_STEP(p, STEP_PDEATHSIG, child_set_pdeathsig(p->parent));
+        CHILD_STEP(p, STEP_SESSION, child_new_session());
+        CHILD_STEP(p, STEP_SIGNALS, child_reset_signals());
+        CHILD_STEP(p, STEP_STDIO, child_setup_stdio(p->out_fd));
+        if (p->status_fd <= QMP_CHILD_FD) {
                 /* Keep the status pipe clear of the slot reserved for QMP. */
-                status_fd = fcntl(status_fd, F_DUPFD_CLOEXEC, QMP_CHILD_FD + 1);
-                if (status_fd < 0)
+                p->status_fd = fcntl(p->status_fd, F_DUPFD_CLOEXEC, QMP_CHILD_FD + 1);
+                if (p->status_fd < 0)
                         _exit(127);
         }
-        if ((r = child_arrange_fds(qmp_fd, status_fd)) < 0)
-                child_fail(status_fd, STEP_FDS, -r);
-        execve(argv[0], argv, envp);
-        child_fail(status_fd, STEP_EXEC, errno);
+        CHILD_STEP(p, STEP_CGROUP, child_join_cgroup(p->cgroup));
+        CHILD_STEP(p, STEP_BOUNDING, child_drop_bounding(p->last_cap));
+        CHILD_STEP(p, STEP_IDENTITY, child_switch_identity(p->identity, p->parent));
+        CHILD_STEP(p, STEP_CAPABILITIES, child_drop_capabilities());
+        CHILD_STEP(p, STEP_FDS, child_arrange_fds(p->qmp_fd, p->status_fd));
+        CHILD_STEP(p, STEP_EXEC_LABEL, child_set_exec_label(p->labels));
+        CHILD_STEP(p, STEP_NO_NEW_PRIVS, child_set_no_new_privs());
+        CHILD_STEP(p, STEP_SECCOMP, child_install_seccomp(p->seccomp));
+        execve(p->argv[0], p->argv, p->envp);
+        child_fail(p->status_fd, STEP_EXEC, errno);
 }
 
 /* Wait for exec to happen (the status pipe closes on exec) or for the
@@ -159,39 +278,72 @@ static int wait_for_exec(Supervisor *s, int status_fd, const char **ret_step) {
         return -msg[1];
 }
 
+/* The parent's half of the checklist: everything that allocates. */
+static int plan_confinement(Supervisor *s, SeccompProgram *seccomp, ChildPlan *plan, const char **ret_step) {
+        int r;
+
+        plan->cgroup = s->cgroup;
+        plan->labels = s->labels;
+        plan->identity = &s->identity;
+        plan->last_cap = capabilities_last_cap();
+        if (plan->last_cap < 0) {
+                *ret_step = "read /proc/sys/kernel/cap_last_cap for";
+                return plan->last_cap;
+        }
+        if (!s->config.seccomp_sandbox)
+                return 0;
+        r = seccomp_filter_build(seccomp);
+        if (r < 0) {
+                *ret_step = "build the seccomp filter for";
+                return r;
+        }
+        plan->seccomp = seccomp;
+        return 0;
+}
+
+static void close_pipes(int out[2], int status[2]) {
+        safe_close(out[0]), safe_close(out[1]), safe_close(status[0]), safe_close(status[1]);
+}
+
 int qemu_process_spawn(Supervisor *s, char **argv, char **extra_env, int qmp_listen_fd, int *ret_stderr_fd,
                        const char **ret_step) {
         _cleanup_strv_ Strv env = {};
-        int out[2], status[2], r;
-        pid_t parent = getpid(), pid;
+        _cleanup_(seccomp_program_done) SeccompProgram seccomp = {};
+        ChildPlan plan = { .parent = getpid(), .argv = argv, .qmp_fd = qmp_listen_fd };
+        int out[2] = { -EBADF, -EBADF }, status[2] = { -EBADF, -EBADF }, r;
+        pid_t pid;
 
+        *ret_step = "start";
         r = merge_environment(extra_env, &env);
         if (r < 0)
                 return r;
-        if (pipe2(out, O_CLOEXEC) < 0)
-                return negative_errno();
-        if (pipe2(status, O_CLOEXEC) < 0) {
+        plan.envp = env.items;
+        r = plan_confinement(s, &seccomp, &plan, ret_step);
+        if (r < 0)
+                return r;
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
                 r = negative_errno();
-                close(out[0]), close(out[1]);
+                close_pipes(out, status);
                 return r;
         }
+        plan.out_fd = out[1];
+        plan.status_fd = status[1];
         pid = fork();
         if (pid < 0) {
                 r = negative_errno();
-                close(out[0]), close(out[1]), close(status[0]), close(status[1]);
+                close_pipes(out, status);
                 return r;
         }
         if (pid == 0)
-                child_exec(parent, argv, env.items, qmp_listen_fd, out[1], status[1]);
+                child_exec(&plan);
 
         s->qemu_pid = pid;
-        close(out[1]);
-        close(status[1]);
-        *ret_step = "start";
+        out[1] = safe_close(out[1]);
+        status[1] = safe_close(status[1]);
         r = wait_for_exec(s, status[0], ret_step);
-        close(status[0]);
+        status[0] = safe_close(status[0]);
         if (r < 0) {
-                close(out[0]);
+                safe_close(out[0]);
                 return r;
         }
         *ret_stderr_fd = out[0];

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "domain-xml.h"
+#include "label.h"
 #include "fs-util.h"
 #include "log.h"
 #include "qemu-argv.h"
@@ -133,6 +134,10 @@ int supervisor_prepare(Supervisor *s, const char *root, const char *name) {
                 r = prepare_runtime_dir(s);
         if (r == 0)
                 r = host_checks_run(s);
+        if (r == 0)
+                r = qemu_identity_prepare(s);
+        if (r == 0)
+                r = confinement_prepare(s);
         return r;
 }
 
@@ -280,6 +285,7 @@ static void runtime_dir_remove(Supervisor *s) {
 void supervisor_done(Supervisor *s) {
         s->child_source = sd_event_source_disable_unref(s->child_source);
         kill_and_reap_qemu(s);
+        confinement_teardown(s);
         machined_unregister(s);
         s->stderr_source = sd_event_source_disable_unref(s->stderr_source);
         s->console_source = sd_event_source_disable_unref(s->console_source);
@@ -315,6 +321,11 @@ int supervisor_cleanup(const char *root, const char *name) {
         r = paths_init(&paths, root, NULL);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up paths: %m"), VMUNIT_EXIT_HOST;
+        /* Owners and labels first: the journal lives in the labels dir and
+         * says what this VM's (possibly SIGKILLed) supervisor changed. */
+        r = label_cleanup_from_journal(&paths, name);
+        if (r < 0)
+                log_error_errno(r, "Failed to restore labels and owners for '%s': %m", name);
         dir = paths_domain_run_dir(&paths, name);
         paths_done(&paths);
         if (!dir)
@@ -322,5 +333,5 @@ int supervisor_cleanup(const char *root, const char *name) {
         runtime_dir_clean(dir);
         if (rmdir(dir) < 0 && errno != ENOENT)
                 log_warning("could not remove %s: %m", dir);
-        return 0;
+        return r < 0 ? VMUNIT_EXIT_HOST : 0;
 }

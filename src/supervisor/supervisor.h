@@ -13,6 +13,7 @@
 #include "config.h"
 #include "domain.h"
 #include "exit-status.h"
+#include "identity.h" /* confinement (issue 4) */
 #include "paths.h"
 #include "qmp.h"
 
@@ -59,6 +60,15 @@ typedef struct Supervisor {
         bool machined_registered;
         uint64_t shutdown_deadline_usec;
         int exit_status;
+
+        /* --- Confinement (issue 4), read by qemu-process.c's child checklist.
+         * identity is filled by qemu_identity_prepare() (identity.c);
+         * cgroup and labels are owned by whoever sets them up; NULL skips
+         * that step of the checklist. */
+        QemuIdentity identity;
+        struct VmCgroup *cgroup;
+        struct LabelManager *labels;
+        /* --- end confinement */
 } Supervisor;
 
 /* Load configuration and domain, check the host, prepare the runtime
@@ -82,6 +92,18 @@ int host_checks_run(const Supervisor *s);
  * *ret_stderr_fd reads QEMU's stdout+stderr. */
 int qemu_process_spawn(Supervisor *s, char **argv, char **extra_env, int qmp_listen_fd, int *ret_stderr_fd,
                        const char **ret_step);
+
+/* identity.c (confinement, issue 4): resolve QEMU's user/group from the
+ * configuration into s->identity. Returns 0 or an exit status after
+ * logging (1: no such user/group in vmunit.conf; 2: default user missing,
+ * or a change of identity needs root). */
+int qemu_identity_prepare(Supervisor *s);
+
+/* confinement.c: cgroup + device ACL, then labels, before QEMU is forked;
+ * returns 0 or an exit status after logging the failed step. Teardown
+ * after QEMU has been reaped. */
+int confinement_prepare(Supervisor *s);
+void confinement_teardown(Supervisor *s);
 
 /* lifecycle.c */
 int lifecycle_attach(Supervisor *s);      /* signals, watchdog */

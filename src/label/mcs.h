@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The pure part of SELinux sVirt: MCS category pairs, context strings,
+ * the policy's virtual context files, the labels a VM gets, and the
+ * "who holds this file's label" record kept in an xattr. No libselinux
+ * and no file system here, so all of it is unit-tested on any host
+ * (tests/unit/test-mcs.c); selinux.c is the thin edge that applies it.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "label.h"
+#include "macro.h"
+
+/* Categories c0..c1023: the MCS policy's default range (mcs_systemhigh). */
+#define MCS_CATEGORY_MAX 1023
+/* "c1022,c1023" needs 12; sized for any two unsigned so the compiler can prove it fits */
+#define MCS_PAIR_STRLEN 24
+
+/* Attempts at a random pair before falling back to a scan: with 523,776
+ * pairs a collision streak this long means the space is nearly full. */
+#define MCS_RANDOM_ATTEMPTS 64
+
+typedef struct McsPair {
+        unsigned a, b; /* a < b <= MCS_CATEGORY_MAX */
+} McsPair;
+
+/* "c12,c345" into buf. Returns 0, or -EINVAL when the pair is not
+ * a < b <= MCS_CATEGORY_MAX. */
+int mcs_pair_format(const McsPair *p, char buf[static MCS_PAIR_STRLEN]);
+/* Parse exactly "cA,cB" (decimal, no leading zeros, A < B <= 1023).
+ * Returns 0 or -EINVAL. */
+int mcs_pair_parse(const char *s, McsPair *ret);
+
+/* Random source: fill *ret with a uniformly random 32-bit value. 0 or -errno. */
+typedef int (*McsRandomFn)(uint32_t *ret, void *userdata);
+/* Try to reserve p: 0 = now ours, -EEXIST = taken by someone else, any
+ * other -errno aborts the allocation. Must be atomic across processes
+ * (selinux.c: O_CREAT|O_EXCL on RUN/labels/mcs/cA,cB). */
+typedef int (*McsReserveFn)(const McsPair *p, void *userdata);
+
+/* Pick and reserve a pair from c0..c{max_category}: random pairs first
+ * (so concurrent supervisors rarely contend), then a scan of every pair
+ * from a random start so a nearly full space still finds the last free
+ * one. Returns 0 with *ret reserved, -ENOSPC when every pair is taken,
+ * -EINVAL for max_category < 1 or > MCS_CATEGORY_MAX, or the first
+ * fatal error of rnd/reserve. */
+int mcs_allocate(unsigned max_category, McsRandomFn rnd, McsReserveFn reserve, void *userdata, McsPair *ret);
+
+/* Highest category a process may hand out, from its own context's range
+ * ("...:s0-s0:c0.c1023" -> 1023). A range without a "cX.cY" high level
+ * gives MCS_CATEGORY_MAX (policy default). Returns 0 or -EINVAL. */
+int mcs_context_max_category(const char *ctx, unsigned *ret);
+
+/* Syntax check of "user:role:type:range" (non-empty fields, no
+ * whitespace or control characters). Returns 0 or -EINVAL. */
+int mcs_context_check(const char *ctx);
+/* base with its range replaced by "SENS:cA,cB", SENS being the low
+ * sensitivity of base's range (s0 in "s0" or "s0-s0:c0.c1023").
+ * *ret is malloc'd. Returns 0, -EINVAL or -ENOMEM. */
+int mcs_context_with_pair(const char *base, const McsPair *p, char **ret);
+/* base with its range replaced by the range of other (static labels:
+ * image label from the process label). Returns 0, -EINVAL or -ENOMEM. */
+int mcs_context_with_range_of(const char *base, const char *other, char **ret);
+/* The type field of ctx, malloc'd. Returns 0, -EINVAL or -ENOMEM. */
+int mcs_context_type(const char *ctx, char **ret);
+
+/* The policy's contexts/virtual_domain_context and virtual_image_context
+ * (paths from libselinux). Domain file: line 1 the KVM domain
+ * (svirt_t:s0), optional line 2 the TCG domain. Image file: line 1 the
+ * image context (svirt_image_t:s0; with the VM's pair for exclusive
+ * images, as is for <shareable/>), line 2 the read-only content context
+ * (virt_content_t:s0). Blank lines and '#' comments are skipped. */
+typedef struct McsVirtContexts {
+        char *domain;
+        char *domain_tcg; /* NULL = same as domain */
+        char *image;
+        char *content;
+} McsVirtContexts;
+
+/* Returns 0, -EINVAL (missing line or bad context) or -ENOMEM. */
+int mcs_virt_contexts_parse(const char *domain_text, const char *image_text, McsVirtContexts *ret);
+void mcs_virt_contexts_done(McsVirtContexts *v);
+
+/* <seclabel> as the domain model will carry it (see the report for the
+ * parser): dynamic is libvirt's default. */
+typedef enum McsSeclabelType {
+        MCS_SECLABEL_DYNAMIC,
+        MCS_SECLABEL_STATIC,
+        MCS_SECLABEL_NONE,
+} McsSeclabelType;
+
+typedef struct McsSeclabel {
+        McsSeclabelType type;
+        const char *label;      /* static: the process label (required) */
+        const char *imagelabel; /* static + relabel: exclusive image label; NULL = derived */
+        bool relabel;           /* static only; dynamic always relabels, none never */
+} McsSeclabel;
+
+/* What one VM gets. NULL process = no exec label (type none). */
+typedef struct McsLabels {
+        char *process;
+        char *image;   /* exclusive images, NVRAM, runtime dir, sockets, logs */
+        char *shared;  /* <shareable/> disks */
+        char *content; /* <readonly/> disks, cdroms, kernel/initrd/loader */
+        bool relabel;  /* false: leave every file as it is */
+} McsLabels;
+
+/* Compute the labels. pair is required for dynamic and ignored otherwise;
+ * tcg picks the TCG domain when the policy has one (QEMU without KVM needs
+ * execmem, which the KVM domain may not have). Returns 0, -EINVAL (static
+ * without a valid label, bad imagelabel, dynamic without pair) or -ENOMEM. */
+int mcs_labels_compute(const McsSeclabel *sec, const McsVirtContexts *v, bool tcg, const McsPair *pair,
+                       McsLabels *ret);
+void mcs_labels_done(McsLabels *l);
+
+/* The context for a path of this kind, NULL when it is not relabelled. */
+const char *mcs_labels_for_kind(const McsLabels *l, LabelPathKind kind);
+/* Whether a path of this kind belongs to one VM alone (a second VM
+ * labelling it is refused) or may be shared (refcounted). */
+bool mcs_kind_is_exclusive(LabelPathKind kind);
+
+/*
+ * The holder record in the xattr trusted.vmunit.secontext:
+ * "ORIGINAL UUID1 UUID2 ...": the label before the first VM took the
+ * file, then every VM (by UUID) that currently holds it. A list rather
+ * than a count so that undoing the same journal record twice (a clean
+ * stop followed by the ExecStopPost cleanup, or a crash in between) is
+ * harmless: removing a UUID that is not there changes nothing.
+ */
+#define MCS_HOLDERS_XATTR "trusted.vmunit.secontext"
+#define MCS_UUID_STRLEN 36
+
+typedef struct McsHolders {
+        char *original;
+        char **uuids; /* NULL-terminated, may be empty */
+        size_t n_uuids;
+} McsHolders;
+
+/* Returns 0, -EINVAL (malformed) or -ENOMEM. */
+int mcs_holders_parse(const char *value, McsHolders *ret);
+/* malloc'd "ORIGINAL UUID..." Returns 0 or -ENOMEM. */
+int mcs_holders_format(const McsHolders *h, char **ret);
+bool mcs_holders_has(const McsHolders *h, const char *uuid);
+/* Add (no duplicate) / remove uuid. Return 0 or -ENOMEM. */
+int mcs_holders_add(McsHolders *h, const char *uuid);
+void mcs_holders_remove(McsHolders *h, const char *uuid);
+void mcs_holders_done(McsHolders *h);
+
+/* The journal record value of a relabel: "UUID ORIGINAL". */
+int mcs_journal_value_format(const char *uuid, const char *original, char **ret);
+/* Split it; both outputs malloc'd. Returns 0, -EINVAL or -ENOMEM. */
+int mcs_journal_value_parse(const char *value, char **ret_uuid, char **ret_original);

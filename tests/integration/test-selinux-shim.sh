@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SELinux sVirt (src/label/selinux.c) through the label manager, on a host
+# without SELinux: libselinux is replaced by the LD_PRELOAD shim
+# (tests/selinux-shim/), whose state is plain files we set up and read.
+# Checks: each VM gets its own category pair and its exclusive files the
+# matching pair, shared and read-only files the policy's shared and
+# content contexts, a second VM cannot take another's exclusive disk,
+# originals come back at stop (shared ones only with the last VM), a
+# SIGKILLed VM is cleaned up from its journal, and concurrent starts never
+# hand out the same pair.
+source "$(dirname "$0")/lib.sh"
+: "${VMUNIT_SELINUX_DRIVER:?run through meson test}"
+: "${VMUNIT_SELINUX_SHIM:?run through meson test}"
+
+R=$(new_root)
+S=$R/shim
+IMG=$R/images
+mkdir -p "$S" "$IMG"
+export VMUNIT_SELINUX_SHIM_DIR=$S
+# An ASan build puts its runtime first only when it is linked first; the
+# shim is preloaded before it, which is fine for this test.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+
+# Debian 12's selinux-policy-default contexts/virtual_*_context, verbatim.
+printf 'system_u:system_r:svirt_t:s0\n' >"$S/virtual_domain_context"
+printf 'system_u:object_r:svirt_image_t:s0\nsystem_u:object_r:virt_content_t:s0\n' >"$S/virtual_image_context"
+printf 'system_u:object_r:user_tmp_t:s0\n' >"$S/default-filecon"
+ORIG=system_u:object_r:user_tmp_t:s0
+
+# The shim's file name for a path: bytes outside [A-Za-z0-9._-] as %XX.
+shim_key() {
+        local s=$1 out="" c i
+        for ((i = 0; i < ${#s}; i++)); do
+                c=${s:i:1}
+                case $c in
+                [A-Za-z0-9._-]) out+=$c ;;
+                *) out+=$(printf '%%%02X' "'$c") ;;
+                esac
+        done
+        printf '%s' "$out"
+}
+
+con_of() {
+        local f
+        f=$S/filecon/$(shim_key "$(realpath "$1")")
+        if [ -e "$f" ]; then cat "$f"; else cat "$S/default-filecon"; fi
+}
+
+set_con() {
+        mkdir -p "$S/filecon"
+        printf '%s' "$2" >"$S/filecon/$(shim_key "$(realpath "$1")")"
+}
+
+holders_of() {
+        local f
+        f=$S/xattr/$(shim_key "$(realpath "$1")")@trusted.vmunit.secontext
+        if [ -e "$f" ]; then cat "$f"; fi
+}
+
+expect_con() {
+        local got
+        got=$(con_of "$1")
+        [ "$got" = "$2" ] || { t_fail "$1: label '$got', want '$2'"; return 1; }
+}
+
+# domain_xml NAME UUID EXCLUSIVE_DISK
+domain_xml() {
+        cat <<XML
+<domain type='qemu'>
+  <name>$1</name>
+  <uuid>$2</uuid>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$IMG/vmlinuz</kernel>
+  </os>
+  <devices>
+    <disk type='file' device='disk'>
+      <source file='$3'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <disk type='file' device='disk'>
+      <source file='$IMG/shared.img'/>
+      <target dev='vdb' bus='virtio'/>
+      <shareable/>
+    </disk>
+    <disk type='file' device='disk'>
+      <source file='$IMG/ro.img'/>
+      <target dev='vdc' bus='virtio'/>
+      <readonly/>
+    </disk>
+    <serial type='pty'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+}
+
+declare -A PID OUT
+# start_vm NAME UUID DISK: run the driver in the background until "ready"
+# (0) or its exit (1).
+start_vm() {
+        local name=$1 i
+        domain_xml "$1" "$2" "$3" >"$R/$name.xml"
+        OUT[$name]=$R/$name.out
+        LD_PRELOAD=$VMUNIT_SELINUX_SHIM "$VMUNIT_SELINUX_DRIVER" "$R" "$R/$name.xml" run \
+                >"${OUT[$name]}" 2>"$R/$name.err" &
+        PID[$name]=$!
+        for ((i = 0; i < 200; i++)); do
+                grep -q '^ready$' "${OUT[$name]}" && return 0
+                kill -0 "${PID[$name]}" 2>/dev/null || { wait "${PID[$name]}" || true; return 1; }
+                sleep 0.05
+        done
+        return 1
+}
+
+stop_vm() {
+        kill -TERM "${PID[$1]}"
+        wait "${PID[$1]}"
+}
+
+exec_of() { sed -n 's/^exec //p' "${OUT[$1]}"; }
+pair_of() { exec_of "$1" | sed -n 's/^system_u:system_r:svirt_t:s0:\(c[0-9]*,c[0-9]*\)$/\1/p'; }
+
+cleanup_vm() {
+        LD_PRELOAD=$VMUNIT_SELINUX_SHIM "$VMUNIT_SELINUX_DRIVER" "$R" "$1" cleanup >/dev/null
+}
+
+for f in a.img b.img c.img shared.img ro.img vmlinuz; do
+        truncate -s 64K "$IMG/$f"
+done
+set_con "$IMG/a.img" system_u:object_r:virt_image_t:s0
+UUID_A=0a0a0a0a-0000-4000-8000-00000000000a
+UUID_B=0b0b0b0b-0000-4000-8000-00000000000b
+
+t_begin "first VM: svirt_t with a pair, matching image labels"
+if start_vm a $UUID_A "$IMG/a.img"; then
+        PA=$(pair_of a)
+        grep -qx 'backends selinux' "${OUT[a]}" || t_fail "backends: $(head -1 "${OUT[a]}")"
+        if [ -z "$PA" ]; then
+                t_fail "exec label '$(exec_of a)' is not svirt_t:s0:cA,cB"
+        else
+                ok=1
+                expect_con "$IMG/a.img" "system_u:object_r:svirt_image_t:s0:$PA" || ok=0
+                expect_con "$R/run/a" "system_u:object_r:svirt_image_t:s0:$PA" || ok=0
+                expect_con "$IMG/shared.img" system_u:object_r:svirt_image_t:s0 || ok=0
+                expect_con "$IMG/ro.img" system_u:object_r:virt_content_t:s0 || ok=0
+                expect_con "$IMG/vmlinuz" system_u:object_r:virt_content_t:s0 || ok=0
+                [ -e "$R/run/labels/mcs/$PA" ] || { t_fail "no reservation $R/run/labels/mcs/$PA"; ok=0; }
+                [ "$(cat "$S/exec.${PID[a]}" 2>/dev/null)" = "$(exec_of a)" ] || { t_fail "setexeccon not called"; ok=0; }
+                [ "$(holders_of "$IMG/a.img")" = "system_u:object_r:virt_image_t:s0 $UUID_A" ] ||
+                        { t_fail "holders of a.img: '$(holders_of "$IMG/a.img")'"; ok=0; }
+                [ $ok = 1 ] && t_pass
+        fi
+else
+        t_fail "VM a did not start: $(cat "$R/a.err")"
+fi
+
+t_begin "second VM: another pair, shared images held by both"
+if start_vm b $UUID_B "$IMG/b.img"; then
+        PB=$(pair_of b)
+        ok=1
+        [ -n "$PB" ] && [ "$PB" != "$PA" ] || { t_fail "pairs not distinct: a=$PA b=$PB"; ok=0; }
+        expect_con "$IMG/b.img" "system_u:object_r:svirt_image_t:s0:$PB" || ok=0
+        expect_con "$IMG/a.img" "system_u:object_r:svirt_image_t:s0:$PA" || ok=0
+        expect_con "$IMG/shared.img" system_u:object_r:svirt_image_t:s0 || ok=0
+        [ "$(holders_of "$IMG/shared.img")" = "$ORIG $UUID_A $UUID_B" ] ||
+                { t_fail "holders of shared.img: '$(holders_of "$IMG/shared.img")'"; ok=0; }
+        [ $ok = 1 ] && t_pass
+else
+        t_fail "VM b did not start: $(cat "$R/b.err")"
+fi
+
+t_begin "another VM's exclusive disk is refused, nothing left behind"
+if start_vm c 0c0c0c0c-0000-4000-8000-00000000000c "$IMG/a.img"; then
+        t_fail "VM c labelled VM a's disk"
+        stop_vm c || true
+elif ! grep -q 'Device or resource busy' "$R/c.err"; then
+        t_fail "unexpected error: $(cat "$R/c.err")"
+else
+        ok=1
+        expect_con "$IMG/a.img" "system_u:object_r:svirt_image_t:s0:$PA" || ok=0
+        [ "$(holders_of "$IMG/shared.img")" = "$ORIG $UUID_A $UUID_B" ] ||
+                { t_fail "c left a hold on shared.img: '$(holders_of "$IMG/shared.img")'"; ok=0; }
+        [ "$(ls "$R/run/labels/mcs" | wc -l)" = 2 ] || { t_fail "c kept its pair: $(ls "$R/run/labels/mcs")"; ok=0; }
+        [ ! -e "$R/run/labels/c.journal" ] || { t_fail "c left its journal"; ok=0; }
+        [ $ok = 1 ] && t_pass
+fi
+
+t_begin "clean stop restores exclusive files; shared stay for the other VM"
+if stop_vm a && grep -qx restored "${OUT[a]}"; then
+        ok=1
+        expect_con "$IMG/a.img" system_u:object_r:virt_image_t:s0 || ok=0
+        expect_con "$R/run/a" "$ORIG" || ok=0
+        expect_con "$IMG/shared.img" system_u:object_r:svirt_image_t:s0 || ok=0
+        expect_con "$IMG/ro.img" system_u:object_r:virt_content_t:s0 || ok=0
+        [ -z "$(holders_of "$IMG/a.img")" ] || { t_fail "a.img keeps its holder record"; ok=0; }
+        [ "$(holders_of "$IMG/shared.img")" = "$ORIG $UUID_B" ] ||
+                { t_fail "holders of shared.img: '$(holders_of "$IMG/shared.img")'"; ok=0; }
+        [ ! -e "$R/run/labels/mcs/$PA" ] || { t_fail "pair $PA not released"; ok=0; }
+        [ $ok = 1 ] && t_pass
+else
+        t_fail "VM a did not stop cleanly: $(cat "$R/a.err")"
+fi
+
+t_begin "SIGKILLed VM: cleanup restores everything and frees the pair"
+kill -KILL "${PID[b]}"
+wait "${PID[b]}" 2>/dev/null || true
+ok=1
+expect_con "$IMG/b.img" "system_u:object_r:svirt_image_t:s0:$PB" || ok=0 # still labelled after the kill
+if cleanup_vm b; then
+        for f in b.img shared.img ro.img vmlinuz; do
+                expect_con "$IMG/$f" "$ORIG" || ok=0
+                [ -z "$(holders_of "$IMG/$f")" ] || { t_fail "$f keeps a holder record"; ok=0; }
+        done
+        expect_con "$IMG/a.img" system_u:object_r:virt_image_t:s0 || ok=0
+        [ -z "$(ls "$R/run/labels/mcs")" ] || { t_fail "pairs left: $(ls "$R/run/labels/mcs")"; ok=0; }
+        [ ! -e "$R/run/labels/b.journal" ] || { t_fail "journal left"; ok=0; }
+        cleanup_vm b || { t_fail "second cleanup failed"; ok=0; }
+        expect_con "$IMG/shared.img" "$ORIG" || ok=0
+else
+        t_fail "cleanup failed"
+        ok=0
+fi
+[ $ok = 1 ] && t_pass
+
+t_begin "concurrent starts never share a pair; a full space is refused"
+# Categories c0..c3: exactly six pairs for six VMs started at once.
+printf 'system_u:system_r:virtd_t:s0-s0:c0.c3\n' >"$S/con"
+names=()
+for i in 1 2 3 4 5 6; do
+        truncate -s 64K "$IMG/p$i.img"
+        domain_xml "p$i" "$(printf '00000000-0000-4000-8000-%012d' "$i")" "$IMG/p$i.img" >"$R/p$i.xml"
+        LD_PRELOAD=$VMUNIT_SELINUX_SHIM "$VMUNIT_SELINUX_DRIVER" "$R" "$R/p$i.xml" run >"$R/p$i.out" 2>"$R/p$i.err" &
+        PID[p$i]=$!
+        OUT[p$i]=$R/p$i.out
+        names+=("p$i")
+done
+ok=1
+for n in "${names[@]}"; do
+        for ((i = 0; i < 200; i++)); do
+                grep -q '^ready$' "${OUT[$n]}" && break
+                kill -0 "${PID[$n]}" 2>/dev/null || break
+                sleep 0.05
+        done
+        grep -q '^ready$' "${OUT[$n]}" || { t_fail "$n did not start: $(cat "$R/$n.err")"; ok=0; }
+done
+pairs=$(for n in "${names[@]}"; do pair_of "$n"; done | sort)
+[ "$(printf '%s\n' "$pairs" | sort -u | wc -l)" = 6 ] || { t_fail "pairs not unique: $(echo $pairs)"; ok=0; }
+[ "$(ls "$R/run/labels/mcs" | wc -l)" = 6 ] || { t_fail "reservations: $(ls "$R/run/labels/mcs")"; ok=0; }
+if start_vm p7 00000000-0000-4000-8000-000000000007 "$IMG/c.img"; then
+        t_fail "a seventh VM got a pair from a full space"
+        stop_vm p7 || true
+elif ! grep -q 'No space left' "$R/p7.err"; then
+        t_fail "seventh VM: $(cat "$R/p7.err")"
+        ok=0
+fi
+for n in "${names[@]}"; do
+        kill -0 "${PID[$n]}" 2>/dev/null && { stop_vm "$n" || { t_fail "$n did not stop"; ok=0; }; }
+done
+[ -z "$(ls "$R/run/labels/mcs")" ] || { t_fail "pairs left: $(ls "$R/run/labels/mcs")"; ok=0; }
+expect_con "$IMG/shared.img" "$ORIG" || ok=0
+[ $ok = 1 ] && t_pass
+rm -f "$S/con"
+
+t_begin "security_driver = selinux on a host without SELinux fails closed"
+touch "$S/disabled"
+if start_vm d 0d0d0d0d-0000-4000-8000-00000000000d "$IMG/c.img"; then
+        t_fail "started without SELinux"
+        stop_vm d || true
+elif grep -q 'selinux is not enabled' "$R/d.err"; then
+        expect_con "$IMG/c.img" "$ORIG" && t_pass
+else
+        t_fail "unexpected error: $(cat "$R/d.err")"
+fi
+rm -f "$S/disabled"
+
+t_end
