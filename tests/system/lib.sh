@@ -207,3 +207,9 @@ journal_of() {
 exit_status_of() {
         systemctl show -P ExecMainStatus -- "$1"
 }
+
+# wait_guest_acpi NAME: the test guest has armed its ACPI power button (a
+# power button pressed before that is lost, as on real hardware).
+wait_guest_acpi() {
+        wait_for 60 sh -c "journalctl -b --no-pager -u '$(vm_unit "$1")' | grep -q 'VMUNIT-TEST-GUEST: waiting for ACPI'"
+}
