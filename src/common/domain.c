@@ -136,16 +136,6 @@ void domain_uuid_format(const uint8_t uuid[16], char buf[static 37]) {
                  uuid[11], uuid[12], uuid[13], uuid[14], uuid[15]);
 }
 
-static int hex_digit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -EINVAL;
-}
-
 /* Dashes are accepted only where the canonical form has them, or not at
  * all: "with or without dashes", nothing looser. */
 int domain_uuid_parse(const char *s, uint8_t ret[16]) {
@@ -167,8 +157,8 @@ int domain_uuid_parse(const char *s, uint8_t ret[16]) {
                                 return -EINVAL;
                         s++;
                 }
-                hi = hex_digit(s[0]);
-                lo = hex_digit(s[1]);
+                hi = unhexchar(s[0]);
+                lo = unhexchar(s[1]);
                 if (hi < 0 || lo < 0)
                         return -EINVAL;
                 out[i] = (uint8_t) (hi << 4 | lo);

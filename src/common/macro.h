@@ -75,6 +75,9 @@ static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;
 }
 
+/* The value of a hex digit (either case), or -EINVAL. */
+int unhexchar(char c);
+
 /* Cut leading and trailing whitespace in place; returns the new start. */
 char *strip_whitespace(char *s);
 

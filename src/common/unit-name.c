@@ -14,16 +14,6 @@ static bool instance_char_ok(char c) {
                c == '_' || c == '.' || c == '-';
 }
 
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -EINVAL;
-}
-
 static char *escape_byte(unsigned char c, char *t) {
         static const char hex[] = "0123456789abcdef";
 
@@ -78,8 +68,8 @@ static int unescape_raw(const char *instance, char **ret) {
                 }
                 if (f[1] != 'x')
                         return -EINVAL;
-                hi = unhex(f[2]);
-                lo = hi < 0 ? -EINVAL : unhex(f[3]);
+                hi = unhexchar(f[2]);
+                lo = hi < 0 ? -EINVAL : unhexchar(f[3]);
                 if (lo < 0)
                         return -EINVAL;
                 if (hi == 0 && lo == 0)
