@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -123,9 +125,12 @@ static int pick_backend(VmCgroupBackend want, VmCgroupBackend *ret, const char *
         const char *v2root = unified ? CGROUP_FS : hybrid ? CGROUP_FS "/unified" : NULL;
 
         if (want == VM_CGROUP_BACKEND_AUTO)
-                /* On hybrid hosts systemd's DeviceAllow= is the v1
-                 * controller, so ours is too: one mechanism to reason about. */
-                want = unified || !v1 ? VM_CGROUP_BACKEND_BPF : VM_CGROUP_BACKEND_V1;
+                /* cgroup2 wherever there is one, also on hybrid hosts: the
+                 * kernel applies device programs of the unified hierarchy
+                 * and the v1 devices controller both, hotplug edits a map,
+                 * and QEMU can be born in its cgroup (CLONE_INTO_CGROUP)
+                 * instead of paying a cgroup migration at every start. */
+                want = v2root || !v1 ? VM_CGROUP_BACKEND_BPF : VM_CGROUP_BACKEND_V1;
 
         if (want == VM_CGROUP_BACKEND_BPF && v2root) {
                 *ret_root = v2root;
@@ -174,6 +179,42 @@ static int remove_dir(const char *path) {
         return -EBUSY;
 }
 
+/* An embedded supervisor that was SIGKILLed cannot remove its NAME-PID
+ * cgroup (QEMU died with it, so the cgroup is empty). Remove those of dead
+ * supervisors when another one starts; a live one's stays (rmdir of a
+ * populated cgroup fails anyway). */
+static void collect_stale_own(const char *parent) {
+        DIR *d = opendir(parent);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                const char *dash = strrchr(de->d_name, '-');
+                _cleanup_free_ char *dir = NULL;
+                char *end;
+                long pid;
+
+                if (de->d_type != DT_DIR || !dash)
+                        continue;
+                pid = strtol(dash + 1, &end, 10);
+                if (*end || pid <= 0 || kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+                        continue;
+                dir = path_join(parent, de->d_name);
+                if (!dir)
+                        continue;
+                /* Its leaves first (cgroupfs has no recursive rmdir). */
+                for (const char *const *leaf = (const char *const[]){ "qemu", "supervisor", NULL }; *leaf;
+                     leaf++) {
+                        _cleanup_free_ char *sub = path_join(dir, *leaf);
+                        if (sub)
+                                (void) rmdir(sub);
+                }
+                (void) rmdir(dir);
+        }
+        closedir(d);
+}
+
 /* OWN placement: ROOT/vmunit/NAME-PID. Not being allowed to create it
  * means we are not root: -EOPNOTSUPP, the documented "no ACL here". */
 static int place_own(VmCgroup *c, const char *root, const char *name) {
@@ -188,8 +229,10 @@ static int place_own(VmCgroup *c, const char *root, const char *name) {
         if (!c->base)
                 return -ENOMEM;
         r = make_dir(c->own_parent);
-        if (r >= 0)
+        if (r >= 0) {
+                collect_stale_own(c->own_parent);
                 r = make_dir(c->base);
+        }
         if (r == -EACCES || r == -EPERM || r == -EROFS)
                 return -EOPNOTSUPP;
         return r;
@@ -653,6 +696,15 @@ const char *vm_cgroup_backend_name(const VmCgroup *c) {
 
 const char *vm_cgroup_qemu_path(const VmCgroup *c) {
         return c->qemu;
+}
+
+int vm_cgroup_qemu_dirfd(const VmCgroup *c) {
+        int fd;
+
+        if (!c || c->backend != VM_CGROUP_BACKEND_BPF || !c->qemu)
+                return -EOPNOTSUPP;
+        fd = open(c->qemu, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        return fd < 0 ? negative_errno() : fd;
 }
 
 int vm_cgroup_format_rules(const VmCgroup *c, char **ret) {

@@ -104,6 +104,9 @@ int vm_cgroup_allow_acl(VmCgroup *c, char *const *paths, unsigned access, const 
 const char *vm_cgroup_backend_name(const VmCgroup *c);
 /* Directory of the QEMU leaf, e.g. /sys/fs/cgroup/machine.slice/vm@a.service/qemu. */
 const char *vm_cgroup_qemu_path(const VmCgroup *c);
+/* An O_DIRECTORY|O_CLOEXEC fd of the QEMU leaf when it is on cgroup2 (for
+ * clone3(CLONE_INTO_CGROUP)); -EOPNOTSUPP for the v1 backend. Caller closes. */
+int vm_cgroup_qemu_dirfd(const VmCgroup *c);
 /* Current rules, one per line in devices.allow syntax ("c 1:3 rw\n",
  * "c 136:* rw\n"); *ret is malloc'd. */
 int vm_cgroup_format_rules(const VmCgroup *c, char **ret);
