@@ -16,6 +16,8 @@ packages=(
         cpio
         # system-test tier (tests/system/)
         debootstrap debian-archive-keyring e2fsprogs util-linux
+        # the SELinux policy module (selinux/), for the SELinux test-host variant
+        selinux-policy-dev
 )
 
 missing=()

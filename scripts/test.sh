@@ -71,18 +71,28 @@ if grep -q "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" build
         status=1
 fi
 
-if [ "${VMUNIT_SKIP_SYSTEM:-0}" != 1 ] && [ -x tests/system/run.sh ]; then
-        step "system tier (test host under QEMU)"
-        sys_out=$(mktemp)
-        tests/system/run.sh build | tee "$sys_out" || status=1
-        summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$sys_out" | tail -n 1 || true)
+# run_system TITLE [ENV...]: one system-tier run, its summary line counted.
+run_system() {
+        local title=$1 out summary
+        shift
+        step "$title"
+        out=$(mktemp)
+        env "$@" tests/system/run.sh build | tee "$out" || status=1
+        summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1 || true)
         if [ -n "$summary" ]; then
                 passed=$((passed + $(echo "$summary" | cut -d' ' -f1)))
                 failed=$((failed + $(echo "$summary" | cut -d' ' -f3)))
         else
                 failed=$((failed + 1))
         fi
-        rm -f "$sys_out"
+        rm -f "$out"
+}
+
+if [ "${VMUNIT_SKIP_SYSTEM:-0}" != 1 ]; then
+        run_system "system tier (Debian test host with systemd + AppArmor, under QEMU)"
+        run_system "system tier, SELinux variant (enforcing)" \
+                VMUNIT_TESTHOST_VARIANT=selinux VMUNIT_SYSTEM_SCENARIOS_DIR=tests/system/selinux/scenarios \
+                VMUNIT_SYSTEM_TIMEOUT=1200
 fi
 
 echo

@@ -48,6 +48,26 @@ done
 script_path=$(readlink -f "${BASH_SOURCE[0]}")
 cache=${VMUNIT_TESTHOST_CACHE:-/var/cache/vmunit-test-host}
 key=$( { cat "$script_path"; printf '%s\n' "${PACKAGES[@]}"; } | sha256sum | cut -c1-16)
+# >>> variant: everything up to the closing marker is left out of the key
+# hash, so the default image keeps the key it had before variants existed.
+# VMUNIT_TESTHOST_VARIANT=NAME sources NAME/variant.sh beside this script
+# (VARIANT_PACKAGES, VARIANT_CMDLINE, variant_configure_root ROOT) and
+# caches in "$cache-NAME", out of reach of the stale-image cleanup below.
+key_script() { sed '/^# >>> variant/,/^# <<< variant/d' "$script_path"; }
+key=$( { key_script; printf '%s\n' "${PACKAGES[@]}"; } | sha256sum | cut -c1-16)
+VARIANT=${VMUNIT_TESTHOST_VARIANT:-}
+if [ -n "$VARIANT" ]; then
+        [[ $VARIANT =~ ^[a-z0-9][a-z0-9-]*$ ]] || die "bad VMUNIT_TESTHOST_VARIANT: $VARIANT"
+        variant_file=$(dirname "$script_path")/$VARIANT/variant.sh
+        [ -f "$variant_file" ] || die "no test-host variant $VARIANT ($variant_file)"
+        # shellcheck source=/dev/null
+        . "$variant_file"
+        PACKAGES+=("${VARIANT_PACKAGES[@]}")
+        KERNEL_CMDLINE=$VARIANT_CMDLINE
+        cache=$cache-$VARIANT
+        key=$( { key_script; cat "$variant_file"; printf '%s\n' "${PACKAGES[@]}"; } | sha256sum | cut -c1-16)
+fi
+# <<< variant
 image_dir="$cache/$key"
 
 # Print the first plain Debian archive URI found in the host's apt sources:
@@ -172,6 +192,11 @@ configure_root() {
         rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
                "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/* \
                "$root"/usr/share/locale/*
+# >>> variant (last: e.g. SELinux labels every file of the finished tree)
+        if declare -F variant_configure_root >/dev/null; then
+                variant_configure_root "$root" || die "variant $VARIANT: configuring the root failed"
+        fi
+# <<< variant
 }
 
 # Remove a build directory, first undoing any mounts an interrupted

@@ -17,6 +17,9 @@
 #   VMUNIT_TESTHOST_CACHE, VMUNIT_DEBIAN_MIRROR: see build-image.sh
 #   VMUNIT_SYSTEM_SKIP_INSTALL=1  do not `meson install` (harness work on a
 #                           tree that does not build); the stage stays empty
+#   VMUNIT_SYSTEM_SCENARIOS_DIR  where scenarios are looked up (default
+#                           tests/system/scenarios), e.g. a variant's own
+#   VMUNIT_TESTHOST_VARIANT see build-image.sh (e.g. selinux)
 #
 # Results: BUILD_DIR/system-results/ (per-scenario stdout/stderr/rc, the
 # serial console log, the test host's journal). Exit status: 0 only if at
@@ -26,6 +29,7 @@ set -euo pipefail
 
 HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 TIMEOUT=${VMUNIT_SYSTEM_TIMEOUT:-600}
+SCENARIOS_DIR=${VMUNIT_SYSTEM_SCENARIOS_DIR:-$HERE/scenarios}
 
 log() { echo "system-tests: $*"; }
 die() { echo "system-tests: error: $*" >&2; exit 2; }
@@ -58,20 +62,20 @@ trap 'exit 143' TERM
 # Resolve the scenario selection into paths, in lexical order of names.
 SCENARIOS=()
 if [ $# = 0 ]; then
-        for f in "$HERE"/scenarios/*.sh; do [ -f "$f" ] && SCENARIOS+=("$f"); done
+        for f in "$SCENARIOS_DIR"/*.sh; do [ -f "$f" ] && SCENARIOS+=("$f"); done
 else
         for arg in "$@"; do
                 found=""
-                for f in "$arg" "$HERE/scenarios/$arg" "$HERE/scenarios/$arg.sh" "$HERE"/scenarios/[0-9]*-"$arg".sh; do
+                for f in "$arg" "$SCENARIOS_DIR/$arg" "$SCENARIOS_DIR/$arg.sh" "$SCENARIOS_DIR"/[0-9]*-"$arg".sh; do
                         if [ -f "$f" ]; then found=$(readlink -f "$f"); break; fi
                 done
-                [ -n "$found" ] || die "no scenario '$arg' in $HERE/scenarios"
+                [ -n "$found" ] || die "no scenario '$arg' in $SCENARIOS_DIR"
                 SCENARIOS+=("$found")
         done
         mapfile -t SCENARIOS < <(for f in "${SCENARIOS[@]}"; do printf '%s\t%s\n' "$(basename "$f")" "$f"; done |
                                  sort -u | cut -f2)
 fi
-[ "${#SCENARIOS[@]}" -gt 0 ] || die "no scenarios in $HERE/scenarios"
+[ "${#SCENARIOS[@]}" -gt 0 ] || die "no scenarios in $SCENARIOS_DIR"
 NAMES=()
 for s in "${SCENARIOS[@]}"; do NAMES+=("$(basename "$s" .sh)"); done
 

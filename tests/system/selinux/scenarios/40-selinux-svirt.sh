@@ -2,17 +2,18 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # SELinux sVirt in the SELinux test-host variant (tests/system/selinux/):
-# two VMs' QEMUs run as svirt_t with different category pairs, each VM's
-# exclusive disk carries its pair, the shared disk the shared image
-# context and the read-only one the content context; after a clean stop,
-# and after `systemctl kill -s KILL` of the whole unit, every label is the
-# original again and no pair stays reserved. Enforcing unless
-# VMUNIT_SELINUX_PERMISSIVE=1 (the outcome line says which).
-# vmunit-test-timeout: 300
+# two VMs' QEMUs run in the policy's virtual domain with different
+# category pairs, each VM's exclusive disk carries its pair, the shared
+# disk the shared image context and the read-only one the content
+# context; after a clean stop, and after `systemctl kill -s KILL` of the
+# whole unit, every label is the original again and no pair stays
+# reserved. The same round runs twice: permissive first (every denial is
+# logged, none stops anything: the list is what the policy module lacks),
+# then enforcing, where VM A's QEMU must also fail to open VM B's disk.
+# vmunit-test-timeout: 900
 . "$VMUNIT_TEST_LIB"
 
 IMG=/var/lib/vmunit/images/se-test
-MODE=enforcing
 cleanup() {
         systemctl stop vm@se-a.service vm@se-b.service >/dev/null 2>&1 || true
         setenforce 0 2>/dev/null || true
@@ -24,86 +25,191 @@ trap cleanup EXIT
 label_of() { stat -c %C "$1"; }
 proc_label() { tr -d '\0' <"/proc/$1/attr/current"; }
 
-step "SELinux is on, with the vmunit policy module"
+# Denials logged since mark_avcs: auditd's log when it runs, else the
+# journal (journald reads the audit socket too).
+AVC_MARK=0
+AVC_SINCE=0
+mark_avcs() {
+        AVC_SINCE=$(date +%s)
+        AVC_MARK=$(wc -l </var/log/audit/audit.log 2>/dev/null || echo 0)
+}
+avcs_since_mark() {
+        if [ -s /var/log/audit/audit.log ]; then
+                tail -n +"$((AVC_MARK + 1))" /var/log/audit/audit.log
+        else
+                journalctl --no-pager -o cat --since "@$AVC_SINCE"
+        fi | grep -E 'avc: +denied|SELINUX_ERR' || true
+}
+
+# A second QMP monitor per VM, ours, for the cross-VM check.
+se_vm_xml() { # NAME DISK
+        cat <<XML
+<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>$1</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$IMG/guest.elf</kernel>
+    <cmdline>mode=acpi</cmdline>
+  </os>
+  <features><acpi/></features>
+  <devices>
+    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$IMG/$2'/><target dev='vda' bus='virtio'/></disk>
+    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$IMG/shared.img'/><target dev='vdb' bus='virtio'/><shareable/></disk>
+    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$IMG/ro.img'/><target dev='vdc' bus='virtio'/><readonly/></disk>
+    <serial type='pty'/>
+    <memballoon model='none'/>
+  </devices>
+  <qemu:commandline>
+    <qemu:arg value='-qmp'/>
+    <qemu:arg value='unix:/run/vmunit/$1/test-qmp.sock,server=on,wait=off'/>
+  </qemu:commandline>
+</domain>
+XML
+}
+
+qmp() { # NAME JSON
+        local sock=/run/vmunit/$1/test-qmp.sock
+        wait_for 30 test -S "$sock"
+        printf '%s\n%s\n' '{"execute":"qmp_capabilities"}' "$2" |
+                socat -t 3 - UNIX-CONNECT:"$sock" | tr -d '\r' | grep -v '"QMP"' | tail -n 1
+}
+
+blockdev_add() { # NAME NODE FILE
+        qmp "$1" "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"file\",\"node-name\":\"$2\",\"filename\":\"$3\",\"read-only\":true,\"locking\":\"off\"}}"
+}
+
+step "SELinux is on; install the vmunit policy module"
 [ -e /sys/fs/selinux/enforce ] || fail "SELinux is not enabled (boot the selinux test-host variant)"
+echo "scenario context: $(id -Z)"
+sestatus 2>/dev/null || true
 assert_file /usr/share/selinux/packages/vmunit.pp
+t=$SECONDS
 assert_success semodule -i /usr/share/selinux/packages/vmunit.pp
+note "semodule -i took $((SECONDS - t))s"
+semodule -l | grep -w vmunit || fail "vmunit module not listed"
 mkdir -p /run/vmunit /var/lib/vmunit/images
-restorecon -RF /usr/libexec/vmunit /etc/vmunit /run/vmunit /var/lib/vmunit
+# The stage was untarred without labels: give vmunit's files theirs.
+restorecon -RF /usr/libexec/vmunit /etc/vmunit /run/vmunit /var/lib/vmunit >/dev/null 2>&1
+ls -Z /usr/libexec/vmunit/ /etc/vmunit /var/lib/vmunit
 assert_contains "$(label_of /usr/libexec/vmunit/vmunit-supervisor)" vmunit_supervisor_exec_t "supervisor label"
 # TCG (no KVM in the test host) writes and runs translated code.
 assert_success setsebool virt_use_execmem on
-if [ "${VMUNIT_SELINUX_PERMISSIVE:-0}" = 1 ]; then
-        MODE=permissive
-else
-        assert_success setenforce 1
-fi
-note "SELinux $MODE ($(getenforce))"
+# Line 2, when the policy has one, is its TCG domain: our domains are TCG.
+DOMAIN_TYPE=$(sed -n 2p /etc/selinux/default/contexts/virtual_domain_context | cut -d: -f3)
+[ -n "$DOMAIN_TYPE" ] || DOMAIN_TYPE=$(head -n1 /etc/selinux/default/contexts/virtual_domain_context | cut -d: -f3)
+IMAGE_CTX=$(head -n1 /etc/selinux/default/contexts/virtual_image_context)
+CONTENT_CTX=$(sed -n 2p /etc/selinux/default/contexts/virtual_image_context)
+echo "virtual_domain_context: $(tr '\n' ' ' </etc/selinux/default/contexts/virtual_domain_context)"
+echo "virtual_image_context: $(tr '\n' ' ' </etc/selinux/default/contexts/virtual_image_context)"
 
-step "two VMs: an exclusive disk each, one shared, one read-only"
-mkdir -p "$IMG"
-truncate -s 1M "$IMG/a.img" "$IMG/b.img" "$IMG/shared.img" "$IMG/ro.img"
-restorecon -RF "$IMG"
-declare -A BEFORE
-for f in a.img b.img shared.img ro.img; do BEFORE[$f]=$(label_of "$IMG/$f"); done
-BEFORE[guest]=$(label_of "$VMUNIT_TEST_GUEST")
-disks() {
-        cat <<XML
-<disk type='file' device='disk'><source file='$IMG/$1'/><target dev='vda' bus='virtio'/></disk>
-    <disk type='file' device='disk'><source file='$IMG/shared.img'/><target dev='vdb' bus='virtio'/><shareable/></disk>
-    <disk type='file' device='disk'><source file='$IMG/ro.img'/><target dev='vdc' bus='virtio'/><readonly/></disk>
-XML
+# round MODE: the whole check, with SELinux in MODE.
+round() {
+        local mode=$1 la lb pa pb out f
+        local -A before
+
+        step "[$mode] two VMs: an exclusive disk each, one shared, one read-only"
+        case $mode in
+        enforcing) assert_success setenforce 1 ;;
+        *) assert_success setenforce 0 ;;
+        esac
+        note "SELinux $(getenforce)"
+        mark_avcs
+        # Our extra monitor socket is no file vmunit knows: after the KILL
+        # of the previous round it is left behind with that round pair,
+        # which the new QEMU (rightly) may not unlink.
+        rm -f /run/vmunit/se-a/test-qmp.sock /run/vmunit/se-b/test-qmp.sock
+        rm -rf "$IMG"
+        mkdir -p "$IMG"
+        truncate -s 1M "$IMG/a.img" "$IMG/b.img" "$IMG/shared.img" "$IMG/ro.img"
+        # The kernel too: both VMs boot it, so it is relabelled once and
+        # restored when the last one stops. (Not the copy under /usr, which
+        # vm@.service's ProtectSystem=full makes read-only, like every
+        # kernel outside /var/lib/vmunit/images.)
+        cp "$VMUNIT_TEST_GUEST" "$IMG/guest.elf"
+        # Not to our stdout: setfiles_t may not write the payload disk.
+        restorecon -RF "$IMG" >/dev/null 2>&1
+        for f in a.img b.img shared.img ro.img guest.elf; do before[$f]=$(label_of "$IMG/$f"); done
+        echo "before: ${before[*]}"
+        mkdir -p "$VMUNIT_DOMAINS"
+        se_vm_xml se-a a.img >"$VMUNIT_DOMAINS/se-a.xml"
+        se_vm_xml se-b b.img >"$VMUNIT_DOMAINS/se-b.xml"
+        systemctl daemon-reload
+        if ! systemctl start vm@se-a.service vm@se-b.service; then
+                journalctl -b --no-pager -n 40 -u vm@se-a.service -u vm@se-b.service
+                avcs_since_mark
+                fail "[$mode] starting the VMs failed"
+        fi
+        assert_unit_state vm@se-a.service active
+        assert_unit_state vm@se-b.service active
+
+        step "[$mode] QEMUs run as $DOMAIN_TYPE with distinct pairs; images carry them"
+        ps -eZ | grep -E 'qemu|vmunit' || true
+        la=$(proc_label "$(qemu_pid_of se-a)")
+        lb=$(proc_label "$(qemu_pid_of se-b)")
+        echo "se-a QEMU: $la"
+        echo "se-b QEMU: $lb"
+        echo "supervisor: $(proc_label "$(systemctl show -P MainPID vm@se-a.service)")"
+        pa=$(sed -n "s/^system_u:system_r:$DOMAIN_TYPE:s0:\(c[0-9]*,c[0-9]*\)\$/\1/p" <<<"$la")
+        pb=$(sed -n "s/^system_u:system_r:$DOMAIN_TYPE:s0:\(c[0-9]*,c[0-9]*\)\$/\1/p" <<<"$lb")
+        [ -n "$pa" ] || fail "se-a's QEMU is not $DOMAIN_TYPE with a pair: $la"
+        [ -n "$pb" ] || fail "se-b's QEMU is not $DOMAIN_TYPE with a pair: $lb"
+        assert_ne "$pa" "$pb" "the two VMs' category pairs"
+        ls -Z "$IMG"
+        assert_eq "$IMAGE_CTX:$pa" "$(label_of "$IMG/a.img")" "se-a's disk"
+        assert_eq "$IMAGE_CTX:$pb" "$(label_of "$IMG/b.img")" "se-b's disk"
+        assert_eq "$IMAGE_CTX" "$(label_of "$IMG/shared.img")" "shared disk"
+        assert_eq "$CONTENT_CTX" "$(label_of "$IMG/ro.img")" "read-only disk"
+        assert_eq "$CONTENT_CTX" "$(label_of "$IMG/guest.elf")" "kernel"
+        assert_file "/run/vmunit/labels/mcs/$pa"
+        assert_file "/run/vmunit/labels/mcs/$pb"
+
+        if [ "$mode" = enforcing ]; then
+                step "[$mode] MCS keeps se-a's QEMU away from se-b's disk"
+                out=$(blockdev_add se-a steal "$IMG/b.img")
+                echo "se-a opens b.img: $out"
+                assert_contains "$out" "Permission denied" "blockdev-add of B's disk from A"
+                out=$(blockdev_add se-b own "$IMG/b.img")
+                echo "se-b opens b.img: $out"
+                assert_eq '{"return": {}}' "$out" "blockdev-add of B's disk from B"
+                out=$(blockdev_add se-a shadow /etc/shadow)
+                echo "se-a opens /etc/shadow: $out"
+                assert_contains "$out" "Permission denied" "blockdev-add of /etc/shadow from A"
+        fi
+
+        step "[$mode] clean stop of se-a: its labels back, the shared disk stays for se-b"
+        # Not before the guest listens for the power button: an early one
+        # is lost and the stop takes shutdown_timeout.
+        wait_for 60 sh -c 'journalctl -b --no-pager -u vm@se-a.service | grep -q "VMUNIT-TEST-GUEST: waiting for ACPI"'
+        assert_success systemctl stop vm@se-a.service
+        assert_eq "${before[a.img]}" "$(label_of "$IMG/a.img")" "se-a's disk after stop"
+        assert_eq "$IMAGE_CTX" "$(label_of "$IMG/shared.img")" "shared disk while se-b runs"
+        assert_eq "$CONTENT_CTX" "$(label_of "$IMG/guest.elf")" "kernel while se-b runs"
+        [ ! -e "/run/vmunit/labels/mcs/$pa" ] || fail "pair $pa still reserved"
+
+        step "[$mode] systemctl kill -s KILL of se-b: ExecStopPost restores everything"
+        assert_success systemctl kill -s KILL vm@se-b.service
+        stopped() { case $(unit_state vm@se-b.service) in inactive | failed) return 0 ;; *) return 1 ;; esac; }
+        wait_for 60 stopped
+        systemctl reset-failed vm@se-b.service 2>/dev/null || true
+        ls -Z "$IMG"
+        for f in a.img b.img shared.img ro.img guest.elf; do
+                assert_eq "${before[$f]}" "$(label_of "$IMG/$f")" "$f after the kill"
+        done
+        assert_eq "" "$(ls /run/vmunit/labels/mcs 2>/dev/null)" "reserved pairs"
+
+        step "[$mode] denials logged in this round"
+        out=$(avcs_since_mark)
+        if [ -n "$out" ]; then
+                echo "$out"
+                note "[$mode] $(wc -l <<<"$out") denial line(s), see above"
+        else
+                note "[$mode] no denials"
+        fi
 }
-define_test_vm se-a acpi "$(disks a.img)"
-define_test_vm se-b acpi "$(disks b.img)"
-systemctl daemon-reload
-assert_success systemctl start vm@se-a.service vm@se-b.service
-assert_unit_state vm@se-a.service active
-assert_unit_state vm@se-b.service active
 
-step "QEMUs run as svirt_t with distinct pairs; images carry them"
-LA=$(proc_label "$(qemu_pid_of se-a)")
-LB=$(proc_label "$(qemu_pid_of se-b)")
-echo "se-a: $LA"
-echo "se-b: $LB"
-PA=$(sed -n 's/^system_u:system_r:svirt_t:s0:\(c[0-9]*,c[0-9]*\)$/\1/p' <<<"$LA")
-PB=$(sed -n 's/^system_u:system_r:svirt_t:s0:\(c[0-9]*,c[0-9]*\)$/\1/p' <<<"$LB")
-[ -n "$PA" ] || fail "se-a's QEMU is not svirt_t with a pair: $LA"
-[ -n "$PB" ] || fail "se-b's QEMU is not svirt_t with a pair: $LB"
-assert_ne "$PA" "$PB" "the two VMs' category pairs"
-assert_eq "system_u:object_r:svirt_image_t:s0:$PA" "$(label_of "$IMG/a.img")" "se-a's disk"
-assert_eq "system_u:object_r:svirt_image_t:s0:$PB" "$(label_of "$IMG/b.img")" "se-b's disk"
-assert_eq system_u:object_r:svirt_image_t:s0 "$(label_of "$IMG/shared.img")" "shared disk"
-assert_eq system_u:object_r:virt_content_t:s0 "$(label_of "$IMG/ro.img")" "read-only disk"
-assert_file "/run/vmunit/labels/mcs/$PA"
-assert_file "/run/vmunit/labels/mcs/$PB"
-
-step "MCS keeps se-a's domain away from se-b's disk"
-if [ "$MODE" = enforcing ]; then
-        # A process in se-a's exact context may read its own disk, not B's.
-        assert_success runcon "$LA" -- dd if="$IMG/a.img" of=/dev/null bs=4k count=1 status=none
-        assert_failure runcon "$LA" -- dd if="$IMG/b.img" of=/dev/null bs=4k count=1 status=none
-else
-        note "permissive: access checks not meaningful"
-fi
-
-step "clean stop of se-a: its labels back, the shared disk stays for se-b"
-assert_success systemctl stop vm@se-a.service
-assert_eq "${BEFORE[a.img]}" "$(label_of "$IMG/a.img")" "se-a's disk after stop"
-assert_eq system_u:object_r:svirt_image_t:s0 "$(label_of "$IMG/shared.img")" "shared disk while se-b runs"
-[ ! -e "/run/vmunit/labels/mcs/$PA" ] || fail "pair $PA still reserved"
-
-step "systemctl kill -s KILL of se-b: ExecStopPost restores everything"
-assert_success systemctl kill -s KILL vm@se-b.service
-# inactive or failed (Restart= may differ): either way ExecStopPost has run.
-stopped() { case $(unit_state vm@se-b.service) in inactive | failed) return 0 ;; *) return 1 ;; esac; }
-wait_for 60 stopped
-for f in a.img b.img shared.img ro.img; do
-        assert_eq "${BEFORE[$f]}" "$(label_of "$IMG/$f")" "$f after the kill"
-done
-assert_eq "${BEFORE[guest]}" "$(label_of "$VMUNIT_TEST_GUEST")" "the guest kernel after the kill"
-assert_eq "" "$(ls /run/vmunit/labels/mcs 2>/dev/null)" "reserved pairs"
-
-step "AVC denials of svirt_t / virtd_t in this boot (for the policy)"
-journalctl -b --no-pager -k -g 'avc: +denied' 2>/dev/null | grep -E 'svirt_t|virtd_t' | tail -n 40 || true
-note "SELinux sVirt checked in $MODE mode"
+round permissive
+round enforcing
+setenforce 0
+note "SELinux sVirt checked in permissive and enforcing mode"
