@@ -10,6 +10,8 @@ packages=(
         libxml2-dev libsystemd-dev libseccomp-dev libapparmor-dev libselinux1-dev libjson-c-dev
         # tests
         libcriterion-dev clang-format socat
+        # the D-Bus API tests: a private dbus-daemon, busctl
+        dbus systemd
         # running VMs (demo, integration tests)
         qemu-system-x86 qemu-utils ovmf
         # demo guest (scripts/build-demo-guest.sh downloads, does not install, the kernel)

@@ -425,6 +425,24 @@ static void format_devices(FILE *f, const Domain *d) {
         fputs("  </devices>\n", f);
 }
 
+/* After <devices>, where libvirt puts it; only the attributes given. */
+static void format_seclabel(FILE *f, const DomainSeclabel *sec) {
+        if (!sec->present)
+                return;
+        fputs("  <seclabel", f);
+        put_attr(f, "type", domain_seclabel_type_to_string(sec->type));
+        put_attr(f, "model", sec->model);
+        put_attr_enum(f, "relabel", &xml_enum_yes_no, sec->relabel);
+        if (!sec->label && !sec->imagelabel) {
+                fputs("/>\n", f);
+                return;
+        }
+        fputs(">\n", f);
+        put_text(f, 2, "label", sec->label);
+        put_text(f, 2, "imagelabel", sec->imagelabel);
+        fputs("  </seclabel>\n", f);
+}
+
 static void format_qemu(FILE *f, const Domain *d) {
         if (d->n_qemu_args == 0 && d->n_qemu_env == 0)
                 return;
@@ -459,6 +477,7 @@ int domain_format_xml(const Domain *d, char **ret) {
         format_clock(f, &d->clock);
         format_lifecycle(f, d);
         format_devices(f, d);
+        format_seclabel(f, &d->seclabel);
         format_qemu(f, d);
         fputs("</domain>\n", f);
         if (fclose(f) != 0) {

@@ -572,6 +572,162 @@ static int parse_qemu_commandline(XmlCtx *c, xmlNode *n, void *userdata) {
         return XML_PARSE_CONTAINER(c, n, children, ((ParseState *) userdata)->d);
 }
 
+/* ---- <seclabel> ---- */
+
+#define SECLABEL_LABEL_MAX 4096
+
+XML_ENUM_DEFINE_STATIC(seclabel_model, { "selinux", DOMAIN_XML_STRING }, { "apparmor", DOMAIN_XML_STRING });
+
+static bool chars_in(const char *s, size_t n, const char *set) {
+        for (size_t i = 0; i < n; i++)
+                if (!s[i] || !strchr(set, s[i]))
+                        return false;
+        return true;
+}
+
+/*
+ * SELinux context syntax, "user:role:type[:range]": the parser cannot
+ * ask libselinux (it is not linked here, and the policy may differ from
+ * the host that starts the VM), so check the shape and a conservative
+ * alphabet. The label reaches setexeccon()/setfilecon() and the journal,
+ * which is line- and space-separated: no whitespace or control
+ * characters may pass.
+ */
+static bool selinux_context_valid(const char *s) {
+        static const char name_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+        const char *p = s;
+
+        for (int field = 0; field < 3; field++) {
+                size_t n = strcspn(p, ":");
+                if (n == 0 || !chars_in(p, n, name_chars))
+                        return false;
+                p += n;
+                if (field < 2 && *p++ != ':')
+                        return false;
+        }
+        if (*p == '\0')
+                return true;
+        p++; /* the ':' before the range */
+        return *p &&
+               chars_in(p, strlen(p), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,:-");
+}
+
+/* AppArmor profile names (or, with no model, either kind of label): a
+ * name that cannot be read as anything but one word. */
+static bool profile_name_valid(const char *s) {
+        return *s && *s != '-' &&
+               chars_in(s, strlen(s),
+                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,:/@+=-");
+}
+
+static int seclabel_text(XmlCtx *c, xmlNode *n, const char *model, char **ret) {
+        int r;
+
+        r = xml_text_no_attrs(c, n, ret);
+        if (r < 0)
+                return r;
+        if (strlen(*ret) > SECLABEL_LABEL_MAX)
+                return xml_fail(c, n, "label is too long (at most %d bytes)", SECLABEL_LABEL_MAX);
+        if (streq_ptr(model, "selinux") && !selinux_context_valid(*ret))
+                return xml_fail(c, n, "invalid SELinux context '%s' (expected user:role:type:range)", *ret);
+        if (!streq_ptr(model, "selinux") && !profile_name_valid(*ret))
+                return xml_fail(c, n, "invalid security label '%s'", *ret);
+        return 0;
+}
+
+static int parse_seclabel_label(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainSeclabel *sec = userdata;
+        return seclabel_text(c, n, sec->model, &sec->label);
+}
+
+static int parse_seclabel_imagelabel(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainSeclabel *sec = userdata;
+
+        /* An image label is always a file context, whatever the model. */
+        if (sec->model && !streq(sec->model, "selinux"))
+                return xml_fail(c, n, "<imagelabel> is only meaningful with model='selinux'");
+        return seclabel_text(c, n, "selinux", &sec->imagelabel);
+}
+
+static int parse_seclabel_baselabel(XmlCtx *c, xmlNode *n, void *userdata) {
+        return xml_fail(c, n, "<baselabel> is not supported yet");
+}
+
+/* The combinations libvirt accepts, checked once every part is read. */
+static int seclabel_check(XmlCtx *c, xmlNode *n, const DomainSeclabel *sec) {
+        switch (sec->type) {
+        case DOMAIN_SECLABEL_STATIC:
+                if (!sec->label)
+                        return xml_fail(c, n, "type='static' requires a <label>");
+                if (sec->imagelabel && sec->relabel != DOMAIN_TRISTATE_ON)
+                        return xml_fail(c, n, "<imagelabel> requires relabel='yes'");
+                return 0;
+        case DOMAIN_SECLABEL_NONE:
+                if (sec->label || sec->imagelabel)
+                        return xml_fail(c, n, "type='none' takes no <label> or <imagelabel>");
+                if (sec->relabel == DOMAIN_TRISTATE_ON)
+                        return xml_fail(c, n, "type='none' cannot be combined with relabel='yes'");
+                return 0;
+        default: /* dynamic, given or by default */
+                if (sec->label || sec->imagelabel)
+                        return xml_fail(c, n, "a dynamic seclabel takes no <label> or <imagelabel>");
+                if (sec->relabel == DOMAIN_TRISTATE_OFF)
+                        return xml_fail(c, n, "a dynamic seclabel requires relabel='yes'");
+                return 0;
+        }
+}
+
+static int seclabel_attrs(XmlCtx *c, xmlNode *n, DomainSeclabel *sec) {
+        _cleanup_free_ char *type = NULL, *model = NULL;
+        int r, relabel = DOMAIN_TRISTATE_ABSENT, t = DOMAIN_SECLABEL_DEFAULT;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "type", "model", "relabel", NULL });
+        if (r >= 0)
+                r = xml_attr_string(c, n, "type", false, &type);
+        if (r >= 0)
+                r = xml_attr_string(c, n, "model", false, &model);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "relabel", &xml_enum_yes_no, false, &relabel);
+        if (r < 0)
+                return r;
+        if (type) {
+                t = domain_seclabel_type_from_string(type);
+                if (t < 0)
+                        return xml_fail(c, n, "invalid seclabel type '%s' (expected: dynamic, static, none)",
+                                        type);
+        }
+        if (streq_ptr(model, "dac"))
+                return xml_fail(c, n, "seclabel model 'dac' is not supported yet");
+        if (model && xml_enum_from_string(&seclabel_model, model) < 0)
+                return xml_fail(c, n, "invalid seclabel model '%s' (expected: selinux, apparmor)", model);
+        sec->type = t;
+        sec->relabel = relabel;
+        sec->model = TAKE_PTR(model);
+        return 0;
+}
+
+/* One <seclabel> at most: libvirt allows one per model, but only one MAC
+ * is ever active here and a second (dac) label is not supported. */
+static int parse_seclabel(XmlCtx *c, xmlNode *n, void *userdata) {
+        static const XmlChild children[] = {
+                { "label", parse_seclabel_label, 0 },
+                { "imagelabel", parse_seclabel_imagelabel, 0 },
+                { "baselabel", parse_seclabel_baselabel, 0 },
+        };
+        DomainSeclabel *sec = &((ParseState *) userdata)->d->seclabel;
+        int r;
+
+        if (sec->present)
+                return xml_fail(c, n, "only one <seclabel> is supported");
+        sec->present = true;
+        r = seclabel_attrs(c, n, sec);
+        if (r >= 0)
+                r = XML_PARSE_CHILDREN(c, n, children, sec);
+        if (r >= 0)
+                r = seclabel_check(c, n, sec);
+        return r;
+}
+
 static const XmlChild domain_children[] = {
         { "name", parse_name, XML_CHILD_REQUIRED },
         { "uuid", parse_uuid, 0 },
@@ -591,6 +747,7 @@ static const XmlChild domain_children[] = {
         { "on_reboot", parse_on_reboot, 0 },
         { "on_crash", parse_on_crash, 0 },
         { "devices", parse_devices, 0 },
+        { "seclabel", parse_seclabel, XML_CHILD_MULTI },
         { "commandline", parse_qemu_commandline, XML_CHILD_QEMU },
 };
 

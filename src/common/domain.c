@@ -86,6 +86,9 @@ Domain *domain_free(Domain *d) {
         free(d->emulator);
         domain_devices_done(d);
         domain_qemu_done(d);
+        free(d->seclabel.model);
+        free(d->seclabel.label);
+        free(d->seclabel.imagelabel);
         free(d);
         return NULL;
 }
@@ -213,6 +216,9 @@ int domain_name_check(const char *name, const char **ret_why) {
                 why = "name is longer than " STRINGIFY(DOMAIN_NAME_MAX) " bytes";
         else if (streq(name, ".") || streq(name, ".."))
                 why = "name must not be '.' or '..'";
+        else if (streq(name, "labels"))
+                /* RUN/NAME would be the label registry, RUN/labels. */
+                why = "'labels' is reserved (the runtime directory of that name holds the label registry)";
         else if (strchr(name, '/'))
                 why = "name must not contain '/'";
         else
@@ -250,6 +256,43 @@ int domain_lifecycle_action_from_string(const char *s) {
                 if (lifecycle_action_table[i] && streq(lifecycle_action_table[i], s))
                         return (int) i;
         return -EINVAL;
+}
+
+static const char *const seclabel_type_table[] = {
+        [DOMAIN_SECLABEL_DYNAMIC] = "dynamic",
+        [DOMAIN_SECLABEL_STATIC] = "static",
+        [DOMAIN_SECLABEL_NONE] = "none",
+};
+
+const char *domain_seclabel_type_to_string(DomainSeclabelType t) {
+        if ((size_t) t >= ELEMENTSOF(seclabel_type_table))
+                return NULL;
+        return seclabel_type_table[t];
+}
+
+int domain_seclabel_type_from_string(const char *s) {
+        if (!s)
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(seclabel_type_table); i++)
+                if (seclabel_type_table[i] && streq(seclabel_type_table[i], s))
+                        return (int) i;
+        return -EINVAL;
+}
+
+const DomainSeclabel *domain_seclabel_for(const Domain *d, const char *model) {
+        if (!d || !d->seclabel.present)
+                return NULL;
+        if (d->seclabel.model && !streq(d->seclabel.model, model))
+                return NULL;
+        return &d->seclabel;
+}
+
+bool domain_seclabel_relabel(const DomainSeclabel *s) {
+        switch (s->type) {
+        case DOMAIN_SECLABEL_STATIC: return s->relabel == DOMAIN_TRISTATE_ON;
+        case DOMAIN_SECLABEL_NONE: return false;
+        default: return true;
+        }
 }
 
 bool domain_has_device_boot_order(const Domain *d) {

@@ -304,6 +304,23 @@ typedef struct DomainQemuEnv {
         char *value;
 } DomainQemuEnv;
 
+/* <seclabel>: how the VM's MAC label is chosen (libvirt's semantics). */
+typedef enum DomainSeclabelType {
+        DOMAIN_SECLABEL_DEFAULT, /* no type= (or no <seclabel>): dynamic */
+        DOMAIN_SECLABEL_DYNAMIC, /* a unique label generated at start */
+        DOMAIN_SECLABEL_STATIC,  /* the admin's <label>; files left alone unless relabel='yes' */
+        DOMAIN_SECLABEL_NONE,    /* no MAC confinement for this VM */
+} DomainSeclabelType;
+
+typedef struct DomainSeclabel {
+        bool present; /* a <seclabel> element was given */
+        DomainSeclabelType type;
+        char *model;      /* "selinux", "apparmor"; NULL = whichever MAC is active */
+        char *label;      /* static: SELinux context or AppArmor profile name */
+        char *imagelabel; /* static + relabel='yes': exclusive image context */
+        DomainTristate relabel;
+} DomainSeclabel;
+
 typedef struct Domain {
         DomainVirtType virt_type;
         char *name;
@@ -360,11 +377,20 @@ typedef struct Domain {
         size_t n_qemu_args;
         DomainQemuEnv *qemu_env;
         size_t n_qemu_env;
+
+        DomainSeclabel seclabel; /* at most one <seclabel> */
 } Domain;
 
 Domain *domain_free(Domain *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Domain *, domain_free);
 #define _cleanup_domain_ _cleanup_(domain_freep)
+
+/* The seclabel that applies to MAC model ("selinux", "apparmor"): the
+ * domain's when its model is that one or not given, else NULL (the
+ * default, a dynamic label, applies). */
+const DomainSeclabel *domain_seclabel_for(const Domain *d, const char *model);
+/* Effective relabel: static defaults to no, dynamic is always yes, none never. */
+bool domain_seclabel_relabel(const DomainSeclabel *s);
 
 /* Effective lifecycle actions with libvirt's defaults applied. */
 DomainLifecycleAction domain_on_poweroff(const Domain *d);
@@ -395,3 +421,5 @@ int domain_name_check(const char *name, const char **ret_why);
  * *_from_string return the value or -EINVAL. */
 const char *domain_lifecycle_action_to_string(DomainLifecycleAction a);
 int domain_lifecycle_action_from_string(const char *s);
+const char *domain_seclabel_type_to_string(DomainSeclabelType t); /* NULL for DEFAULT */
+int domain_seclabel_type_from_string(const char *s);

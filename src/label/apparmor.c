@@ -39,8 +39,17 @@
 #define LABEL_DATA_APPARMOR 2
 #define PARSER_OUTPUT_MAX 2048
 
+/* What the domain's <seclabel> asks of AppArmor. */
+typedef enum ApparmorMode {
+        APPARMOR_MODE_GENERATED, /* dynamic (the default): our vmunit-UUID profile */
+        APPARMOR_MODE_STATIC,    /* the admin's profile, by name, as it is */
+        APPARMOR_MODE_NONE,      /* type='none': no profile at all */
+} ApparmorMode;
+
 typedef struct ApparmorState {
+        ApparmorMode mode;
         char profile[APPARMOR_PROFILE_NAME_MAX];
+        const char *static_profile; /* the Domain's <label>; it outlives us */
         ApparmorRuleSet rules;
 } ApparmorState;
 
@@ -77,6 +86,38 @@ static int apparmor_probe(const LabelContext *c) {
         return access(APPARMOR_LOAD_FILE, W_OK) == 0 ? 1 : 0;
 }
 
+/*
+ * <seclabel> with model='apparmor' or no model. type='none' and a static
+ * profile are the admin's explicit choice, made in the domain XML that
+ * only root may install: we then generate, load and unload nothing (a
+ * static profile is the admin's to manage, and unloading it could break
+ * other users of it). A static profile that is not loaded makes
+ * aa_change_onexec() fail in the child, so the start still fails closed.
+ * 1 = handled (s filled), 0 = the default dynamic profile applies.
+ */
+static int apparmor_seclabel_mode(LabelContext *c, ApparmorState *s) {
+        const DomainSeclabel *sec = c->domain ? domain_seclabel_for(c->domain, "apparmor") : NULL;
+
+        if (!sec)
+                return 0;
+        switch (sec->type) {
+        case DOMAIN_SECLABEL_NONE: s->mode = APPARMOR_MODE_NONE; return 1;
+        case DOMAIN_SECLABEL_STATIC:
+                /* relabel='yes' would mean adding this VM's files to the
+                 * admin's profile: not something we may edit. */
+                if (domain_seclabel_relabel(sec))
+                        return apparmor_failf(
+                                c, -EOPNOTSUPP,
+                                "static AppArmor <seclabel> with relabel='yes' is not supported");
+                if (!sec->label)
+                        return -EINVAL;
+                s->mode = APPARMOR_MODE_STATIC;
+                s->static_profile = sec->label;
+                return 1;
+        default: return 0;
+        }
+}
+
 static int apparmor_generate(LabelContext *c) {
         _cleanup_free_ ApparmorState *s = calloc(1, sizeof(ApparmorState));
         char *why = NULL;
@@ -84,6 +125,13 @@ static int apparmor_generate(LabelContext *c) {
 
         if (!s)
                 return -ENOMEM;
+        r = apparmor_seclabel_mode(c, s);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                c->data[LABEL_DATA_APPARMOR] = TAKE_PTR(s);
+                return 0;
+        }
         r = apparmor_profile_name(c->uuid, s->profile);
         if (r < 0)
                 return r;
@@ -138,6 +186,9 @@ static int apparmor_label_path(LabelContext *c, const char *path, LabelPathKind 
 
         if (!s)
                 return -EINVAL;
+        /* No generated profile, no rules: nothing to add. */
+        if (s->mode != APPARMOR_MODE_GENERATED)
+                return 0;
         /* Check the path as written too: refuse it even when it happens to
          * resolve to something harmless. */
         r = apparmor_path_check(path, apparmor_path_kind_to_string(kind), &why);
@@ -264,6 +315,8 @@ static int apparmor_commit(LabelContext *c) {
 
         if (!s)
                 return -EINVAL;
+        if (s->mode != APPARMOR_MODE_GENERATED)
+                return 0;
         r = apparmor_emulator_rule(apparmor_emulator(c), &emulator_rule, &why);
         if (r < 0)
                 return apparmor_fail(c, r, why);
@@ -285,10 +338,13 @@ static int apparmor_set_exec_label(LabelContext *c) {
 
         if (!s)
                 return -EINVAL;
+        /* type='none': QEMU keeps whatever the exec gives it, as asked. */
+        if (s->mode == APPARMOR_MODE_NONE)
+                return 0;
         /* Takes effect at execve: QEMU's first instruction already runs
          * confined. Fails (ENOENT) if the profile is not loaded: fail
          * closed rather than exec QEMU unconfined. */
-        if (aa_change_onexec(s->profile) < 0)
+        if (aa_change_onexec(s->mode == APPARMOR_MODE_STATIC ? s->static_profile : s->profile) < 0)
                 return negative_errno();
         return 0;
 }
@@ -320,7 +376,8 @@ static int apparmor_release(LabelContext *c) {
 
         if (!s)
                 return 0;
-        r = apparmor_unload(s->profile);
+        /* Only what we loaded is ours to unload. */
+        r = s->mode == APPARMOR_MODE_GENERATED ? apparmor_unload(s->profile) : 0;
         apparmor_rule_set_done(&s->rules);
         free(s);
         c->data[LABEL_DATA_APPARMOR] = NULL;

@@ -122,6 +122,29 @@ static int pick_mac(const LabelContext *c, const LabelBackend **ret, char **ret_
         return 0;
 }
 
+/*
+ * A <seclabel> that asks for a label the active MAC cannot give must stop
+ * the start, as libvirt does: a static SELinux label on an AppArmor host,
+ * or any static label on a host with no MAC, would otherwise run QEMU
+ * with less confinement than the domain says. type='none' asks for
+ * nothing and is always satisfied.
+ */
+static int check_seclabel(const LabelContext *c, const LabelBackend *mac, char **ret_error) {
+        const DomainSeclabel *sec = c->domain ? &c->domain->seclabel : NULL;
+
+        if (!sec || !sec->present || sec->type == DOMAIN_SECLABEL_NONE)
+                return 0;
+        if (sec->model && !streq(sec->model, mac->name))
+                return fail(
+                        ret_error, -EOPNOTSUPP,
+                        "the domain's <seclabel> is for model '%s', but the active security driver is %s",
+                        sec->model, mac->name);
+        if (sec->type == DOMAIN_SECLABEL_STATIC && mac == &label_backend_none)
+                return fail(ret_error, -EOPNOTSUPP,
+                            "the domain has a static <seclabel>, but no security driver is active");
+        return 0;
+}
+
 static int pick_backends(LabelManager *m, char **ret_error) {
         const LabelContext *c = &m->ctx;
         const LabelBackend *mac;
@@ -133,6 +156,8 @@ static int pick_backends(LabelManager *m, char **ret_error) {
         if (c->config->dynamic_ownership && geteuid() == 0 && c->qemu_uid != (uid_t) -1)
                 m->backends[m->n_backends++] = &label_backend_dac;
         r = pick_mac(c, &mac, ret_error);
+        if (r >= 0)
+                r = check_seclabel(c, mac, ret_error);
         if (r < 0)
                 return r;
         m->backends[m->n_backends++] = mac;

@@ -69,11 +69,31 @@ static int selinux_probe(const LabelContext *c) {
         return is_selinux_enabled() > 0 ? 1 : 0;
 }
 
-/* The parser does not carry <seclabel> yet (it refuses the element), so
- * every domain gets libvirt's default: a dynamic label. When the model
- * grows the fields, this is the one place that reads them. */
+/*
+ * The domain's <seclabel> as SELinux sees it: one with model='apparmor'
+ * is not ours, so the VM gets libvirt's default, a dynamic label. A
+ * static label defaults to relabel='no' (the admin labelled the files);
+ * type='none' leaves QEMU in the domain the exec transition gives it and
+ * every file as it is.
+ */
 static void selinux_seclabel_of(const Domain *d, McsSeclabel *ret) {
+        const DomainSeclabel *sec = domain_seclabel_for(d, "selinux");
+
         *ret = (McsSeclabel){ .type = MCS_SECLABEL_DYNAMIC };
+        if (!sec)
+                return;
+        switch (sec->type) {
+        case DOMAIN_SECLABEL_STATIC:
+                *ret = (McsSeclabel){
+                        .type = MCS_SECLABEL_STATIC,
+                        .label = sec->label,
+                        .imagelabel = sec->imagelabel,
+                        .relabel = domain_seclabel_relabel(sec),
+                };
+                return;
+        case DOMAIN_SECLABEL_NONE: ret->type = MCS_SECLABEL_NONE; return;
+        default: return;
+        }
 }
 
 static int read_small_file(const char *path, char **ret) {
@@ -217,6 +237,15 @@ static int selinux_generate(LabelContext *c) {
         if (!s)
                 return -ENOMEM;
         selinux_seclabel_of(c->domain, &sec);
+        /* A static label without model= may have been written for
+         * AppArmor: say so rather than a bare EINVAL. */
+        if (sec.type == MCS_SECLABEL_STATIC && (!sec.label || mcs_context_check(sec.label) < 0)) {
+                free(c->error);
+                if (asprintf(&c->error, "static <seclabel> label '%s' is not an SELinux context",
+                             sec.label) < 0)
+                        c->error = NULL;
+                return -EINVAL;
+        }
         need_virt = sec.type == MCS_SECLABEL_DYNAMIC || (sec.type == MCS_SECLABEL_STATIC && sec.relabel);
         if (need_virt) {
                 r = read_virt_contexts(&v);

@@ -39,6 +39,7 @@ static void set_state(Supervisor *s, SupervisorState state, const char *status) 
         s->state = state;
         lifecycle_set_status(s, "%s", status);
         log_info("state: %s", status);
+        bus_state_changed(s, status); /* D-Bus StateChanged + PropertiesChanged (bus.c) */
 }
 
 static int arm_timer(Supervisor *s, uint64_t usec_from_now, sd_event_time_handler_t cb) {
@@ -127,14 +128,17 @@ static int on_signal(sd_event_source *es, const struct signalfd_siginfo *si, voi
         return 0;
 }
 
-/* SIGUSR1: destroy (vmctl destroy). Skip the guest's say and quit now. */
-static int on_destroy_signal(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata) {
-        Supervisor *s = userdata;
-
+/* Destroy (SIGUSR1 from vmctl destroy, or D-Bus Destroy()). Skip the
+ * guest's say and quit now. */
+void lifecycle_request_destroy(Supervisor *s) {
         log_info("destroy requested, stopping the VM without ACPI");
         (void) sd_notify(false, "STOPPING=1");
         s->stop_requested = true;
         force_quit(s, "stopping (destroy)");
+}
+
+static int on_destroy_signal(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata) {
+        lifecycle_request_destroy(userdata);
         return 0;
 }
 

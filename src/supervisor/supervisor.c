@@ -78,15 +78,25 @@ static int setup_logging(Supervisor *s) {
 
 /* Remove what an earlier run of this VM may have left (a supervisor that
  * was SIGKILLed cannot clean up after itself). Only our own file names. */
+/* Empty the VM's runtime directory: it is ours alone (QMP socket, pid,
+ * live XML, console log, and whatever QEMU creates there, e.g. extra
+ * monitor sockets from <qemu:commandline>). A supervisor that was
+ * SIGKILLed cannot do this itself, hence also --cleanup. One level only:
+ * nothing we or QEMU put there is a directory, and unlinkat never
+ * follows a symlink out of it. */
 static void runtime_dir_clean(const char *dir) {
-        static const char *const names[] = { "qmp.sock", "console.log", "pid", "domain.xml" };
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+        struct dirent *de;
 
-        if (dfd < 0)
+        if (!d) {
+                safe_close(dfd);
                 return;
-        for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                (void) unlinkat(dfd, names[i], 0);
-        close(dfd);
+        }
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        (void) unlinkat(dfd, de->d_name, 0);
+        closedir(d);
 }
 
 static int prepare_runtime_dir(Supervisor *s) {
@@ -237,6 +247,7 @@ static int start_qemu(Supervisor *s) {
         r = lifecycle_watch_child(s);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch QEMU: %m"), VMUNIT_EXIT_HOST;
+        (void) bus_attach(s); /* D-Bus object (bus.c): logged, never fatal */
         fd = TAKE_FD(stderr_fd);
         r = output_watch_stderr(s, fd);
         if (r >= 0)
@@ -291,6 +302,7 @@ void supervisor_done(Supervisor *s) {
         s->console_source = sd_event_source_disable_unref(s->console_source);
         s->shutdown_timer = sd_event_source_disable_unref(s->shutdown_timer);
         s->qmp = qmp_client_free(s->qmp);
+        bus_detach(s); /* after QMP: no reply callback can reach a freed bus call */
         s->event = sd_event_unref(s->event);
         runtime_dir_remove(s);
         safe_close(s->qemu_pidfd);

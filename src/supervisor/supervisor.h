@@ -69,6 +69,8 @@ typedef struct Supervisor {
         struct VmCgroup *cgroup;
         struct LabelManager *labels;
         /* --- end confinement */
+
+        struct VmBus *bus; /* D-Bus object (bus.c), NULL when not on a bus */
 } Supervisor;
 
 /* Load configuration and domain, check the host, prepare the runtime
@@ -110,6 +112,15 @@ int lifecycle_attach(Supervisor *s);      /* signals, watchdog */
 int lifecycle_watch_child(Supervisor *s); /* QEMU's exit and QMP handlers, once spawned */
 void lifecycle_set_status(Supervisor *s, const char *fmt, ...) _printf_(2, 3);
 void lifecycle_request_stop(Supervisor *s);
+void lifecycle_request_destroy(Supervisor *s); /* SIGUSR1, D-Bus Destroy(): quit without ACPI */
+
+/* bus.c: the VM's D-Bus object (org.vmunit.vm.LABEL). bus_attach() logs
+ * and returns -errno when no bus is reachable (never fatal); the others
+ * do nothing without one. bus_state_changed() emits StateChanged and
+ * PropertiesChanged(State) with reason as StateReason. */
+int bus_attach(Supervisor *s);
+void bus_state_changed(Supervisor *s, const char *reason);
+void bus_detach(Supervisor *s);
 
 /* machined.c: best-effort registration (class vm, leader = QEMU). */
 int machined_register(Supervisor *s);

@@ -64,7 +64,7 @@ expect_con() {
         [ "$got" = "$2" ] || { t_fail "$1: label '$got', want '$2'"; return 1; }
 }
 
-# domain_xml NAME UUID EXCLUSIVE_DISK
+# domain_xml NAME UUID EXCLUSIVE_DISK [SECLABEL_ELEMENT]
 domain_xml() {
         cat <<XML
 <domain type='qemu'>
@@ -94,16 +94,17 @@ domain_xml() {
     <serial type='pty'/>
     <memballoon model='none'/>
   </devices>
+  ${4:-}
 </domain>
 XML
 }
 
 declare -A PID OUT
-# start_vm NAME UUID DISK: run the driver in the background until "ready"
-# (0) or its exit (1).
+# start_vm NAME UUID DISK [SECLABEL]: run the driver in the background
+# until "ready" (0) or its exit (1).
 start_vm() {
         local name=$1 i
-        domain_xml "$1" "$2" "$3" >"$R/$name.xml"
+        domain_xml "$1" "$2" "$3" "${4:-}" >"$R/$name.xml"
         OUT[$name]=$R/$name.out
         LD_PRELOAD=$VMUNIT_SELINUX_SHIM "$VMUNIT_SELINUX_DRIVER" "$R" "$R/$name.xml" run \
                 >"${OUT[$name]}" 2>"$R/$name.err" &
@@ -264,6 +265,98 @@ done
 expect_con "$IMG/shared.img" "$ORIG" || ok=0
 [ $ok = 1 ] && t_pass
 rm -f "$S/con"
+
+t_begin "static label, relabel='no': exec as given, no pair, files untouched"
+STATIC=system_u:system_r:svirt_t:s0:c100,c200
+if start_vm s 05050505-0000-4000-8000-000000000005 "$IMG/c.img" \
+        "<seclabel type='static' model='selinux' relabel='no'><label>$STATIC</label></seclabel>"; then
+        ok=1
+        [ "$(exec_of s)" = "$STATIC" ] || { t_fail "exec label '$(exec_of s)', want $STATIC"; ok=0; }
+        [ "$(cat "$S/exec.${PID[s]}" 2>/dev/null)" = "$STATIC" ] || { t_fail "setexeccon not called"; ok=0; }
+        for f in c.img shared.img ro.img vmlinuz; do
+                expect_con "$IMG/$f" "$ORIG" || ok=0
+                [ -z "$(holders_of "$IMG/$f")" ] || { t_fail "$f got a holder record"; ok=0; }
+        done
+        [ -z "$(ls "$R/run/labels/mcs" 2>/dev/null)" ] || { t_fail "a pair was reserved: $(ls "$R/run/labels/mcs")"; ok=0; }
+        stop_vm s && grep -qx restored "${OUT[s]}" || { t_fail "did not stop cleanly: $(cat "$R/s.err")"; ok=0; }
+        expect_con "$IMG/c.img" "$ORIG" || ok=0
+        [ $ok = 1 ] && t_pass
+else
+        t_fail "static VM did not start: $(cat "$R/s.err")"
+fi
+
+t_begin "static label, relabel='yes': images get the given imagelabel, restored at stop"
+IMAGE_LABEL=system_u:object_r:svirt_image_t:s0:c100,c200
+if start_vm r 06060606-0000-4000-8000-000000000006 "$IMG/c.img" \
+        "<seclabel type='static' model='selinux' relabel='yes'><label>$STATIC</label><imagelabel>$IMAGE_LABEL</imagelabel></seclabel>"; then
+        ok=1
+        [ "$(exec_of r)" = "$STATIC" ] || { t_fail "exec label '$(exec_of r)', want $STATIC"; ok=0; }
+        expect_con "$IMG/c.img" "$IMAGE_LABEL" || ok=0
+        expect_con "$IMG/shared.img" system_u:object_r:svirt_image_t:s0 || ok=0
+        expect_con "$IMG/ro.img" system_u:object_r:virt_content_t:s0 || ok=0
+        [ -z "$(ls "$R/run/labels/mcs" 2>/dev/null)" ] || { t_fail "a pair was reserved: $(ls "$R/run/labels/mcs")"; ok=0; }
+        stop_vm r && grep -qx restored "${OUT[r]}" || { t_fail "did not stop cleanly: $(cat "$R/r.err")"; ok=0; }
+        for f in c.img shared.img ro.img vmlinuz; do
+                expect_con "$IMG/$f" "$ORIG" || ok=0
+        done
+        [ $ok = 1 ] && t_pass
+else
+        t_fail "static relabel VM did not start: $(cat "$R/r.err")"
+fi
+
+t_begin "type='none': no exec label, no pair, files untouched"
+if start_vm n 07070707-0000-4000-8000-000000000007 "$IMG/c.img" "<seclabel type='none'/>"; then
+        ok=1
+        [ "$(exec_of n)" = "(none)" ] || { t_fail "exec label '$(exec_of n)', want none"; ok=0; }
+        [ ! -e "$S/exec.${PID[n]}" ] || { t_fail "setexeccon was called"; ok=0; }
+        for f in c.img shared.img ro.img vmlinuz; do
+                expect_con "$IMG/$f" "$ORIG" || ok=0
+        done
+        expect_con "$R/run/n" "$ORIG" || ok=0
+        [ -z "$(ls "$R/run/labels/mcs" 2>/dev/null)" ] || { t_fail "a pair was reserved: $(ls "$R/run/labels/mcs")"; ok=0; }
+        stop_vm n && grep -qx restored "${OUT[n]}" || { t_fail "did not stop cleanly: $(cat "$R/n.err")"; ok=0; }
+        [ $ok = 1 ] && t_pass
+else
+        t_fail "type=none VM did not start: $(cat "$R/n.err")"
+fi
+
+t_begin "a seclabel for AppArmor leaves SELinux dynamic"
+if start_vm m 08080808-0000-4000-8000-000000000008 "$IMG/c.img" \
+        "<seclabel type='none' model='apparmor'/>"; then
+        ok=1
+        PM=$(pair_of m)
+        [ -n "$PM" ] || { t_fail "exec label '$(exec_of m)' is not dynamic"; ok=0; }
+        expect_con "$IMG/c.img" "system_u:object_r:svirt_image_t:s0:$PM" || ok=0
+        stop_vm m || { t_fail "did not stop"; ok=0; }
+        expect_con "$IMG/c.img" "$ORIG" || ok=0
+        [ $ok = 1 ] && t_pass
+else
+        t_fail "VM m did not start: $(cat "$R/m.err")"
+fi
+
+t_begin "a seclabel for another MAC, or not an SELinux context, is refused"
+ok=1
+if start_vm x 09090909-0000-4000-8000-000000000009 "$IMG/c.img" \
+        "<seclabel type='static' model='apparmor'><label>p</label></seclabel>"; then
+        t_fail "static AppArmor label accepted under SELinux"
+        stop_vm x || true
+        ok=0
+elif ! grep -q "is for model 'apparmor', but the active security driver is selinux" "$R/x.err"; then
+        t_fail "unexpected error: $(cat "$R/x.err")"
+        ok=0
+fi
+if start_vm y 0a0a0a0a-1111-4000-8000-000000000009 "$IMG/c.img" \
+        "<seclabel type='static'><label>some-profile</label></seclabel>"; then
+        t_fail "an AppArmor profile name was used as an SELinux context"
+        stop_vm y || true
+        ok=0
+elif ! grep -q "label 'some-profile' is not an SELinux context" "$R/y.err"; then
+        t_fail "unexpected error: $(cat "$R/y.err")"
+        ok=0
+fi
+expect_con "$IMG/c.img" "$ORIG" || ok=0
+[ -z "$(ls "$R/run/labels/mcs" 2>/dev/null)" ] || { t_fail "a pair was left: $(ls "$R/run/labels/mcs")"; ok=0; }
+[ $ok = 1 ] && t_pass
 
 t_begin "security_driver = selinux on a host without SELinux fails closed"
 touch "$S/disabled"

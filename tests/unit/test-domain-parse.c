@@ -313,6 +313,9 @@ Test(model, name_check) {
                 { ".", "name must not be '.' or '..'" },
                 { "..", "name must not be '.' or '..'" },
                 { "a/b", "name must not contain '/'" },
+                { "labels",
+                  "'labels' is reserved (the runtime directory of that name holds the label registry)" },
+                { "labels2", NULL },
                 { "tab\there", "name must not contain control characters" },
                 { "del\x7f", "name must not contain control characters" },
         };
@@ -619,4 +622,119 @@ Test(errors, os_boot_and_device_boot) {
                 "</domain>",
                 "mem.xml:2: /domain/os: per-device boot order cannot be combined with <boot dev=...> in "
                 "<os>");
+}
+
+/* <seclabel>: the combinations libvirt refuses, refused the same way. */
+ERROR_TEST(seclabel_twice, "seclabel-twice.xml", "8: /domain/seclabel[2]: only one <seclabel> is supported")
+ERROR_TEST(seclabel_bad_context, "seclabel-bad-context.xml",
+           "8: /domain/seclabel/label: invalid SELinux context 'system_u:system_r svirt_t:s0' (expected "
+           "user:role:type:range)")
+ERROR_TEST(seclabel_baselabel, "seclabel-baselabel.xml",
+           "8: /domain/seclabel/baselabel: <baselabel> is not supported yet")
+ERROR_TEST(seclabel_static_no_label, "seclabel-static-no-label.xml",
+           "7: /domain/seclabel: type='static' requires a <label>")
+
+static const SemanticCase seclabel_cases[] = {
+        { "<seclabel type='dynamic' relabel='no'/>", "",
+          "/domain/seclabel: a dynamic seclabel requires relabel='yes'" },
+        { "<seclabel relabel='no'/>", "", "/domain/seclabel: a dynamic seclabel requires relabel='yes'" },
+        { "<seclabel type='dynamic'><label>a:b:c:s0</label></seclabel>", "",
+          "/domain/seclabel: a dynamic seclabel takes no <label> or <imagelabel>" },
+        { "<seclabel type='none' relabel='yes'/>", "",
+          "/domain/seclabel: type='none' cannot be combined with relabel='yes'" },
+        { "<seclabel type='none'><label>a:b:c:s0</label></seclabel>", "",
+          "/domain/seclabel: type='none' takes no <label> or <imagelabel>" },
+        { "<seclabel type='static' model='selinux'><label>a:b:c:s0</label>"
+          "<imagelabel>a:b:d:s0</imagelabel></seclabel>",
+          "", "/domain/seclabel: <imagelabel> requires relabel='yes'" },
+        { "<seclabel type='static' model='apparmor' relabel='yes'><label>p</label>"
+          "<imagelabel>a:b:d:s0</imagelabel></seclabel>",
+          "", "/domain/seclabel/imagelabel: <imagelabel> is only meaningful with model='selinux'" },
+        { "<seclabel type='static' model='dac'><label>0:0</label></seclabel>", "",
+          "/domain/seclabel: seclabel model 'dac' is not supported yet" },
+        { "<seclabel type='none' model='smack'/>", "",
+          "/domain/seclabel: invalid seclabel model 'smack' (expected: selinux, apparmor)" },
+        { "<seclabel type='private'/>", "",
+          "/domain/seclabel: invalid seclabel type 'private' (expected: dynamic, static, none)" },
+        { "<seclabel type='none' norelabel='yes'/>", "",
+          "/domain/seclabel: unsupported attribute 'norelabel'" },
+        { "<seclabel type='static' model='selinux'><label>a:b</label></seclabel>", "",
+          "/domain/seclabel/label: invalid SELinux context 'a:b' (expected user:role:type:range)" },
+        { "<seclabel type='static' model='selinux'><label>a:b:c:</label></seclabel>", "",
+          "/domain/seclabel/label: invalid SELinux context 'a:b:c:' (expected user:role:type:range)" },
+        { "<seclabel type='static' model='selinux'><label>a:b:c:s0&#10;x</label></seclabel>", "",
+          "/domain/seclabel/label: invalid SELinux context 'a:b:c:s0\nx' (expected user:role:type:range)" },
+        { "<seclabel type='static' model='apparmor'><label>p { /** rw, }</label></seclabel>", "",
+          "/domain/seclabel/label: invalid security label 'p { /** rw, }'" },
+        { "<seclabel type='static' model='apparmor'><label>-p</label></seclabel>", "",
+          "/domain/seclabel/label: invalid security label '-p'" },
+        { "<seclabel type='static'><label></label></seclabel>", "",
+          "/domain/seclabel/label: invalid security label ''" },
+        { "<seclabel type='static'><label>x</label><label>y</label></seclabel>", "",
+          "/domain/seclabel/label[2]: duplicate element 'label'" },
+        { "<seclabel type='none'><model>x</model></seclabel>", "",
+          "/domain/seclabel/model: unsupported element 'model'" },
+};
+
+Test(errors, seclabel) {
+        for (size_t i = 0; i < ELEMENTSOF(seclabel_cases); i++) {
+                const SemanticCase *t = &seclabel_cases[i];
+                _cleanup_free_ char *xml = NULL, *want = NULL;
+
+                cr_assert_geq(asprintf(&xml,
+                                       "<domain type='qemu'><name>n</name><memory>1</memory>"
+                                       "<os><type>hvm</type></os>%s</domain>",
+                                       t->top),
+                              0);
+                cr_assert_geq(asprintf(&want, "mem.xml:1: %s", t->message), 0);
+                assert_string_error(xml, want);
+        }
+}
+
+Test(seclabel, examples) {
+        _cleanup_domain_ Domain *st = parse_example("seclabel-static.xml");
+        _cleanup_domain_ Domain *re = parse_example("seclabel-static-relabel.xml");
+        _cleanup_domain_ Domain *none = parse_example("seclabel-none.xml");
+        _cleanup_domain_ Domain *aa = parse_example("seclabel-apparmor.xml");
+        _cleanup_domain_ Domain *dyn = parse_example("seclabel-dynamic.xml");
+        _cleanup_domain_ Domain *min = parse_example("minimal.xml");
+
+        cr_assert(st->seclabel.present);
+        cr_assert_eq(st->seclabel.type, DOMAIN_SECLABEL_STATIC);
+        cr_assert_str_eq(st->seclabel.model, "selinux");
+        cr_assert_str_eq(st->seclabel.label, "system_u:system_r:svirt_t:s0:c10,c20");
+        cr_assert_null(st->seclabel.imagelabel);
+        cr_assert_eq(st->seclabel.relabel, DOMAIN_TRISTATE_OFF);
+        cr_assert_not(domain_seclabel_relabel(&st->seclabel));
+        cr_assert_eq(domain_seclabel_for(st, "selinux"), &st->seclabel);
+        cr_assert_null(domain_seclabel_for(st, "apparmor"));
+
+        cr_assert_str_eq(re->seclabel.imagelabel, "system_u:object_r:svirt_image_t:s0:c1,c2");
+        cr_assert(domain_seclabel_relabel(&re->seclabel));
+
+        cr_assert_eq(none->seclabel.type, DOMAIN_SECLABEL_NONE);
+        cr_assert_null(none->seclabel.model);
+        cr_assert_eq(domain_seclabel_for(none, "selinux"), &none->seclabel);
+        cr_assert_eq(domain_seclabel_for(none, "apparmor"), &none->seclabel);
+        cr_assert_not(domain_seclabel_relabel(&none->seclabel));
+
+        /* static defaults to relabel='no', as in libvirt */
+        cr_assert_eq(aa->seclabel.relabel, DOMAIN_TRISTATE_ABSENT);
+        cr_assert_not(domain_seclabel_relabel(&aa->seclabel));
+        cr_assert_str_eq(aa->seclabel.label, "vmunit-admin-profile");
+        cr_assert_null(domain_seclabel_for(aa, "selinux"));
+
+        cr_assert_eq(dyn->seclabel.type, DOMAIN_SECLABEL_DYNAMIC);
+        cr_assert(domain_seclabel_relabel(&dyn->seclabel));
+
+        cr_assert_not(min->seclabel.present);
+        cr_assert_null(domain_seclabel_for(min, "selinux"));
+}
+
+Test(seclabel, type_strings) {
+        cr_assert_null(domain_seclabel_type_to_string(DOMAIN_SECLABEL_DEFAULT));
+        cr_assert_str_eq(domain_seclabel_type_to_string(DOMAIN_SECLABEL_NONE), "none");
+        cr_assert_eq(domain_seclabel_type_from_string("static"), DOMAIN_SECLABEL_STATIC);
+        cr_assert_eq(domain_seclabel_type_from_string("Static"), -EINVAL);
+        cr_assert_eq(domain_seclabel_type_from_string(NULL), -EINVAL);
 }

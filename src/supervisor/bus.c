@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The VM's D-Bus object: org.vmunit.vm.LABEL, /org/vmunit/vm,
+ * org.vmunit.VM1 (DESIGN.md "D-Bus"). Served by the supervisor on its own
+ * sd-event loop: on the system bus in system mode, on VMUNIT_BUS_ADDRESS
+ * when that is set (tests point it at a private dbus-daemon); embedded mode
+ * without VMUNIT_BUS_ADDRESS has no bus at all.
+ *
+ * Everything here is best effort: a VM runs without its bus object rather
+ * than not at all, so failures are logged once and otherwise ignored.
+ *
+ * Methods that need QEMU's answer (Suspend, Resume, Reset,
+ * MonitorCommand) keep a reference to the call and reply from the QMP
+ * reply handler; the pending calls are on a list so that a supervisor
+ * that exits first can still answer them with an error.
+ */
+#include <grp.h>
+#include <stdio.h>
+#include <systemd/sd-bus.h>
+
+#include "bus.h"
+#include "domain-xml.h"
+#include "log.h"
+#include "supervisor.h"
+
+typedef struct BusCall BusCall;
+
+struct BusCall {
+        struct VmBus *vb;
+        sd_bus_message *message; /* the method call we still owe a reply */
+        const char *what;        /* QMP command, for error messages */
+        bool raw;                /* MonitorCommand: reply with QEMU's JSON */
+        BusCall *prev, *next;
+};
+
+typedef struct VmBus {
+        sd_bus *bus;
+        sd_bus_slot *vtable_slot;
+        sd_event_source *exit_source;
+        char *service_name;
+        char *reason; /* StateReason: the last human status from lifecycle.c */
+        gid_t vmunit_gid;
+        bool have_vmunit_gid;
+        bool tainted_logged;
+        BusCall *calls;
+} VmBus;
+
+/* --- access control ------------------------------------------------ */
+
+/* Whether the caller of m is root or in group vmunit. The system bus policy
+ * already keeps everyone else out; this check is for buses without our
+ * policy (a private bus, a misconfigured system bus). The uid comes from
+ * the bus (SO_PEERCRED at connect time). The bus does not give sd-bus the
+ * groups, so those are read from /proc for the sender's pid
+ * (SD_BUS_CREDS_AUGMENT): a caller could in theory swap processes in
+ * between, but it can only ever claim groups some process of its own has. */
+static int check_caller(Supervisor *s, sd_bus_message *m, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        const gid_t *gids = NULL;
+        gid_t egid;
+        uid_t euid;
+        int r, n;
+
+        r = sd_bus_query_sender_creds(m,
+                                      SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
+                                              SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT,
+                                      &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, &euid);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "cannot determine the caller's identity: %m");
+        if (euid == 0)
+                return 0;
+        if (s->bus->have_vmunit_gid) {
+                if (sd_bus_creds_get_egid(creds, &egid) >= 0 && egid == s->bus->vmunit_gid)
+                        return 0;
+                n = sd_bus_creds_get_supplementary_gids(creds, &gids);
+                for (int i = 0; i < n; i++)
+                        if (gids[i] == s->bus->vmunit_gid)
+                                return 0;
+        }
+        return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                "only root and members of group vmunit may control this VM");
+}
+
+/* Property reads are checked too when a caller asks for them (Get,
+ * GetAll); our own PropertiesChanged emission calls the same getters with
+ * no such message current. */
+static int check_property_reader(sd_bus *bus, Supervisor *s, sd_bus_error *error) {
+        sd_bus_message *m = sd_bus_get_current_message(bus);
+
+        if (!m || !streq_ptr(sd_bus_message_get_interface(m), "org.freedesktop.DBus.Properties"))
+                return 0;
+        return check_caller(s, m, error);
+}
+
+/* --- state --------------------------------------------------------- */
+
+/* SupervisorState -> the State values of DESIGN.md. QEMU runs with -S
+ * until `cont`, so "starting" is paused (libvirt says "paused, starting
+ * up"). A crash that on_crash=preserve keeps is paused in lifecycle.c with
+ * a status saying so; here it is "crashed". */
+static const char *state_name(const Supervisor *s) {
+        switch (s->state) {
+        case SUPERVISOR_STARTING: return "paused";
+        case SUPERVISOR_RUNNING: return "running";
+        case SUPERVISOR_PAUSED:
+                return s->bus && s->bus->reason && strncmp(s->bus->reason, "crashed", 7) == 0 ? "crashed"
+                                                                                              : "paused";
+        case SUPERVISOR_SHUTTING_DOWN:
+        case SUPERVISOR_QUITTING:
+        case SUPERVISOR_KILLING: return "shutting-down";
+        case SUPERVISOR_EXITED:
+        default:
+                return s->exit_status == VMUNIT_EXIT_GUEST_CRASHED || s->exit_status == VMUNIT_EXIT_QEMU_DIED
+                               ? "crashed"
+                               : "shutoff";
+        }
+}
+
+static int emit_state(Supervisor *s) {
+        VmBus *vb = s->bus;
+        int r;
+
+        r = sd_bus_emit_signal(vb->bus, VMUNIT_BUS_PATH, VMUNIT_BUS_INTERFACE, "StateChanged", "ss",
+                               state_name(s), vb->reason ?: "");
+        if (r >= 0)
+                r = sd_bus_emit_properties_changed(vb->bus, VMUNIT_BUS_PATH, VMUNIT_BUS_INTERFACE, "State",
+                                                   "StateReason", NULL);
+        return r;
+}
+
+void bus_state_changed(Supervisor *s, const char *reason) {
+        char *copy;
+        int r;
+
+        if (!s->bus)
+                return;
+        copy = strdup(reason ?: "");
+        if (!copy)
+                return;
+        free(s->bus->reason);
+        s->bus->reason = copy;
+        r = emit_state(s);
+        if (r < 0)
+                log_warning_errno(r, "D-Bus: failed to emit StateChanged: %m");
+}
+
+/* --- properties ---------------------------------------------------- */
+
+static int prop_get(sd_bus *bus, const char *path, const char *interface, const char *property,
+                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Supervisor *s = userdata;
+        const Domain *d = s->domain;
+        int r = check_property_reader(bus, s, error);
+
+        if (r < 0)
+                return r;
+        if (streq(property, "Name"))
+                return sd_bus_message_append(reply, "s", s->name);
+        if (streq(property, "UUID"))
+                return sd_bus_message_append(reply, "s", s->uuid);
+        if (streq(property, "State"))
+                return sd_bus_message_append(reply, "s", state_name(s));
+        if (streq(property, "StateReason"))
+                return sd_bus_message_append(reply, "s", s->bus->reason ?: "");
+        if (streq(property, "QemuPID"))
+                return sd_bus_message_append(reply, "u", (uint32_t) (s->qemu_pid > 0 ? s->qemu_pid : 0));
+        /* What the guest has now: current= and <currentMemory> when given. */
+        if (streq(property, "VCPUs"))
+                return sd_bus_message_append(reply, "u", (uint32_t) (d->vcpus_current ?: d->vcpus));
+        if (streq(property, "MemoryKiB"))
+                return sd_bus_message_append(reply, "t", d->current_memory_kib ?: d->memory_kib);
+        return -ENOENT;
+}
+
+/* --- pending QMP-backed calls -------------------------------------- */
+
+static BusCall *bus_call_free(BusCall *c) {
+        if (!c)
+                return NULL;
+        if (c->prev)
+                c->prev->next = c->next;
+        else if (c->vb)
+                c->vb->calls = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        sd_bus_message_unref(c->message);
+        free(c);
+        return NULL;
+}
+
+static void on_qmp_reply(QmpClient *qmp, json_object *reply, const char *eclass, const char *edesc,
+                         void *userdata) {
+        BusCall *c = userdata;
+        int r;
+
+        if (reply && c->raw)
+                r = sd_bus_reply_method_return(
+                        c->message, "s", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN));
+        else if (reply)
+                r = sd_bus_reply_method_return(c->message, "");
+        else
+                r = sd_bus_reply_method_errorf(c->message, VMUNIT_BUS_ERROR_FAILED, "QEMU refused %s: %s",
+                                               c->what, edesc ?: eclass ?: "unknown error");
+        if (r < 0)
+                log_warning_errno(r, "D-Bus: failed to reply to %s: %m", c->what);
+        bus_call_free(c);
+}
+
+/* Send a QMP command on behalf of method call m and reply when QEMU does.
+ * raw: json is a whole command object (MonitorCommand). */
+static int qmp_for_call(Supervisor *s, sd_bus_message *m, const char *what, const char *json, bool raw,
+                        sd_bus_error *error) {
+        BusCall *c;
+        int r;
+
+        if (!s->qmp)
+                return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running");
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        *c = (BusCall){ .vb = s->bus, .message = sd_bus_message_ref(m), .what = what, .raw = raw };
+        r = raw ? qmp_client_send_raw(s->qmp, json, on_qmp_reply, c)
+                : qmp_client_send(s->qmp, what, NULL, on_qmp_reply, c);
+        if (r < 0) {
+                c->vb = NULL; /* not on the list yet */
+                bus_call_free(c);
+                if (r == -EINVAL && raw)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                "not a QMP command: want a JSON object with \"execute\"");
+                return sd_bus_error_set_errnof(error, r, "cannot talk to QEMU: %m");
+        }
+        c->next = s->bus->calls;
+        if (c->next)
+                c->next->prev = c;
+        s->bus->calls = c;
+        return 1; /* the reply comes from on_qmp_reply() */
+}
+
+/* --- methods ------------------------------------------------------- */
+
+static bool is_stopping(const Supervisor *s) {
+        return s->state == SUPERVISOR_QUITTING || s->state == SUPERVISOR_KILLING ||
+               s->state == SUPERVISOR_EXITED;
+}
+
+static int method_shutdown(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Supervisor *s = userdata;
+        int r = check_caller(s, m, error);
+
+        if (r < 0)
+                return r;
+        /* A second SIGTERM skips the guest's say; a second Shutdown() must
+         * not surprise its caller that way: Destroy() is the explicit way. */
+        if (s->state == SUPERVISOR_SHUTTING_DOWN)
+                return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE,
+                                        "domain is already shutting down; use Destroy() to force it off");
+        if (is_stopping(s))
+                return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is already stopping");
+        log_info("D-Bus: Shutdown() requested");
+        lifecycle_request_stop(s);
+        return sd_bus_reply_method_return(m, "");
+}
+
+static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Supervisor *s = userdata;
+        int r = check_caller(s, m, error);
+
+        if (r < 0)
+                return r;
+        if (is_stopping(s))
+                return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is already stopping");
+        lifecycle_request_destroy(s);
+        return sd_bus_reply_method_return(m, "");
+}
+
+/* QEMU has no ACPI reboot button, and faking one (power button, then
+ * reset instead of exit when the guest powers off) needs QEMU to stay
+ * alive on poweroff, which on_poweroff=destroy does not give us. Rather
+ * than a hard reset under the name of a reboot, say so. */
+static int method_reboot(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        int r = check_caller(userdata, m, error);
+
+        if (r < 0)
+                return r;
+        return sd_bus_error_set(error, VMUNIT_BUS_ERROR_NOT_SUPPORTED,
+                                "a graceful reboot needs the guest's cooperation QEMU cannot ask for; use "
+                                "Reset() for a hard reset, or Shutdown() and start the VM again");
+}
+
+static int method_reset(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Supervisor *s = userdata;
+        int r = check_caller(s, m, error);
+
+        if (r < 0)
+                return r;
+        if (s->state != SUPERVISOR_RUNNING && s->state != SUPERVISOR_PAUSED)
+                return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running");
+        log_info("D-Bus: Reset() requested");
+        return qmp_for_call(s, m, "system_reset", NULL, /* raw= */ false, error);
+}
+
+/* The STOP/RESUME events QEMU sends before its reply move the state (and
+ * sd_notify STATUS) in lifecycle.c; by the time we reply, State agrees. */
+static int method_suspend(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Supervisor *s = userdata;
+        int r = check_caller(s, m, error);
+
+        if (r < 0)
+                return r;
+        if (s->state != SUPERVISOR_RUNNING)
+                return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running");
+        return qmp_for_call(s, m, "stop", NULL, /* raw= */ false, error);
+}
+
+static int method_resume(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Supervisor *s = userdata;
+        int r = check_caller(s, m, error);
+
+        if (r < 0)
+                return r;
+        if (s->state != SUPERVISOR_PAUSED)
+                return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not paused");
+        return qmp_for_call(s, m, "cont", NULL, /* raw= */ false, error);
+}
+
+static int method_get_xml(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Supervisor *s = userdata;
+        _cleanup_free_ char *xml = NULL;
+        int r = check_caller(s, m, error);
+
+        if (r < 0)
+                return r;
+        r = domain_format_xml(s->domain, &xml);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "cannot format the domain XML: %m");
+        return sd_bus_reply_method_return(m, "s", xml);
+}
+
+static int method_monitor_command(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Supervisor *s = userdata;
+        const char *json;
+        int r = check_caller(s, m, error);
+
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(m, "s", &json);
+        if (r < 0)
+                return r;
+        if (is_stopping(s))
+                return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running");
+        /* Like libvirt: raw monitor access can change the VM behind our
+         * back, so the log says once that what follows may not be ours. */
+        if (!s->bus->tainted_logged) {
+                log_warning("tainted: monitor command used");
+                s->bus->tainted_logged = true;
+        }
+        log_info("D-Bus: monitor command %s", json);
+        return qmp_for_call(s, m, "monitor command", json, /* raw= */ true, error);
+}
+
+static int method_not_yet(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        int r = check_caller(userdata, m, error);
+
+        if (r < 0)
+                return r;
+        return sd_bus_error_setf(error, VMUNIT_BUS_ERROR_NOT_SUPPORTED, "%s: not implemented yet",
+                                 sd_bus_message_get_member(m));
+}
+
+/* Methods are UNPRIVILEGED as far as sd-bus is concerned: its own check
+ * (CAP_SYS_ADMIN or our uid) would shut out group vmunit; check_caller()
+ * decides instead. */
+#define METHOD(name, in, in_names, out, out_names, handler) \
+        SD_BUS_METHOD_WITH_NAMES(name, in, in_names, out, out_names, handler, SD_BUS_VTABLE_UNPRIVILEGED)
+#define PROPERTY(name, sig, flags) SD_BUS_PROPERTY(name, sig, prop_get, 0, flags)
+
+static const sd_bus_vtable vm_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        PROPERTY("Name", "s", SD_BUS_VTABLE_PROPERTY_CONST),
+        PROPERTY("UUID", "s", SD_BUS_VTABLE_PROPERTY_CONST),
+        PROPERTY("State", "s", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        PROPERTY("StateReason", "s", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        PROPERTY("QemuPID", "u", 0),
+        PROPERTY("VCPUs", "u", SD_BUS_VTABLE_PROPERTY_CONST),
+        PROPERTY("MemoryKiB", "t", SD_BUS_VTABLE_PROPERTY_CONST),
+        METHOD("Shutdown", "", SD_BUS_PARAM(), "", SD_BUS_PARAM(), method_shutdown),
+        METHOD("Destroy", "", SD_BUS_PARAM(), "", SD_BUS_PARAM(), method_destroy),
+        METHOD("Reboot", "", SD_BUS_PARAM(), "", SD_BUS_PARAM(), method_reboot),
+        METHOD("Reset", "", SD_BUS_PARAM(), "", SD_BUS_PARAM(), method_reset),
+        METHOD("Suspend", "", SD_BUS_PARAM(), "", SD_BUS_PARAM(), method_suspend),
+        METHOD("Resume", "", SD_BUS_PARAM(), "", SD_BUS_PARAM(), method_resume),
+        METHOD("Save", "s", SD_BUS_PARAM(path), "", SD_BUS_PARAM(), method_not_yet),
+        METHOD("AttachDevice", "s", SD_BUS_PARAM(xml), "", SD_BUS_PARAM(), method_not_yet),
+        METHOD("DetachDevice", "s", SD_BUS_PARAM(xml), "", SD_BUS_PARAM(), method_not_yet),
+        METHOD("GetXML", "", SD_BUS_PARAM(), "s", SD_BUS_PARAM(xml), method_get_xml),
+        METHOD("MonitorCommand", "s", SD_BUS_PARAM(json), "s", SD_BUS_PARAM(reply), method_monitor_command),
+        SD_BUS_SIGNAL_WITH_NAMES("StateChanged", "ss", SD_BUS_PARAM(state) SD_BUS_PARAM(reason), 0),
+        SD_BUS_VTABLE_END,
+};
+
+/* Calls QEMU never answered (it is gone) still get a reply. */
+static void fail_pending_calls(VmBus *vb) {
+        while (vb->calls) {
+                (void) sd_bus_reply_method_errorf(vb->calls->message, VMUNIT_BUS_ERROR_FAILED,
+                                                  "%s: QEMU exited before answering", vb->calls->what);
+                bus_call_free(vb->calls);
+        }
+}
+
+/* sd-bus flushes and closes its connection from its own exit handler when
+ * the loop exits; ours runs first (higher priority) so that the last
+ * words still go out: replies owed, and the final StateChanged, which
+ * lifecycle.c (setting EXITED directly, without a status) does not send. */
+static int on_event_exit(sd_event_source *es, void *userdata) {
+        Supervisor *s = userdata;
+        VmBus *vb = s->bus;
+        char *reason;
+
+        if (!vb)
+                return 0;
+        fail_pending_calls(vb);
+        if (s->state != SUPERVISOR_EXITED)
+                return 0;
+        reason = strdup(s->exit_status == 0 ? "stopped" : "QEMU exited");
+        if (reason) {
+                free(vb->reason);
+                vb->reason = reason;
+        }
+        if (emit_state(s) < 0)
+                log_warning("D-Bus: failed to emit the final StateChanged");
+        return 0;
+}
+
+/* --- attach / detach ----------------------------------------------- */
+
+static int bus_open(const char *address, sd_bus **ret) {
+        _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        if (!address)
+                return sd_bus_open_system(ret);
+        r = sd_bus_new(&bus);
+        if (r >= 0)
+                r = sd_bus_set_address(bus, address);
+        if (r >= 0)
+                r = sd_bus_set_bus_client(bus, true);
+        if (r >= 0)
+                r = sd_bus_start(bus);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+static void vm_bus_free(VmBus *vb) {
+        if (!vb)
+                return;
+        sd_event_source_disable_unref(vb->exit_source);
+        sd_bus_slot_unref(vb->vtable_slot);
+        sd_bus_flush_close_unref(vb->bus);
+        free(vb->service_name);
+        free(vb->reason);
+        free(vb);
+}
+
+static void lookup_vmunit_group(VmBus *vb) {
+        struct group grp, *result = NULL;
+        char buf[4096];
+
+        if (getgrnam_r("vmunit", &grp, buf, sizeof(buf), &result) == 0 && result) {
+                vb->vmunit_gid = result->gr_gid;
+                vb->have_vmunit_gid = true;
+        }
+}
+
+static int bus_serve(Supervisor *s, VmBus *vb, const char *address) {
+        int r;
+
+        r = bus_open(address, &vb->bus);
+        if (r < 0)
+                return log_warning_errno(r, "D-Bus: cannot connect to %s: %m", address ?: "the system bus");
+        r = sd_bus_attach_event(vb->bus, s->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = sd_event_add_exit(s->event, &vb->exit_source, on_event_exit, s);
+        if (r >= 0)
+                r = sd_event_source_set_priority(vb->exit_source, SD_EVENT_PRIORITY_IMPORTANT);
+        if (r >= 0)
+                r = sd_bus_add_object_vtable(vb->bus, &vb->vtable_slot, VMUNIT_BUS_PATH,
+                                             VMUNIT_BUS_INTERFACE, vm_vtable, s);
+        if (r < 0)
+                return log_warning_errno(r, "D-Bus: cannot set up the VM object: %m");
+        r = sd_bus_request_name(vb->bus, vb->service_name, 0);
+        if (r < 0)
+                return log_warning_errno(r, "D-Bus: cannot own %s: %m", vb->service_name);
+        return 0;
+}
+
+int bus_attach(Supervisor *s) {
+        const char *address = getenv("VMUNIT_BUS_ADDRESS");
+        VmBus *vb;
+        int r;
+
+        /* Embedded mode promises no D-Bus unless a test asks for one. */
+        if (s->paths.embedded && !address)
+                return 0;
+        vb = calloc(1, sizeof(*vb));
+        if (!vb)
+                return log_warning_errno(-ENOMEM, "D-Bus: %m");
+        r = bus_service_name(s->name, &vb->service_name);
+        vb->reason = strdup("starting");
+        if (r >= 0 && !vb->reason)
+                r = -ENOMEM;
+        if (r < 0) {
+                vm_bus_free(vb);
+                return log_warning_errno(r, "D-Bus: no bus name for '%s': %m", s->name);
+        }
+        lookup_vmunit_group(vb);
+        s->bus = vb;
+        r = bus_serve(s, vb, address);
+        if (r < 0) {
+                log_warning("D-Bus: running without a bus object");
+                s->bus = NULL;
+                vm_bus_free(vb);
+                return r;
+        }
+        log_info("D-Bus: serving %s at %s", vb->service_name, VMUNIT_BUS_PATH);
+        return 0;
+}
+
+void bus_detach(Supervisor *s) {
+        VmBus *vb = s->bus;
+
+        if (!vb)
+                return;
+        fail_pending_calls(vb); /* the loop may never have run its exit handlers */
+        s->bus = NULL;
+        vm_bus_free(vb); /* flushes what is queued, then closes: the name goes */
+}

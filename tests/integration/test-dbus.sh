@@ -1,0 +1,304 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The per-VM D-Bus object (org.vmunit.VM1) with a real supervisor, a real
+# QEMU and the multiboot test guest, on private dbus-daemons (the
+# supervisor serves VMUNIT_BUS_ADDRESS in embedded mode): introspection,
+# every property, every method, StateChanged for running -> paused ->
+# running -> shutoff, the named errors, and access control — our own check
+# on a bus that allows everything, and the shipped policy file on a bus
+# configured like the system bus.
+source "$(dirname "$0")/lib.sh"
+
+for tool in dbus-daemon dbus-send busctl; do
+        if ! command -v "$tool" >/dev/null; then
+                echo "SKIP: $tool not installed (packages dbus, systemd)"
+                exit 77
+        fi
+done
+IS_ROOT=0
+[ "$(id -u)" = 0 ] && IS_ROOT=1
+
+BUS_PIDS=()
+MON_PID=""
+# On any exit: our supervisor (lib.sh's cleanup only finds QEMU by its
+# paths), the monitor and the buses; by pid, never by name.
+stop_buses() {
+        if [ -n "${SUP_PID:-}" ]; then kill -KILL "$SUP_PID" 2>/dev/null || true; fi
+        if [ -n "$MON_PID" ]; then kill "$MON_PID" 2>/dev/null || true; fi
+        local p
+        for p in "${BUS_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+        BUS_PIDS=()
+}
+trap 'stop_buses; cleanup_all' EXIT
+
+# bus_config ROOT KIND: write a dbus-daemon configuration; KIND "open"
+# allows everything (so only the supervisor's own check can refuse),
+# "system" denies like the system bus and includes our shipped policy.
+bus_config() {
+        local conf="$1/bus-$2.conf"
+        {
+                echo '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"'
+                echo ' "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">'
+                echo '<busconfig>'
+                echo "  <listen>unix:dir=$1</listen>"
+                echo '  <auth>EXTERNAL</auth>'
+                echo '  <policy context="default">'
+                echo '    <allow user="*"/>'
+                if [ "$2" = open ]; then
+                        echo '    <allow send_destination="*" eavesdrop="true"/>'
+                        echo '    <allow eavesdrop="true"/>'
+                        echo '    <allow own="*"/>'
+                else
+                        echo '    <deny own="*"/>'
+                        echo '    <deny send_type="method_call"/>'
+                        echo '    <allow send_type="signal"/>'
+                        echo '    <allow send_requested_reply="true" send_type="method_return"/>'
+                        echo '    <allow send_requested_reply="true" send_type="error"/>'
+                        echo '    <allow receive_type="method_call"/>'
+                        echo '    <allow receive_type="method_return"/>'
+                        echo '    <allow receive_type="error"/>'
+                        echo '    <allow receive_type="signal"/>'
+                        echo '    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>'
+                        echo '    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>'
+                fi
+                echo '  </policy>'
+                [ "$2" = system ] && echo "  <include>$VMUNIT_SOURCE_ROOT/dbus/org.vmunit.vm.conf</include>"
+                echo '</busconfig>'
+        } > "$conf"
+        echo "$conf"
+}
+
+# start_bus CONF: a private dbus-daemon; sets BUS (its address).
+start_bus() {
+        local out
+        out=$(dbus-daemon --config-file="$1" --print-address=1 --print-pid=1 --fork)
+        BUS=$(sed -n 1p <<<"$out")
+        BUS_PIDS+=("$(sed -n 2p <<<"$out")")
+}
+
+bctl() { busctl --address="$BUS" --no-pager "$@"; }
+prop() { bctl get-property "$DEST" /org/vmunit/vm org.vmunit.VM1 "$1"; }
+# call METHOD [dbus-send ARGS]: stdout the reply, or "Error NAME: message".
+call() {
+        local m=$1
+        shift
+        dbus-send --bus="$BUS" --print-reply --dest="$DEST" /org/vmunit/vm "org.vmunit.VM1.$m" "$@" 2>&1 || true
+}
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@" 2>&1 || true; }
+
+# wait_prop NAME VALUE [SECONDS]: until the property reads s "VALUE".
+wait_prop() {
+        local tries=$((${3:-5} * 20))
+        while [ $tries -gt 0 ]; do
+                [ "$(prop "$1" 2>/dev/null)" = "s \"$2\"" ] && return 0
+                sleep 0.05
+                tries=$((tries - 1))
+        done
+        echo "timed out waiting for $1=$2 (is: $(prop "$1" 2>&1))" >&2
+        return 1
+}
+
+# expect_error WHAT ERROR_NAME OUTPUT
+expect_error() {
+        if grep -q "^Error $2" <<<"$3"; then return 0; fi
+        t_fail "$1: want $2, got: $3"
+        return 1
+}
+
+# start_vm ROOT NAME MODE: supervisor on $BUS; sets SUP_PID, DEST.
+start_vm() {
+        define_guest "$1" "$2" "$3"
+        VMUNIT_BUS_ADDRESS=$BUS start_supervisor "$1" "$2"
+        DEST=org.vmunit.vm.$(sed 's/-/_2d/g' <<<"$2")
+        wait_log "$1" "$2" "D-Bus: serving $DEST" && wait_log "$1" "$2" "state: running"
+}
+
+abort_vm() {
+        kill -KILL "$SUP_PID" 2>/dev/null
+        wait "$SUP_PID" 2>/dev/null || true
+}
+
+root=$(new_root)
+chmod 0755 "$root" # the bus socket lives here; nobody must reach it
+echo "shutdown_timeout = 3" > "$root/etc/vmunit.conf"
+start_bus "$(bus_config "$root" open)"
+
+t_begin "name, introspection and every property"
+if start_vm "$root" demo-1 acpi; then
+        intro=$(bctl introspect "$DEST" /org/vmunit/vm org.vmunit.VM1 2>&1)
+        missing=""
+        for m in .Shutdown .Destroy .Reboot .Reset .Suspend .Resume .Save .AttachDevice .DetachDevice \
+                .GetXML .MonitorCommand .Name .UUID .State .StateReason .QemuPID .VCPUs .MemoryKiB \
+                .StateChanged; do
+                grep -q -- "^$m " <<<"$intro" || missing="$missing $m"
+        done
+        uuid=$(sed -n 's:.*<uuid>\(.*\)</uuid>.*:\1:p' "$root/run/demo-1/domain.xml")
+        if [ -n "$missing" ]; then t_fail "introspection lacks:$missing"
+        elif [ "$(prop Name)" != 's "demo-1"' ]; then t_fail "Name: $(prop Name)"
+        elif [ "$(prop UUID)" != "s \"$uuid\"" ]; then t_fail "UUID: $(prop UUID), want $uuid"
+        elif [ "$(prop State)" != 's "running"' ]; then t_fail "State: $(prop State)"
+        elif [ "$(prop StateReason)" != 's "running"' ]; then t_fail "StateReason: $(prop StateReason)"
+        elif [ "$(prop QemuPID)" != "u $(qemu_pid_of "$root" demo-1)" ]; then t_fail "QemuPID: $(prop QemuPID)"
+        elif [ "$(prop VCPUs)" != "u 1" ]; then t_fail "VCPUs: $(prop VCPUs)"
+        elif [ "$(prop MemoryKiB)" != "t 32768" ]; then t_fail "MemoryKiB: $(prop MemoryKiB)"
+        else t_pass; fi
+else
+        abort_vm; t_fail "guest did not start with a bus object"
+fi
+
+t_begin "GetXML returns the live domain"
+out=$(call GetXML)
+if grep -q "<name>demo-1</name>" <<<"$out" && grep -q "<uuid>$uuid</uuid>" <<<"$out"; then t_pass
+else t_fail "GetXML: $out"; fi
+
+t_begin "wrong-state calls name org.vmunit.Error.InvalidState"
+out=$(call Resume)
+if expect_error "Resume while running" org.vmunit.Error.InvalidState "$out"; then
+        grep -q "domain is not paused" <<<"$out" && t_pass || t_fail "message: $out"
+fi
+
+# Everything the guest does from here on is observed on the bus (line
+# buffered: the monitor is killed, not asked to exit).
+stdbuf -oL busctl --address="$BUS" --no-pager monitor "$DEST" > "$root/monitor.txt" 2>&1 &
+MON_PID=$!
+sleep 0.5
+
+t_begin "Suspend -> paused (sd_notify STATUS, StateChanged) -> Resume -> running"
+out=$(call Suspend)
+if grep -q "^Error" <<<"$out"; then t_fail "Suspend: $out"
+elif ! wait_prop State paused; then t_fail "State did not become paused"
+elif ! grep -q "state: paused" "$root/log/demo-1.log"; then t_fail "no 'state: paused' in the log"
+elif ! expect_error "Suspend while paused" org.vmunit.Error.InvalidState "$(call Suspend)"; then :
+elif out=$(call Resume) && grep -q "^Error" <<<"$out"; then t_fail "Resume: $out"
+elif ! wait_prop State running; then t_fail "State did not become running"
+else t_pass; fi
+
+t_begin "MonitorCommand passes raw QMP and taints the log once"
+out=$(bctl call "$DEST" /org/vmunit/vm org.vmunit.VM1 MonitorCommand s '{"execute":"query-status"}' 2>&1 || true)
+out2=$(bctl call "$DEST" /org/vmunit/vm org.vmunit.VM1 MonitorCommand s '{"execute":"query-name"}' 2>&1 || true)
+bad=$(call MonitorCommand string:'not json')
+if ! grep -q '\\"return\\":{.*\\"status\\":\\"running\\"' <<<"$out"; then t_fail "query-status: $out"
+elif ! grep -q '\\"return\\"' <<<"$out2"; then t_fail "query-name: $out2"
+elif ! expect_error "MonitorCommand garbage" org.freedesktop.DBus.Error.InvalidArgs "$bad"; then :
+elif [ "$(grep -c "tainted: monitor command used" "$root/log/demo-1.log")" != 1 ]; then
+        t_fail "want exactly one taint line in the log"
+else t_pass; fi
+
+t_begin "Reboot, Save, AttachDevice, DetachDevice -> org.vmunit.Error.NotSupported"
+ok=1
+for c in "Reboot" "Save string:/tmp/x" "AttachDevice string:<disk/>" "DetachDevice string:<disk/>"; do
+        # shellcheck disable=SC2086
+        expect_error "$c" org.vmunit.Error.NotSupported "$(call $c)" || ok=0
+done
+[ $ok = 1 ] && t_pass
+
+t_begin "Reset -> the guest boots again"
+out=$(call Reset)
+if grep -q "^Error" <<<"$out"; then t_fail "Reset: $out"
+elif ! wait_log "$root" demo-1 "guest reset" 5; then t_fail "no 'guest reset' in the log"
+else
+        # Wait for the second boot so the next case's power button lands.
+        tries=100
+        while [ "$(grep -c 'waiting for ACPI power button' "$root/log/demo-1.log")" -lt 2 ] && [ $tries -gt 0 ]; do
+                sleep 0.05; tries=$((tries - 1))
+        done
+        [ $tries -gt 0 ] && t_pass || t_fail "guest did not boot again after Reset"
+fi
+
+t_begin "a caller neither root nor in group vmunit is refused (supervisor's check)"
+if [ $IS_ROOT = 1 ]; then
+        out=$(as_nobody dbus-send --bus="$BUS" --print-reply --dest="$DEST" /org/vmunit/vm org.vmunit.VM1.Suspend)
+        pout=$(as_nobody busctl --address="$BUS" get-property "$DEST" /org/vmunit/vm org.vmunit.VM1 State)
+        if ! expect_error "Suspend as nobody" org.freedesktop.DBus.Error.AccessDenied "$out"; then :
+        elif [ "$(prop State)" != 's "running"' ]; then t_fail "nobody's Suspend took effect"
+        elif ! grep -qi "access denied" <<<"$pout"; then t_fail "nobody read State: $pout"
+        else t_pass; fi
+else
+        echo "    skip: needs root (setpriv)"
+        t_pass
+fi
+
+t_begin "Shutdown returns at once; StateChanged shutting-down then shutoff; exit 0; name released"
+t0=$(now_ms)
+out=$(call Shutdown)
+elapsed=$(( $(now_ms) - t0 ))
+if grep -q "^Error" <<<"$out"; then t_fail "Shutdown: $out"; abort_vm
+elif [ $elapsed -gt 1000 ]; then t_fail "Shutdown took ${elapsed} ms to return"; abort_vm
+else
+        wait_rc "$SUP_PID"; rc=$RC
+        sleep 0.3
+        kill "$MON_PID" 2>/dev/null; wait "$MON_PID" 2>/dev/null || true; MON_PID=""
+        states=$(grep -A4 'Member=StateChanged' "$root/monitor.txt" | sed -n 's/^ *STRING "\([a-z-]*\)";$/\1/p' |
+                grep -x -e running -e paused -e shutting-down -e shutoff -e crashed | uniq | tr '\n' ' ' || true)
+        echo "    StateChanged: $states"
+        if [ "$rc" != 0 ]; then t_fail "exit $rc, want 0"
+        elif [ "$states" != "paused running shutting-down shutoff " ]; then
+                t_fail "StateChanged sequence '$states', want 'paused running shutting-down shutoff'; monitor saw: $(head -c 600 "$root/monitor.txt")"
+        elif ! grep -q 'Member=PropertiesChanged' "$root/monitor.txt"; then t_fail "no PropertiesChanged seen"
+        elif bctl status "$DEST" >/dev/null 2>&1; then t_fail "$DEST still owned"
+        elif check_no_runtime_left "$root" demo-1; then t_pass; fi
+fi
+
+t_begin "Shutdown while shutting down -> InvalidState; Destroy -> exit 0"
+if start_vm "$root" stubborn ignore-acpi; then
+        out1=$(call Shutdown)
+        out2=$(call Shutdown)
+        out3=$(call Destroy)
+        wait_rc "$SUP_PID"; rc=$RC
+        if grep -q "^Error" <<<"$out1"; then t_fail "first Shutdown: $out1"
+        elif ! expect_error "second Shutdown" org.vmunit.Error.InvalidState "$out2"; then :
+        elif grep -q "^Error" <<<"$out3"; then t_fail "Destroy: $out3"
+        elif [ "$rc" != 0 ]; then t_fail "exit $rc, want 0"
+        elif ! grep -q "destroy requested" "$root/log/stubborn.log"; then t_fail "no destroy in the log"
+        else t_pass; fi
+else
+        abort_vm; t_fail "guest did not start with a bus object"
+fi
+
+t_begin "shipped policy on a system-like bus: root served, others denied by the bus"
+if [ $IS_ROOT = 1 ]; then
+        start_bus "$(bus_config "$root" system)"
+        if start_vm "$root" policed acpi; then
+                own=$(prop Name 2>&1 || true)
+                out=$(as_nobody dbus-send --bus="$BUS" --print-reply --dest="$DEST" /org/vmunit/vm \
+                        org.freedesktop.DBus.Properties.Get string:org.vmunit.VM1 string:State)
+                out2=$(as_nobody dbus-send --bus="$BUS" --print-reply --dest="$DEST" /org/vmunit/vm \
+                        org.vmunit.VM1.Destroy)
+                gid=$(getent group vmunit | cut -d: -f3) || gid=""
+                grp=""
+                if [ -n "$gid" ]; then
+                        grp=$(setpriv --reuid=nobody --regid=nogroup --groups="$gid" busctl --address="$BUS" \
+                                get-property "$DEST" /org/vmunit/vm org.vmunit.VM1 State 2>&1 || true)
+                fi
+                call Shutdown >/dev/null
+                wait_rc "$SUP_PID"
+                if [ "$RC" != 0 ]; then t_fail "exit $RC, want 0"
+                elif [ "$own" != 's "policed"' ]; then t_fail "root could not read Name: $own"
+                elif ! grep -q "^Error org.freedesktop.DBus.Error.AccessDenied: Rejected send" <<<"$out"; then
+                        t_fail "bus let nobody read a property: $out"
+                elif ! grep -q "^Error org.freedesktop.DBus.Error.AccessDenied: Rejected send" <<<"$out2"; then
+                        t_fail "bus let nobody call Destroy: $out2"
+                elif [ -n "$gid" ] && [ "$grp" != 's "running"' ]; then
+                        t_fail "group vmunit member refused: $grp"
+                else
+                        [ -z "$gid" ] && echo "    (no group vmunit on this host: member case not tried)"
+                        t_pass
+                fi
+        else
+                abort_vm; t_fail "supervisor could not own its name under the shipped policy"
+        fi
+else
+        echo "    skip: needs root (setpriv)"
+        t_pass
+fi
+
+t_begin "embedded mode without VMUNIT_BUS_ADDRESS has no bus object"
+define_guest "$root" nobus poweroff
+start_supervisor "$root" nobus
+wait_rc "$SUP_PID"
+if [ "$RC" != 0 ]; then t_fail "exit $RC"
+elif grep -q "D-Bus" "$root/log/nobus.log"; then t_fail "D-Bus used in embedded mode: $(grep D-Bus "$root/log/nobus.log")"
+else t_pass; fi
+
+stop_buses
+t_end
