@@ -50,6 +50,9 @@ install_stage() {
         # (e.g. missing parents of unrelated packages); log, do not fail.
         echo "+ systemd-tmpfiles --create" && { systemd-tmpfiles --create || echo "(systemd-tmpfiles exited $?)"; }
         echo "+ systemctl daemon-reload" && systemctl daemon-reload || return 1
+        # New bus policy files (org.vmunit.vm.conf) take effect on reload,
+        # as a package's dbus trigger would do.
+        echo "+ systemctl reload dbus" && { systemctl reload dbus || echo "(reload dbus exited $?)"; }
 }
 
 scenario_timeout() {

@@ -40,6 +40,7 @@ assert_contains "$(cat "/proc/$pid/cgroup")" "/machine.slice/vm@confined.service
 step "the journal says what confines it"
 assert_contains "$(journalctl -b --no-pager -u vm@confined.service)" "security: dac+apparmor" "journal"
 
+wait_guest_acpi confined
 systemctl stop vm@confined.service
 rm -f "$VMUNIT_DOMAINS/confined.xml"
 systemctl daemon-reload
