@@ -26,6 +26,10 @@ int ctl_cmd_start(Ctl *ctl, int argc, char **argv);
 int ctl_cmd_shutdown(Ctl *ctl, int argc, char **argv);
 int ctl_cmd_destroy(Ctl *ctl, int argc, char **argv);
 int ctl_cmd_autostart(Ctl *ctl, int argc, char **argv);
+/* cmd-vm-bus.c (system mode: the VM's own D-Bus object) */
+int ctl_cmd_suspend(Ctl *ctl, int argc, char **argv);
+int ctl_cmd_resume(Ctl *ctl, int argc, char **argv);
+int ctl_cmd_qemu_monitor_command(Ctl *ctl, int argc, char **argv);
 /* cmd-list.c */
 int ctl_cmd_list(Ctl *ctl, int argc, char **argv);
 /* cmd-native.c */

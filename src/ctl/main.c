@@ -29,6 +29,10 @@ static const CtlCommand commands[] = {
         { "destroy", ctl_cmd_destroy, "destroy NAME             stop at once, without asking the guest" },
         { "autostart", ctl_cmd_autostart,
           "autostart [--disable] NAME  start at boot (systemctl enable vm@NAME)" },
+        { "suspend", ctl_cmd_suspend, "suspend NAME             pause the guest's CPUs" },
+        { "resume", ctl_cmd_resume, "resume NAME              let a suspended guest run again" },
+        { "qemu-monitor-command", ctl_cmd_qemu_monitor_command,
+          "qemu-monitor-command NAME JSON  raw QMP (marks the VM as tainted in its log)" },
         { "run", ctl_cmd_run,
           "run FILE                 embedded: run a VM in the foreground (needs --root)" },
 };

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <systemd/sd-bus.h>
 
-#include "bus.h"
+#include "vm-bus.h"
 #include "domain-xml.h"
 #include "log.h"
 #include "supervisor.h"

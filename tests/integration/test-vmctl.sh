@@ -35,6 +35,11 @@ if [ "$rc" = 0 ] || [ "$(wc -l <<<"$out")" != 1 ]; then t_fail "undefine nosuch:
 elif [ "$rc2" = 0 ] || [ "$(wc -l <<<"$out2")" != 1 ]; then t_fail "unknown command: rc=$rc2 out=$out2"
 else t_pass; fi
 
+t_begin "suspend/resume/qemu-monitor-command need system mode: one line, non-zero"
+rc=0; out=$("$VMCTL" --root "$root" suspend web1 2>&1) || rc=$?
+if [ "$rc" = 0 ] || [ "$(wc -l <<<"$out")" != 1 ] || ! grep -q "system mode" <<<"$out"; then t_fail "rc=$rc out=$out"
+else t_pass; fi
+
 t_begin "domxml-to-native prints the emulator, -S and the QMP socket"
 native=$("$VMCTL" --root "$root" domxml-to-native "$root/web1.xml")
 words=$("$VMCTL" --root "$root" domxml-to-native --null "$root/web1.xml" | tr '\0' '\n')

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "bus.h"
+#include "vm-bus.h"
 #include "macro.h"
 
 static void check_label(const char *name, const char *want) {

@@ -34,6 +34,16 @@ assert_success busctl --system call "$NAME" "$OBJ" org.vmunit.VM1 Suspend
 assert_eq 's "paused"' "$(busctl --system get-property "$NAME" "$OBJ" org.vmunit.VM1 State)" "State after Suspend"
 assert_success busctl --system call "$NAME" "$OBJ" org.vmunit.VM1 Resume
 assert_eq 's "running"' "$(busctl --system get-property "$NAME" "$OBJ" org.vmunit.VM1 State)" "State after Resume"
+step "the same through vmctl: suspend, resume, qemu-monitor-command"
+assert_success vmctl suspend bus-demo
+assert_eq 's "paused"' "$(busctl --system get-property "$NAME" "$OBJ" org.vmunit.VM1 State)" "State after vmctl suspend"
+assert_success vmctl resume bus-demo
+assert_contains "$(vmctl qemu-monitor-command bus-demo '{"execute":"query-status"}')" '"running"' "query-status through vmctl"
+assert_contains "$(journalctl -b --no-pager -u vm@bus-demo.service)" "tainted" "journal after a monitor command"
+rc=0; out=$(vmctl resume bus-demo 2>&1) || rc=$?
+assert_ne 0 "$rc" "resume of a running domain"
+assert_contains "$out" "not paused" "resume of a running domain"
+
 assert_success busctl --system call "$NAME" "$OBJ" org.vmunit.VM1 Shutdown
 wait_for_unit_state vm@bus-demo.service inactive 60
 assert_eq 0 "$(exit_status_of vm@bus-demo.service)" "exit status"

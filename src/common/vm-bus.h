@@ -5,7 +5,7 @@
  * The VM's D-Bus object (DESIGN.md "D-Bus"): the supervisor owns
  * org.vmunit.vm.LABEL and serves interface org.vmunit.VM1 at
  * /org/vmunit/vm. This header holds the names and the pure name escaping
- * (bus-name.c), which vmctl and the tests can use without the supervisor;
+ * (bus-name.c), which vmctl and the supervisor share;
  * the supervisor's hooks (bus_attach() etc.) are declared in supervisor.h.
  */
 

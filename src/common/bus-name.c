@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus.h"
+#include "vm-bus.h"
 #include "macro.h"
 
 #define DBUS_NAME_MAX 255

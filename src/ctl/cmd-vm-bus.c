@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * suspend / resume / qemu-monitor-command: calls on the running VM's own
+ * D-Bus object (org.vmunit.vm.LABEL, served by its supervisor), so the
+ * supervisor stays the only one talking QMP and keeps its state right.
+ */
+#include <stdio.h>
+#include <systemd/sd-bus.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "vm-bus.h"
+
+/* Call METHOD on NAME's object; on success *ret_reply (if wanted) holds the
+ * reply. Logs the bus error as one line. */
+static int vm_call(Ctl *ctl, const char *name, const char *method, sd_bus_message **ret_reply,
+                   const char *types, const char *arg) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *service = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (ctl->root) {
+                log_error("%s talks to the VM's D-Bus object, which exists in system mode only", method);
+                return -EOPNOTSUPP;
+        }
+        if (ctl_check_name(name) < 0)
+                return -EINVAL;
+        r = bus_service_name(name, &service);
+        if (r < 0)
+                return log_error_errno(r, "domain name '%s' cannot be a D-Bus name: %m", name);
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %m");
+        r = sd_bus_call_method(bus, service, VMUNIT_BUS_PATH, VMUNIT_BUS_INTERFACE, method, &error,
+                               ret_reply, types, arg);
+        if (r < 0) {
+                if (sd_bus_error_has_names(&error, SD_BUS_ERROR_SERVICE_UNKNOWN,
+                                           SD_BUS_ERROR_NAME_HAS_NO_OWNER))
+                        log_error("domain '%s' is not running", name);
+                else
+                        log_error("%s of domain '%s' failed: %s", method, name,
+                                  error.message ?: strerror(-r));
+        }
+        sd_bus_error_free(&error);
+        return r;
+}
+
+static int simple_call(Ctl *ctl, int argc, char **argv, const char *usage, const char *method,
+                       const char *done) {
+        if (ctl_expect_args(argc, 1, usage) < 0)
+                return 1;
+        if (vm_call(ctl, argv[0], method, NULL, NULL, NULL) < 0)
+                return 1;
+        printf("Domain '%s' %s\n", argv[0], done);
+        return 0;
+}
+
+int ctl_cmd_suspend(Ctl *ctl, int argc, char **argv) {
+        return simple_call(ctl, argc, argv, "suspend NAME", "Suspend", "suspended");
+}
+
+int ctl_cmd_resume(Ctl *ctl, int argc, char **argv) {
+        return simple_call(ctl, argc, argv, "resume NAME", "Resume", "resumed");
+}
+
+int ctl_cmd_qemu_monitor_command(Ctl *ctl, int argc, char **argv) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *json;
+
+        if (ctl_expect_args(argc, 2, "qemu-monitor-command NAME JSON") < 0)
+                return 1;
+        if (vm_call(ctl, argv[0], "MonitorCommand", &reply, "s", argv[1]) < 0)
+                return 1;
+        if (sd_bus_message_read(reply, "s", &json) < 0)
+                return log_error("unexpected reply from domain '%s'", argv[0]), 1;
+        puts(json);
+        return 0;
+}
