@@ -213,3 +213,19 @@ exit_status_of() {
 wait_guest_acpi() {
         wait_for 60 sh -c "journalctl -b --no-pager -u '$(vm_unit "$1")' | grep -q 'VMUNIT-TEST-GUEST: waiting for ACPI'"
 }
+
+# qmp NAME JSON: one command on NAME's extra test monitor
+# (/run/vmunit/NAME/test-qmp.sock, added through <qemu:commandline>: the
+# supervisor holds the first one); prints the reply.
+qmp() {
+        local sock=/run/vmunit/$1/test-qmp.sock
+        wait_for 30 test -S "$sock"
+        printf '%s\n%s\n' '{"execute":"qmp_capabilities"}' "$2" |
+                socat -t 3 - UNIX-CONNECT:"$sock" | tr -d '\r' | grep -v '"QMP"' | tail -n 1
+}
+
+# blockdev_add NAME NODE FILE [EXTRA_JSON]: ask NAME's QEMU to open FILE
+# read-only, as a compromised QEMU would try; prints QMP's reply.
+blockdev_add() {
+        qmp "$1" "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"file\",\"node-name\":\"$2\",\"filename\":\"$3\",\"read-only\":true${4:-}}}"
+}

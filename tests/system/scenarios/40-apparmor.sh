@@ -54,18 +54,6 @@ aa_vm_xml() {
 XML
 }
 
-# qmp NAME JSON: run one command on NAME's test monitor; prints the reply.
-qmp() {
-        local sock=/run/vmunit/$1/test-qmp.sock
-        wait_for 30 test -S "$sock"
-        printf '%s\n%s\n' '{"execute":"qmp_capabilities"}' "$2" |
-                socat -t 3 - UNIX-CONNECT:"$sock" | tr -d '\r' | grep -v '"QMP"' | tail -n 1
-}
-
-blockdev_add() { # NAME NODE FILE [EXTRA_JSON]
-        qmp "$1" "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"file\",\"node-name\":\"$2\",\"filename\":\"$3\",\"read-only\":true${4:-}}}"
-}
-
 profile_loaded() { grep -q "^$1 " /sys/kernel/security/apparmor/profiles; }
 
 # denied PROFILE PATH: the kernel logged an AppArmor denial of PATH for PROFILE.
