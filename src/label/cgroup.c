@@ -351,10 +351,6 @@ int vm_cgroup_create_full(const char *name, VmCgroupPlacement placement, VmCgrou
         return 0;
 }
 
-int vm_cgroup_create(const char *name, VmCgroup **ret) {
-        return vm_cgroup_create_full(name, VM_CGROUP_PLACE_DETECT, VM_CGROUP_BACKEND_AUTO, ret);
-}
-
 VmCgroup *vm_cgroup_free(VmCgroup *c) {
         if (!c)
                 return NULL;

@@ -26,12 +26,6 @@ typedef enum CgroupDeviceAccess {
         CGROUP_DEVICE_MKNOD = 1 << 2,
 } CgroupDeviceAccess;
 
-/* Prepare the VM's cgroups. base: the cgroup to build under (system mode:
- * our own unit cgroup from /proc/self/cgroup; embedded mode as root: a
- * "vmunit.slice/NAME" style path the caller chooses; NULL = detect).
- * Returns 0, -EOPNOTSUPP when no usable hierarchy is writable (embedded
- * mode as a user), or -errno. */
-int vm_cgroup_create(const char *name, VmCgroup **ret);
 VmCgroup *vm_cgroup_free(VmCgroup *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(VmCgroup *, vm_cgroup_free);
 
@@ -55,10 +49,12 @@ int vm_cgroup_destroy(VmCgroup *c);
 /*
  * Additions (cgroup.c), beyond the interface above.
  *
- * vm_cgroup_create() is vm_cgroup_create_full(name, VM_CGROUP_PLACE_DETECT,
- * VM_CGROUP_BACKEND_AUTO). The supervisor knows its mode and should say
- * so: DELEGATED in system mode (errors are then fatal: fail closed), OWN in
- * embedded mode as root (where -EOPNOTSUPP means "not root, no ACL").
+ * vm_cgroup_create_full() prepares the VM's cgroups. The supervisor knows
+ * its mode and says so: DELEGATED in system mode (the unit's own cgroup
+ * from /proc/self/cgroup; errors are fatal: fail closed), OWN in embedded
+ * mode as root (ROOT/vmunit/NAME-PID; -EOPNOTSUPP means "not root, no
+ * ACL"). DETECT guesses from the delegation xattr (tests). Returns 0,
+ * -EOPNOTSUPP when no usable hierarchy is writable, or -errno.
  */
 typedef enum VmCgroupPlacement {
         /* DELEGATED if our cgroup carries systemd's delegation xattr

@@ -13,17 +13,17 @@
 #include "log.h"
 #include "supervisor.h"
 
-/* Block devices the VM may open besides the shared cgroup_device_acl. */
+/* The devices the VM may open: the shared cgroup_device_acl (missing
+ * entries such as /dev/hpet skipped) plus its own block-device disks. */
 static int allow_vm_devices(Supervisor *s) {
+        const char *failed = NULL;
         int r;
 
-        for (char **p = s->config.cgroup_device_acl; p && *p; p++) {
-                r = vm_cgroup_allow_device(s->cgroup, *p, CGROUP_DEVICE_READ | CGROUP_DEVICE_WRITE);
-                if (r == -ENOENT)
-                        continue; /* e.g. no /dev/hpet on this host */
-                if (r < 0)
-                        return log_error_errno(r, "cgroup device ACL: cannot allow %s: %m", *p);
-        }
+        r = vm_cgroup_allow_acl(s->cgroup, s->config.cgroup_device_acl,
+                                CGROUP_DEVICE_READ | CGROUP_DEVICE_WRITE, &failed);
+        if (r < 0)
+                return log_error_errno(r, "cgroup device ACL: cannot allow %s: %m",
+                                       failed ?: "cgroup_device_acl");
         for (size_t i = 0; i < s->domain->n_disks; i++) {
                 const DomainDisk *d = &s->domain->disks[i];
                 unsigned access = CGROUP_DEVICE_READ;

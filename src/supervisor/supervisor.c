@@ -124,7 +124,7 @@ int supervisor_prepare(Supervisor *s, const char *root, const char *name) {
         const char *why;
         int r;
 
-        *s = (Supervisor){ .qemu_pid = 0, .qemu_pidfd = -EBADF, .console_fd = -EBADF };
+        *s = (Supervisor){ .qemu_pid = 0, .console_fd = -EBADF };
         if (domain_name_check(name, &why) < 0) {
                 log_error("invalid domain name '%s': %s", name, why);
                 return VMUNIT_EXIT_CONFIG;
@@ -305,7 +305,6 @@ void supervisor_done(Supervisor *s) {
         bus_detach(s); /* after QMP: no reply callback can reach a freed bus call */
         s->event = sd_event_unref(s->event);
         runtime_dir_remove(s);
-        safe_close(s->qemu_pidfd);
         safe_close(s->console_fd);
         free(s->stderr_buf);
         free(s->console_buf);

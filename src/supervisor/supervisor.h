@@ -43,7 +43,6 @@ typedef struct Supervisor {
         sd_event *event;
         QmpClient *qmp;
         pid_t qemu_pid;
-        int qemu_pidfd;
         sd_event_source *child_source;
         sd_event_source *stderr_source;
         sd_event_source *console_source;
