@@ -16,6 +16,9 @@
 #define VMUNIT_BUS_ERROR_INVALID_STATE "org.vmunit.Error.InvalidState"
 #define VMUNIT_BUS_ERROR_FAILED "org.vmunit.Error.Failed"
 #define VMUNIT_BUS_ERROR_NOT_SUPPORTED "org.vmunit.Error.NotSupported"
+#define VMUNIT_BUS_ERROR_INVALID_ARGS "org.vmunit.Error.InvalidArgs" /* bad XML, bad path */
+#define VMUNIT_BUS_ERROR_BUSY "org.vmunit.Error.Busy"                /* another operation runs */
+#define VMUNIT_BUS_ERROR_TIMEOUT "org.vmunit.Error.Timeout"          /* e.g. guest never released a disk */
 
 /* The D-Bus name element for a domain name: every byte outside
  * [A-Za-z0-9] (so '_' too, which keeps the mapping one-to-one) and a

@@ -11,10 +11,8 @@
 #include "log.h"
 #include "vm-bus.h"
 
-/* Call METHOD on NAME's object; on success *ret_reply (if wanted) holds the
- * reply. Logs the bus error as one line. */
-static int vm_call(Ctl *ctl, const char *name, const char *method, sd_bus_message **ret_reply,
-                   const char *types, const char *arg) {
+int ctl_vm_call(Ctl *ctl, const char *name, const char *method, sd_bus_message **ret_reply,
+                const char *types, const char *arg) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_free_ char *service = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -50,7 +48,7 @@ static int simple_call(Ctl *ctl, int argc, char **argv, const char *usage, const
                        const char *done) {
         if (ctl_expect_args(argc, 1, usage) < 0)
                 return 1;
-        if (vm_call(ctl, argv[0], method, NULL, NULL, NULL) < 0)
+        if (ctl_vm_call(ctl, argv[0], method, NULL, NULL, NULL) < 0)
                 return 1;
         printf("Domain '%s' %s\n", argv[0], done);
         return 0;
@@ -64,13 +62,17 @@ int ctl_cmd_resume(Ctl *ctl, int argc, char **argv) {
         return simple_call(ctl, argc, argv, "resume NAME", "Resume", "resumed");
 }
 
+int ctl_cmd_reboot(Ctl *ctl, int argc, char **argv) {
+        return simple_call(ctl, argc, argv, "reboot NAME", "Reboot", "is being rebooted");
+}
+
 int ctl_cmd_qemu_monitor_command(Ctl *ctl, int argc, char **argv) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *json;
 
         if (ctl_expect_args(argc, 2, "qemu-monitor-command NAME JSON") < 0)
                 return 1;
-        if (vm_call(ctl, argv[0], "MonitorCommand", &reply, "s", argv[1]) < 0)
+        if (ctl_vm_call(ctl, argv[0], "MonitorCommand", &reply, "s", argv[1]) < 0)
                 return 1;
         if (sd_bus_message_read(reply, "s", &json) < 0)
                 return log_error("unexpected reply from domain '%s'", argv[0]), 1;

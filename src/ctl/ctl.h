@@ -11,6 +11,7 @@
 
 typedef struct Ctl {
         const char *root; /* --root, NULL in system mode */
+        const char *host; /* -H [USER@]HOST: remote system bus over SSH */
         VmunitPaths paths;
 } Ctl;
 
@@ -30,12 +31,32 @@ int ctl_cmd_autostart(Ctl *ctl, int argc, char **argv);
 int ctl_cmd_suspend(Ctl *ctl, int argc, char **argv);
 int ctl_cmd_resume(Ctl *ctl, int argc, char **argv);
 int ctl_cmd_qemu_monitor_command(Ctl *ctl, int argc, char **argv);
+int ctl_cmd_reboot(Ctl *ctl, int argc, char **argv);
+/* cmd-save.c */
+int ctl_cmd_save(Ctl *ctl, int argc, char **argv);
+int ctl_cmd_restore(Ctl *ctl, int argc, char **argv);
+/* cmd-hotplug.c */
+int ctl_cmd_attach_disk(Ctl *ctl, int argc, char **argv);
+int ctl_cmd_detach_disk(Ctl *ctl, int argc, char **argv);
+/* cmd-console.c */
+int ctl_cmd_console(Ctl *ctl, int argc, char **argv);
+/* cmd-edit.c */
+int ctl_cmd_edit(Ctl *ctl, int argc, char **argv);
+/* cmd-capabilities.c */
+int ctl_cmd_capabilities(Ctl *ctl, int argc, char **argv);
 /* cmd-list.c */
 int ctl_cmd_list(Ctl *ctl, int argc, char **argv);
 /* cmd-native.c */
 int ctl_cmd_domxml_to_native(Ctl *ctl, int argc, char **argv);
 /* cmd-run.c */
 int ctl_cmd_run(Ctl *ctl, int argc, char **argv);
+
+/* cmd-vm-bus.c: call METHOD on the running domain NAME's D-Bus object
+ * (org.vmunit.vm.LABEL); types/arg: one argument or NULL. On success
+ * *ret_reply (if wanted) holds the reply. Logs the error as one line. */
+struct sd_bus_message;
+int ctl_vm_call(Ctl *ctl, const char *name, const char *method, struct sd_bus_message **ret_reply,
+                const char *types, const char *arg);
 
 /* Shared helpers (ctl-util.c). */
 /* Parse and validate a domain file, logging the one-line error. Returns

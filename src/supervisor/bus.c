@@ -12,7 +12,10 @@
  * Methods that need QEMU's answer (Suspend, Resume, Reset,
  * MonitorCommand) keep a reference to the call and reply from the QMP
  * reply handler; the pending calls are on a list so that a supervisor
- * that exits first can still answer them with an error.
+ * that exits first can still answer them with an error. Long operations
+ * (Reboot, Save, AttachDevice, DetachDevice) are run by their modules
+ * (lifecycle.c, save.c, hotplug.c), which complete them through a
+ * SupervisorOpDone callback exactly once.
  */
 #include <grp.h>
 #include <stdio.h>
@@ -30,6 +33,7 @@ struct BusCall {
         sd_bus_message *message; /* the method call we still owe a reply */
         const char *what;        /* QMP command, for error messages */
         bool raw;                /* MonitorCommand: reply with QEMU's JSON */
+        bool op;                 /* a SupervisorOpDone call: its module frees it */
         BusCall *prev, *next;
 };
 
@@ -275,20 +279,6 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
         return sd_bus_reply_method_return(m, "");
 }
 
-/* QEMU has no ACPI reboot button, and faking one (power button, then
- * reset instead of exit when the guest powers off) needs QEMU to stay
- * alive on poweroff, which on_poweroff=destroy does not give us. Rather
- * than a hard reset under the name of a reboot, say so. */
-static int method_reboot(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        int r = check_caller(userdata, m, error);
-
-        if (r < 0)
-                return r;
-        return sd_bus_error_set(error, VMUNIT_BUS_ERROR_NOT_SUPPORTED,
-                                "a graceful reboot needs the guest's cooperation QEMU cannot ask for; use "
-                                "Reset() for a hard reset, or Shutdown() and start the VM again");
-}
-
 static int method_reset(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Supervisor *s = userdata;
         int r = check_caller(s, m, error);
@@ -360,13 +350,104 @@ static int method_monitor_command(sd_bus_message *m, void *userdata, sd_bus_erro
         return qmp_for_call(s, m, "monitor command", json, /* raw= */ true, error);
 }
 
-static int method_not_yet(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        int r = check_caller(userdata, m, error);
+/* --- long operations (save.c, hotplug.c, Reboot) ------------------- */
+
+/* The SupervisorOpDone for a method call: reply, then forget the call. A
+ * call orphaned by fail_pending_calls() (already answered) is only freed. */
+static void on_op_done(Supervisor *s, const char *error, const char *message, void *userdata) {
+        BusCall *c = userdata;
+        int r = 0;
+
+        if (c->message && error)
+                r = sd_bus_reply_method_errorf(c->message, error, "%s", message ?: "failed");
+        else if (c->message)
+                r = sd_bus_reply_method_return(c->message, "");
+        if (r < 0)
+                log_warning_errno(r, "D-Bus: failed to reply to %s: %m", c->what);
+        bus_call_free(c);
+}
+
+/* Start a long operation for method call m; its module replies through
+ * on_op_done(), possibly before we return. */
+typedef void (*OpStart)(Supervisor *s, const char *arg, SupervisorOpDone done, void *userdata);
+
+static int op_for_call(Supervisor *s, sd_bus_message *m, const char *what, OpStart start, const char *arg) {
+        BusCall *c = calloc(1, sizeof(*c));
+
+        if (!c)
+                return -ENOMEM;
+        *c = (BusCall){ .vb = s->bus, .message = sd_bus_message_ref(m), .what = what, .op = true };
+        c->next = s->bus->calls;
+        if (c->next)
+                c->next->prev = c;
+        s->bus->calls = c;
+        start(s, arg, on_op_done, c);
+        return 1;
+}
+
+static void start_reboot(Supervisor *s, const char *arg, SupervisorOpDone done, void *userdata) {
+        lifecycle_request_reboot(s, done, userdata);
+}
+
+static int method_reboot(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Supervisor *s = userdata;
+        int r = check_caller(s, m, error);
 
         if (r < 0)
                 return r;
-        return sd_bus_error_setf(error, VMUNIT_BUS_ERROR_NOT_SUPPORTED, "%s: not implemented yet",
-                                 sd_bus_message_get_member(m));
+        if (s->state != SUPERVISOR_RUNNING)
+                return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running");
+        log_info("D-Bus: Reboot() requested");
+        return op_for_call(s, m, "Reboot", start_reboot, NULL);
+}
+
+/* Methods taking one string argument and running long: Save(path),
+ * AttachDevice(xml), DetachDevice(xml). Each module checks the state. */
+static int string_op(sd_bus_message *m, Supervisor *s, sd_bus_error *error, OpStart start) {
+        const char *arg;
+        int r = check_caller(s, m, error);
+
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(m, "s", &arg);
+        if (r < 0)
+                return r;
+        if (is_stopping(s))
+                return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running");
+        log_info("D-Bus: %s() requested", sd_bus_message_get_member(m));
+        return op_for_call(s, m, sd_bus_message_get_member(m), start, arg);
+}
+
+static int method_save(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return string_op(m, userdata, error, save_start);
+}
+
+static int method_attach_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return string_op(m, userdata, error, hotplug_attach);
+}
+
+static int method_detach_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return string_op(m, userdata, error, hotplug_detach);
+}
+
+/* OpenConsole() -> h: the console pty, opened by us, so that who may use
+ * it is decided by the bus policy (root and group vmunit), not by the
+ * pty's owner (QEMU's user). */
+static int method_open_console(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Supervisor *s = userdata;
+        _cleanup_free_ char *message = NULL;
+        const char *name = NULL;
+        int r = check_caller(s, m, error), fd;
+
+        if (r < 0)
+                return r;
+        fd = console_open(s, &name, &message);
+        if (fd < 0)
+                return sd_bus_error_set(error, name ?: VMUNIT_BUS_ERROR_FAILED,
+                                        message ?: "cannot open console");
+        r = sd_bus_reply_method_return(m, "h", fd);
+        safe_close(fd);
+        return r;
 }
 
 /* Methods are UNPRIVILEGED as far as sd-bus is concerned: its own check
@@ -391,9 +472,10 @@ static const sd_bus_vtable vm_vtable[] = {
         METHOD("Reset", "", SD_BUS_PARAM(), "", SD_BUS_PARAM(), method_reset),
         METHOD("Suspend", "", SD_BUS_PARAM(), "", SD_BUS_PARAM(), method_suspend),
         METHOD("Resume", "", SD_BUS_PARAM(), "", SD_BUS_PARAM(), method_resume),
-        METHOD("Save", "s", SD_BUS_PARAM(path), "", SD_BUS_PARAM(), method_not_yet),
-        METHOD("AttachDevice", "s", SD_BUS_PARAM(xml), "", SD_BUS_PARAM(), method_not_yet),
-        METHOD("DetachDevice", "s", SD_BUS_PARAM(xml), "", SD_BUS_PARAM(), method_not_yet),
+        METHOD("Save", "s", SD_BUS_PARAM(path), "", SD_BUS_PARAM(), method_save),
+        METHOD("AttachDevice", "s", SD_BUS_PARAM(xml), "", SD_BUS_PARAM(), method_attach_device),
+        METHOD("DetachDevice", "s", SD_BUS_PARAM(xml), "", SD_BUS_PARAM(), method_detach_device),
+        METHOD("OpenConsole", "", SD_BUS_PARAM(), "h", SD_BUS_PARAM(pty), method_open_console),
         METHOD("GetXML", "", SD_BUS_PARAM(), "s", SD_BUS_PARAM(xml), method_get_xml),
         METHOD("MonitorCommand", "s", SD_BUS_PARAM(json), "s", SD_BUS_PARAM(reply), method_monitor_command),
         SD_BUS_SIGNAL_WITH_NAMES("StateChanged", "ss", SD_BUS_PARAM(state) SD_BUS_PARAM(reason), 0),
@@ -403,9 +485,22 @@ static const sd_bus_vtable vm_vtable[] = {
 /* Calls QEMU never answered (it is gone) still get a reply. */
 static void fail_pending_calls(VmBus *vb) {
         while (vb->calls) {
-                (void) sd_bus_reply_method_errorf(vb->calls->message, VMUNIT_BUS_ERROR_FAILED,
-                                                  "%s: QEMU exited before answering", vb->calls->what);
-                bus_call_free(vb->calls);
+                BusCall *c = vb->calls;
+
+                (void) sd_bus_reply_method_errorf(c->message, VMUNIT_BUS_ERROR_FAILED,
+                                                  "%s: QEMU exited before answering", c->what);
+                if (!c->op) {
+                        bus_call_free(c);
+                        continue;
+                }
+                /* Answered; the module still owes on_op_done(), which
+                 * then only frees it. */
+                vb->calls = c->next;
+                if (vb->calls)
+                        vb->calls->prev = NULL;
+                c->message = sd_bus_message_unref(c->message);
+                c->vb = NULL;
+                c->prev = c->next = NULL;
         }
 }
 

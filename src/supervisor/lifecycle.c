@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "supervisor.h"
+#include "vm-bus.h"
 
 #define USEC_PER_SEC 1000000ULL
 #define QUIT_GRACE_USEC (3 * USEC_PER_SEC) /* after `quit`, before SIGKILL */
@@ -179,7 +180,12 @@ static void on_qmp_ready(QmpClient *c, void *userdata) {
          * the guest runs has been done, so let it go. */
         if (s->stop_requested)
                 return;
+        console_on_qmp_ready(s);
         (void) qmp_client_send(c, "cont", NULL, on_cont_reply, s);
+}
+
+void lifecycle_request_reboot(Supervisor *s, SupervisorOpDone done, void *userdata) {
+        done(s, VMUNIT_BUS_ERROR_NOT_SUPPORTED, "Reboot: not implemented yet", userdata);
 }
 
 /* Reset and continue: what restart means for a reboot, poweroff or crash
@@ -230,6 +236,9 @@ static void on_guest_panicked(Supervisor *s) {
 static void on_qmp_event(QmpClient *c, const char *event, json_object *data, void *userdata) {
         Supervisor *s = userdata;
         json_object *v;
+
+        save_on_qmp_event(s, event, data);
+        hotplug_on_qmp_event(s, event, data);
 
         if (streq(event, "SHUTDOWN")) {
                 bool guest =

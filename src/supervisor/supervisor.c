@@ -303,6 +303,8 @@ void supervisor_done(Supervisor *s) {
         s->shutdown_timer = sd_event_source_disable_unref(s->shutdown_timer);
         s->qmp = qmp_client_free(s->qmp);
         bus_detach(s); /* after QMP: no reply callback can reach a freed bus call */
+        hotplug_done(s);
+        console_done(s);
         s->event = sd_event_unref(s->event);
         runtime_dir_remove(s);
         safe_close(s->console_fd);

@@ -70,6 +70,16 @@ typedef struct Supervisor {
         /* --- end confinement */
 
         struct VmBus *bus; /* D-Bus object (bus.c), NULL when not on a bus */
+
+        /* >>> save/restore (save.c) */
+        struct SaveState *save;
+        /* <<< save/restore */
+        /* >>> hotplug (hotplug.c) */
+        struct Hotplug *hotplug;
+        /* <<< hotplug */
+        /* >>> console (console.c) */
+        char *console_pty; /* the guest console's pty, once QEMU said which */
+        /* <<< console */
 } Supervisor;
 
 /* Load configuration and domain, check the host, prepare the runtime
@@ -120,6 +130,38 @@ void lifecycle_request_destroy(Supervisor *s); /* SIGUSR1, D-Bus Destroy(): quit
 int bus_attach(Supervisor *s);
 void bus_state_changed(Supervisor *s, const char *reason);
 void bus_detach(Supervisor *s);
+
+/* Completion of a long operation started for a caller (a D-Bus method, or
+ * the supervisor itself): error is NULL on success, else a D-Bus error
+ * name (VMUNIT_BUS_ERROR_* from vm-bus.h) with a message a person can act
+ * on. May be called before the starting function returns. */
+typedef void (*SupervisorOpDone)(Supervisor *s, const char *error, const char *message, void *userdata);
+
+/* lifecycle.c: Reboot(): ACPI power button, and when the guest powers
+ * off, reset and continue instead of stopping. */
+void lifecycle_request_reboot(Supervisor *s, SupervisorOpDone done, void *userdata);
+
+/* >>> save.c: Save(path): the guest's state to a file, then the VM stops;
+ * and the restore side (start from a save file instead of booting). */
+void save_start(Supervisor *s, const char *path, SupervisorOpDone done, void *userdata);
+void save_on_qmp_event(Supervisor *s, const char *event, json_object *data);
+/* <<< save.c */
+
+/* >>> hotplug.c: AttachDevice/DetachDevice for <disk> fragments. */
+void hotplug_attach(Supervisor *s, const char *xml, SupervisorOpDone done, void *userdata);
+void hotplug_detach(Supervisor *s, const char *xml, SupervisorOpDone done, void *userdata);
+void hotplug_on_qmp_event(Supervisor *s, const char *event, json_object *data);
+void hotplug_done(Supervisor *s); /* free what hotplug.c holds */
+/* <<< hotplug.c */
+
+/* >>> console.c: the guest console's pty. console_on_qmp_ready() asks
+ * QEMU (query-chardev) which pty it is and records it in the runtime
+ * directory; console_open() opens it for a caller (D-Bus OpenConsole()):
+ * returns an fd or -errno with *ret_message saying why. */
+void console_on_qmp_ready(Supervisor *s);
+int console_open(Supervisor *s, const char **ret_error, char **ret_message);
+void console_done(Supervisor *s);
+/* <<< console.c */
 
 /* machined.c: best-effort registration (class vm, leader = QEMU). */
 int machined_register(Supervisor *s);

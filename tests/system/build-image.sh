@@ -34,6 +34,7 @@ PACKAGES=(
         linux-image-cloud-amd64 initramfs-tools
         libxml2 libjson-c5 libseccomp2 libapparmor1 libselinux1 libsystemd0
         socat jq e2fsprogs procps util-linux iproute2 kmod tmux
+        openssh-server openssh-client
 )
 KERNEL_CMDLINE="root=/dev/vda rootfstype=ext4 rw console=ttyS0 apparmor=1 security=apparmor systemd.firstboot=off"
 

@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Placeholder until implemented. */
+#include "ctl.h"
+#include "log.h"
+
+int ctl_cmd_capabilities(Ctl *ctl, int argc, char **argv) {
+        log_error("capabilities: not implemented yet");
+        return 1;
+}
