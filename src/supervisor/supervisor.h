@@ -71,8 +71,12 @@ typedef struct Supervisor {
 
         struct VmBus *bus; /* D-Bus object (bus.c), NULL when not on a bus */
 
-        /* >>> save/restore (save.c) */
-        struct SaveState *save;
+        /* >>> save/restore (save.c), Reboot (lifecycle.c) */
+        struct SaveState *save;         /* a Save() or restore in progress, else NULL */
+        struct RestoreSource *restore;  /* starting from a save file (save.c), else NULL */
+        bool reboot_pending;            /* Reboot(): button pressed, guest not yet off */
+        bool reboot_resuming;           /* reset+cont sent: the STOP/RESUME that follow are no pause */
+        struct RebootCall *reboot_call; /* Reboot() waiting for QEMU's answer */
         /* <<< save/restore */
         /* >>> hotplug (hotplug.c) */
         struct Hotplug *hotplug;
@@ -145,6 +149,34 @@ void lifecycle_request_reboot(Supervisor *s, SupervisorOpDone done, void *userda
  * and the restore side (start from a save file instead of booting). */
 void save_start(Supervisor *s, const char *path, SupervisorOpDone done, void *userdata);
 void save_on_qmp_event(Supervisor *s, const char *event, json_object *data);
+/* Before QEMU starts: pick up a restore request (vmctl restore) or a
+ * managed save; when there is one, s->restore is set and s->domain is the
+ * saved one. Returns 0 or an exit status after logging. */
+int save_prepare_restore(Supervisor *s);
+/* Whether QEMU must be started with -incoming defer. */
+bool save_restoring(const Supervisor *s);
+/* QMP is up: feed the save file to QEMU; lifecycle_restored() follows. */
+void save_restore_begin(Supervisor *s);
+/* QEMU exited while loading the save file: the exit status to use (after
+ * logging why and dealing with the file), or 0 when not restoring. */
+int save_restore_failed_exit(Supervisor *s);
+/* SIGTERM with on_host_shutdown=save while the host shuts down: save to
+ * the managed save file. Returns true if a save was started (else the
+ * caller shuts the guest down as usual). */
+bool save_managed_on_host_shutdown(Supervisor *s);
+void save_done(Supervisor *s); /* teardown: fail what is pending, free */
+
+/* lifecycle.c, for save.c: the saved state is loaded; run the guest (or
+ * keep it paused) and tell systemd we are ready. */
+void lifecycle_restored(Supervisor *s, bool run);
+/* lifecycle.c, for save.c: the state is in the file (or a restore
+ * failed): QEMU may go, the stop counts as requested. */
+void lifecycle_quit(Supervisor *s, const char *status);
+/* lifecycle.c, for save.c: saving failed on the way to a stop; shut the
+ * guest down the ordinary way. */
+void lifecycle_stop_after_failed_save(Supervisor *s);
+/* lifecycle.c: teardown: answer a Reboot() QEMU never answered. */
+void lifecycle_done(Supervisor *s);
 /* <<< save.c */
 
 /* >>> hotplug.c: AttachDevice/DetachDevice for <disk> fragments. */
@@ -156,8 +188,10 @@ void hotplug_done(Supervisor *s); /* free what hotplug.c holds */
 
 /* >>> console.c: the guest console's pty. console_on_qmp_ready() asks
  * QEMU (query-chardev) which pty it is and records it in the runtime
- * directory; console_open() opens it for a caller (D-Bus OpenConsole()):
- * returns an fd or -errno with *ret_message saying why. */
+ * directory as the symlink RUN/console -> /dev/pts/N; console_open()
+ * opens it for a caller (D-Bus OpenConsole()): returns an fd, or -errno
+ * with *ret_error (a VMUNIT_BUS_ERROR_*) and *ret_message (the caller
+ * frees) saying why. */
 void console_on_qmp_ready(Supervisor *s);
 int console_open(Supervisor *s, const char **ret_error, char **ret_message);
 void console_done(Supervisor *s);
