@@ -27,9 +27,9 @@ int ctl_vm_call(Ctl *ctl, const char *name, const char *method, sd_bus_message *
         r = bus_service_name(name, &service);
         if (r < 0)
                 return log_error_errno(r, "domain name '%s' cannot be a D-Bus name: %m", name);
-        r = sd_bus_open_system(&bus);
+        r = ctl_bus_open(ctl, &bus);
         if (r < 0)
-                return log_error_errno(r, "Failed to connect to the system bus: %m");
+                return r;
         r = sd_bus_call_method(bus, service, VMUNIT_BUS_PATH, VMUNIT_BUS_INTERFACE, method, &error,
                                ret_reply, types, arg);
         if (r < 0) {

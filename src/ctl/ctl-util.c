@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include "log.h"
 #include "systemd-manager.h"
 #include "unit-name.h"
+#include "vmunit-config.h"
 
 int ctl_expect_args(int argc, int n, const char *usage) {
         if (argc == n)
@@ -97,7 +99,30 @@ int ctl_daemon_reload(Ctl *ctl) {
 
         if (ctl->root || sd_booted() <= 0)
                 return 0;
-        if (manager_open(&bus) < 0)
+        if (manager_open(ctl, &bus) < 0)
                 return -EIO;
         return manager_reload(bus);
+}
+
+/* Where vmunit-supervisor is: $VMUNIT_SUPERVISOR (tests), the installed
+ * path, or beside us in a build tree (src/ctl/../supervisor/). */
+char *ctl_find_supervisor(void) {
+        const char *env = getenv("VMUNIT_SUPERVISOR");
+        char self[PATH_MAX], *slash, *path = NULL;
+        ssize_t n;
+
+        if (env)
+                return strdup(env);
+        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n > 0) {
+                self[n] = '\0';
+                slash = strrchr(self, '/');
+                if (slash &&
+                    asprintf(&path, "%.*s/../supervisor/vmunit-supervisor", (int) (slash - self), self) >=
+                            0 &&
+                    access(path, X_OK) == 0)
+                        return path;
+                free(path);
+        }
+        return strdup(VMUNIT_SUPERVISOR_PATH);
 }

@@ -76,3 +76,12 @@ int ctl_daemon_reload(Ctl *ctl);
 int ctl_expect_args(int argc, int n, const char *usage);
 /* The PID recorded in RUN/NAME/pid when that process is alive, else 0. */
 int ctl_domain_running_pid(Ctl *ctl, const char *name);
+
+/* ctl-bus.c: open the system bus vmctl talks to — the local one, or the
+ * one of ctl->host over SSH (-H). *ret is the caller's. Returns 0 or
+ * -errno (logged). */
+struct sd_bus;
+int ctl_bus_open(const Ctl *ctl, struct sd_bus **ret);
+/* Path of vmunit-supervisor (malloc'd, NULL on OOM): $VMUNIT_SUPERVISOR,
+ * the build tree next to this vmctl, or the installed one. */
+char *ctl_find_supervisor(void);

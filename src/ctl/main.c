@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * vmctl [--root R] COMMAND ...: virsh-shaped control of vmunit VMs.
+ * vmctl [--root R | -H HOST] COMMAND ...: virsh-shaped control of vmunit VMs.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,7 +16,8 @@ typedef struct CtlCommand {
 } CtlCommand;
 
 static const CtlCommand commands[] = {
-        { "list", ctl_cmd_list, "list [--all]             list running (or all defined) domains" },
+        { "list", ctl_cmd_list,
+          "list [--all] [--name]    list running (or all defined) domains; --name: names only" },
         { "define", ctl_cmd_define, "define FILE              define a domain from an XML file" },
         { "undefine", ctl_cmd_undefine, "undefine NAME            remove a domain's definition" },
         { "validate", ctl_cmd_validate, "validate FILE            check a domain XML file" },
@@ -24,7 +25,8 @@ static const CtlCommand commands[] = {
         { "domxml-to-native", ctl_cmd_domxml_to_native,
           "domxml-to-native [--null] FILE  print the QEMU command line for FILE" },
         { "start", ctl_cmd_start,
-          "start NAME               start a defined domain (systemctl start vm@NAME)" },
+          "start NAME               start a defined domain (systemctl start vm@NAME; --root: in the "
+          "background)" },
         { "shutdown", ctl_cmd_shutdown, "shutdown NAME            graceful ACPI shutdown, waits until off" },
         { "destroy", ctl_cmd_destroy, "destroy NAME             stop at once, without asking the guest" },
         { "autostart", ctl_cmd_autostart,
@@ -50,12 +52,20 @@ static const CtlCommand commands[] = {
           "run FILE                 embedded: run a VM in the foreground (needs --root)" },
 };
 
+/* Commands that read or write files on this host (definitions, images,
+ * the runtime directory): with -H they would silently act on the wrong
+ * machine, so they are refused up front. */
+static const char *const local_only[] = {
+        "define", "undefine", "edit", "validate", "dumpxml", "domxml-to-native", "run", "capabilities",
+};
+
 static void help(void) {
-        printf("Usage: vmctl [--root DIR] COMMAND [ARGS...]\n\n"
+        printf("Usage: vmctl [--root DIR | -H [USER@]HOST] COMMAND [ARGS...]\n\n"
                "Options:\n"
-               "  -r, --root DIR  embedded mode: domains in DIR/etc/domains, state in DIR/run\n"
-               "  -h, --help      show this help\n"
-               "      --version   show the version\n\n"
+               "  -r, --root DIR          embedded mode: domains in DIR/etc/domains, state in DIR/run\n"
+               "  -H, --host [USER@]HOST  talk to HOST's system bus over SSH (like systemctl -H)\n"
+               "  -h, --help              show this help\n"
+               "      --version           show the version\n\n"
                "Commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 printf("  %s\n", commands[i].summary);
@@ -73,20 +83,38 @@ static const CtlCommand *find_command(const char *name) {
 static int parse_global(int argc, char **argv, Ctl *ctl) {
         static const struct option options[] = {
                 { "root", required_argument, NULL, 'r' },
+                { "host", required_argument, NULL, 'H' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {},
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "+r:h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+r:H:h", options, NULL)) >= 0)
                 switch (c) {
                 case 'r': ctl->root = optarg; break;
+                case 'H': ctl->host = optarg; break;
                 case 'h': help(); return 0;
                 case 'V': puts(VMUNIT_VERSION); return 0;
                 default: return -EINVAL;
                 }
+        if (ctl->root && ctl->host) {
+                log_error("--root (embedded mode, this host) and -H (a remote host's systemd) exclude each "
+                          "other");
+                return -EINVAL;
+        }
         return 1;
+}
+
+static int check_remote(const Ctl *ctl, const CtlCommand *cmd) {
+        if (!ctl->host)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(local_only); i++)
+                if (streq(local_only[i], cmd->name)) {
+                        log_error("%s works on this host's files and is not available with -H", cmd->name);
+                        return -EOPNOTSUPP;
+                }
+        return 0;
 }
 
 int main(int argc, char **argv) {
@@ -108,6 +136,8 @@ int main(int argc, char **argv) {
                 log_error("unknown command '%s' (see vmctl --help)", argv[cmd_index]);
                 return 1;
         }
+        if (check_remote(&ctl, cmd) < 0)
+                return 1;
         r = paths_init(&ctl.paths, ctl.root, ctl.root ? NULL : getenv("VMUNIT_CONFIG_DIR"));
         if (r < 0)
                 return log_error_errno(r, "Failed to set up paths: %m"), 1;

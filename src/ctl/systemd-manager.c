@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <systemd/sd-bus.h>
 
+#include "ctl.h"
 #include "log.h"
 #include "systemd-manager.h"
 
@@ -14,12 +15,8 @@
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
 #define SD_UNIT "org.freedesktop.systemd1.Unit"
 
-int manager_open(sd_bus **ret) {
-        int r = sd_bus_open_system(ret);
-
-        if (r < 0)
-                return log_error_errno(r, "Failed to connect to the system bus: %m");
-        return 0;
+int manager_open(const Ctl *ctl, sd_bus **ret) {
+        return ctl_bus_open(ctl, ret);
 }
 
 /* Wait for JobRemoved of our job, as `systemctl` does, and hand back its
@@ -149,4 +146,77 @@ int manager_unit_state(sd_bus *bus, const char *unit, char **ret_state) {
         if (!path)
                 return -ENOMEM;
         return sd_bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "ActiveState", NULL, ret_state);
+}
+
+/* ListUnitsByPatterns(states=[], patterns=[pattern]): every unit systemd
+ * has loaded that matches, whatever its state — what `systemctl
+ * list-units PATTERN --all` shows. Fills two parallel vectors. */
+int manager_list_units(sd_bus *bus, const char *pattern, Strv *ret_units, Strv *ret_active_states) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *unit, *active;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "ListUnitsByPatterns");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, (char *[]){ NULL });
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, (char *[]){ (char *) pattern, NULL });
+        if (r < 0)
+                return log_error_errno(r, "Failed to build the request: %m");
+        r = sd_bus_call(bus, m, 0, &error, &reply);
+        if (r < 0) {
+                log_error("cannot list units %s: %s", pattern, error.message ?: strerror(-r));
+                sd_bus_error_free(&error);
+                return r;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
+        while (r >= 0) {
+                r = sd_bus_message_read(reply, "(ssssssouso)", &unit, NULL, NULL, &active, NULL, NULL, NULL,
+                                        NULL, NULL, NULL);
+                if (r <= 0)
+                        break;
+                if (strv_push(ret_units, unit) < 0 || strv_push(ret_active_states, active) < 0)
+                        r = -ENOMEM;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the unit list from systemd: %m");
+        return 0;
+}
+
+/* Whether unit has a drop-in named dropin (1/0): LoadUnit, then its
+ * DropInPaths. The generator gives each defined domain's unit one, so
+ * this tells, even on a remote host, whether a domain is defined. */
+int manager_unit_has_dropin(sd_bus *bus, const char *unit, const char *dropin) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *path = NULL, *suffix = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        char **paths = NULL;
+        const char *p;
+        int r, found = 0;
+
+        r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", &error, &reply, "s", unit);
+        if (r < 0) {
+                log_error("cannot load %s: %s", unit, error.message ?: strerror(-r));
+                sd_bus_error_free(&error);
+                return r;
+        }
+        r = sd_bus_message_read(reply, "o", &p);
+        if (r >= 0 && (!(path = strdup(p)) || asprintf(&suffix, "/%s.d/%s", unit, dropin) < 0))
+                r = -ENOMEM;
+        if (r >= 0)
+                r = sd_bus_get_property_strv(bus, SD_DEST, path, SD_UNIT, "DropInPaths", &error, &paths);
+        if (r < 0) {
+                log_error("cannot read the drop-ins of %s: %s", unit, error.message ?: strerror(-r));
+                sd_bus_error_free(&error);
+                return r;
+        }
+        for (char **i = paths; i && *i; i++) {
+                size_t n = strlen(*i), m = strlen(suffix);
+                if (n >= m && streq(*i + n - m, suffix))
+                        found = 1;
+                free(*i);
+        }
+        free(paths);
+        return found;
 }
