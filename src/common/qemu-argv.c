@@ -766,6 +766,8 @@ static int build_tail(QemuArgvBuilder *b) {
         if (b->o->seccomp_sandbox)
                 r = qemu_argv_add(b, "-sandbox",
                                   "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+        if (r >= 0 && b->o->incoming_defer)
+                r = qemu_argv_add(b, "-incoming", "defer");
         if (r >= 0)
                 r = qemu_argv_add(b, "-msg", "timestamp=on");
         for (size_t i = 0; r >= 0 && i < d->n_qemu_args; i++)

@@ -28,6 +28,9 @@ typedef struct QemuArgvOptions {
         /* Copy the first serial port's output to RUNTIME/console.log
          * (chardev logfile=), so the supervisor can show it in its log. */
         bool console_log;
+        /* Start with -incoming defer: the guest's state arrives later from a
+         * save file (QMP migrate-incoming) instead of booting. */
+        bool incoming_defer;
 } QemuArgvOptions;
 
 /* Build argv (argv[0] = emulator) and the extra environment (NAME=VALUE,

@@ -67,6 +67,13 @@ struct QmpClient {
         QmpBuffer out;
         QmpBuffer deferred;
 
+        /* One fd to pass with SCM_RIGHTS (getfd, add-fd): it must ride on
+         * the first byte of its command, which starts pass_fd_offset bytes
+         * into out (or into deferred while pass_fd_deferred). */
+        int pass_fd;
+        size_t pass_fd_offset;
+        bool pass_fd_deferred;
+
         int64_t next_id;
         int64_t capabilities_id;
         QmpPending *pending_head;
@@ -155,6 +162,7 @@ static QmpPending *qmp_pending_pop(QmpClient *c) {
 static void qmp_client_close(QmpClient *c) {
         c->io = sd_event_source_disable_unref(c->io);
         c->fd = safe_close(c->fd);
+        c->pass_fd = safe_close(c->pass_fd);
         qmp_buffer_done(&c->out);
         qmp_buffer_done(&c->deferred);
 }
@@ -210,12 +218,44 @@ static int qmp_client_update_events(QmpClient *c) {
         return 0;
 }
 
+/* Send up to n bytes of out; the pending fd goes along when out starts
+ * with its command. MSG_NOSIGNAL: a vanished QEMU must be an error, not
+ * SIGPIPE. */
+static ssize_t qmp_client_send_some(QmpClient *c, size_t n) {
+        union {
+                struct cmsghdr header;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov = { .iov_base = c->out.data, .iov_len = n };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        struct cmsghdr *cmsg;
+        ssize_t r;
+
+        if (c->pass_fd < 0 || c->pass_fd_deferred || c->pass_fd_offset > 0)
+                return send(c->fd, c->out.data, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        mh.msg_control = control.buf;
+        mh.msg_controllen = sizeof(control.buf);
+        cmsg = CMSG_FIRSTHDR(&mh);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &c->pass_fd, sizeof(int));
+        r = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (r > 0) /* the peer has its copy now */
+                c->pass_fd = safe_close(c->pass_fd);
+        return r;
+}
+
 /* Write what the socket takes without blocking. Returns 0 or -errno for a
  * dead connection. */
 static int qmp_client_flush(QmpClient *c) {
         while (c->out.size > 0) {
-                /* MSG_NOSIGNAL: a vanished QEMU must be an error, not SIGPIPE. */
-                ssize_t n = send(c->fd, c->out.data, c->out.size, MSG_DONTWAIT | MSG_NOSIGNAL);
+                /* Bytes before the fd's command go out on their own, so the
+                 * fd arrives with its command and no earlier one. */
+                bool before_fd = c->pass_fd >= 0 && !c->pass_fd_deferred && c->pass_fd_offset > 0;
+                size_t want = before_fd && c->pass_fd_offset < c->out.size ? c->pass_fd_offset : c->out.size;
+                ssize_t n = qmp_client_send_some(c, want);
+
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -223,6 +263,8 @@ static int qmp_client_flush(QmpClient *c) {
                                 break;
                         return -errno;
                 }
+                if (before_fd)
+                        c->pass_fd_offset -= (size_t) n;
                 qmp_buffer_consume(&c->out, (size_t) n);
         }
         return qmp_client_update_events(c);
@@ -360,6 +402,30 @@ int qmp_client_send(QmpClient *c, const char *command, json_object *arguments, Q
         return qmp_client_send_full(c, command, arguments, cb, userdata, NULL);
 }
 
+int qmp_client_send_fd(QmpClient *c, const char *command, json_object *arguments, int fd, QmpReplyHandler cb,
+                       void *userdata) {
+        _cleanup_(json_object_putp) json_object *args = arguments;
+        bool now;
+        int r;
+
+        if (!c || c->freed || fd < 0)
+                return -EINVAL;
+        if (c->state == QMP_STATE_DISCONNECTED)
+                return -ENOTCONN;
+        if (c->pass_fd >= 0)
+                return -EBUSY;
+        c->pass_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (c->pass_fd < 0)
+                return negative_errno();
+        now = c->state == QMP_STATE_READY;
+        c->pass_fd_deferred = !now;
+        c->pass_fd_offset = now ? c->out.size : c->deferred.size;
+        r = qmp_client_send_full(c, command, TAKE_PTR(args), cb, userdata, NULL);
+        if (r < 0)
+                c->pass_fd = safe_close(c->pass_fd);
+        return r;
+}
+
 /*
  * For qemu-monitor-command: the handler gets the whole reply object, with
  * the caller's own "id" (if it gave one) in place of ours; on an error
@@ -427,6 +493,10 @@ static void qmp_client_on_negotiated(QmpClient *c, json_object *msg) {
         }
 
         c->state = QMP_STATE_READY;
+        if (c->pass_fd >= 0 && c->pass_fd_deferred) {
+                c->pass_fd_offset += c->out.size;
+                c->pass_fd_deferred = false;
+        }
         r = qmp_buffer_append(&c->out, c->deferred.data, c->deferred.size);
         qmp_buffer_done(&c->deferred);
         if (r < 0) {
@@ -609,6 +679,7 @@ int qmp_client_new(sd_event *event, int fd, QmpClient **ret) {
                 return -ENOMEM;
         c->n_ref = 1;
         c->fd = -EBADF;
+        c->pass_fd = -EBADF;
         c->next_id = 1;
         c->capabilities_id = -1;
 

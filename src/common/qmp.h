@@ -45,6 +45,13 @@ void qmp_client_set_handlers(QmpClient *c, QmpNotifyHandler on_ready, QmpEventHa
 int qmp_client_send(QmpClient *c, const char *command, json_object *arguments, QmpReplyHandler cb,
                     void *userdata);
 
+/* As qmp_client_send(), with a duplicate of fd passed along (SCM_RIGHTS)
+ * on the command's first byte, for getfd/add-fd. The caller keeps fd.
+ * One fd may be in flight at a time: -EBUSY while an earlier one has not
+ * gone out yet. */
+int qmp_client_send_fd(QmpClient *c, const char *command, json_object *arguments, int fd, QmpReplyHandler cb,
+                       void *userdata);
+
 /* Send a raw JSON command object text (for qemu-monitor-command). The
  * reply handler gets the whole reply object as reply (return or error). */
 int qmp_client_send_raw(QmpClient *c, const char *json_text, QmpReplyHandler cb, void *userdata);

@@ -106,9 +106,12 @@ static void start_acpi_shutdown(Supervisor *s) {
         (void) on_shutdown_tick(NULL, 0, s);
 }
 
+static void reboot_cancel(Supervisor *s);
+
 void lifecycle_request_stop(Supervisor *s) {
         (void) sd_notify(false, "STOPPING=1");
         s->stop_requested = true;
+        reboot_cancel(s);
         switch (s->state) {
         case SUPERVISOR_RUNNING: start_acpi_shutdown(s); break;
         case SUPERVISOR_STARTING:
@@ -124,6 +127,10 @@ void lifecycle_request_stop(Supervisor *s) {
 static int on_signal(sd_event_source *es, const struct signalfd_siginfo *si, void *userdata) {
         Supervisor *s = userdata;
 
+        /* on_host_shutdown=save: a host going down keeps the guest's
+         * state instead of shutting it down (save.c decides). */
+        if (si->ssi_signo == SIGTERM && !s->stop_requested && save_managed_on_host_shutdown(s))
+                return 0;
         log_info("received %s, stopping the VM", strsignal((int) si->ssi_signo));
         lifecycle_request_stop(s);
         return 0;
@@ -181,11 +188,161 @@ static void on_qmp_ready(QmpClient *c, void *userdata) {
         if (s->stop_requested)
                 return;
         console_on_qmp_ready(s);
+        if (save_restoring(s)) {
+                save_restore_begin(s); /* lifecycle_restored() once loaded */
+                return;
+        }
         (void) qmp_client_send(c, "cont", NULL, on_cont_reply, s);
 }
 
+void lifecycle_restored(Supervisor *s, bool run) {
+        if (run) {
+                (void) qmp_client_send(s->qmp, "cont", NULL, on_cont_reply, s);
+                return;
+        }
+        /* Saved while paused: it stays paused, and that is "started". */
+        s->ready_sent = true;
+        set_state(s, SUPERVISOR_PAUSED, "paused");
+        (void) sd_notify(false, "READY=1");
+}
+
+void lifecycle_quit(Supervisor *s, const char *status) {
+        (void) sd_notify(false, "STOPPING=1");
+        s->stop_requested = true;
+        force_quit(s, status);
+}
+
+static void start_acpi_shutdown(Supervisor *s);
+
+void lifecycle_stop_after_failed_save(Supervisor *s, bool was_running) {
+        log_info("shutting the guest down instead");
+        s->stop_requested = true;
+        if (was_running && s->qmp)
+                start_acpi_shutdown(s);
+        else
+                force_quit(s, "stopping (quit)");
+}
+
+/* ---- Reboot(): libvirt's "fake reboot" ----
+ *
+ * QEMU's own reboot would need the guest to reboot itself; the power
+ * button only makes it power off. So, for as long as a reboot is asked
+ * for, a guest poweroff pauses QEMU (set-action shutdown=pause) and we
+ * reset and continue it instead of applying on_poweroff. */
+
+/* What build_lifecycle() in qemu-argv.c set for shutdown: the action to
+ * put back once the reboot is done or called off. */
+static const char *domain_shutdown_action(const Domain *d) {
+        bool pauses = domain_on_poweroff(d) != DOMAIN_ACTION_DESTROY ||
+                      domain_on_reboot(d) == DOMAIN_ACTION_PRESERVE;
+        return pauses ? "pause" : "poweroff";
+}
+
+static void set_shutdown_action(Supervisor *s, const char *action) {
+        json_object *args = json_object_new_object();
+
+        if (!args)
+                return;
+        json_object_object_add(args, "shutdown", json_object_new_string(action));
+        if (qmp_client_send(s->qmp, "set-action", args, NULL, NULL) < 0)
+                log_warning("could not set QEMU's shutdown action back to %s", action);
+}
+
+/* A stop comes first: the guest's poweroff is a poweroff again. */
+static void reboot_cancel(Supervisor *s) {
+        if (!s->reboot_pending)
+                return;
+        s->reboot_pending = false;
+        if (s->qmp)
+                set_shutdown_action(s, domain_shutdown_action(s->domain));
+}
+
+typedef struct RebootCall {
+        Supervisor *s;
+        SupervisorOpDone done;
+        void *userdata;
+} RebootCall;
+
+/* Answer the Reboot() caller, once. */
+static void reboot_call_complete(Supervisor *s, const char *error, const char *message) {
+        RebootCall *call = TAKE_PTR(s->reboot_call);
+
+        if (!call)
+                return;
+        call->done(s, error, message, call->userdata);
+        free(call);
+}
+
+static void on_reboot_button(QmpClient *c, json_object *reply, const char *eclass, const char *edesc,
+                             void *userdata) {
+        Supervisor *s = userdata;
+
+        if (!reply) {
+                reboot_cancel(s);
+                log_warning("Reboot: QEMU refused: %s", edesc ?: eclass ?: "unknown error");
+                reboot_call_complete(s, VMUNIT_BUS_ERROR_FAILED,
+                                     "Reboot: QEMU refused the ACPI power button");
+        } else
+                reboot_call_complete(s, NULL, NULL);
+}
+
+static void on_reboot_action(QmpClient *c, json_object *reply, const char *eclass, const char *edesc,
+                             void *userdata) {
+        Supervisor *s = userdata;
+
+        if (reply && qmp_client_send(c, "system_powerdown", NULL, on_reboot_button, s) >= 0)
+                return;
+        s->reboot_pending = false;
+        log_warning("Reboot: QEMU refused set-action: %s", edesc ?: eclass ?: "disconnected");
+        reboot_call_complete(s, VMUNIT_BUS_ERROR_FAILED,
+                             "Reboot: QEMU cannot turn a poweroff into a reboot");
+}
+
+void lifecycle_done(Supervisor *s) {
+        reboot_call_complete(s, VMUNIT_BUS_ERROR_FAILED, "Reboot: QEMU exited before answering");
+}
+
+/* The caller hears back once the power button is pressed (like
+ * Shutdown(), not once the guest is up again); a guest that ignores ACPI
+ * simply keeps running, as with libvirt. */
 void lifecycle_request_reboot(Supervisor *s, SupervisorOpDone done, void *userdata) {
-        done(s, VMUNIT_BUS_ERROR_NOT_SUPPORTED, "Reboot: not implemented yet", userdata);
+        RebootCall *call;
+        json_object *args;
+
+        if (s->state != SUPERVISOR_RUNNING || s->stop_requested || !s->qmp) {
+                done(s, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running", userdata);
+                return;
+        }
+        if (s->reboot_call || s->save) {
+                done(s, VMUNIT_BUS_ERROR_BUSY, "another Reboot() or Save() is in progress", userdata);
+                return;
+        }
+        call = calloc(1, sizeof(*call));
+        args = json_object_new_object();
+        if (!call || !args) {
+                free(call);
+                json_object_put(args);
+                done(s, VMUNIT_BUS_ERROR_FAILED, "Reboot: out of memory", userdata);
+                return;
+        }
+        *call = (RebootCall){ .s = s, .done = done, .userdata = userdata };
+        json_object_object_add(args, "shutdown", json_object_new_string("pause"));
+        log_info("reboot requested: ACPI power button, then reset");
+        s->reboot_pending = true;
+        s->reboot_call = call;
+        if (qmp_client_send(s->qmp, "set-action", args, on_reboot_action, s) < 0) {
+                s->reboot_pending = false;
+                reboot_call_complete(s, VMUNIT_BUS_ERROR_FAILED, "Reboot: QEMU monitor is gone");
+        }
+}
+
+static void reboot_finish(Supervisor *s) {
+        log_info("guest rebooted");
+        s->reboot_pending = false;
+        s->reboot_resuming = true;
+        set_shutdown_action(s, domain_shutdown_action(s->domain));
+        (void) qmp_client_send(s->qmp, "system_reset", NULL, NULL, NULL);
+        (void) qmp_client_send(s->qmp, "cont", NULL, NULL, NULL);
 }
 
 /* Reset and continue: what restart means for a reboot, poweroff or crash
@@ -200,6 +357,10 @@ static void restart_guest(Supervisor *s) {
  * QEMU exits by itself only for a plain poweroff with destroy; otherwise it
  * is paused and waits for us to apply the domain's action. */
 static void on_guest_shutdown(Supervisor *s, const char *reason) {
+        if (s->reboot_pending && !s->stop_requested) {
+                reboot_finish(s);
+                return;
+        }
         bool reboot = streq_ptr(reason, "guest-reset");
         DomainLifecycleAction a = reboot ? domain_on_reboot(s->domain) : domain_on_poweroff(s->domain);
         const char *what = reboot ? "rebooted" : "powered off";
@@ -252,11 +413,13 @@ static void on_qmp_event(QmpClient *c, const char *event, json_object *data, voi
                 log_info("guest reset");
         else if (streq(event, "GUEST_PANICKED"))
                 on_guest_panicked(s);
-        else if (streq(event, "STOP") && s->state == SUPERVISOR_RUNNING)
+        else if (streq(event, "STOP") && s->state == SUPERVISOR_RUNNING && !s->reboot_resuming)
                 set_state(s, SUPERVISOR_PAUSED, "paused");
-        else if (streq(event, "RESUME") && s->state == SUPERVISOR_PAUSED)
-                set_state(s, SUPERVISOR_RUNNING, "running");
-        else if (streq(event, "POWERDOWN"))
+        else if (streq(event, "RESUME")) {
+                s->reboot_resuming = false;
+                if (s->state == SUPERVISOR_PAUSED)
+                        set_state(s, SUPERVISOR_RUNNING, "running");
+        } else if (streq(event, "POWERDOWN"))
                 log_info("ACPI power button pressed");
 }
 
@@ -274,8 +437,12 @@ static const char *describe_exit(const siginfo_t *si, char *buf, size_t n) {
 
 static int exit_status_for(Supervisor *s, const siginfo_t *si) {
         char how[64];
+        int r;
 
         describe_exit(si, how, sizeof(how));
+        r = save_restore_failed_exit(s);
+        if (r > 0)
+                return log_info("QEMU exited (%s)", how), r;
         if (s->guest_crashed)
                 return log_error("QEMU exited (%s) after the guest crashed", how), VMUNIT_EXIT_GUEST_CRASHED;
         if (s->stop_requested || s->guest_shutdown) {

@@ -141,6 +141,8 @@ int supervisor_prepare(Supervisor *s, const char *root, const char *name) {
         if (r == 0)
                 r = load_domain(s);
         if (r == 0)
+                r = save_prepare_restore(s); /* may replace s->domain with the saved one */
+        if (r == 0)
                 r = prepare_runtime_dir(s);
         if (r == 0)
                 r = host_checks_run(s);
@@ -177,6 +179,7 @@ static int build_argv(Supervisor *s, Strv *argv, Strv *env) {
                 .qmp_fd = 3,
                 .seccomp_sandbox = s->config.seccomp_sandbox,
                 .console_log = true,
+                .incoming_defer = save_restoring(s),
         };
         int r = qemu_argv_build(s->domain, &o, argv, env, &err);
 
@@ -301,6 +304,8 @@ void supervisor_done(Supervisor *s) {
         s->stderr_source = sd_event_source_disable_unref(s->stderr_source);
         s->console_source = sd_event_source_disable_unref(s->console_source);
         s->shutdown_timer = sd_event_source_disable_unref(s->shutdown_timer);
+        save_done(s); /* before QMP: pending replies point at what these free */
+        lifecycle_done(s);
         s->qmp = qmp_client_free(s->qmp);
         bus_detach(s); /* after QMP: no reply callback can reach a freed bus call */
         hotplug_done(s);

@@ -172,9 +172,10 @@ void lifecycle_restored(Supervisor *s, bool run);
 /* lifecycle.c, for save.c: the state is in the file (or a restore
  * failed): QEMU may go, the stop counts as requested. */
 void lifecycle_quit(Supervisor *s, const char *status);
-/* lifecycle.c, for save.c: saving failed on the way to a stop; shut the
- * guest down the ordinary way. */
-void lifecycle_stop_after_failed_save(Supervisor *s);
+/* lifecycle.c, for save.c: a managed save failed on the way to a stop;
+ * shut the guest down the ordinary way (ACPI if it was running: save.c
+ * has already sent `cont`). */
+void lifecycle_stop_after_failed_save(Supervisor *s, bool was_running);
 /* lifecycle.c: teardown: answer a Reboot() QEMU never answered. */
 void lifecycle_done(Supervisor *s);
 /* <<< save.c */

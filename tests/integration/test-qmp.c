@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -374,6 +375,40 @@ Test(qmp, stop_and_cont_events) {
         json_object_put(reply);
         cr_assert_eq(qmp_client_call(t.client, "cont", NULL, 10 * USEC_PER_SEC, NULL, NULL), 0);
         expect_event(2, "RESUME");
+}
+
+/* getfd only works when the fd arrives with the command (SCM_RIGHTS):
+ * closefd then finds it under its name, and only once. */
+Test(qmp, getfd_passes_an_fd) {
+        char *err = NULL;
+        int p[2];
+
+        wait_ready();
+        cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+        cr_assert_eq(qmp_client_call(t.client, "getfd", json_tokener_parse("{\"fdname\":\"plain\"}"),
+                                     10 * USEC_PER_SEC, NULL, &err),
+                     -EIO, "getfd without an fd succeeded");
+        free(err);
+        err = NULL;
+
+        Reply r = {};
+        cr_assert_eq(qmp_client_send_fd(t.client, "getfd", json_tokener_parse("{\"fdname\":\"passed\"}"),
+                                        p[1], on_reply, &r),
+                     0);
+        cr_assert(run_until(&r.calls, 1, 10 * USEC_PER_SEC));
+        cr_assert_null(r.error_class, "getfd: %s", r.error_desc);
+        reply_done(&r);
+        /* The caller keeps its own fd. */
+        cr_assert_eq(fcntl(p[1], F_GETFD) >= 0, true);
+        cr_assert_eq(qmp_client_call(t.client, "closefd", json_tokener_parse("{\"fdname\":\"passed\"}"),
+                                     10 * USEC_PER_SEC, NULL, NULL),
+                     0);
+        cr_assert_eq(qmp_client_call(t.client, "closefd", json_tokener_parse("{\"fdname\":\"passed\"}"),
+                                     10 * USEC_PER_SEC, NULL, &err),
+                     -EIO);
+        free(err);
+        close(p[0]);
+        close(p[1]);
 }
 
 Test(qmp, send_raw_keeps_callers_id) {
@@ -893,6 +928,57 @@ Test(qmp_fake, writes_larger_than_the_socket_buffer) {
         free(id);
         free(reply);
         reply_done(&r);
+}
+
+/* An fd queued before negotiation, behind another command, reaches the
+ * peer as SCM_RIGHTS with the bytes of the commands. */
+Test(qmp_fake, fd_goes_out_with_its_command) {
+        union {
+                struct cmsghdr header;
+                char buf[CMSG_SPACE(sizeof(int) * 4)];
+        } control;
+        struct stat want, got;
+        int p[2], received = -EBADF;
+        char *id;
+
+        cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+        cr_assert_eq(qmp_client_send(t.client, "query-status", NULL, NULL, NULL), 0);
+        cr_assert_eq(qmp_client_send_fd(t.client, "getfd", json_tokener_parse("{\"fdname\":\"x\"}"), p[0],
+                                        NULL, NULL),
+                     0);
+        fake_handshake();
+        /* Read everything the client wrote with recvmsg, collecting fds. */
+        for (uint64_t deadline = now_usec() + 5 * USEC_PER_SEC; !memmem(t.inbuf, t.inlen, "getfd", 5);) {
+                struct iovec iov = { .iov_base = t.inbuf + t.inlen, .iov_len = sizeof(t.inbuf) - t.inlen };
+                struct msghdr mh = { .msg_iov = &iov,
+                                     .msg_iovlen = 1,
+                                     .msg_control = control.buf,
+                                     .msg_controllen = sizeof(control.buf) };
+                ssize_t k;
+
+                cr_assert_lt(now_usec(), deadline, "client never wrote getfd");
+                cr_assert_geq(sd_event_run(t.event, 10 * 1000), 0);
+                k = recvmsg(t.peer, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+                if (k <= 0)
+                        continue;
+                t.inlen += (size_t) k;
+                for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                                cr_assert_lt(received, 0, "more than one fd passed");
+                                memcpy(&received, CMSG_DATA(c), sizeof(int));
+                        }
+        }
+        id = fake_expect_command("query-status");
+        free(id);
+        id = fake_expect_command("getfd");
+        free(id);
+        cr_assert_geq(received, 0, "no fd came with getfd");
+        cr_assert_eq(fstat(p[0], &want), 0);
+        cr_assert_eq(fstat(received, &got), 0);
+        cr_assert_eq(want.st_ino, got.st_ino);
+        close(received);
+        close(p[0]);
+        close(p[1]);
 }
 
 /* ---- connect ---- */

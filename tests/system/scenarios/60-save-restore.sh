@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# vmctl reboot, vmctl save NAME FILE and vmctl restore FILE on the real
+# system: the supervisor (root, confined QEMU) writes the file itself, the
+# unit stops with exit 0; restore starts the unit through systemd and the
+# test guest's `ticks` counter carries on where it was instead of starting
+# again from 1. Bad input gives one line and a non-zero exit.
+# vmunit-test-timeout: 240
+# shellcheck source=tests/system/lib.sh
+. "$VMUNIT_TEST_LIB"
+
+VM=sr
+UNIT=vm@sr.service
+SAVES=/var/lib/vmunit-test-saves
+FILE=$SAVES/sr.save
+
+# The last tick the guest printed since journal cursor $1 (0 if none).
+last_tick() {
+        { journalctl --no-pager -u "$UNIT" --after-cursor="$1" | grep -o 'GUEST: tick [0-9]*' || echo "x x 0"; } |
+                tail -n1 | awk '{print $3}'
+}
+first_tick() {
+        journalctl --no-pager -u "$UNIT" --after-cursor="$1" | grep -o 'GUEST: tick [0-9]*' | head -n1 | awk '{print $3}'
+}
+ticks_reach() { [ "$(last_tick "$1")" -ge "$2" ]; }
+cursor() { journalctl --no-pager -n0 --show-cursor | sed -n 's/^-- cursor: //p'; }
+# one_line_failure CMD...: non-zero exit and exactly one line of output.
+one_line_failure() {
+        local out rc=0
+        out=$("$@" 2>&1) || rc=$?
+        [ "$rc" != 0 ] || fail "\`$*\` succeeded; output: $out"
+        [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "\`$*\`: want one line, got: $out"
+        echo "$out"
+}
+
+mkdir -p "$SAVES"
+rm -f "$SAVES"/*
+define_test_vm "$VM" "acpi ticks" "" "<uuid>6b1d7a3e-0c55-4f0e-9d7a-2f3c4b5a6d7e</uuid>"
+systemctl daemon-reload
+c0=$(cursor)
+assert_success vmctl start "$VM"
+wait_guest_acpi "$VM"
+
+step "vmctl reboot: the guest powers off and comes back in the same unit"
+pid=$(unit_property "$UNIT" MainPID)
+assert_success vmctl reboot "$VM"
+wait_for 60 sh -c "journalctl --no-pager -u $UNIT --after-cursor='$c0' | grep -q 'guest rebooted'"
+wait_for 60 sh -c "[ \$(journalctl --no-pager -u $UNIT --after-cursor='$c0' | grep -c 'booted mode=acpi') -ge 2 ]"
+assert_unit_state "$UNIT" active
+assert_eq "$pid" "$(unit_property "$UNIT" MainPID)" "supervisor pid after reboot"
+
+step "bad save requests: one line, non-zero, nothing written"
+out=$(one_line_failure vmctl save "$VM" /tmp/x.save)
+assert_contains "$out" "private" "save to /tmp"
+touch "$SAVES/exists.save"
+out=$(one_line_failure vmctl save "$VM" "$SAVES/exists.save")
+assert_contains "$out" "already exists" "save over an existing file"
+[ ! -s "$SAVES/exists.save" ] || fail "existing file written to"
+out=$(one_line_failure vmctl save nosuchvm "$FILE")
+assert_contains "$out" "not running" "save of a stopped domain"
+assert_unit_state "$UNIT" active
+
+step "vmctl save: file 0600 with our header; the unit stops with exit 0"
+wait_for 60 ticks_reach "$c0" 3
+before=$(last_tick "$c0")
+assert_success vmctl save "$VM" "$FILE"
+wait_for_unit_state "$UNIT" inactive 60
+assert_eq 0 "$(exit_status_of "$UNIT")" "exit status after save"
+assert_eq 600 "$(stat -c %a "$FILE")" "mode of the save file"
+assert_eq "VMUNIT-SAVE 1" "$(head -n1 "$FILE")" "header"
+assert_contains "$(journalctl -b --no-pager -u "$UNIT" --after-cursor="$c0")" "saved the guest's state to $FILE" "journal"
+
+step "vmctl restore: the unit runs again and the guest's ticks carry on"
+c1=$(cursor)
+assert_success vmctl restore "$FILE"
+wait_for_unit_state "$UNIT" active 60
+assert_eq running "$(unit_property "$UNIT" StatusText)" "StatusText after restore"
+wait_for 60 ticks_reach "$c1" $((before + 2))
+first=$(first_tick "$c1")
+[ "$first" -ge "$before" ] || fail "ticks restarted at $first after restore (were at $before)"
+assert_contains "$(journalctl --no-pager -u "$UNIT" --after-cursor="$c1")" "restored the guest's state from $FILE" "journal"
+[ ! -e /var/lib/vmunit/$VM/restore ] || fail "restore request left behind"
+note "ticks: $before before save, first after restore $first"
+
+step "bad restore requests: one line, non-zero"
+echo hello >"$SAVES/foreign.save"
+out=$(one_line_failure vmctl restore "$SAVES/foreign.save")
+assert_contains "$out" "not a vmunit save file" "restore of a foreign file"
+out=$(one_line_failure vmctl restore "$FILE")
+assert_contains "$out" "is running" "restore of a running domain"
+
+assert_success vmctl destroy "$VM"
+rm -f "$VMUNIT_DOMAINS/$VM.xml" "$SAVES"/*
+systemctl daemon-reload
+echo ok
