@@ -2,6 +2,8 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #define SD_JOURNAL_SUPPRESS_LOCATION
@@ -13,6 +15,7 @@ static const char *log_program = "vmunit";
 static char *log_domain_name;
 static char *log_domain_uuid;
 static int log_file_fd = -EBADF;
+static bool log_stderr_is_file; /* do not write each line twice */
 static bool log_journal;
 static LogLevel log_max_level = LOG_LEVEL_INFO;
 
@@ -25,12 +28,22 @@ void log_set_domain(const char *name, const char *uuid) {
         (void) free_and_strdup(&log_domain_uuid, uuid);
 }
 
+/* Whether fd 2 is the file fd: a supervisor started in the background by
+ * `vmctl --root R start` has its stderr appended to the same log. */
+static bool stderr_is(int fd) {
+        struct stat a, b;
+
+        return fstat(STDERR_FILENO, &a) >= 0 && fstat(fd, &b) >= 0 && a.st_dev == b.st_dev &&
+               a.st_ino == b.st_ino;
+}
+
 int log_open_file(const char *path) {
         int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
         if (fd < 0)
                 return negative_errno();
         safe_close(log_file_fd);
         log_file_fd = fd;
+        log_stderr_is_file = stderr_is(fd);
         return 0;
 }
 
@@ -84,7 +97,7 @@ int log_full_errno(LogLevel level, int r, const char *fmt, ...) {
 
         if (log_journal)
                 log_write_journal(level, message);
-        else
+        else if (!log_stderr_is_file || log_file_fd < 0)
                 fprintf(stderr, "%s: %s\n", log_program, message);
         log_write_file(message);
         return r;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
+#include <systemd/sd-bus.h>
 
 #include "ctl.h"
 #include "domain-xml.h"
 #include "log.h"
+#include "save-file.h"
 
 int ctl_cmd_validate(Ctl *ctl, int argc, char **argv) {
         _cleanup_domain_ Domain *d = NULL;
@@ -26,20 +28,45 @@ int ctl_cmd_define(Ctl *ctl, int argc, char **argv) {
         return 0;
 }
 
+/* A managed save belongs to the definition it was taken from: like virsh,
+ * undefine refuses to orphan one unless told to remove it. */
+static int managed_save_check(Ctl *ctl, const char *name, bool remove) {
+        _cleanup_free_ char *dir = paths_domain_state_dir(&ctl->paths, name), *path = NULL;
+
+        if (!dir || asprintf(&path, "%s/" SAVE_MANAGED_NAME, dir) < 0)
+                return log_error_errno(-ENOMEM, "%m");
+        if (access(path, F_OK) < 0)
+                return 0;
+        if (!remove) {
+                log_error(
+                        "domain '%s' has a managed save (%s); use undefine --managed-save to remove it too",
+                        name, path);
+                return -EEXIST;
+        }
+        if (unlink(path) < 0)
+                return log_error_errno(negative_errno(), "Failed to remove %s: %m", path);
+        return 0;
+}
+
 int ctl_cmd_undefine(Ctl *ctl, int argc, char **argv) {
         _cleanup_free_ char *path = NULL;
-        if (ctl_expect_args(argc, 1, "undefine NAME") < 0 || ctl_check_name(argv[0]) < 0)
+        bool managed = argc > 0 && streq(argv[0], "--managed-save");
+
+        if (managed)
+                argc--, argv++;
+        if (ctl_expect_args(argc, 1, "undefine [--managed-save] NAME") < 0 || ctl_check_name(argv[0]) < 0)
                 return 1;
         path = paths_domain_xml(&ctl->paths, argv[0]);
         if (!path)
                 return 1;
-        if (unlink(path) < 0) {
-                if (errno == ENOENT)
-                        log_error("domain '%s' is not defined (%s does not exist)", argv[0], path);
-                else
-                        log_error_errno(negative_errno(), "Failed to remove %s: %m", path);
+        if (access(path, F_OK) < 0) {
+                log_error("domain '%s' is not defined (%s does not exist)", argv[0], path);
                 return 1;
         }
+        if (managed_save_check(ctl, argv[0], managed) < 0)
+                return 1;
+        if (unlink(path) < 0)
+                return log_error_errno(negative_errno(), "Failed to remove %s: %m", path), 1;
         if (ctl_daemon_reload(ctl) < 0)
                 return 1;
         printf("Domain '%s' has been undefined\n", argv[0]);
@@ -59,6 +86,20 @@ static char *dumpxml_source(Ctl *ctl, const char *name) {
         return paths_domain_xml(&ctl->paths, name);
 }
 
+/* With -H only the running domain's live XML can be had: from its
+ * supervisor (GetXML); definitions are files on that host. */
+static int dumpxml_remote(Ctl *ctl, const char *name) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *xml;
+
+        if (ctl_vm_call(ctl, name, "GetXML", &reply, NULL, NULL) < 0)
+                return 1;
+        if (sd_bus_message_read(reply, "s", &xml) < 0)
+                return log_error("unexpected reply from domain '%s'", name), 1;
+        fputs(xml, stdout);
+        return 0;
+}
+
 int ctl_cmd_dumpxml(Ctl *ctl, int argc, char **argv) {
         _cleanup_domain_ Domain *d = NULL;
         _cleanup_free_ char *path = NULL, *xml = NULL;
@@ -66,6 +107,8 @@ int ctl_cmd_dumpxml(Ctl *ctl, int argc, char **argv) {
 
         if (ctl_expect_args(argc, 1, "dumpxml NAME") < 0 || ctl_check_name(argv[0]) < 0)
                 return 1;
+        if (ctl->host)
+                return dumpxml_remote(ctl, argv[0]);
         path = dumpxml_source(ctl, argv[0]);
         if (!path)
                 return 1;

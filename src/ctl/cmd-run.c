@@ -7,29 +7,6 @@
 #include "log.h"
 #include "vmunit-config.h"
 
-/* Where vmunit-supervisor is: $VMUNIT_SUPERVISOR (tests), the installed
- * path, or beside us in a build tree (src/ctl/../supervisor/). */
-static char *find_supervisor(void) {
-        const char *env = getenv("VMUNIT_SUPERVISOR");
-        char self[PATH_MAX], *slash, *path = NULL;
-        ssize_t n;
-
-        if (env)
-                return strdup(env);
-        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n > 0) {
-                self[n] = '\0';
-                slash = strrchr(self, '/');
-                if (slash &&
-                    asprintf(&path, "%.*s/../supervisor/vmunit-supervisor", (int) (slash - self), self) >=
-                            0 &&
-                    access(path, X_OK) == 0)
-                        return path;
-                free(path);
-        }
-        return strdup(VMUNIT_SUPERVISOR_PATH);
-}
-
 /* vmctl --root R run FILE: define FILE in R and become its supervisor, in
  * the foreground. Ctrl-C reaches the supervisor (QEMU sits in its own
  * session), which shuts the guest down gracefully; a second Ctrl-C forces. */
@@ -45,7 +22,7 @@ int ctl_cmd_run(Ctl *ctl, int argc, char **argv) {
         }
         if (ctl_load_domain_file(argv[0], &d) < 0 || ctl_define_domain(ctl, d) < 0)
                 return 1;
-        supervisor = find_supervisor();
+        supervisor = ctl_find_supervisor();
         if (!supervisor)
                 return 1;
         fflush(stdout);

@@ -115,29 +115,6 @@ static int write_request(Ctl *ctl, const char *name, const char *file, char **re
         return 0;
 }
 
-/* Where vmunit-supervisor is, as `run` finds it: $VMUNIT_SUPERVISOR
- * (tests), beside us in a build tree, or the installed path. */
-static char *find_supervisor(void) {
-        const char *env = getenv("VMUNIT_SUPERVISOR");
-        char self[PATH_MAX], *slash, *path = NULL;
-        ssize_t n;
-
-        if (env)
-                return strdup(env);
-        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n > 0) {
-                self[n] = '\0';
-                slash = strrchr(self, '/');
-                if (slash &&
-                    asprintf(&path, "%.*s/../supervisor/vmunit-supervisor", (int) (slash - self), self) >=
-                            0 &&
-                    access(path, X_OK) == 0)
-                        return path;
-                free(path);
-        }
-        return strdup(VMUNIT_SUPERVISOR_PATH);
-}
-
 int ctl_cmd_restore(Ctl *ctl, int argc, char **argv) {
         _cleanup_free_ char *file = NULL, *name = NULL, *request = NULL, *supervisor = NULL;
         int r;
@@ -164,7 +141,7 @@ int ctl_cmd_restore(Ctl *ctl, int argc, char **argv) {
                         printf("Domain '%s' restored from %s\n", name, file);
                 return r;
         }
-        supervisor = find_supervisor();
+        supervisor = ctl_find_supervisor();
         if (!supervisor)
                 return (void) unlink(request), 1;
         fflush(stdout);

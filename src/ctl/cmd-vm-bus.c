@@ -36,6 +36,12 @@ int ctl_vm_call(Ctl *ctl, const char *name, const char *method, sd_bus_message *
                 if (sd_bus_error_has_names(&error, SD_BUS_ERROR_SERVICE_UNKNOWN,
                                            SD_BUS_ERROR_NAME_HAS_NO_OWNER))
                         log_error("domain '%s' is not running", name);
+                else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
+                        /* The bus daemon's refusal lists its policy rules;
+                         * the person needs the rule itself. */
+                        log_error("%s of domain '%s': permission denied (only root and members of group "
+                                  "vmunit may control VMs)",
+                                  method, name);
                 else
                         log_error("%s of domain '%s' failed: %s", method, name,
                                   error.message ?: strerror(-r));

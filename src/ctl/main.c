@@ -19,7 +19,7 @@ static const CtlCommand commands[] = {
         { "list", ctl_cmd_list,
           "list [--all] [--name]    list running (or all defined) domains; --name: names only" },
         { "define", ctl_cmd_define, "define FILE              define a domain from an XML file" },
-        { "undefine", ctl_cmd_undefine, "undefine NAME            remove a domain's definition" },
+        { "undefine", ctl_cmd_undefine, "undefine [--managed-save] NAME  remove a domain's definition" },
         { "validate", ctl_cmd_validate, "validate FILE            check a domain XML file" },
         { "dumpxml", ctl_cmd_dumpxml, "dumpxml NAME             print a domain's XML (live if running)" },
         { "domxml-to-native", ctl_cmd_domxml_to_native,
@@ -56,7 +56,7 @@ static const CtlCommand commands[] = {
  * the runtime directory): with -H they would silently act on the wrong
  * machine, so they are refused up front. */
 static const char *const local_only[] = {
-        "define", "undefine", "edit", "validate", "dumpxml", "domxml-to-native", "run", "capabilities",
+        "define", "undefine", "edit", "validate", "domxml-to-native", "run", "capabilities",
 };
 
 static void help(void) {

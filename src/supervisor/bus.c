@@ -518,7 +518,10 @@ static int on_event_exit(sd_event_source *es, void *userdata) {
         fail_pending_calls(vb);
         if (s->state != SUPERVISOR_EXITED)
                 return 0;
-        reason = strdup(s->exit_status == 0 ? "stopped" : "QEMU exited");
+        /* A saved domain says so to the end: shutoff, because saved. */
+        reason = strdup(s->exit_status != 0              ? "QEMU exited"
+                        : streq_ptr(vb->reason, "saved") ? "saved"
+                                                         : "stopped");
         if (reason) {
                 free(vb->reason);
                 vb->reason = reason;

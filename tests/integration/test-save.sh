@@ -131,9 +131,19 @@ t_begin "Save: file 0600 with our header, supervisor exits 0"
 rm -f "$log"
 if start_demo "acpi ticks" && wait_ticks 2; then
         before=$(last_tick)
+        stdbuf -oL busctl --address="$BUS" --no-pager monitor "$DEST" > "$root/monitor.txt" 2>&1 &
+        MON_PID=$!
+        sleep 0.3
         out=$(call Save string:"$root/demo.save")
         wait_rc "$SUP_PID"
+        sleep 0.2
+        kill "$MON_PID" 2>/dev/null || true
+        MON_PID=""
         if grep -q "^Error" <<<"$out"; then t_fail "Save: $out"
+        elif last=$(awk '/Member=StateChanged/ { b = ""; n = 8 } n-- > 0 { b = b $0 "\n" } END { printf "%s", b }' \
+                        "$root/monitor.txt") &&
+                ! { grep -q 'STRING "shutoff"' <<<"$last" && grep -q 'STRING "saved"' <<<"$last"; }; then
+                t_fail "the last StateChanged is not (shutoff, saved): $last"
         elif [ "$RC" != 0 ]; then t_fail "exit $RC, want 0"
         elif [ "$(stat -c %a "$root/demo.save")" != 600 ]; then t_fail "mode $(stat -c %a "$root/demo.save")"
         elif [ "$(head -c 14 "$root/demo.save")" != "VMUNIT-SAVE 1" ]; then t_fail "no header"
@@ -231,5 +241,16 @@ if start_demo "acpi ticks" && grep -q "restoring the guest from $root/lib/demo/m
 else
         abort_vm; t_fail "managed save not restored"
 fi
+
+t_begin "undefine refuses to orphan a managed save; --managed-save removes both"
+cp "$root/demo.save" "$root/lib/demo/managed.save"
+rc=0; out=$("$VMCTL" --root "$root" undefine demo 2>&1) || rc=$?
+if [ "$rc" = 0 ] || [ "$(wc -l <<<"$out")" != 1 ] || ! grep -q "managed save" <<<"$out"; then
+        t_fail "undefine with a managed save: rc=$rc: $out"
+elif [ ! -e "$root/etc/domains/demo.xml" ]; then t_fail "refused undefine removed the definition"
+elif ! "$VMCTL" --root "$root" undefine --managed-save demo >/dev/null; then t_fail "undefine --managed-save failed"
+elif [ -e "$root/etc/domains/demo.xml" ] || [ -e "$root/lib/demo/managed.save" ]; then
+        t_fail "undefine --managed-save left the definition or the save"
+else t_pass; fi
 
 t_end

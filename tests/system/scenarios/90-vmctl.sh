@@ -123,6 +123,8 @@ assert_eq 's "paused"' "$(busctl --system get-property $BUS_NAME /org/vmunit/vm 
 assert_success vmctl -H root@localhost resume vc-run
 assert_eq 's "running"' "$(busctl --system get-property $BUS_NAME /org/vmunit/vm org.vmunit.VM1 State)" "State after remote resume"
 
+assert_contains "$(vmctl -H root@localhost dumpxml vc-run)" "<name>vc-run</name>" "remote dumpxml (live XML)"
+
 rc=0; out=$(vmctl -H root@localhost list --all 2>&1) || rc=$?
 assert_ne 0 "$rc" "remote list --all"
 assert_contains "$out" "not available with -H" "remote list --all"
