@@ -152,7 +152,7 @@ static int disk_check(XmlCtx *c, xmlNode *n, const Domain *d, const DomainDisk *
         return 0;
 }
 
-static int parse_disk(XmlCtx *c, xmlNode *n, void *userdata) {
+int domain_xml_parse_disk(XmlCtx *c, xmlNode *n, void *userdata) {
         static const XmlChild children[] = {
                 { "driver", disk_driver, 0 },
                 { "source", disk_source, 0 },
@@ -618,7 +618,7 @@ static int parse_controller(XmlCtx *c, xmlNode *n, void *userdata) {
 int domain_xml_parse_devices(XmlCtx *c, xmlNode *n, void *userdata) {
         static const XmlChild children[] = {
                 { "emulator", parse_emulator, 0 },
-                { "disk", parse_disk, XML_CHILD_MULTI },
+                { "disk", domain_xml_parse_disk, XML_CHILD_MULTI },
                 { "interface", parse_interface, XML_CHILD_MULTI },
                 { "serial", parse_serial, XML_CHILD_MULTI },
                 { "console", parse_console, XML_CHILD_MULTI },

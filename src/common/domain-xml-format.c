@@ -487,3 +487,20 @@ int domain_format_xml(const Domain *d, char **ret) {
         *ret = buf;
         return 0;
 }
+
+int domain_format_disk_xml(const DomainDisk *disk, char **ret) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        format_disk(f, disk);
+        if (fclose(f) != 0) {
+                free(buf);
+                return -ENOMEM;
+        }
+        *ret = buf;
+        return 0;
+}

@@ -50,3 +50,6 @@ extern const XmlEnum *const domain_xml_controller_models[];
 
 /* <devices> (domain-xml-devices.c); userdata is the Domain. */
 int domain_xml_parse_devices(XmlCtx *c, xmlNode *n, void *userdata);
+/* One <disk> appended to the Domain in userdata (also parses hotplug
+ * fragments, see domain_parse_disk_fragment()). */
+int domain_xml_parse_disk(XmlCtx *c, xmlNode *n, void *userdata);

@@ -891,6 +891,45 @@ int domain_parse_buffer(const char *buf, size_t len, const char *filename, Domai
         return r;
 }
 
+/* A hotplug fragment: the root is the <disk> itself, read into an empty
+ * Domain by the same handler <devices> uses, so both accept the same. */
+static int parse_disk_element(XmlCtx *c, xmlNode *root, Domain **ret) {
+        _cleanup_domain_ Domain *d = NULL;
+        int r;
+
+        if (root->ns || !xmlStrEqual(root->name, (const xmlChar *) "disk"))
+                return xml_fail(c, root, "unsupported device <%s>: only <disk> can be attached or detached",
+                                (const char *) root->name);
+        d = calloc(1, sizeof(Domain));
+        if (!d)
+                return -ENOMEM;
+        r = domain_xml_parse_disk(c, root, d);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+int domain_parse_disk_fragment(const char *buf, size_t len, const char *filename, Domain **ret,
+                               char **ret_error) {
+        _cleanup_(xml_doc_freep) xmlDoc *doc = NULL;
+        XmlCtx c = { .filename = filename ?: "<fragment>" };
+        xmlNode *root;
+        int r;
+
+        r = read_document(&c, buf, len, &doc);
+        if (r >= 0) {
+                root = xmlDocGetRootElement(doc);
+                r = root ? parse_disk_element(&c, root, ret) : -EINVAL;
+                if (!root && asprintf(&c.error, "%s:1: no root element", c.filename) < 0)
+                        c.error = NULL;
+        }
+        if (r < 0 && ret_error)
+                *ret_error = TAKE_PTR(c.error);
+        free(c.error);
+        return r;
+}
+
 static int read_all(int fd, char **ret, size_t *ret_len) {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0, size = 0;

@@ -28,3 +28,17 @@ int domain_parse_buffer(const char *buf, size_t len, const char *filename, Domai
  * trailing newline). Stores a malloc'd string in *ret. Returns 0 or
  * -ENOMEM. */
 int domain_format_xml(const Domain *d, char **ret);
+
+/* Hotplug (AttachDevice/DetachDevice): one <disk> element given alone,
+ * read with the same rules as a <disk> inside <devices>. On success *ret
+ * is a new Domain holding only that disk (disks[0]; caller frees with
+ * domain_free). Errors as domain_parse_buffer(): -EINVAL with a one-line
+ * "FILE:LINE: /disk/...: message" in *ret_error, also for a root element
+ * other than <disk>. */
+int domain_parse_disk_fragment(const char *buf, size_t len, const char *filename, Domain **ret,
+                               char **ret_error);
+
+/* One disk as a standalone <disk> element, exactly as domain_format_xml()
+ * writes it inside <devices> (indentation included), in *ret (caller
+ * frees). Returns 0 or -ENOMEM. */
+int domain_format_disk_xml(const DomainDisk *disk, char **ret);

@@ -5,11 +5,14 @@
  * sata0-0-1, net0, serial0, console1, video0, input0, balloon0), so QMP
  * commands and logs read the same as on a libvirt host.
  */
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "paths.h"
 #include "qemu-argv-internal.h"
+#include "qemu-disk.h"
 
 #define MAX_ISA_SERIAL 4
 #define MAX_SATA_PORTS 6
@@ -201,6 +204,10 @@ int qemu_argv_disk_index(const char *target, unsigned *ret) {
         return 0;
 }
 
+bool qemu_machine_is_q35(const char *machine) {
+        return machine && (streq(machine, "q35") || strncmp(machine, "pc-q35-", 7) == 0);
+}
+
 /* Cache modes as libvirt maps them: host page cache bypass (cache.direct),
  * ignoring flushes (cache.no-flush) on the nodes, guest-visible write
  * cache on the device. */
@@ -229,124 +236,322 @@ static const char *disk_protocol_driver(const DomainDisk *disk) {
         return disk->device == DOMAIN_DISK_DEVICE_CDROM ? "host_cdrom" : "host_device";
 }
 
-static int build_disk_blockdev(QemuArgvBuilder *b, size_t i, const DomainDisk *disk) {
-        _cleanup_free_ char *path = qemu_opt_escape(disk->source);
-        const char *ro = disk_readonly(disk) ? "on" : "off";
-        DiskCache c = disk_cache(disk->cache);
-        char cache[64] = "";
-        int r;
-
-        if (!path)
-                return -ENOMEM;
-        if (c.set)
-                snprintf(cache, sizeof(cache), ",cache.direct=%s,cache.no-flush=%s", c.direct ? "on" : "off",
-                         c.no_flush ? "on" : "off");
-        r = qemu_argv_add(b, "-blockdev", "driver=%s,filename=%s,node-name=disk%zu-storage%s,read-only=%s",
-                          disk_protocol_driver(disk), path, i, cache, ro);
-        if (r < 0)
-                return r;
-        return qemu_argv_add(b, "-blockdev",
-                             "driver=%s,file=disk%zu-storage,node-name=disk%zu-format%s,read-only=%s",
-                             disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw", i, i, cache, ro);
+/* json-c builders for the plan: each takes an object that may be NULL (an
+ * earlier step ran out of memory) and returns it, or NULL after freeing
+ * it, so an object is built as one chain and checked once at the end. */
+static json_object *put_value(json_object *o, const char *key, json_object *v) {
+        if (!o || !v || json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
 }
 
-/* The device driver and its bus address ("bus=...,id=..."). */
-static int disk_device_head(QemuArgvBuilder *b, const DomainDisk *disk, DomainDiskBus bus, unsigned idx,
-                            char **ret) {
+static json_object *put_str(json_object *o, const char *key, const char *value) {
+        return o ? put_value(o, key, json_object_new_string(value)) : NULL;
+}
+
+_printf_(3, 4) static json_object *put_strf(json_object *o, const char *key, const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                json_object_put(o);
+                return NULL;
+        }
+        return put_str(o, key, s);
+}
+
+static json_object *put_bool(json_object *o, const char *key, bool value) {
+        return o ? put_value(o, key, json_object_new_boolean(value)) : NULL;
+}
+
+static json_object *put_uint(json_object *o, const char *key, unsigned value) {
+        return o ? put_value(o, key, json_object_new_int64(value)) : NULL;
+}
+
+/* cache.direct / cache.no-flush, on both nodes, when a cache mode is set. */
+static json_object *put_node_cache(json_object *o, DiskCache c) {
+        if (!o || !c.set)
+                return o;
+        return put_value(
+                o, "cache",
+                put_bool(put_bool(json_object_new_object(), "direct", c.direct), "no-flush", c.no_flush));
+}
+
+static int disk_plan_nodes(const DomainDisk *disk, size_t node, QemuDiskPlan *p) {
+        DiskCache c = disk_cache(disk->cache);
+        bool ro = disk_readonly(disk);
+        json_object *o;
+
+        if (asprintf(&p->storage_node, "disk%zu-storage", node) < 0 ||
+            asprintf(&p->format_node, "disk%zu-format", node) < 0)
+                return -ENOMEM;
+        o = put_str(json_object_new_object(), "driver", disk_protocol_driver(disk));
+        o = put_str(o, "filename", disk->source);
+        o = put_str(o, "node-name", p->storage_node);
+        p->storage = put_bool(put_node_cache(o, c), "read-only", ro);
+        o = put_str(json_object_new_object(), "driver",
+                    disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
+        o = put_str(o, "file", p->storage_node);
+        o = put_str(o, "node-name", p->format_node);
+        p->format = put_bool(put_node_cache(o, c), "read-only", ro);
+        return p->storage && p->format ? 0 : -ENOMEM;
+}
+
+_printf_(2, 3) static int disk_fail(char **ret_error, const char *fmt, ...) {
+        va_list ap;
+        char *s = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        if (!s)
+                return -ENOMEM;
+        if (ret_error)
+                *ret_error = s;
+        else
+                free(s);
+        return -EINVAL;
+}
+
+/* The device driver and its bus address: driver, bus..., id. */
+static int disk_device_head(const DomainDisk *disk, DomainDiskBus bus, unsigned idx, bool q35,
+                            json_object **ret, char **ret_error) {
+        const char *t = disk->target_dev;
         bool cd = disk->device == DOMAIN_DISK_DEVICE_CDROM;
+        json_object *o = json_object_new_object();
 
         switch (bus) {
-        case DOMAIN_DISK_BUS_VIRTIO: return qemu_argv_appendf(ret, "virtio-blk-pci,id=virtio-disk%u", idx);
+        case DOMAIN_DISK_BUS_VIRTIO:
+                o = put_strf(put_str(o, "driver", "virtio-blk-pci"), "id", "virtio-disk%u", idx);
+                break;
         case DOMAIN_DISK_BUS_SATA:
-                if (idx >= MAX_SATA_PORTS)
-                        return qemu_argv_fail(b, "disk '%s': the SATA controller has %d ports",
-                                              disk->target_dev, MAX_SATA_PORTS);
-                return qemu_argv_appendf(ret, "%s,bus=%s.%u,id=sata0-0-%u", cd ? "ide-cd" : "ide-hd",
-                                         b->q35 ? "ide" : "sata0", idx, idx);
+                if (idx >= MAX_SATA_PORTS) {
+                        json_object_put(o);
+                        return disk_fail(ret_error, "disk '%s': the SATA controller has %d ports", t,
+                                         MAX_SATA_PORTS);
+                }
+                o = put_strf(put_str(o, "driver", cd ? "ide-cd" : "ide-hd"), "bus", "%s.%u",
+                             q35 ? "ide" : "sata0", idx);
+                o = put_strf(o, "id", "sata0-0-%u", idx);
+                break;
         case DOMAIN_DISK_BUS_IDE:
-                if (b->q35)
-                        return qemu_argv_fail(
-                                b, "disk '%s': IDE is not available on q35 machine types; use bus='sata'",
-                                disk->target_dev);
+                json_object_put(o);
+                if (q35)
+                        return disk_fail(
+                                ret_error,
+                                "disk '%s': IDE is not available on q35 machine types; use bus='sata'", t);
                 if (idx >= 4)
-                        return qemu_argv_fail(b, "disk '%s': IDE has 4 units (hda..hdd)", disk->target_dev);
-                return qemu_argv_appendf(ret, "%s,bus=ide.%u,unit=%u,id=ide0-%u-%u",
-                                         cd ? "ide-cd" : "ide-hd", idx / 2, idx % 2, idx / 2, idx % 2);
+                        return disk_fail(ret_error, "disk '%s': IDE has 4 units (hda..hdd)", t);
+                o = put_strf(put_str(json_object_new_object(), "driver", cd ? "ide-cd" : "ide-hd"), "bus",
+                             "ide.%u", idx / 2);
+                o = put_strf(put_uint(o, "unit", idx % 2), "id", "ide0-%u-%u", idx / 2, idx % 2);
+                break;
         case DOMAIN_DISK_BUS_SCSI:
-                if (idx > 16383)
-                        return qemu_argv_fail(b, "disk '%s': SCSI LUN out of range", disk->target_dev);
-                return qemu_argv_appendf(ret, "%s,bus=scsi0.0,channel=0,scsi-id=0,lun=%u,id=scsi0-0-0-%u",
-                                         cd ? "scsi-cd" : "scsi-hd", idx, idx);
-        case DOMAIN_DISK_BUS_USB: return qemu_argv_appendf(ret, "usb-storage,bus=usb.0,id=usb-disk%u", idx);
+                if (idx > 16383) {
+                        json_object_put(o);
+                        return disk_fail(ret_error, "disk '%s': SCSI LUN out of range", t);
+                }
+                o = put_str(put_str(o, "driver", cd ? "scsi-cd" : "scsi-hd"), "bus", "scsi0.0");
+                o = put_uint(put_uint(put_uint(o, "channel", 0), "scsi-id", 0), "lun", idx);
+                o = put_strf(o, "id", "scsi0-0-0-%u", idx);
+                break;
+        case DOMAIN_DISK_BUS_USB:
+                o = put_strf(put_str(put_str(o, "driver", "usb-storage"), "bus", "usb.0"), "id",
+                             "usb-disk%u", idx);
+                break;
         case DOMAIN_DISK_BUS_FDC:
-                if (b->q35)
-                        return qemu_argv_fail(b, "disk '%s': q35 machine types have no floppy controller",
-                                              disk->target_dev);
+                json_object_put(o);
+                if (q35)
+                        return disk_fail(ret_error, "disk '%s': q35 machine types have no floppy controller",
+                                         t);
                 if (idx >= 2)
-                        return qemu_argv_fail(b, "disk '%s': the floppy controller has 2 drives (fda, fdb)",
-                                              disk->target_dev);
-                return qemu_argv_appendf(ret, "floppy,unit=%u,id=fdc0-0-%u", idx, idx);
-        default: return qemu_argv_fail(b, "disk '%s': unsupported bus", disk->target_dev);
+                        return disk_fail(ret_error,
+                                         "disk '%s': the floppy controller has 2 drives (fda, fdb)", t);
+                o = put_uint(put_str(json_object_new_object(), "driver", "floppy"), "unit", idx);
+                o = put_strf(o, "id", "fdc0-0-%u", idx);
+                break;
+        default: json_object_put(o); return disk_fail(ret_error, "disk '%s': unsupported bus", t);
         }
+        if (!o)
+                return -ENOMEM;
+        *ret = o;
+        return 0;
 }
 
 /* Which device/bus combinations exist, and which device properties the
  * chosen QEMU device has (floppy and usb-storage have no bootindex,
  * serial or write-cache of their own here). */
-static int disk_check(QemuArgvBuilder *b, const DomainDisk *disk, DomainDiskBus bus) {
+static int disk_check(const DomainDisk *disk, DomainDiskBus bus, char **ret_error) {
         const char *t = disk->target_dev;
         bool floppy = disk->device == DOMAIN_DISK_DEVICE_FLOPPY;
 
         if (disk->driver_name && !streq(disk->driver_name, "qemu"))
-                return qemu_argv_fail(b, "disk '%s': unsupported driver name '%s'", t, disk->driver_name);
+                return disk_fail(ret_error, "disk '%s': unsupported driver name '%s'", t, disk->driver_name);
         if (floppy != (bus == DOMAIN_DISK_BUS_FDC))
-                return qemu_argv_fail(b, "disk '%s': floppies go on bus 'fdc' and only floppies do", t);
+                return disk_fail(ret_error, "disk '%s': floppies go on bus 'fdc' and only floppies do", t);
         if (disk->device == DOMAIN_DISK_DEVICE_CDROM &&
             (bus == DOMAIN_DISK_BUS_VIRTIO || bus == DOMAIN_DISK_BUS_USB))
-                return qemu_argv_fail(
-                        b, "disk '%s': a cdrom cannot be on bus virtio or usb; use sata, ide or scsi", t);
+                return disk_fail(ret_error,
+                                 "disk '%s': a cdrom cannot be on bus virtio or usb; use sata, ide or scsi",
+                                 t);
         if (!disk->source && disk->device == DOMAIN_DISK_DEVICE_DISK)
-                return qemu_argv_fail(b, "disk '%s' has no <source>", t);
+                return disk_fail(ret_error, "disk '%s' has no <source>", t);
         if ((floppy || bus == DOMAIN_DISK_BUS_USB) && (disk->boot_order || disk->serial || disk->shareable))
-                return qemu_argv_fail(
-                        b, "disk '%s': <boot order>, <serial> and <shareable> are not supported on %s", t,
-                        floppy ? "floppies" : "usb disks");
+                return disk_fail(ret_error,
+                                 "disk '%s': <boot order>, <serial> and <shareable> are not supported on %s",
+                                 t, floppy ? "floppies" : "usb disks");
         if (disk->serial && !string_in_serial_charset(disk->serial))
-                return qemu_argv_fail(
-                        b, "disk '%s': <serial> may only contain letters, digits, space and _ . + -", t);
+                return disk_fail(ret_error,
+                                 "disk '%s': <serial> may only contain letters, digits, space and _ . + -",
+                                 t);
         return 0;
 }
 
-static int build_disk(QemuArgvBuilder *b, size_t i, const DomainDisk *disk) {
-        DomainDiskBus bus = domain_disk_bus(disk);
+/* The device's own properties after its address. */
+static json_object *put_device_props(json_object *o, const DomainDisk *disk, DomainDiskBus bus,
+                                     const QemuDiskPlan *p) {
         DiskCache c = disk_cache(disk->cache);
         bool simple = bus == DOMAIN_DISK_BUS_FDC || bus == DOMAIN_DISK_BUS_USB;
-        _cleanup_free_ char *dev = NULL, *serial = NULL;
+
+        if (p->format_node)
+                o = put_str(o, "drive", p->format_node);
+        if (disk->boot_order)
+                o = put_uint(o, "bootindex", disk->boot_order);
+        if (disk->serial)
+                o = put_str(o, "serial", disk->serial);
+        if (c.set && !simple)
+                o = put_str(o, "write-cache", c.write_cache ? "on" : "off");
+        if (disk->shareable)
+                o = put_bool(o, "share-rw", true);
+        return o;
+}
+
+int qemu_disk_plan(const DomainDisk *disk, size_t node, bool q35, QemuDiskPlan *ret, char **ret_error) {
+        _cleanup_(qemu_disk_plan_done) QemuDiskPlan p = {};
+        DomainDiskBus bus = domain_disk_bus(disk);
+        const char *id;
         unsigned idx;
         int r;
 
         if (qemu_argv_disk_index(disk->target_dev, &idx) < 0)
-                return qemu_argv_fail(b, "invalid disk target '%s'", disk->target_dev ?: "");
-        r = disk_check(b, disk, bus);
+                return disk_fail(ret_error, "invalid disk target '%s'", disk->target_dev ?: "");
+        r = disk_check(disk, bus, ret_error);
         if (r >= 0 && disk->source)
-                r = build_disk_blockdev(b, i, disk);
+                r = disk_plan_nodes(disk, node, &p);
         if (r >= 0)
-                r = disk_device_head(b, disk, bus, idx, &dev);
-        if (r >= 0 && disk->source)
-                r = qemu_argv_appendf(&dev, "drive=disk%zu-format", i);
-        if (r >= 0 && disk->boot_order)
-                r = qemu_argv_appendf(&dev, "bootindex=%u", disk->boot_order);
-        if (r >= 0 && disk->serial) {
-                serial = qemu_opt_escape(disk->serial);
-                r = serial ? qemu_argv_appendf(&dev, "serial=%s", serial) : -ENOMEM;
-        }
-        if (r >= 0 && c.set && !simple)
-                r = qemu_argv_appendf(&dev, "write-cache=%s", c.write_cache ? "on" : "off");
-        if (r >= 0 && disk->shareable)
-                r = qemu_argv_appendf(&dev, "share-rw=on");
+                r = disk_device_head(disk, bus, idx, q35, &p.device, ret_error);
         if (r < 0)
                 return r;
-        return qemu_argv_add(b, "-device", "%s", dev);
+        p.device = put_device_props(p.device, disk, bus, &p);
+        if (!p.device)
+                return -ENOMEM;
+        id = json_object_get_string(json_object_object_get(p.device, "id"));
+        p.device_id = id ? strdup(id) : NULL;
+        if (!p.device_id)
+                return -ENOMEM;
+        *ret = p;
+        p = (QemuDiskPlan){};
+        return 0;
+}
+
+void qemu_disk_plan_done(QemuDiskPlan *p) {
+        json_object_put(p->storage);
+        json_object_put(p->format);
+        json_object_put(p->device);
+        free(p->storage_node);
+        free(p->format_node);
+        free(p->device_id);
+        *p = (QemuDiskPlan){};
+}
+
+static int opt_append(char **s, const char *prefix, const char *key, json_object *v);
+
+static int opt_append_value(char **s, const char *name, json_object *v) {
+        _cleanup_free_ char *escaped = NULL;
+
+        switch (json_object_get_type(v)) {
+        case json_type_boolean:
+                return qemu_argv_appendf(s, "%s=%s", name, json_object_get_boolean(v) ? "on" : "off");
+        case json_type_int: return qemu_argv_appendf(s, "%s=%" PRId64, name, json_object_get_int64(v));
+        case json_type_string:
+                escaped = qemu_opt_escape(json_object_get_string(v));
+                return escaped ? qemu_argv_appendf(s, "%s=%s", name, escaped) : -ENOMEM;
+        case json_type_object:
+                json_object_object_foreach(v, k, sub) {
+                        int r = opt_append(s, name, k, sub);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        default: return -EINVAL;
+        }
+}
+
+static int opt_append(char **s, const char *prefix, const char *key, json_object *v) {
+        _cleanup_free_ char *name = NULL;
+
+        if (prefix && asprintf(&name, "%s.%s", prefix, key) < 0)
+                return -ENOMEM;
+        return opt_append_value(s, name ?: key, v);
+}
+
+int qemu_props_to_opt(json_object *o, const char *head_key, char **ret) {
+        _cleanup_free_ char *s = NULL;
+        int r;
+
+        if (!json_object_is_type(o, json_type_object))
+                return -EINVAL;
+        if (head_key) {
+                json_object *head = json_object_object_get(o, head_key);
+                if (!json_object_is_type(head, json_type_string))
+                        return -EINVAL;
+                s = qemu_opt_escape(json_object_get_string(head));
+                if (!s)
+                        return -ENOMEM;
+        }
+        json_object_object_foreach(o, k, v) {
+                if (head_key && streq(k, head_key))
+                        continue;
+                r = opt_append(&s, NULL, k, v);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(s);
+        return *ret ? 0 : -EINVAL;
+}
+
+static int add_props(QemuArgvBuilder *b, const char *opt, json_object *o, const char *head_key) {
+        _cleanup_free_ char *s = NULL;
+        int r = qemu_props_to_opt(o, head_key, &s);
+
+        if (r < 0)
+                return r;
+        return qemu_argv_add(b, opt, "%s", s);
+}
+
+static int build_disk(QemuArgvBuilder *b, size_t i, const DomainDisk *disk) {
+        _cleanup_(qemu_disk_plan_done) QemuDiskPlan p = {};
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = qemu_disk_plan(disk, i, b->q35, &p, &error);
+        if (r == -EINVAL)
+                return qemu_argv_fail(b, "%s", error);
+        if (r >= 0 && p.storage)
+                r = add_props(b, "-blockdev", p.storage, NULL);
+        if (r >= 0 && p.format)
+                r = add_props(b, "-blockdev", p.format, NULL);
+        if (r >= 0)
+                r = add_props(b, "-device", p.device, "driver");
+        return r;
 }
 
 static int build_disks(QemuArgvBuilder *b) {

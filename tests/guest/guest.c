@@ -4,7 +4,8 @@
  * that boots in milliseconds under KVM and TCG. It talks on COM1 and does one
  * thing chosen by `mode=` on its command line (-append): acpi (default),
  * ignore-acpi, reboot, crash, poweroff. The word `ticks` adds a
- * `tick N` line every second. It idles with hlt on a 100 Hz PIT interrupt so
+ * `tick N` line every second; `pci` watches PCI bus 0 for hotplugged
+ * devices and ejects the ones QEMU asks to remove (`pci-keep`: never). It idles with hlt on a 100 Hz PIT interrupt so
  * that a waiting guest costs the host almost no CPU.
  *
  * The ACPI ports come from the FADT the firmware built (SeaBIOS and qboot put
@@ -90,6 +91,14 @@ static inline uint8_t inb(uint16_t port) {
 static inline uint16_t inw(uint16_t port) {
         uint16_t v;
         __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+        return v;
+}
+static inline void outl(uint16_t port, uint32_t v) {
+        __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline uint32_t inl(uint16_t port) {
+        uint32_t v;
+        __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
         return v;
 }
 static inline uint32_t rd32(const volatile uint8_t *p) {
@@ -196,6 +205,67 @@ static void acpi_poweroff(const struct acpi_ports *a) {
         halt_forever();
 }
 
+/*
+ * PCI hotplug watch: bus 0's vendor/device IDs through configuration
+ * mechanism #1, compared with the last scan at every tick. On pc
+ * (PIIX4), QEMU's ACPI PCI hotplug asks for a removal by setting the
+ * slot's bit in PCI_DOWN (0xae04, bus selected at 0xae10) and finishes
+ * device_del only when the guest writes that bit to PCI_EJ (0xae08), as
+ * the _EJ0 method of its ACPI tables would. Without that device the
+ * ports read as all ones and are left alone.
+ */
+#define PCIHP_DOWN 0xae04
+#define PCIHP_EJECT 0xae08
+#define PCIHP_SEL 0xae10
+
+static uint32_t pci_id(unsigned slot) {
+        outl(0xcf8, 0x80000000u | slot << 11);
+        return inl(0xcfc);
+}
+
+static void put_hex(uint32_t v, int digits) {
+        while (digits-- > 0)
+                put((const char[]){ "0123456789abcdef"[(v >> (4 * digits)) & 15], 0 });
+}
+
+static void pci_report(const char *what, unsigned slot, uint32_t id) {
+        put(MARK "pci ");
+        put(what);
+        put(" 00:");
+        put_hex(slot, 2);
+        put(".0 ");
+        put_hex(id & 0xffff, 4);
+        put(":");
+        put_hex(id >> 16, 4);
+        put("\n");
+}
+
+static uint32_t pci_seen[32];
+
+static void pci_scan(int report) {
+        for (unsigned slot = 0; slot < 32; slot++) {
+                uint32_t id = pci_id(slot);
+                if (id == pci_seen[slot])
+                        continue;
+                if (report && (pci_seen[slot] & 0xffff) != 0xffff)
+                        pci_report("del", slot, pci_seen[slot]);
+                if (report && (id & 0xffff) != 0xffff)
+                        pci_report("add", slot, id);
+                pci_seen[slot] = id;
+        }
+}
+
+static void pci_eject_requested(void) {
+        outl(PCIHP_SEL, 0);
+        uint32_t down = inl(PCIHP_DOWN);
+        if (down == 0xffffffffu || !down)
+                return;
+        put(MARK "pci eject ");
+        put_hex(down, 8);
+        put("\n");
+        outl(PCIHP_EJECT, down);
+}
+
 /* Remap the PICs to vectors 0x20-0x2f, unmask only IRQ0 and run the PIT at HZ. */
 static void timer_init(void) {
         struct {
@@ -226,9 +296,18 @@ static void timer_init(void) {
         outb(0x40, (1193182 / HZ) >> 8);
 }
 
-static void idle(const struct acpi_ports *a, int watch_button, int ticks) {
+/* pci: 0 off, 1 watch and eject, 2 watch only */
+static void idle(const struct acpi_ports *a, int watch_button, int ticks, int pci) {
+        if (pci) {
+                pci_scan(0);
+                put(MARK "pci watching\n");
+        }
         for (uint32_t next = HZ, n = 1;;) {
                 wait_irq();
+                if (pci == 1)
+                        pci_eject_requested();
+                if (pci)
+                        pci_scan(1);
                 if (watch_button && (inw(a->evt) & PWRBTN)) {
                         outw(a->evt, PWRBTN); /* write-one-to-clear */
                         put(MARK "power button, powering off\n");
@@ -259,6 +338,8 @@ void guest_main(uint32_t magic, const uint32_t *mbi) {
         timer_init();
         const char *t = word_find(cmd, "ticks");
         int ticks = t && (*t == ' ' || !*t);
+        const char *pw = word_find(cmd, "pci");
+        int pci = !pw ? 0 : (*pw == ' ' || !*pw) ? 1 : word_is(pw, "-keep") ? 2 : 0;
 
         if (word_is(mode, "acpi")) {
                 if (has_acpi) {
@@ -268,9 +349,9 @@ void guest_main(uint32_t magic, const uint32_t *mbi) {
                 put(MARK "waiting for ACPI power button\n");
                 if (!has_acpi)
                         put(MARK "no ACPI tables: the button cannot arrive\n");
-                idle(&a, has_acpi, ticks);
+                idle(&a, has_acpi, ticks, pci);
         } else if (word_is(mode, "ignore-acpi")) {
-                idle(&a, 0, 1);
+                idle(&a, 0, 1, pci);
         } else if (word_is(mode, "reboot")) {
                 outb(0xcf9, 0x06); /* reset control register: hard reset */
         } else if (word_is(mode, "crash")) {
