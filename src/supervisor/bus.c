@@ -51,18 +51,14 @@ typedef struct VmBus {
 
 /* --- access control ------------------------------------------------ */
 
-/* Whether the caller of m is root or in group vmunit. The system bus policy
- * already keeps everyone else out; this check is for buses without our
- * policy (a private bus, a misconfigured system bus). The uid comes from
- * the bus (SO_PEERCRED at connect time). The bus does not give sd-bus the
- * groups, so those are read from /proc for the sender's pid
- * (SD_BUS_CREDS_AUGMENT): a caller could in theory swap processes in
- * between, but it can only ever claim groups some process of its own has. */
-static int check_caller(Supervisor *s, sd_bus_message *m, sd_bus_error *error) {
+/* Who called m. The uid comes from the bus (SO_PEERCRED at connect time).
+ * The bus does not give sd-bus the groups, so those are read from /proc
+ * for the sender's pid (SD_BUS_CREDS_AUGMENT): a caller could in theory
+ * swap processes in between, but it can only ever claim groups some
+ * process of its own has. */
+static int caller_identify(sd_bus_message *m, Caller *ret, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         const gid_t *gids = NULL;
-        gid_t egid;
-        uid_t euid;
         int r, n;
 
         r = sd_bus_query_sender_creds(m,
@@ -70,21 +66,49 @@ static int check_caller(Supervisor *s, sd_bus_message *m, sd_bus_error *error) {
                                               SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT,
                                       &creds);
         if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, &euid);
+                r = sd_bus_creds_get_euid(creds, &ret->uid);
+        if (r >= 0)
+                r = sd_bus_creds_get_egid(creds, &ret->gid);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "cannot determine the caller's identity: %m");
-        if (euid == 0)
-                return 0;
-        if (s->bus->have_vmunit_gid) {
-                if (sd_bus_creds_get_egid(creds, &egid) >= 0 && egid == s->bus->vmunit_gid)
-                        return 0;
-                n = sd_bus_creds_get_supplementary_gids(creds, &gids);
-                for (int i = 0; i < n; i++)
-                        if (gids[i] == s->bus->vmunit_gid)
-                                return 0;
+        n = sd_bus_creds_get_supplementary_gids(creds, &gids);
+        if (n > 0) {
+                ret->gids = malloc(n * sizeof(gid_t));
+                if (!ret->gids)
+                        return -ENOMEM;
+                memcpy(ret->gids, gids, n * sizeof(gid_t));
+                ret->n_gids = n;
         }
+        return 0;
+}
+
+static bool caller_in_group(const Caller *c, gid_t gid) {
+        if (c->gid == gid)
+                return true;
+        for (int i = 0; i < c->n_gids; i++)
+                if (c->gids[i] == gid)
+                        return true;
+        return false;
+}
+
+/* Whether the caller of m is root or in group vmunit; *ret says who it is.
+ * The system bus policy already keeps everyone else out; this check is for
+ * buses without our policy (a private bus, a misconfigured system bus). */
+static int authorize(Supervisor *s, sd_bus_message *m, Caller *ret, sd_bus_error *error) {
+        int r = caller_identify(m, ret, error);
+
+        if (r < 0)
+                return r;
+        if (ret->uid == 0 || (s->bus->have_vmunit_gid && caller_in_group(ret, s->bus->vmunit_gid)))
+                return 0;
         return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
                                 "only root and members of group vmunit may control this VM");
+}
+
+static int check_caller(Supervisor *s, sd_bus_message *m, sd_bus_error *error) {
+        _cleanup_(caller_done) Caller c = {};
+
+        return authorize(s, m, &c, error);
 }
 
 /* Property reads are checked too when a caller asks for them (Get,
@@ -369,9 +393,11 @@ static void on_op_done(Supervisor *s, const char *error, const char *message, vo
 
 /* Start a long operation for method call m; its module replies through
  * on_op_done(), possibly before we return. */
-typedef void (*OpStart)(Supervisor *s, const char *arg, SupervisorOpDone done, void *userdata);
+typedef void (*OpStart)(Supervisor *s, const char *arg, const Caller *caller, SupervisorOpDone done,
+                        void *userdata);
 
-static int op_for_call(Supervisor *s, sd_bus_message *m, const char *what, OpStart start, const char *arg) {
+static int op_for_call(Supervisor *s, sd_bus_message *m, const char *what, OpStart start, const char *arg,
+                       const Caller *caller) {
         BusCall *c = calloc(1, sizeof(*c));
 
         if (!c)
@@ -381,11 +407,12 @@ static int op_for_call(Supervisor *s, sd_bus_message *m, const char *what, OpSta
         if (c->next)
                 c->next->prev = c;
         s->bus->calls = c;
-        start(s, arg, on_op_done, c);
+        start(s, arg, caller, on_op_done, c);
         return 1;
 }
 
-static void start_reboot(Supervisor *s, const char *arg, SupervisorOpDone done, void *userdata) {
+static void start_reboot(Supervisor *s, const char *arg, const Caller *caller, SupervisorOpDone done,
+                         void *userdata) {
         lifecycle_request_reboot(s, done, userdata);
 }
 
@@ -398,14 +425,15 @@ static int method_reboot(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (s->state != SUPERVISOR_RUNNING)
                 return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running");
         log_info("D-Bus: Reboot() requested");
-        return op_for_call(s, m, "Reboot", start_reboot, NULL);
+        return op_for_call(s, m, "Reboot", start_reboot, NULL, NULL);
 }
 
 /* Methods taking one string argument and running long: Save(path),
  * AttachDevice(xml), DetachDevice(xml). Each module checks the state. */
 static int string_op(sd_bus_message *m, Supervisor *s, sd_bus_error *error, OpStart start) {
+        _cleanup_(caller_done) Caller caller = {};
         const char *arg;
-        int r = check_caller(s, m, error);
+        int r = authorize(s, m, &caller, error);
 
         if (r < 0)
                 return r;
@@ -415,7 +443,9 @@ static int string_op(sd_bus_message *m, Supervisor *s, sd_bus_error *error, OpSt
         if (is_stopping(s))
                 return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running");
         log_info("D-Bus: %s() requested", sd_bus_message_get_member(m));
-        return op_for_call(s, m, sd_bus_message_get_member(m), start, arg);
+        /* The caller is needed only while the operation starts: files
+         * are opened on its behalf right away. */
+        return op_for_call(s, m, sd_bus_message_get_member(m), start, arg, &caller);
 }
 
 static int method_save(sd_bus_message *m, void *userdata, sd_bus_error *error) {

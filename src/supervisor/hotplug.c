@@ -30,6 +30,7 @@
  * every live disk is remembered here from the first hotplug on, and new
  * disks get numbers never used before.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -304,8 +305,24 @@ static int check_hotpluggable(Supervisor *s, const DomainDisk *disk, const char 
 
 /* ---- attach ---------------------------------------------------------------- */
 
-/* The source must be there, and be what type= says. */
-static int check_source(const DomainDisk *disk, char **ret_msg) {
+/* The caller hands the image to their guest: they must be able to open
+ * it themselves as the guest will use it (root as ourselves can open
+ * anything). */
+static int check_caller_access(const DomainDisk *disk, const Caller *caller, char **ret_msg) {
+        int fd = caller_open(caller, disk->source,
+                             (disk->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY, 0);
+
+        if (fd >= 0)
+                return safe_close(fd), 0;
+        errno = -fd;
+        if (asprintf(ret_msg, "disk '%s': you may not %s '%s': %m", disk->target_dev,
+                     disk->readonly ? "read" : "read and write", disk->source) < 0)
+                *ret_msg = NULL;
+        return -EACCES;
+}
+
+/* The source must be there, be what type= says, and be the caller's to use. */
+static int check_source(const DomainDisk *disk, const Caller *caller, char **ret_msg) {
         struct stat st;
         bool block = disk->type == DOMAIN_DISK_TYPE_BLOCK;
         int r = 0;
@@ -320,7 +337,7 @@ static int check_source(const DomainDisk *disk, char **ret_msg) {
                 r = asprintf(ret_msg, "disk '%s': source '%s' is not a regular file%s", disk->target_dev,
                              disk->source, S_ISBLK(st.st_mode) ? " (use type='block')" : "");
         else
-                return 0;
+                return check_caller_access(disk, caller, ret_msg);
         if (r < 0)
                 *ret_msg = NULL;
         return -EINVAL;
@@ -335,7 +352,8 @@ static const DomainDisk *disk_with_source(const Supervisor *s, const char *sourc
 
 /* Against the live disks: target and source not in use (one image, one
  * set of remembered labels). */
-static int check_attach(Supervisor *s, const DomainDisk *disk, const char **ret_error, char **ret_msg) {
+static int check_attach(Supervisor *s, const DomainDisk *disk, const Caller *caller, const char **ret_error,
+                        char **ret_msg) {
         const DomainDisk *other;
         int r;
 
@@ -353,7 +371,7 @@ static int check_attach(Supervisor *s, const DomainDisk *disk, const char **ret_
                 r = asprintf(ret_msg, "disk '%s': source '%s' is already attached as '%s'", disk->target_dev,
                              disk->source, other->target_dev);
         else
-                return check_source(disk, ret_msg);
+                return check_source(disk, caller, ret_msg);
         if (r < 0)
                 *ret_msg = NULL;
         return -EINVAL;
@@ -553,7 +571,8 @@ static int attach_host(Supervisor *s, HotplugOp *op) {
 }
 
 /* Parse, check, plan. Returns the new operation or NULL after answering. */
-static HotplugOp *attach_prepare(Supervisor *s, const char *xml, SupervisorOpDone done, void *userdata) {
+static HotplugOp *attach_prepare(Supervisor *s, const char *xml, const Caller *caller, SupervisorOpDone done,
+                                 void *userdata) {
         _cleanup_domain_ Domain *fragment = NULL;
         _cleanup_free_ char *msg = NULL;
         const char *error = NULL;
@@ -561,7 +580,7 @@ static HotplugOp *attach_prepare(Supervisor *s, const char *xml, SupervisorOpDon
 
         if (op_begin(s, "AttachDevice", xml, done, userdata, &fragment) < 0)
                 return NULL;
-        if (check_attach(s, &fragment->disks[0], &error, &msg) < 0)
+        if (check_attach(s, &fragment->disks[0], caller, &error, &msg) < 0)
                 return refuse(s, done, userdata, error, "%s", msg ?: "disk cannot be attached"), NULL;
         op = calloc(1, sizeof(*op));
         if (!op)
@@ -580,8 +599,9 @@ static HotplugOp *attach_prepare(Supervisor *s, const char *xml, SupervisorOpDon
         return op;
 }
 
-void hotplug_attach(Supervisor *s, const char *xml, SupervisorOpDone done, void *userdata) {
-        HotplugOp *op = attach_prepare(s, xml, done, userdata);
+void hotplug_attach(Supervisor *s, const char *xml, const Caller *caller, SupervisorOpDone done,
+                    void *userdata) {
+        HotplugOp *op = attach_prepare(s, xml, caller, done, userdata);
 
         if (!op)
                 return;
@@ -804,7 +824,8 @@ static HotplugOp *detach_prepare(Supervisor *s, const char *xml, SupervisorOpDon
         return op;
 }
 
-void hotplug_detach(Supervisor *s, const char *xml, SupervisorOpDone done, void *userdata) {
+void hotplug_detach(Supervisor *s, const char *xml, const Caller *caller, SupervisorOpDone done,
+                    void *userdata) {
         HotplugOp *op = detach_prepare(s, xml, done, userdata);
         json_object *args;
 

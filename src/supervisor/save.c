@@ -308,15 +308,19 @@ static void on_stop_reply(QmpClient *c, json_object *reply, const char *eclass, 
 
 /* Create the file (ours alone: never an existing one, never through a
  * symlink) and write the header. Returns the fd or -errno with *ret_msg. */
-static int save_create_file(Supervisor *s, const char *path, bool running, char **ret_msg) {
+/* A caller other than root creates the file as themselves (caller.h): only
+ * where they may write, and it is theirs afterwards. */
+static int save_create_file(Supervisor *s, const char *path, const Caller *caller, bool running,
+                            char **ret_msg) {
         _cleanup_free_ char *xml = NULL, *header = NULL;
         _cleanup_close_ int fd = -EBADF;
         size_t len;
         int r;
 
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        fd = caller_open(caller, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0) {
-                r = negative_errno();
+                r = fd;
+                errno = -r;
                 if (asprintf(ret_msg,
                              r == -EEXIST ? "Save: %s already exists; not overwriting it"
                                           : "Save: cannot create %s: %m",
@@ -342,13 +346,14 @@ static int save_create_file(Supervisor *s, const char *path, bool running, char 
 /* Start a save; done is NULL for a managed save. Returns 0 if started;
  * otherwise done (if any) has been called, or -errno for the managed
  * caller. */
-static int save_begin(Supervisor *s, const char *path, SupervisorOpDone done, void *userdata) {
+static int save_begin(Supervisor *s, const char *path, const Caller *caller, SupervisorOpDone done,
+                      void *userdata) {
         _cleanup_free_ char *msg = NULL, *copy = NULL;
         SaveState *st;
         bool running = s->state == SUPERVISOR_RUNNING;
         int fd;
 
-        fd = save_create_file(s, path, running, &msg);
+        fd = save_create_file(s, path, caller, running, &msg);
         if (fd < 0) {
                 log_error("%s", msg ?: "Save: cannot create the file");
                 if (done)
@@ -385,7 +390,8 @@ static int save_begin(Supervisor *s, const char *path, SupervisorOpDone done, vo
         return 0;
 }
 
-void save_start(Supervisor *s, const char *path, SupervisorOpDone done, void *userdata) {
+void save_start(Supervisor *s, const char *path, const Caller *caller, SupervisorOpDone done,
+                void *userdata) {
         _cleanup_free_ char *msg = NULL;
 
         if (s->state != SUPERVISOR_RUNNING && s->state != SUPERVISOR_PAUSED) {
@@ -403,7 +409,7 @@ void save_start(Supervisor *s, const char *path, SupervisorOpDone done, void *us
                 done(s, VMUNIT_BUS_ERROR_INVALID_ARGS, msg ?: "Save: not an absolute path", userdata);
                 return;
         }
-        (void) save_begin(s, path, done, userdata);
+        (void) save_begin(s, path, caller, done, userdata);
 }
 
 static void save_on_migration(Supervisor *s, const char *status) {
@@ -498,7 +504,7 @@ bool save_managed_on_host_shutdown(Supervisor *s) {
         /* A stale one would make the O_EXCL create fail; the guest that
          * runs now is newer than it. */
         (void) unlink(path);
-        return save_begin(s, path, /* done= */ NULL, NULL) >= 0;
+        return save_begin(s, path, /* caller= */ NULL, /* done= */ NULL, NULL) >= 0;
 }
 
 /* ---- restore ---- */

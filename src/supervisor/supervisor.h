@@ -13,6 +13,7 @@
 #include "config.h"
 #include "domain.h"
 #include "exit-status.h"
+#include "caller.h"
 #include "identity.h" /* confinement (issue 4) */
 #include "paths.h"
 #include "qmp.h"
@@ -147,7 +148,8 @@ void lifecycle_request_reboot(Supervisor *s, SupervisorOpDone done, void *userda
 
 /* >>> save.c: Save(path): the guest's state to a file, then the VM stops;
  * and the restore side (start from a save file instead of booting). */
-void save_start(Supervisor *s, const char *path, SupervisorOpDone done, void *userdata);
+void save_start(Supervisor *s, const char *path, const Caller *caller, SupervisorOpDone done,
+                void *userdata);
 void save_on_qmp_event(Supervisor *s, const char *event, json_object *data);
 /* Before QEMU starts: pick up a restore request (vmctl restore) or a
  * managed save; when there is one, s->restore is set and s->domain is the
@@ -181,8 +183,10 @@ void lifecycle_done(Supervisor *s);
 /* <<< save.c */
 
 /* >>> hotplug.c: AttachDevice/DetachDevice for <disk> fragments. */
-void hotplug_attach(Supervisor *s, const char *xml, SupervisorOpDone done, void *userdata);
-void hotplug_detach(Supervisor *s, const char *xml, SupervisorOpDone done, void *userdata);
+void hotplug_attach(Supervisor *s, const char *xml, const Caller *caller, SupervisorOpDone done,
+                    void *userdata);
+void hotplug_detach(Supervisor *s, const char *xml, const Caller *caller, SupervisorOpDone done,
+                    void *userdata);
 void hotplug_on_qmp_event(Supervisor *s, const char *event, json_object *data);
 void hotplug_done(Supervisor *s); /* free what hotplug.c holds */
 /* <<< hotplug.c */

@@ -76,11 +76,13 @@ elif [ "$(grep -c "tainted: monitor command used" "$root/log/demo-1.log")" != 1 
         t_fail "want exactly one taint line in the log"
 else t_pass; fi
 
-t_begin "Reboot, Save, AttachDevice, DetachDevice -> org.vmunit.Error.NotSupported"
+# Their successful paths are in test-save (Reboot, Save) and test-hotplug.
+t_begin "Save, AttachDevice, DetachDevice with bad arguments -> org.vmunit.Error.InvalidArgs"
 ok=1
-for c in "Reboot" "Save string:/tmp/x" "AttachDevice string:<disk/>" "DetachDevice string:<disk/>"; do
+for c in "Save string:relative.save" "AttachDevice string:<disk/>" "DetachDevice string:<disk/>" \
+        "AttachDevice string:not-xml"; do
         # shellcheck disable=SC2086
-        expect_error "$c" org.vmunit.Error.NotSupported "$(call $c)" || ok=0
+        expect_error "$c" org.vmunit.Error.InvalidArgs "$(call $c)" || ok=0
 done
 [ $ok = 1 ] && t_pass
 

@@ -13,7 +13,8 @@
 VM=sr
 UNIT=vm@sr.service
 SAVES=/var/lib/vmunit-test-saves
-FILE=$SAVES/sr.save
+MEMBER=vmunit-saver # in group vmunit: may save, but only where it may write
+FILE=$SAVES/$MEMBER/sr.save
 
 # The last tick the guest printed since journal cursor $1 (0 if none).
 last_tick() {
@@ -35,7 +36,9 @@ one_line_failure() {
 }
 
 mkdir -p "$SAVES"
-rm -f "$SAVES"/*
+rm -rf "${SAVES:?}"/*
+id "$MEMBER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /bin/bash --groups vmunit "$MEMBER"
+install -d -o "$MEMBER" -m 0700 "$SAVES/$MEMBER"
 define_test_vm "$VM" "acpi ticks" "" "<uuid>6b1d7a3e-0c55-4f0e-9d7a-2f3c4b5a6d7e</uuid>"
 systemctl daemon-reload
 c0=$(cursor)
@@ -61,13 +64,25 @@ out=$(one_line_failure vmctl save nosuchvm "$FILE")
 assert_contains "$out" "not running" "save of a stopped domain"
 assert_unit_state "$UNIT" active
 
-step "vmctl save: file 0600 with our header; the unit stops with exit 0"
+step "a member of group vmunit writes and reads files only as itself"
+out=$(one_line_failure runuser -u "$MEMBER" -- vmctl save "$VM" "$SAVES/by-member.save")
+assert_contains "$out" "Permission denied" "member's save into a root-owned directory"
+[ ! -e "$SAVES/by-member.save" ] || fail "the supervisor created a file where the member may not"
+install -m 0644 /dev/null "$SAVES/root-only.img" # readable: vmctl itself looks at it
+truncate -s 1M "$SAVES/root-only.img"
+out=$(one_line_failure runuser -u "$MEMBER" -- vmctl attach-disk "$VM" "$SAVES/root-only.img" vdb)
+assert_contains "$out" "may not read and write" "member's attach of an image it may not write"
+assert_eq "0:0" "$(stat -c %u:%g "$SAVES/root-only.img")" "owner of the refused image"
+assert_unit_state "$UNIT" active
+
+step "vmctl save (by the member, into its own directory): file 0600, its own, with our header; exit 0"
 wait_for 60 ticks_reach "$c0" 3
 before=$(last_tick "$c0")
-assert_success vmctl save "$VM" "$FILE"
+assert_success runuser -u "$MEMBER" -- vmctl save "$VM" "$FILE"
 wait_for_unit_state "$UNIT" inactive 60
 assert_eq 0 "$(exit_status_of "$UNIT")" "exit status after save"
 assert_eq 600 "$(stat -c %a "$FILE")" "mode of the save file"
+assert_eq "$MEMBER" "$(stat -c %U "$FILE")" "owner of the member's save file"
 assert_eq "VMUNIT-SAVE 1" "$(head -n1 "$FILE")" "header"
 assert_contains "$(journalctl -b --no-pager -u "$UNIT" --after-cursor="$c0")" "saved the guest's state to $FILE" "journal"
 
@@ -91,6 +106,7 @@ out=$(one_line_failure vmctl restore "$FILE")
 assert_contains "$out" "is running" "restore of a running domain"
 
 assert_success vmctl destroy "$VM"
-rm -f "$VMUNIT_DOMAINS/$VM.xml" "$SAVES"/*
+rm -rf "$VMUNIT_DOMAINS/$VM.xml" "${SAVES:?}"/*
+userdel "$MEMBER" 2>/dev/null || true
 systemctl daemon-reload
 echo ok

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Opening files as the caller: switch the file-system uid/gid and the
+ * supplementary groups, open, switch back. The fs ids (unlike the
+ * effective ones) drop CAP_DAC_OVERRIDE and friends for file access while
+ * they are not 0, which is exactly the check we want. The supervisor is
+ * single-threaded, so the switch is seen by nothing else; if switching
+ * back ever failed we would go on with someone else's identity, so that
+ * aborts instead.
+ */
+#include <fcntl.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <sys/fsuid.h>
+#include <unistd.h>
+
+#include "caller.h"
+#include "log.h"
+#include "macro.h"
+
+void caller_done(Caller *c) {
+        if (!c)
+                return;
+        free(c->gids);
+        *c = (Caller){};
+}
+
+bool caller_is_other(const Caller *c) {
+        return c && c->uid != geteuid();
+}
+
+/* setfsuid/setfsgid report the previous id, not errors: read it back. */
+static bool set_fs_ids(uid_t uid, gid_t gid) {
+        setfsgid(gid);
+        setfsuid(uid);
+        return (uid_t) setfsuid((uid_t) -1) == uid && (gid_t) setfsgid((gid_t) -1) == gid;
+}
+
+static void restore_or_die(const gid_t *groups, int n) {
+        if (!set_fs_ids(geteuid(), getegid()) || setgroups((size_t) n, groups) < 0) {
+                log_error("cannot switch back from a caller's identity; aborting");
+                abort();
+        }
+}
+
+int caller_open(const Caller *c, const char *path, int flags, mode_t mode) {
+        _cleanup_free_ gid_t *saved = NULL;
+        int n, fd, r;
+
+        if (!caller_is_other(c)) {
+                fd = open(path, flags, mode);
+                return fd < 0 ? negative_errno() : fd;
+        }
+        n = getgroups(0, NULL);
+        if (n < 0)
+                return negative_errno();
+        saved = calloc((size_t) n + 1, sizeof(gid_t));
+        if (!saved)
+                return -ENOMEM;
+        n = getgroups(n, saved);
+        if (n < 0)
+                return negative_errno();
+        if (setgroups((size_t) c->n_gids, c->gids) < 0)
+                return negative_errno();
+        if (!set_fs_ids(c->uid, c->gid)) {
+                restore_or_die(saved, n);
+                return -EPERM;
+        }
+        fd = open(path, flags, mode);
+        r = fd < 0 ? negative_errno() : fd;
+        restore_or_die(saved, n);
+        return r;
+}
