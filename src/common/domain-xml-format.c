@@ -461,7 +461,8 @@ static void format_qemu(FILE *f, const Domain *d) {
         fputs("  </qemu:commandline>\n", f);
 }
 
-int domain_format_xml(const Domain *d, char **ret) {
+/* Run format(f, arg) into a new string. */
+static int format_to_string(void (*format)(FILE *f, const void *arg), const void *arg, char **ret) {
         char *buf = NULL;
         size_t size = 0;
         FILE *f;
@@ -469,6 +470,18 @@ int domain_format_xml(const Domain *d, char **ret) {
         f = open_memstream(&buf, &size);
         if (!f)
                 return -ENOMEM;
+        format(f, arg);
+        if (fclose(f) != 0) {
+                free(buf);
+                return -ENOMEM;
+        }
+        *ret = buf;
+        return 0;
+}
+
+static void format_domain(FILE *f, const void *arg) {
+        const Domain *d = arg;
+
         format_header(f, d);
         format_resources(f, d);
         format_os(f, &d->os);
@@ -480,27 +493,16 @@ int domain_format_xml(const Domain *d, char **ret) {
         format_seclabel(f, &d->seclabel);
         format_qemu(f, d);
         fputs("</domain>\n", f);
-        if (fclose(f) != 0) {
-                free(buf);
-                return -ENOMEM;
-        }
-        *ret = buf;
-        return 0;
+}
+
+static void format_one_disk(FILE *f, const void *arg) {
+        format_disk(f, arg);
+}
+
+int domain_format_xml(const Domain *d, char **ret) {
+        return format_to_string(format_domain, d, ret);
 }
 
 int domain_format_disk_xml(const DomainDisk *disk, char **ret) {
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *f;
-
-        f = open_memstream(&buf, &size);
-        if (!f)
-                return -ENOMEM;
-        format_disk(f, disk);
-        if (fclose(f) != 0) {
-                free(buf);
-                return -ENOMEM;
-        }
-        *ret = buf;
-        return 0;
+        return format_to_string(format_one_disk, disk, ret);
 }
