@@ -82,15 +82,6 @@ static int caller_identify(sd_bus_message *m, Caller *ret, sd_bus_error *error) 
         return 0;
 }
 
-static bool caller_in_group(const Caller *c, gid_t gid) {
-        if (c->gid == gid)
-                return true;
-        for (int i = 0; i < c->n_gids; i++)
-                if (c->gids[i] == gid)
-                        return true;
-        return false;
-}
-
 /* Whether the caller of m is root or in group vmunit; *ret says who it is.
  * The system bus policy already keeps everyone else out; this check is for
  * buses without our policy (a private bus, a misconfigured system bus). */
@@ -99,7 +90,7 @@ static int authorize(Supervisor *s, sd_bus_message *m, Caller *ret, sd_bus_error
 
         if (r < 0)
                 return r;
-        if (ret->uid == 0 || (s->bus->have_vmunit_gid && caller_in_group(ret, s->bus->vmunit_gid)))
+        if (ret->uid == 0 || (s->bus->have_vmunit_gid && caller_is_member(ret, s->bus->vmunit_gid)))
                 return 0;
         return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
                                 "only root and members of group vmunit may control this VM");

@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <stdlib.h>
 #include <sys/fsuid.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "caller.h"
@@ -70,4 +71,29 @@ int caller_open(const Caller *c, const char *path, int flags, mode_t mode) {
         r = fd < 0 ? negative_errno() : fd;
         restore_or_die(saved, n);
         return r;
+}
+
+bool caller_is_member(const Caller *c, gid_t gid) {
+        if (c->gid == gid)
+                return true;
+        for (int i = 0; i < c->n_gids; i++)
+                if (c->gids[i] == gid)
+                        return true;
+        return false;
+}
+
+bool caller_may(const Caller *c, const struct stat *st, int mask) {
+        mode_t bits;
+
+        if (!caller_is_other(c))
+                return true;
+        /* Like the kernel: the owner class if it is theirs, else the group
+         * class if they are in it, else other; never a mix. */
+        if (st->st_uid == c->uid)
+                bits = (st->st_mode >> 6) & 7;
+        else if (caller_is_member(c, st->st_gid))
+                bits = (st->st_mode >> 3) & 7;
+        else
+                bits = st->st_mode & 7;
+        return (!(mask & R_OK) || (bits & 4)) && (!(mask & W_OK) || (bits & 2));
 }

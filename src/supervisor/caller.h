@@ -21,6 +21,9 @@ typedef struct Caller {
 
 void caller_done(Caller *c);
 
+/* Whether gid is c's primary or one of its supplementary groups. */
+bool caller_is_member(const Caller *c, gid_t gid);
+
 /* Whether opening files as c differs from opening them as ourselves. */
 bool caller_is_other(const Caller *c);
 
@@ -28,3 +31,10 @@ bool caller_is_other(const Caller *c);
  * kernel's permission checks, and the owner of a created file, are c's.
  * c NULL or ourselves: a plain open. Returns the fd or -errno. */
 int caller_open(const Caller *c, const char *path, int flags, mode_t mode);
+
+/* Whether st's mode bits give c the access in mask (R_OK, W_OK), for a
+ * file that cannot be opened to find out (a block device our own unit's
+ * device policy keeps us from opening yet). ACLs are not consulted, which
+ * can only refuse more. */
+struct stat;
+bool caller_may(const Caller *c, const struct stat *st, int mask);

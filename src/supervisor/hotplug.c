@@ -305,16 +305,32 @@ static int check_hotpluggable(Supervisor *s, const DomainDisk *disk, const char 
 
 /* ---- attach ---------------------------------------------------------------- */
 
-/* The caller hands the image to their guest: they must be able to open
- * it themselves as the guest will use it (root as ourselves can open
- * anything). */
-static int check_caller_access(const DomainDisk *disk, const Caller *caller, char **ret_msg) {
-        int fd = caller_open(caller, disk->source,
-                             (disk->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY, 0);
+/* The caller hands the image to their guest: they must be able to use it
+ * themselves as the guest will (root, or ourselves, may use anything). A
+ * file is opened as them; a block device our unit's device policy keeps
+ * us from opening until attach_allow_block() is judged by its mode bits. */
+static int caller_can_use(const DomainDisk *disk, const struct stat *st, const Caller *caller) {
+        int fd;
 
-        if (fd >= 0)
-                return safe_close(fd), 0;
-        errno = -fd;
+        if (!caller_is_other(caller))
+                return 0;
+        if (S_ISBLK(st->st_mode))
+                return caller_may(caller, st, disk->readonly ? R_OK : R_OK | W_OK) ? 0 : -EACCES;
+        fd = caller_open(caller, disk->source, (disk->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY,
+                         0);
+        if (fd < 0)
+                return fd;
+        safe_close(fd);
+        return 0;
+}
+
+static int check_caller_access(const DomainDisk *disk, const struct stat *st, const Caller *caller,
+                               char **ret_msg) {
+        int r = caller_can_use(disk, st, caller);
+
+        if (r >= 0)
+                return 0;
+        errno = -r;
         if (asprintf(ret_msg, "disk '%s': you may not %s '%s': %m", disk->target_dev,
                      disk->readonly ? "read" : "read and write", disk->source) < 0)
                 *ret_msg = NULL;
@@ -337,7 +353,7 @@ static int check_source(const DomainDisk *disk, const Caller *caller, char **ret
                 r = asprintf(ret_msg, "disk '%s': source '%s' is not a regular file%s", disk->target_dev,
                              disk->source, S_ISBLK(st.st_mode) ? " (use type='block')" : "");
         else
-                return check_caller_access(disk, caller, ret_msg);
+                return check_caller_access(disk, &st, caller, ret_msg);
         if (r < 0)
                 *ret_msg = NULL;
         return -EINVAL;

@@ -97,3 +97,20 @@ Test(caller, our_identity_comes_back) {
         cr_assert_geq(fd, 0);
         close(fd);
 }
+
+/* Mode bits as the kernel reads them: one class, never a mix. */
+Test(caller_may, classes) {
+        gid_t disk_group[] = { 6 };
+        Caller member = { .uid = 1000, .gid = 1000, .gids = disk_group, .n_gids = 1 };
+        Caller outsider = { .uid = 1001, .gid = 1001 };
+        struct stat blk = { .st_mode = S_IFBLK | 0660, .st_uid = 0, .st_gid = 6 };
+        struct stat own = { .st_mode = S_IFBLK | 0066, .st_uid = 1000, .st_gid = 6 };
+
+        cr_assert(caller_may(&member, &blk, R_OK | W_OK));
+        cr_assert_not(caller_may(&outsider, &blk, R_OK));
+        cr_assert_not(caller_may(&member, &own, R_OK), "the owner class decides for the owner");
+        cr_assert(caller_may(NULL, &blk, R_OK | W_OK), "no caller: ourselves");
+        blk.st_mode = S_IFBLK | 0640;
+        cr_assert(caller_may(&member, &blk, R_OK));
+        cr_assert_not(caller_may(&member, &blk, W_OK));
+}
