@@ -83,7 +83,15 @@ static int apparmor_probe(const LabelContext *c) {
          * CAP_MAC_ADMIN and securityfs writable: the unit grants both). */
         if (aa_is_enabled() <= 0)
                 return 0;
-        return access(APPARMOR_LOAD_FILE, W_OK) == 0 ? 1 : 0;
+        if (access(APPARMOR_LOAD_FILE, W_OK) == 0)
+                return 1;
+        /* Without root nobody expects confinement (embedded mode, like
+         * libvirt's session mode). As root, AppArmor is on and we were
+         * meant to use it: running QEMU unconfined because policy cannot
+         * be loaded here would be a silent downgrade, so fail instead. */
+        if (geteuid() != 0)
+                return 0;
+        return -EACCES;
 }
 
 /*

@@ -112,7 +112,10 @@ static int pick_mac(const LabelContext *c, const LabelBackend **ret, char **ret_
                 /* A probe that errs (rather than saying "absent") may hide
                  * an LSM that is there: do not guess, stop. */
                 if (r < 0)
-                        return fail(ret_error, r, "%s: probe failed: %s", order[i]->name, strerror(-r));
+                        return fail(ret_error, r,
+                                    "%s is enabled but cannot be used here (%s); refusing to run QEMU "
+                                    "without it (security_driver = none in vmunit.conf allows that)",
+                                    order[i]->name, strerror(-r));
                 if (r > 0) {
                         *ret = order[i];
                         return 0;

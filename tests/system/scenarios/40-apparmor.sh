@@ -147,9 +147,22 @@ assert_contains "$(journalctl -b --no-pager -u vm@aa-bad.service)" \
         "contains '{', which cannot be written into an AppArmor rule" "journal of aa-bad"
 profile_loaded vmunit-4a5c7e10-0000-4000-8000-0000000000cc && fail "aa-bad's profile was loaded"
 
+step "AppArmor on but its policy not loadable: the start fails instead of running QEMU unconfined"
+aa_vm_xml aa-noload 4a5c7e10-0000-4000-8000-0000000000dd "$IMAGES/aa-a.img" >"$VMUNIT_DOMAINS/aa-noload.xml"
+touch "$IMAGES/aa-a.img"
+mkdir -p /run/systemd/system/vm@aa-noload.service.d
+printf '[Service]\nInaccessiblePaths=/sys/kernel/security/apparmor\n' \
+        >/run/systemd/system/vm@aa-noload.service.d/90-test-noload.conf
+systemctl daemon-reload
+assert_failure systemctl start vm@aa-noload.service
+assert_contains "$(journalctl -b --no-pager -u vm@aa-noload.service)" \
+        "apparmor is enabled but cannot be used here" "journal of aa-noload"
+[ -z "$(pgrep -f 'guest=aa-noload' || true)" ] || fail "a QEMU for aa-noload runs"
+rm -rf /run/systemd/system/vm@aa-noload.service.d
+
 step "clean up"
-systemctl reset-failed vm@aa-bad.service 2>/dev/null || true
-rm -f "$VMUNIT_DOMAINS/aa-a.xml" "$VMUNIT_DOMAINS/aa-b.xml" "$VMUNIT_DOMAINS/aa-bad.xml" \
+systemctl reset-failed vm@aa-bad.service vm@aa-noload.service 2>/dev/null || true
+rm -f "$VMUNIT_DOMAINS/aa-a.xml" "$VMUNIT_DOMAINS/aa-b.xml" "$VMUNIT_DOMAINS/aa-bad.xml" "$VMUNIT_DOMAINS/aa-noload.xml" \
         "$IMAGES/aa-a.img" "$IMAGES/aa-b.img" "$IMAGES/aa-extra.img" "$IMAGES/aa-{a,b}.img"
 systemctl daemon-reload
 echo ok
