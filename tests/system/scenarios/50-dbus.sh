@@ -32,8 +32,10 @@ step "Suspend / Resume, then Shutdown ends the unit"
 wait_guest_acpi bus-demo
 assert_success busctl --system call "$NAME" "$OBJ" org.vmunit.VM1 Suspend
 assert_eq 's "paused"' "$(busctl --system get-property "$NAME" "$OBJ" org.vmunit.VM1 State)" "State after Suspend"
+assert_eq paused "$(unit_property vm@bus-demo.service StatusText)" "the unit's status after Suspend (sd_notify STATUS=)"
 assert_success busctl --system call "$NAME" "$OBJ" org.vmunit.VM1 Resume
 assert_eq 's "running"' "$(busctl --system get-property "$NAME" "$OBJ" org.vmunit.VM1 State)" "State after Resume"
+assert_eq running "$(unit_property vm@bus-demo.service StatusText)" "the unit's status after Resume"
 step "the same through vmctl: suspend, resume, qemu-monitor-command"
 assert_success vmctl suspend bus-demo
 assert_eq 's "paused"' "$(busctl --system get-property "$NAME" "$OBJ" org.vmunit.VM1 State)" "State after vmctl suspend"
