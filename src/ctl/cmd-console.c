@@ -12,6 +12,12 @@
  * line saying the domain stopped: the session ended without the user
  * asking), or SIGINT/SIGTERM/SIGHUP/SIGQUIT (exit 1). The terminal is
  * restored on every one of these paths.
+ *
+ * One client at a time, as with virsh: two would split the guest's output
+ * between them. Each client holds an flock on the pty (every open is its
+ * own open file description, so a second client's lock conflicts; the
+ * lock goes when the client's fd closes, however it ends). --force
+ * attaches anyway.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +25,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-bus.h>
 #include <termios.h>
@@ -290,15 +297,29 @@ static int attach(int pty, const char *name) {
         return report_end(&r, end, name);
 }
 
+static int claim(int pty, const char *name, bool force) {
+        if (flock(pty, LOCK_EX | LOCK_NB) >= 0 || force)
+                return 0;
+        if (errno == EWOULDBLOCK)
+                log_error("the console of domain '%s' is in use by another client (--force attaches anyway)",
+                          name);
+        else
+                log_error_errno(negative_errno(), "cannot lock the console of domain '%s': %m", name);
+        return -EBUSY;
+}
+
 int ctl_cmd_console(Ctl *ctl, int argc, char **argv) {
         _cleanup_close_ int pty = -EBADF;
+        bool force = argc > 0 && streq(argv[0], "--force");
 
-        if (ctl_expect_args(argc, 1, "console NAME") < 0)
+        if (force)
+                argc--, argv++;
+        if (ctl_expect_args(argc, 1, "console [--force] NAME") < 0)
                 return 1;
         if (ctl_check_name(argv[0]) < 0)
                 return 1;
         pty = ctl->root ? pty_from_run_dir(ctl, argv[0]) : pty_from_bus(ctl, argv[0]);
-        if (pty < 0)
+        if (pty < 0 || claim(pty, argv[0], force) < 0)
                 return 1;
         return attach(pty, argv[0]);
 }

@@ -42,7 +42,7 @@ static const CtlCommand commands[] = {
           "attach-disk NAME SOURCE TARGET  hotplug a disk image as TARGET (e.g. vdb)" },
         { "detach-disk", ctl_cmd_detach_disk, "detach-disk NAME TARGET  hot-unplug disk TARGET" },
         { "console", ctl_cmd_console,
-          "console NAME             attach to the guest's serial console (Ctrl-] leaves)" },
+          "console [--force] NAME   attach to the guest's serial console (Ctrl-] leaves)" },
         { "edit", ctl_cmd_edit, "edit NAME                edit a domain's XML in $EDITOR, then define it" },
         { "capabilities", ctl_cmd_capabilities,
           "capabilities             the host's emulators, accelerators, CPU models, firmware as XML" },

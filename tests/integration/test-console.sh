@@ -132,6 +132,25 @@ t_begin "embedded: attach again after an escape"
 drive "$root/s2" "$TICK" escape "$VMCTL" --root "$root" console con1
 check_session "$root/s2" 0 && t_pass
 
+t_begin "embedded: one client at a time; --force attaches anyway"
+# A single process holds the pty's lock as an attached client would.
+python3 -c 'import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NOCTTY)
+fcntl.flock(fd, fcntl.LOCK_EX)
+time.sleep(10)' "$root/run/con1/console" &
+holder=$!
+sleep 0.3
+rc=0
+out=$("$VMCTL" --root "$root" console con1 < /dev/null 2>&1) || rc=$?
+rc2=0
+timeout 20 "$VMCTL" --root "$root" console --force con1 < /dev/null > "$root/force.out" 2>&1 || rc2=$?
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
+if [ "$rc" = 0 ] || [ "$(wc -l <<<"$out")" != 1 ] || ! grep -q "in use by another client" <<<"$out"; then
+        t_fail "second client: rc=$rc: $out"
+elif [ "$rc2" != 0 ]; then t_fail "--force: exit $rc2: $(cat "$root/force.out")"
+else t_pass; fi
+
 t_begin "embedded: SIGTERM to vmctl restores the terminal, exit 1, one line"
 drive "$root/s3" "$TICK" term "$VMCTL" --root "$root" console con1
 if check_session "$root/s3" 1; then

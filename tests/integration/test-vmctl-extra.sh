@@ -226,6 +226,9 @@ got=$(complete_words "$VMCTL" --root "$root" edit w); [ "$got" = web1 ] || bad="
 got=$(complete_words "$VMCTL" --root "$root" start web1 ""); [ -z "$got" ] || bad="$bad [start web1 '' -> $got]"
 got=$(complete_words "$VMCTL" --root "$root" define "$root/files/"); [ "$got" = "$root/files/a.xml" ] || bad="$bad [define -> $got]"
 got=$(complete_words "$VMCTL" list --); [ "$(tr '\n' ' ' <<<"$got")" = "--all --name " ] || bad="$bad [list -- -> $got]"
+got=$(complete_words "$VMCTL" console --); [ "$got" = --force ] || bad="$bad [console -- -> $got]"
+got=$(complete_words "$VMCTL" undefine --m); [ "$got" = --managed-save ] || bad="$bad [undefine --m -> $got]"
+got=$(complete_words "$VMCTL" --root "$root" undefine --managed-save w); [ "$got" = web1 ] || bad="$bad [undefine --managed-save w -> $got]"
 [ -z "$bad" ] && t_pass || t_fail "$bad"
 
 t_end
