@@ -548,6 +548,13 @@ static int restore_open(Supervisor *s, char **ret_path, int *ret_fd, bool *ret_m
             asprintf(&managed, "%s/" SAVE_MANAGED_NAME, dir) < 0)
                 return -VMUNIT_EXIT_HOST;
         n = readlink(request, target, sizeof(target) - 1);
+        /* A request we cannot read (EACCES from a MAC policy) must not
+         * turn `vmctl restore` into a fresh boot, nor haunt the next start. */
+        if (n < 0 && errno != ENOENT) {
+                log_error("cannot read the restore request %s: %m", request);
+                (void) unlink(request);
+                return -VMUNIT_EXIT_HOST;
+        }
         if (n > 0) {
                 target[n] = '\0';
                 /* One-shot: whatever happens next, the next start is a

@@ -219,6 +219,20 @@ else
         abort_vm; t_fail "plain start after a failed restore"
 fi
 
+t_begin "a restore request that cannot be read fails the start (no fresh boot) and is removed"
+mkdir -p "$root/lib/demo"
+echo "not a symlink" > "$root/lib/demo/restore" # readlink: EINVAL, as a MAC refusal would fail it
+rm -f "$log"
+define_guest "$root" demo acpi "" "<uuid>$UUID</uuid>"
+start_supervisor "$root" demo
+for _ in $(seq 100); do kill -0 "$SUP_PID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$SUP_PID" 2>/dev/null; then abort_vm; RC=running; else wait_rc "$SUP_PID"; fi
+if [ "$RC" != 2 ]; then t_fail "exit $RC, want 2"
+elif ! grep -q "cannot read the restore request $root/lib/demo/restore" "$log"; then t_fail "no clear line in the log"
+elif grep -q "booted mode=" "$log"; then t_fail "the guest booted fresh"
+elif [ -e "$root/lib/demo/restore" ]; then t_fail "request left behind"
+else t_pass; fi
+
 t_begin "a managed save resumes on a plain start and is removed; a broken one is set aside"
 cp "$root/demo.save" "$root/lib/demo/managed.save"
 rm -f "$log"
