@@ -229,3 +229,34 @@ qmp() {
 blockdev_add() {
         qmp "$1" "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"file\",\"node-name\":\"$2\",\"filename\":\"$3\",\"read-only\":true${4:-}}}"
 }
+
+# journal_cursor: a journal cursor for "from now on" (--after-cursor=).
+journal_cursor() { journalctl --no-pager -n0 --show-cursor | sed -n 's/^-- cursor: //p'; }
+# unit_last_tick / unit_first_tick UNIT CURSOR: the last (first) tick the
+# test guest (word `ticks`) printed in UNIT's journal since CURSOR (0 if none).
+unit_ticks() { journalctl --no-pager -u "$1" --after-cursor="$2" | grep -o 'GUEST: tick [0-9]*' | awk '{print $3}'; }
+unit_last_tick() {
+        local t
+        t=$(unit_ticks "$1" "$2" | tail -n1)
+        echo "${t:-0}"
+}
+unit_first_tick() { unit_ticks "$1" "$2" | head -n1; }
+# unit_ticks_reach UNIT CURSOR N: whether the guest's ticks got to N.
+unit_ticks_reach() { [ "$(unit_last_tick "$1" "$2")" -ge "$3" ]; }
+
+# mark_avcs, then avcs_since_mark: the SELinux denials logged in between,
+# from auditd's log when it runs, else the journal (journald reads the
+# audit socket too).
+AVC_MARK=0
+AVC_SINCE=0
+mark_avcs() {
+        AVC_SINCE=$(date +%s)
+        AVC_MARK=$(wc -l </var/log/audit/audit.log 2>/dev/null || echo 0)
+}
+avcs_since_mark() {
+        if [ -s /var/log/audit/audit.log ]; then
+                tail -n +"$((AVC_MARK + 1))" /var/log/audit/audit.log
+        else
+                journalctl --no-pager -o cat --since "@$AVC_SINCE"
+        fi | grep -E 'avc: +denied|SELINUX_ERR' || true
+}

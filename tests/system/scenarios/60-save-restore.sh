@@ -16,16 +16,6 @@ SAVES=/var/lib/vmunit-test-saves
 MEMBER=vmunit-saver # in group vmunit: may save, but only where it may write
 FILE=$SAVES/$MEMBER/sr.save
 
-# The last tick the guest printed since journal cursor $1 (0 if none).
-last_tick() {
-        { journalctl --no-pager -u "$UNIT" --after-cursor="$1" | grep -o 'GUEST: tick [0-9]*' || echo "x x 0"; } |
-                tail -n1 | awk '{print $3}'
-}
-first_tick() {
-        journalctl --no-pager -u "$UNIT" --after-cursor="$1" | grep -o 'GUEST: tick [0-9]*' | head -n1 | awk '{print $3}'
-}
-ticks_reach() { [ "$(last_tick "$1")" -ge "$2" ]; }
-cursor() { journalctl --no-pager -n0 --show-cursor | sed -n 's/^-- cursor: //p'; }
 # one_line_failure CMD...: non-zero exit and exactly one line of output.
 one_line_failure() {
         local out rc=0
@@ -41,7 +31,7 @@ id "$MEMBER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /bin/b
 install -d -o "$MEMBER" -m 0700 "$SAVES/$MEMBER"
 define_test_vm "$VM" "acpi ticks" "" "<uuid>6b1d7a3e-0c55-4f0e-9d7a-2f3c4b5a6d7e</uuid>"
 systemctl daemon-reload
-c0=$(cursor)
+c0=$(journal_cursor)
 assert_success vmctl start "$VM"
 wait_guest_acpi "$VM"
 
@@ -76,8 +66,8 @@ assert_eq "0:0" "$(stat -c %u:%g "$SAVES/root-only.img")" "owner of the refused 
 assert_unit_state "$UNIT" active
 
 step "vmctl save (by the member, into its own directory): file 0600, its own, with our header; exit 0"
-wait_for 60 ticks_reach "$c0" 3
-before=$(last_tick "$c0")
+wait_for 60 unit_ticks_reach "$UNIT" "$c0" 3
+before=$(unit_last_tick "$UNIT" "$c0")
 assert_success runuser -u "$MEMBER" -- vmctl save "$VM" "$FILE"
 wait_for_unit_state "$UNIT" inactive 60
 assert_eq 0 "$(exit_status_of "$UNIT")" "exit status after save"
@@ -87,12 +77,12 @@ assert_eq "VMUNIT-SAVE 1" "$(head -n1 "$FILE")" "header"
 assert_contains "$(journalctl -b --no-pager -u "$UNIT" --after-cursor="$c0")" "saved the guest's state to $FILE" "journal"
 
 step "vmctl restore: the unit runs again and the guest's ticks carry on"
-c1=$(cursor)
+c1=$(journal_cursor)
 assert_success vmctl restore "$FILE"
 wait_for_unit_state "$UNIT" active 60
 assert_eq running "$(unit_property "$UNIT" StatusText)" "StatusText after restore"
-wait_for 60 ticks_reach "$c1" $((before + 2))
-first=$(first_tick "$c1")
+wait_for 60 unit_ticks_reach "$UNIT" "$c1" $((before + 2))
+first=$(unit_first_tick "$UNIT" "$c1")
 [ "$first" -ge "$before" ] || fail "ticks restarted at $first after restore (were at $before)"
 assert_contains "$(journalctl --no-pager -u "$UNIT" --after-cursor="$c1")" "restored the guest's state from $FILE" "journal"
 [ ! -e /var/lib/vmunit/$VM/restore ] || fail "restore request left behind"

@@ -25,22 +25,6 @@ trap cleanup EXIT
 label_of() { stat -c %C "$1"; }
 proc_label() { tr -d '\0' <"/proc/$1/attr/current"; }
 
-# Denials logged since mark_avcs: auditd's log when it runs, else the
-# journal (journald reads the audit socket too).
-AVC_MARK=0
-AVC_SINCE=0
-mark_avcs() {
-        AVC_SINCE=$(date +%s)
-        AVC_MARK=$(wc -l </var/log/audit/audit.log 2>/dev/null || echo 0)
-}
-avcs_since_mark() {
-        if [ -s /var/log/audit/audit.log ]; then
-                tail -n +"$((AVC_MARK + 1))" /var/log/audit/audit.log
-        else
-                journalctl --no-pager -o cat --since "@$AVC_SINCE"
-        fi | grep -E 'avc: +denied|SELINUX_ERR' || true
-}
-
 # A second QMP monitor per VM, ours, for the cross-VM check.
 se_vm_xml() { # NAME DISK
         cat <<XML

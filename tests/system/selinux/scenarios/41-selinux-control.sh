@@ -47,17 +47,7 @@ trap cleanup EXIT
 
 label_of() { stat -c %C "$1"; }
 proc_label() { tr -d '\0' <"/proc/$1/attr/current"; }
-cursor() { journalctl --no-pager -n0 --show-cursor | sed -n 's/^-- cursor: //p'; }
 guest_count() { journalctl --no-pager -u "$UNIT" --after-cursor="$1" | grep -c "VMUNIT-TEST-GUEST: $2" || true; }
-# The last (first) tick the guest printed since cursor $1 (0 if none).
-last_tick() {
-        { journalctl --no-pager -u "$UNIT" --after-cursor="$1" | grep -o 'GUEST: tick [0-9]*' || echo "x x 0"; } |
-                tail -n1 | awk '{print $3}'
-}
-first_tick() {
-        journalctl --no-pager -u "$UNIT" --after-cursor="$1" | grep -o 'GUEST: tick [0-9]*' | head -n1 | awk '{print $3}'
-}
-ticks_reach() { [ "$(last_tick "$1")" -ge "$2" ]; }
 # poll SECONDS CMD...: like wait_for, but returns 1 on timeout instead of
 # failing, so that the caller can print what it knows first.
 poll() {
@@ -67,22 +57,6 @@ poll() {
                 [ "$(date +%s)" -lt "$deadline" ] || return 1
                 sleep 0.2
         done
-}
-
-# Denials logged since mark_avcs (as 40-selinux-svirt.sh): auditd's log
-# when it runs, else the journal.
-AVC_MARK=0
-AVC_SINCE=0
-mark_avcs() {
-        AVC_SINCE=$(date +%s)
-        AVC_MARK=$(wc -l </var/log/audit/audit.log 2>/dev/null || echo 0)
-}
-avcs_since_mark() {
-        if [ -s /var/log/audit/audit.log ]; then
-                tail -n +"$((AVC_MARK + 1))" /var/log/audit/audit.log
-        else
-                journalctl --no-pager -o cat --since "@$AVC_SINCE"
-        fi | grep -E 'avc: +denied|SELINUX_ERR' || true
 }
 
 # The QEMU's category pair, failing unless it runs as $DOMAIN_TYPE with one.
@@ -161,7 +135,7 @@ round() {
         test_vm_xml "$VM" "acpi ticks pci" "" "<uuid>$UUID</uuid>" |
                 sed "s|<kernel>.*</kernel>|<kernel>$IMG/guest.elf</kernel>|" >"$VMUNIT_DOMAINS/$VM.xml"
         systemctl daemon-reload
-        c0=$(cursor)
+        c0=$(journal_cursor)
         if ! systemctl start "$UNIT"; then
                 journalctl -b --no-pager -n 40 -u "$UNIT"
                 avcs_since_mark
@@ -204,8 +178,8 @@ round() {
         assert_eq "$hot_before" "$(label_of "$IMG/hot.img")" "[$mode] hot.img after detach"
 
         step "[$mode] vmctl save: the unit stops with exit 0"
-        wait_for 60 ticks_reach "$c0" 3
-        before=$(last_tick "$c0")
+        wait_for 60 unit_ticks_reach "$UNIT" "$c0" 3
+        before=$(unit_last_tick "$UNIT" "$c0")
         if ! vmctl save "$VM" "$SAVES/ctl.save"; then
                 journalctl -b --no-pager -n 20 -u "$UNIT"
                 avcs_since_mark
@@ -217,19 +191,19 @@ round() {
         ls -lZ "$SAVES"
 
         step "[$mode] vmctl restore: the ticks carry on, QEMU confined with a pair"
-        c1=$(cursor)
+        c1=$(journal_cursor)
         if ! vmctl restore "$SAVES/ctl.save"; then
                 journalctl -b --no-pager -n 20 -u "$UNIT"
                 avcs_since_mark
                 fail "[$mode] restore failed"
         fi
         wait_for_unit_state "$UNIT" active 60
-        if ! poll 60 ticks_reach "$c1" $((before + 2)); then
+        if ! poll 60 unit_ticks_reach "$UNIT" "$c1" $((before + 2)); then
                 journalctl --no-pager -u "$UNIT" --after-cursor="$c1" | tail -n 20
                 avcs_since_mark
                 fail "[$mode] the guest does not tick after restore"
         fi
-        first=$(first_tick "$c1")
+        first=$(unit_first_tick "$UNIT" "$c1")
         [ "$first" -ge "$before" ] || fail "[$mode] ticks restarted at $first after restore (were at $before)"
         assert_contains "$(journalctl --no-pager -u "$UNIT" --after-cursor="$c1")" \
                 "restored the guest's state from $SAVES/ctl.save" "[$mode] journal"
@@ -270,9 +244,9 @@ save_elsewhere() {
         mkdir -p "$ELSEWHERE"
         restorecon -F "$ELSEWHERE"
         echo "$ELSEWHERE: $(label_of "$ELSEWHERE")"
-        c0=$(cursor)
+        c0=$(journal_cursor)
         assert_success systemctl start "$UNIT"
-        wait_for 60 ticks_reach "$c0" 1
+        wait_for 60 unit_ticks_reach "$UNIT" "$c0" 1
         mark_avcs
         out=$(vmctl save "$VM" "$ELSEWHERE/x.save" 2>&1) || rc=$?
         echo "vmctl save: exit $rc: $out"
@@ -280,7 +254,7 @@ save_elsewhere() {
                 assert_eq 1 "$(printf '%s\n' "$out" | wc -l)" "lines of the refused save"
                 assert_unit_state "$UNIT" active
                 [ ! -e "$ELSEWHERE/x.save" ] || fail "a refused save left $ELSEWHERE/x.save"
-                wait_for 30 ticks_reach "$c0" "$(($(last_tick "$c0") + 1))"
+                wait_for 30 unit_ticks_reach "$UNIT" "$c0" "$(($(unit_last_tick "$UNIT" "$c0") + 1))"
                 note "[enforcing] save into $(label_of "$ELSEWHERE") refused; the guest runs on"
         else
                 wait_for_unit_state "$UNIT" inactive 60
