@@ -8,6 +8,7 @@
 #include "cpuset.h"
 #include "domain-xml-internal.h"
 #include "domain-xml.h"
+#include "fs-util.h"
 
 /*
  * The top of the domain XML: document handling, <domain> and everything
@@ -948,14 +949,12 @@ static int read_all(int fd, char **ret, size_t *ret_len) {
                                 return -ENOMEM;
                         buf = p;
                 }
-                k = read(fd, buf + len, size - len);
-                if (k < 0 && errno == EINTR)
-                        continue;
+                k = read_full(fd, buf + len, size - len);
                 if (k < 0)
-                        return negative_errno();
-                if (k == 0)
-                        break;
+                        return (int) k;
                 len += (size_t) k;
+                if (len < size) /* end of file */
+                        break;
         }
         *ret = TAKE_PTR(buf);
         *ret_len = len;
@@ -976,7 +975,7 @@ static int read_file(const char *path, char **ret, size_t *ret_len) {
 
 int domain_parse_file(const char *path, Domain **ret, char **ret_error) {
         _cleanup_free_ char *buf = NULL;
-        size_t len;
+        size_t len = 0;
         int r;
 
         r = read_file(path, &buf, &len);

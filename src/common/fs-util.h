@@ -12,3 +12,7 @@ int mkdir_parents(const char *path, mode_t mode);
  * fsync, rename over. Readers see the old or the new content, never half.
  * Returns 0 or -errno (the temporary file is removed on failure). */
 int write_file_atomic(const char *path, const char *text, mode_t mode);
+
+/* read(2) until n bytes or end of file, retrying on EINTR. Returns the
+ * number of bytes read (less than n only at end of file) or -errno. */
+ssize_t read_full(int fd, void *buf, size_t n);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "fs-util.h"
 #include "save-file.h"
 #include "macro.h"
 
@@ -75,22 +76,6 @@ int save_header_parse(const char *buf, size_t len, SaveHeader *ret) {
                 pos = (size_t) (nl - buf) + 1;
         }
         return -EINVAL;
-}
-
-static ssize_t read_full(int fd, char *buf, size_t n) {
-        size_t done = 0;
-
-        while (done < n) {
-                ssize_t k = read(fd, buf + done, n - done);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return negative_errno();
-                if (k == 0)
-                        break;
-                done += (size_t) k;
-        }
-        return (ssize_t) done;
 }
 
 static int fail(char **ret_error, int r, const char *why) {

@@ -54,9 +54,10 @@ typedef struct SaveState {
         sd_event_source *pipe_source;
         sd_event_source *tick;
         bool was_running;
-        bool migrating; /* `migrate` accepted: cancel it on failure */
-        bool completed; /* MIGRATION completed */
-        bool eof;       /* QEMU closed its end and we drained the pipe */
+        bool migrating;       /* `migrate` accepted: cancel it on failure */
+        bool completed;       /* MIGRATION completed */
+        bool migration_ended; /* MIGRATION completed, failed or cancelled */
+        bool eof;             /* QEMU closed its end and we drained the pipe */
         uint64_t bytes;
 } SaveState;
 
@@ -157,9 +158,13 @@ static void save_fail(Supervisor *s, const char *error, const char *fmt, ...) {
         st->pipe_fd = safe_close(st->pipe_fd); /* a migration still writing gets EPIPE */
         if (st->file_fd >= 0 && unlink(st->path) < 0 && errno != ENOENT)
                 log_warning("could not remove the partial save file %s: %m", st->path);
-        if (s->qmp && st->migrating)
+        if (s->qmp && st->migrating && !st->migration_ended) {
+                /* QEMU's migration thread may still stop the guest on its
+                 * way out (its completion phase stops the vCPUs): a `cont`
+                 * now could be undone, so resume once it has ended. */
                 (void) qmp_client_send(s->qmp, "migrate_cancel", NULL, NULL, NULL);
-        if (s->qmp && st->was_running && !s->stop_requested)
+                s->resume_after_migration = st->was_running && !s->stop_requested;
+        } else if (s->qmp && st->was_running && !s->stop_requested)
                 (void) qmp_client_send(s->qmp, "cont", NULL, NULL, NULL);
         if (st->done)
                 st->done(s, error, msg ?: "Save failed", st->userdata);
@@ -412,7 +417,13 @@ void save_start(Supervisor *s, const char *path, const Caller *caller, Superviso
         (void) save_begin(s, path, caller, done, userdata);
 }
 
+static bool migration_over(const char *status) {
+        return streq_ptr(status, "completed") || streq_ptr(status, "failed") ||
+               streq_ptr(status, "cancelled");
+}
+
 static void save_on_migration(Supervisor *s, const char *status) {
+        s->save->migration_ended = migration_over(status);
         if (streq_ptr(status, "completed")) {
                 s->save->completed = true;
                 save_finish(s);
@@ -756,7 +767,11 @@ void save_on_qmp_event(Supervisor *s, const char *event, json_object *data) {
                 return;
         if (s->save)
                 save_on_migration(s, migration_status(data));
-        else if (save_restoring(s))
+        else if (s->resume_after_migration && migration_over(migration_status(data))) {
+                s->resume_after_migration = false;
+                if (s->qmp && !s->stop_requested)
+                        (void) qmp_client_send(s->qmp, "cont", NULL, NULL, NULL);
+        } else if (save_restoring(s))
                 restore_on_migration(s, migration_status(data));
 }
 

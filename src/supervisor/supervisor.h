@@ -75,6 +75,7 @@ typedef struct Supervisor {
         /* >>> save/restore (save.c), Reboot (lifecycle.c) */
         struct SaveState *save;         /* a Save() or restore in progress, else NULL */
         struct RestoreSource *restore;  /* starting from a save file (save.c), else NULL */
+        bool resume_after_migration;    /* a failed Save(): `cont` once QEMU's migration has ended */
         bool reboot_pending;            /* Reboot(): button pressed, guest not yet off */
         bool reboot_resuming;           /* reset+cont sent: the STOP/RESUME that follow are no pause */
         struct RebootCall *reboot_call; /* Reboot() waiting for QEMU's answer */
