@@ -622,10 +622,17 @@ static int lifecycle_check(QemuArgvBuilder *b, const char *what, DomainLifecycle
  *    then quits (destroy), resets (restart) or leaves it (preserve).
  * -no-shutdown / -no-reboot are not emitted: -action says the same.
  */
+const char *qemu_shutdown_action(const Domain *d) {
+        bool pauses = domain_on_poweroff(d) != DOMAIN_ACTION_DESTROY ||
+                      domain_on_reboot(d) == DOMAIN_ACTION_PRESERVE;
+
+        return pauses ? "pause" : "poweroff";
+}
+
 static int build_lifecycle(QemuArgvBuilder *b) {
         DomainLifecycleAction off = domain_on_poweroff(b->d), reboot = domain_on_reboot(b->d),
                               crash = domain_on_crash(b->d);
-        bool reboot_stops, shutdown_pauses;
+        bool reboot_stops;
         int r;
 
         r = lifecycle_check(b, "on_poweroff", off);
@@ -636,9 +643,8 @@ static int build_lifecycle(QemuArgvBuilder *b) {
         if (r < 0)
                 return r;
         reboot_stops = reboot != DOMAIN_ACTION_RESTART;
-        shutdown_pauses = off != DOMAIN_ACTION_DESTROY || reboot == DOMAIN_ACTION_PRESERVE;
         return qemu_argv_add(b, "-action", "reboot=%s,shutdown=%s,panic=pause",
-                             reboot_stops ? "shutdown" : "reset", shutdown_pauses ? "pause" : "poweroff");
+                             reboot_stops ? "shutdown" : "reset", qemu_shutdown_action(b->d));
 }
 
 /* ---- boot --------------------------------------------------------------- */

@@ -53,3 +53,8 @@ int qemu_argv_format_shell(char *const *env, char *const *argv, char **ret);
 /* Path of the QMP socket and console log inside runtime_dir (malloc'd). */
 char *qemu_qmp_socket_path(const char *runtime_dir);
 char *qemu_console_log_path(const char *runtime_dir);
+
+/* The -action shutdown= value for d ("pause" or "poweroff", see
+ * build_lifecycle()): what the supervisor puts back with set-action after
+ * a Reboot(). */
+const char *qemu_shutdown_action(const Domain *d);

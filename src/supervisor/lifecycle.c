@@ -11,6 +11,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "qemu-argv.h"
 #include "supervisor.h"
 #include "vm-bus.h"
 
@@ -230,14 +231,6 @@ void lifecycle_stop_after_failed_save(Supervisor *s, bool was_running) {
  * for, a guest poweroff pauses QEMU (set-action shutdown=pause) and we
  * reset and continue it instead of applying on_poweroff. */
 
-/* What build_lifecycle() in qemu-argv.c set for shutdown: the action to
- * put back once the reboot is done or called off. */
-static const char *domain_shutdown_action(const Domain *d) {
-        bool pauses = domain_on_poweroff(d) != DOMAIN_ACTION_DESTROY ||
-                      domain_on_reboot(d) == DOMAIN_ACTION_PRESERVE;
-        return pauses ? "pause" : "poweroff";
-}
-
 static void set_shutdown_action(Supervisor *s, const char *action) {
         json_object *args = json_object_new_object();
 
@@ -254,7 +247,7 @@ static void reboot_cancel(Supervisor *s) {
                 return;
         s->reboot_pending = false;
         if (s->qmp)
-                set_shutdown_action(s, domain_shutdown_action(s->domain));
+                set_shutdown_action(s, qemu_shutdown_action(s->domain));
 }
 
 typedef struct RebootCall {
@@ -340,7 +333,7 @@ static void reboot_finish(Supervisor *s) {
         log_info("guest rebooted");
         s->reboot_pending = false;
         s->reboot_resuming = true;
-        set_shutdown_action(s, domain_shutdown_action(s->domain));
+        set_shutdown_action(s, qemu_shutdown_action(s->domain));
         (void) qmp_client_send(s->qmp, "system_reset", NULL, NULL, NULL);
         (void) qmp_client_send(s->qmp, "cont", NULL, NULL, NULL);
 }
