@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * attach-disk / detach-disk, shaped like virsh's: attach-disk builds the
- * <disk> fragment from SOURCE and TARGET (file or block by stat, raw or
- * qcow2 by the image's magic unless --subdriver says, the bus from the
- * target's prefix) and hands it to the running VM's AttachDevice();
+ * <disk> fragment from SOURCE and TARGET (file or block by stat, raw
+ * unless --subdriver says qcow2, the bus from the target's prefix) and hands it to the running VM's AttachDevice();
  * detach-disk sends DetachDevice() the disk as the live XML has it.
  * The supervisor does the work and says what went wrong.
  */
@@ -39,8 +38,8 @@ static const char *bus_for_target(const char *target) {
         return NULL;
 }
 
-/* qcow2 images start with "QFI\xfb"; anything else is taken as raw. */
-static const char *detect_format(const char *path) {
+/* Whether path starts like a qcow2 image ("QFI\xfb"). */
+static bool looks_like_qcow2(const char *path) {
         static const unsigned char qcow2_magic[4] = { 'Q', 'F', 'I', 0xfb };
         unsigned char magic[4];
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -48,8 +47,25 @@ static const char *detect_format(const char *path) {
 
         if (fd >= 0)
                 close(fd);
-        return n == (ssize_t) sizeof(magic) && memcmp(magic, qcow2_magic, sizeof(magic)) == 0 ? "qcow2"
-                                                                                              : "raw";
+        return n == (ssize_t) sizeof(magic) && memcmp(magic, qcow2_magic, sizeof(magic)) == 0;
+}
+
+/* The image format: --subdriver, else raw. Never guessed from the
+ * contents, as libvirt does not: a guest can write a qcow2 header (naming
+ * any backing file) into a raw disk it owns. What looks like qcow2 without
+ * a --subdriver is refused rather than silently attached as raw. */
+static int attach_format(const Ctl *ctl, const char *path, const AttachOptions *o, const char **ret) {
+        if (o->subdriver) {
+                *ret = o->subdriver;
+                return 0;
+        }
+        if (!ctl->host && looks_like_qcow2(path))
+                return log_error("attach-disk: %s looks like a qcow2 image; say --subdriver qcow2 (or raw): "
+                                 "disk formats are not guessed",
+                                 path),
+                       -EINVAL;
+        *ret = "raw";
+        return 0;
 }
 
 static void put_escaped_attr(FILE *f, const char *s) {
@@ -129,6 +145,7 @@ static int attach_fragment(Ctl *ctl, const char *source, const char *target, con
                            char **ret) {
         _cleanup_free_ char *abs = NULL;
         struct stat st = {};
+        const char *format;
         bool block;
 
         if (!bus_for_target(target))
@@ -142,11 +159,9 @@ static int attach_fragment(Ctl *ctl, const char *source, const char *target, con
         if (!ctl->host && stat(abs, &st) < 0)
                 return log_error_errno(-errno, "attach-disk: cannot use source '%s': %m", abs);
         block = S_ISBLK(st.st_mode);
-        return build_fragment(abs, target, block,
-                              o->subdriver
-                                      ?: ctl->host ? "raw"
-                                                   : detect_format(abs),
-                              o, ret);
+        if (attach_format(ctl, abs, o, &format) < 0)
+                return -EINVAL;
+        return build_fragment(abs, target, block, format, o, ret);
 }
 
 int ctl_cmd_attach_disk(Ctl *ctl, int argc, char **argv) {

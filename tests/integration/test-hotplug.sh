@@ -173,16 +173,17 @@ else
         t_pass
 fi
 
-t_begin "vmctl attach-disk / detach-disk (relative SOURCE, qcow2 detected) and their one-line errors"
+t_begin "vmctl attach-disk / detach-disk (relative SOURCE, raw unless --subdriver, qcow2 never guessed) and their one-line errors"
 cd "$root/img"
 out=$(DBUS_SYSTEM_BUS_ADDRESS=$BUS "$VMCTL" attach-disk "$NAME" hot.img vde 2>&1) && rc=0 || rc=$?
 xml=$(call GetXML)
 if [ $rc != 0 ]; then t_fail "attach-disk exit $rc: $out"
 elif ! grep -q "source file='$root/img/hot.img'" <<<"$xml"; then t_fail "GetXML: no absolute source for vde"
-elif ! grep -q "<driver name='qemu' type='raw'/>" <<<"$xml"; then t_fail "raw not detected: $xml"
+elif ! grep -q "<driver name='qemu' type='raw'/>" <<<"$xml"; then t_fail "not raw: $xml"
 else
         e1=$(DBUS_SYSTEM_BUS_ADDRESS=$BUS "$VMCTL" attach-disk "$NAME" nope.img vdf 2>&1) && r1=0 || r1=$?
-        e2=$(DBUS_SYSTEM_BUS_ADDRESS=$BUS "$VMCTL" attach-disk "$NAME" hot.qcow2 vdc 2>&1) && r2=0 || r2=$?
+        e2=$(DBUS_SYSTEM_BUS_ADDRESS=$BUS "$VMCTL" attach-disk "$NAME" hot.qcow2 vdc --subdriver qcow2 2>&1) && r2=0 || r2=$?
+        e5=$(DBUS_SYSTEM_BUS_ADDRESS=$BUS "$VMCTL" attach-disk "$NAME" hot.qcow2 vdf 2>&1) && r5=0 || r5=$?
         e3=$(DBUS_SYSTEM_BUS_ADDRESS=$BUS "$VMCTL" detach-disk "$NAME" vdz 2>&1) && r3=0 || r3=$?
         e4=$(DBUS_SYSTEM_BUS_ADDRESS=$BUS "$VMCTL" attach-disk "$NAME" hot.img xyz 2>&1) && r4=0 || r4=$?
         out=$(DBUS_SYSTEM_BUS_ADDRESS=$BUS "$VMCTL" detach-disk "$NAME" vde 2>&1) && rc=0 || rc=$?
@@ -191,15 +192,17 @@ else
         one_line_error "$r2" "$e2" || bad="$bad [target in use: exit $r2: $e2]"
         one_line_error "$r3" "$e3" || bad="$bad [unknown target: exit $r3: $e3]"
         one_line_error "$r4" "$e4" || bad="$bad [bad target name: exit $r4: $e4]"
+        one_line_error "$r5" "$e5" || bad="$bad [qcow2 without --subdriver: exit $r5: $e5]"
         if [ -n "$bad" ]; then t_fail "errors not one line with non-zero exit:$bad"
         elif ! grep -q "target 'vdc' is already in use" <<<"$e2"; then t_fail "in-use message: $e2"
+        elif ! grep -q "looks like a qcow2 image; say --subdriver" <<<"$e5"; then t_fail "qcow2 guessed: $e5"
         elif [ $rc != 0 ]; then t_fail "detach-disk exit $rc: $out"
         elif call GetXML | grep -q "vde"; then t_fail "vde still in GetXML"
         elif ! out=$(DBUS_SYSTEM_BUS_ADDRESS=$BUS "$VMCTL" detach-disk "$NAME" vdc 2>&1); then t_fail "detach vdc: $out"
-        elif ! out=$(DBUS_SYSTEM_BUS_ADDRESS=$BUS "$VMCTL" attach-disk "$NAME" hot.qcow2 vdf --mode readonly 2>&1); then
+        elif ! out=$(DBUS_SYSTEM_BUS_ADDRESS=$BUS "$VMCTL" attach-disk "$NAME" hot.qcow2 vdf --mode readonly --subdriver qcow2 2>&1); then
                 t_fail "attach-disk qcow2: $out"
         elif ! live_xml | grep -A3 "<driver name='qemu' type='qcow2'/>" | grep -q "hot.qcow2"; then
-                t_fail "qcow2 not detected: $(live_xml)"
+                t_fail "qcow2 not attached as qcow2: $(live_xml)"
         elif ! live_xml | grep -B4 "<readonly/>" | grep -q "vdf"; then t_fail "--mode readonly lost: $(live_xml)"
         else t_pass; fi
 fi
