@@ -931,36 +931,6 @@ int domain_parse_disk_fragment(const char *buf, size_t len, const char *filename
         return r;
 }
 
-static int read_all(int fd, char **ret, size_t *ret_len) {
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0, size = 0;
-
-        for (;;) {
-                ssize_t k;
-
-                if (len == size) {
-                        char *p;
-
-                        if (size > DOMAIN_FILE_MAX)
-                                return -EFBIG;
-                        size = size ? size * 2 : 64 * 1024;
-                        p = realloc(buf, size);
-                        if (!p)
-                                return -ENOMEM;
-                        buf = p;
-                }
-                k = read_full(fd, buf + len, size - len);
-                if (k < 0)
-                        return (int) k;
-                len += (size_t) k;
-                if (len < size) /* end of file */
-                        break;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
-}
-
 static int read_file(const char *path, char **ret, size_t *ret_len) {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
@@ -970,7 +940,7 @@ static int read_file(const char *path, char **ret, size_t *ret_len) {
                 return negative_errno();
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
-        return read_all(fd, ret, ret_len);
+        return read_all_fd(fd, DOMAIN_FILE_MAX, ret, ret_len);
 }
 
 int domain_parse_file(const char *path, Domain **ret, char **ret_error) {

@@ -56,3 +56,31 @@ ssize_t read_full(int fd, void *buf, size_t n) {
         }
         return (ssize_t) done;
 }
+
+int read_all_fd(int fd, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, size = 0;
+        ssize_t k;
+
+        do {
+                char *p;
+
+                if (size > max)
+                        return -EFBIG;
+                size = size ? size * 2 : 64 * 1024;
+                p = realloc(buf, size + 1);
+                if (!p)
+                        return -ENOMEM;
+                buf = p;
+                k = read_full(fd, buf + len, size - len);
+                if (k < 0)
+                        return (int) k;
+                len += (size_t) k;
+        } while (len == size); /* read_full() stops short only at end of file */
+        if (len > max)
+                return -EFBIG;
+        buf[len] = '\0';
+        *ret = TAKE_PTR(buf);
+        *ret_size = len;
+        return 0;
+}

@@ -16,3 +16,7 @@ int write_file_atomic(const char *path, const char *text, mode_t mode);
 /* read(2) until n bytes or end of file, retrying on EINTR. Returns the
  * number of bytes read (less than n only at end of file) or -errno. */
 ssize_t read_full(int fd, void *buf, size_t n);
+
+/* All of fd, up to max bytes (-EFBIG beyond), in a new NUL-terminated
+ * buffer (*ret, always allocated) of *ret_size bytes. Returns 0 or -errno. */
+int read_all_fd(int fd, size_t max, char **ret, size_t *ret_size);

@@ -260,34 +260,6 @@ int label_journal_record(LabelJournal *j, const LabelRecord *rec) {
         return fsync(j->fd) < 0 ? negative_errno() : 0;
 }
 
-static int read_all(int fd, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, allocated = 0;
-
-        for (;;) {
-                if (allocated - size < 4096) {
-                        if (allocated >= READ_MAX)
-                                return -EFBIG;
-                        allocated = allocated ? allocated * 2 : 8192;
-                        char *p = realloc(buf, allocated + 1);
-                        if (!p)
-                                return -ENOMEM;
-                        buf = p;
-                }
-                ssize_t n = read(fd, buf + size, allocated - size);
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        if (buf)
-                buf[size] = '\0';
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
-}
-
 /* Read the journal: *ret is the text (NULL and 0 when there is none). */
 static int journal_read(const char *labels_dir, const char *name, char **ret, size_t *ret_size) {
         _cleanup_free_ char *file = journal_file_name(name);
@@ -305,7 +277,7 @@ static int journal_read(const char *labels_dir, const char *name, char **ret, si
         fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         if (fd < 0)
                 return errno == ENOENT ? 0 : negative_errno();
-        return read_all(fd, ret, ret_size);
+        return read_all_fd(fd, READ_MAX, ret, ret_size);
 }
 
 /* Split buf into complete lines (a trailing piece without '\n' is a torn

@@ -294,40 +294,38 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
         return sd_bus_reply_method_return(m, "");
 }
 
-static int method_reset(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Supervisor *s = userdata;
+/* A method that is one QMP command, in the states that allow it. */
+static int qmp_method(sd_bus_message *m, Supervisor *s, sd_bus_error *error, bool allowed,
+                      const char *refusal, const char *command) {
         int r = check_caller(s, m, error);
 
         if (r < 0)
                 return r;
-        if (s->state != SUPERVISOR_RUNNING && s->state != SUPERVISOR_PAUSED)
-                return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running");
-        log_info("D-Bus: Reset() requested");
-        return qmp_for_call(s, m, "system_reset", NULL, /* raw= */ false, error);
+        if (!allowed)
+                return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, refusal);
+        log_info("D-Bus: %s() requested", sd_bus_message_get_member(m));
+        return qmp_for_call(s, m, command, NULL, /* raw= */ false, error);
+}
+
+static int method_reset(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Supervisor *s = userdata;
+
+        return qmp_method(m, s, error, s->state == SUPERVISOR_RUNNING || s->state == SUPERVISOR_PAUSED,
+                          "domain is not running", "system_reset");
 }
 
 /* The STOP/RESUME events QEMU sends before its reply move the state (and
  * sd_notify STATUS) in lifecycle.c; by the time we reply, State agrees. */
 static int method_suspend(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Supervisor *s = userdata;
-        int r = check_caller(s, m, error);
 
-        if (r < 0)
-                return r;
-        if (s->state != SUPERVISOR_RUNNING)
-                return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running");
-        return qmp_for_call(s, m, "stop", NULL, /* raw= */ false, error);
+        return qmp_method(m, s, error, s->state == SUPERVISOR_RUNNING, "domain is not running", "stop");
 }
 
 static int method_resume(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Supervisor *s = userdata;
-        int r = check_caller(s, m, error);
 
-        if (r < 0)
-                return r;
-        if (s->state != SUPERVISOR_PAUSED)
-                return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not paused");
-        return qmp_for_call(s, m, "cont", NULL, /* raw= */ false, error);
+        return qmp_method(m, s, error, s->state == SUPERVISOR_PAUSED, "domain is not paused", "cont");
 }
 
 static int method_get_xml(sd_bus_message *m, void *userdata, sd_bus_error *error) {
