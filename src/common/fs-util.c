@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "fs-util.h"
 #include "macro.h"
@@ -83,4 +87,89 @@ int read_all_fd(int fd, size_t max, char **ret, size_t *ret_size) {
         *ret = TAKE_PTR(buf);
         *ret_size = len;
         return 0;
+}
+
+int write_full(int fd, const void *buf, size_t n) {
+        const char *p = buf;
+
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return negative_errno();
+                if (k == 0)
+                        return -EIO;
+                p += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+int read_small_file(const char *path, size_t max, char **ret) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_free_ char *buf = NULL;
+        size_t size;
+        int r;
+
+        if (fd < 0)
+                return negative_errno();
+        r = read_all_fd(fd, max, &buf, &size);
+        if (r < 0)
+                return r;
+        /* A NUL inside would silently cut the text short for every reader. */
+        if (strlen(buf) != size)
+                return -EBADMSG;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int resolve_path_once(const char *path, bool no_symlinks) {
+        struct open_how how = {
+                .flags = O_PATH | O_CLOEXEC,
+                .resolve = RESOLVE_NO_MAGICLINKS | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0),
+        };
+        long fd;
+
+        if (!path || path[0] != '/')
+                return -EINVAL;
+        fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+        return fd < 0 ? negative_errno() : (int) fd;
+}
+
+const char *proc_fd_path(int fd, char buf[static PROC_FD_PATH_MAX]) {
+        snprintf(buf, PROC_FD_PATH_MAX, "/proc/self/fd/%d", fd);
+        return buf;
+}
+
+int fd_get_path(int fd, char **ret) {
+        char proc[PROC_FD_PATH_MAX], buf[PATH_MAX + 1];
+        ssize_t n = readlink(proc_fd_path(fd, proc), buf, sizeof(buf) - 1);
+        struct stat st;
+
+        if (n < 0)
+                return negative_errno();
+        if ((size_t) n >= sizeof(buf) - 1)
+                return -ENAMETOOLONG;
+        buf[n] = '\0';
+        /* Not a path (pipe:[N], anon_inode:..., /memfd:...) or unlinked. */
+        if (buf[0] != '/' || strncmp(buf, "/memfd:", 7) == 0)
+                return -ENOENT;
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (st.st_nlink == 0 && !S_ISDIR(st.st_mode))
+                return -ENOENT;
+        *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int fd_reopen(int fd, int flags) {
+        char proc[PROC_FD_PATH_MAX];
+        int r = open(proc_fd_path(fd, proc), flags | O_CLOEXEC | O_NOCTTY);
+
+        return r < 0 ? negative_errno() : r;
+}
+
+bool stat_same_inode(const struct stat *a, const struct stat *b) {
+        return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }

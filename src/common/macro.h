@@ -83,3 +83,16 @@ char *strip_whitespace(char *s);
 
 /* Replace *dst with a copy of src (NULL allowed). */
 int free_and_strdup(char **dst, const char *src);
+
+/* Store a formatted one-line message in *ret_error (when ret_error is not
+ * NULL; any previous message is freed; NULL on OOM) and return r: the one
+ * way library code hands a reason up with its -errno,
+ * `return set_errorf(ret_error, -EINVAL, "disk '%s' ...", t);`. */
+int set_errorf(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
+
+/* s made safe to show in one log line or a STATUS= text: printable ASCII
+ * and valid UTF-8 stay, every other byte (control characters, newlines,
+ * DEL, invalid UTF-8) and the backslash itself become \xNN, so text from
+ * a caller can neither start a new line nor forge a field. At most max
+ * bytes of s are used ("..." marks a cut). Returns malloc'd or NULL (OOM). */
+char *cescape(const char *s, size_t max);

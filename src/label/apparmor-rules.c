@@ -282,33 +282,6 @@ int apparmor_rule_set_render(const ApparmorRuleSet *s, const char *profile, cons
         return 0;
 }
 
-static int read_small_file(const char *path, char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
-        FILE *in, *out;
-        char chunk[4096];
-        size_t n;
-
-        in = fopen(path, "re");
-        if (!in)
-                return negative_errno();
-        out = open_memstream(&buf, &size);
-        if (!out) {
-                fclose(in);
-                return -ENOMEM;
-        }
-        while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
-                fwrite(chunk, 1, n, out);
-        bool bad = ferror(in);
-        fclose(in);
-        if (fclose(out) != 0)
-                return -ENOMEM;
-        if (bad)
-                return -EIO;
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
-
 static int write_new_file(const char *dir, const char *path, const char *text) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -342,7 +315,7 @@ int apparmor_profile_install(const char *dir, const char *template_path, const c
                 return 0;
         if (errno != ENOENT)
                 return negative_errno();
-        r = read_small_file(template_path, &template_text);
+        r = read_small_file(template_path, APPARMOR_TEMPLATE_MAX, &template_text);
         if (r < 0)
                 return asprintf(ret_why, "cannot read the AppArmor template %s: %s", template_path,
                                 strerror(-r)) < 0

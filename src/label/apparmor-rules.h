@@ -26,6 +26,8 @@
 #define APPARMOR_PROFILE_NAME_MAX (sizeof(APPARMOR_PROFILE_PREFIX) + 36)
 /* Written in TEMPLATE.qemu wherever the profile name goes. */
 #define APPARMOR_TEMPLATE_TOKEN "VMUNIT_PROFILE_NAME"
+/* The profile template is a short text file; refuse anything huge. */
+#define APPARMOR_TEMPLATE_MAX (1024 * 1024)
 
 /* What a path of this kind is, for messages: "disk image", "NVRAM", ... */
 const char *apparmor_path_kind_to_string(LabelPathKind kind);

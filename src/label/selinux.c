@@ -31,6 +31,8 @@
 
 /* Our LabelContext.data slot (AppArmor uses 2; only one MAC is active). */
 #define SELINUX_SLOT 1
+/* The policy's virtual context files are one or two lines. */
+#define SELINUX_CONTEXT_FILE_MAX 4096
 
 typedef struct SelinuxFile {
         char *path; /* resolved */
@@ -96,31 +98,6 @@ static void selinux_seclabel_of(const Domain *d, McsSeclabel *ret) {
         }
 }
 
-static int read_small_file(const char *path, char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        size_t len = 0, size = 4096;
-        ssize_t n;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return negative_errno();
-        buf = malloc(size + 1);
-        if (!buf)
-                return -ENOMEM;
-        /* The policy's context files are one or two lines; refuse anything
-         * that does not fit rather than silently reading half of it. */
-        while ((n = read(fd, buf + len, size - len)) > 0)
-                len += (size_t) n;
-        if (n < 0)
-                return negative_errno();
-        if (len == size)
-                return -EFBIG;
-        buf[len] = '\0';
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
-
 static int read_virt_contexts(McsVirtContexts *ret) {
         _cleanup_free_ char *domain = NULL, *image = NULL;
         const char *dp = selinux_virtual_domain_context_path();
@@ -129,10 +106,10 @@ static int read_virt_contexts(McsVirtContexts *ret) {
 
         if (!dp || !ip)
                 return -ENOENT;
-        r = read_small_file(dp, &domain);
+        r = read_small_file(dp, SELINUX_CONTEXT_FILE_MAX, &domain);
         if (r < 0)
                 return r;
-        r = read_small_file(ip, &image);
+        r = read_small_file(ip, SELINUX_CONTEXT_FILE_MAX, &image);
         if (r < 0)
                 return r;
         return mcs_virt_contexts_parse(domain, image, ret);

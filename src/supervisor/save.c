@@ -94,19 +94,6 @@ static json_object *one_string_arg(const char *key, const char *value) {
         return args;
 }
 
-static int write_full(int fd, const char *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return negative_errno();
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
-
 static int make_pipe(int ret[2], int our_end) {
         if (pipe2(ret, O_CLOEXEC) < 0)
                 return negative_errno();
