@@ -169,3 +169,128 @@ const char *vm_file_kind_to_string(VmFileKind kind) {
         };
         return (unsigned) kind < _VM_FILE_KIND_MAX ? names[kind] : "file";
 }
+
+int vm_file_open_log(const char *source, VmFile *ret) {
+        _cleanup_(vm_file_done) VmFile f = VM_FILE_NULL;
+        _cleanup_free_ char *dir_copy = strdup(source), *base_copy = strdup(source);
+        _cleanup_close_ int dir_fd = -EBADF;
+        int fl, r;
+
+        *ret = VM_FILE_NULL;
+        if (!dir_copy || !base_copy)
+                return -ENOMEM;
+        if (source[0] != '/')
+                return -EINVAL;
+        /* The directory once, then the name inside it, never a link. */
+        dir_fd = resolve_path_once(dirname(dir_copy), /* no_symlinks= */ false);
+        if (dir_fd < 0)
+                return dir_fd;
+        f.fd = openat(dir_fd, basename(base_copy),
+                      O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0600);
+        if (f.fd < 0)
+                return negative_errno();
+        if (fstat(f.fd, &f.st) < 0)
+                return negative_errno();
+        if (!S_ISREG(f.st.st_mode))
+                return -EINVAL;
+        fl = fcntl(f.fd, F_GETFL);
+        if (fl < 0 || fcntl(f.fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+                return negative_errno();
+        f.kind = VM_FILE_LOG;
+        f.delivery = VM_FILE_BY_FDSET;
+        f.qemu_flags = O_WRONLY | O_APPEND;
+        f.source = strdup(source);
+        if (!f.source)
+                return -ENOMEM;
+        r = fd_get_path(f.fd, &f.path);
+        if (r < 0)
+                return r;
+        *ret = f;
+        f = VM_FILE_NULL;
+        return 0;
+}
+
+typedef struct Collector {
+        VmFiles files;
+        char **ret_error;
+} Collector;
+
+static int collect_add(Collector *c, const char *source, VmFileKind kind, VmFileDelivery delivery,
+                       int qemu_flags) {
+        _cleanup_(vm_file_done) VmFile f = VM_FILE_NULL;
+        int r;
+
+        /* One file, one entry: a path named twice (a log shared by two
+         * serial ports) is resolved and handed to QEMU once. */
+        if (vm_files_find(&c->files, kind, source))
+                return 0;
+        r = kind == VM_FILE_LOG ? vm_file_open_log(source, &f)
+                                : vm_file_resolve(source, kind, delivery, qemu_flags, &f);
+        if (r < 0)
+                return set_errorf(c->ret_error, r, "%s %s: %s", vm_file_kind_to_string(kind), source,
+                                  strerror(-r));
+        r = vm_files_add(&c->files, &f);
+        return r < 0 ? set_errorf(c->ret_error, r, "out of memory") : 0;
+}
+
+static int collect_os(Collector *c, const DomainOs *os) {
+        bool pflash = os->loader_type == DOMAIN_LOADER_PFLASH;
+        bool loader_ro = os->loader_readonly != DOMAIN_TRISTATE_OFF;
+        int r = 0;
+
+        if (os->kernel)
+                r = collect_add(c, os->kernel, VM_FILE_BOOT, VM_FILE_BY_PROC_FD, O_RDONLY);
+        if (r >= 0 && os->initrd)
+                r = collect_add(c, os->initrd, VM_FILE_BOOT, VM_FILE_BY_PROC_FD, O_RDONLY);
+        if (r >= 0 && os->loader)
+                r = collect_add(c, os->loader, pflash && !loader_ro ? VM_FILE_NVRAM : VM_FILE_BOOT,
+                                pflash ? VM_FILE_BY_FDSET : VM_FILE_BY_PROC_FD,
+                                pflash && !loader_ro ? O_RDWR : O_RDONLY);
+        if (r >= 0 && os->nvram)
+                r = collect_add(c, os->nvram, VM_FILE_NVRAM, VM_FILE_BY_FDSET, O_RDWR);
+        return r;
+}
+
+static int collect_devices(Collector *c, const Domain *d) {
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < d->n_disks; i++) {
+                const DomainDisk *disk = &d->disks[i];
+                VmFileKind kind = vm_file_kind_of_disk(disk);
+                if (disk->source)
+                        r = collect_add(c, disk->source, kind, VM_FILE_BY_FDSET,
+                                        kind == VM_FILE_IMAGE_RO ? O_RDONLY : O_RDWR);
+        }
+        for (size_t i = 0; r >= 0 && i < d->n_chars; i++) {
+                const DomainChar *ch = &d->chars[i];
+                if (ch->path && ch->type == DOMAIN_CHAR_FILE)
+                        r = collect_add(c, ch->path, VM_FILE_LOG, VM_FILE_BY_FDSET, O_WRONLY | O_APPEND);
+                else if (ch->path && ch->type == DOMAIN_CHAR_UNIX)
+                        r = collect_add(c, ch->path, VM_FILE_SOCKET, VM_FILE_BY_PATH, -1);
+        }
+        for (size_t i = 0; r >= 0 && i < d->n_graphics; i++)
+                if (d->graphics[i].socket)
+                        r = collect_add(c, d->graphics[i].socket, VM_FILE_SOCKET, VM_FILE_BY_PATH, -1);
+        return r;
+}
+
+int vm_files_collect(const Domain *d, const char *run_dir, const char *console_log, VmFiles *ret,
+                     char **ret_error) {
+        Collector c = { .ret_error = ret_error };
+        int r;
+
+        *ret = (VmFiles){};
+        r = collect_os(&c, &d->os);
+        if (r >= 0)
+                r = collect_devices(&c, d);
+        if (r >= 0 && console_log)
+                r = collect_add(&c, console_log, VM_FILE_LOG, VM_FILE_BY_FDSET, O_WRONLY | O_APPEND);
+        if (r >= 0 && run_dir)
+                r = collect_add(&c, run_dir, VM_FILE_RUNTIME_DIR, VM_FILE_BY_PATH, -1);
+        if (r < 0) {
+                vm_files_done(&c.files);
+                return r;
+        }
+        *ret = c.files;
+        return 0;
+}

@@ -106,3 +106,20 @@ const VmFile *vm_files_find(const VmFiles *files, VmFileKind kind, const char *s
  * SHARED, else RW. */
 VmFileKind vm_file_kind_of_disk(const DomainDisk *disk);
 const char *vm_file_kind_to_string(VmFileKind kind);
+
+/* Open (creating it 0600 if missing) the log file source for appending,
+ * as the supervisor does for QEMU: its directory resolved once, the name
+ * opened with O_NOFOLLOW and O_NONBLOCK (a FIFO planted there must not
+ * block us), and only a regular file accepted. Returns 0 or -errno. */
+int vm_file_open_log(const char *source, VmFile *ret);
+
+/*
+ * Every file of d that QEMU will use, each resolved once: disks (by
+ * kind), kernel, initrd, loader, NVRAM, serial/console log files (opened
+ * or created here), UNIX sockets, and, when given, the console log
+ * (console_log) and the runtime directory (run_dir). On failure *ret is
+ * empty and *ret_error names the file and why (caller frees); -ENOENT for
+ * a file that does not exist.
+ */
+int vm_files_collect(const Domain *d, const char *run_dir, const char *console_log, VmFiles *ret,
+                     char **ret_error);

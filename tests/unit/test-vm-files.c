@@ -31,6 +31,7 @@ static void remove_tree(void) {
 }
 
 TestSuite(resolve, .init = make_tree, .fini = remove_tree);
+TestSuite(collect, .init = make_tree, .fini = remove_tree);
 
 Test(resolve, symlinks_followed_once_and_path_is_canonical) {
         _cleanup_(vm_file_done) VmFile f = VM_FILE_NULL;
@@ -151,4 +152,49 @@ Test(set_errorf, stores_and_returns) {
         cr_assert_eq(set_errorf(&msg, -EINVAL, "disk '%s'", "vda"), -EINVAL);
         cr_assert_str_eq(msg, "disk 'vda'");
         cr_assert_eq(set_errorf(NULL, -ENOENT, "x"), -ENOENT);
+}
+
+Test(resolve, log_created_appended_and_fifo_refused) {
+        _cleanup_(vm_file_done) VmFile f = VM_FILE_NULL, g = VM_FILE_NULL;
+        char src[256], fifo[256], lnk[256];
+
+        snprintf(src, sizeof(src), "%s/link/serial.log", dir);
+        cr_assert_eq(vm_file_open_log(src, &f), 0);
+        cr_assert(S_ISREG(f.st.st_mode));
+        cr_assert_eq(f.st.st_mode & 07777, 0600);
+        cr_assert_eq(fcntl(f.fd, F_GETFL) & (O_ACCMODE | O_APPEND | O_NONBLOCK), O_WRONLY | O_APPEND);
+        snprintf(fifo, sizeof(fifo), "%s/real/fifo", dir);
+        cr_assert_eq(mkfifo(fifo, 0600), 0);
+        cr_assert_eq(vm_file_open_log(fifo, &g), -ENXIO);
+        snprintf(lnk, sizeof(lnk), "%s/real/lnk", dir);
+        cr_assert_eq(symlink("img", lnk), 0);
+        cr_assert_eq(vm_file_open_log(lnk, &g), -ELOOP);
+}
+
+Test(collect, a_domain_in_one_table) {
+        _cleanup_(vm_files_done) VmFiles files = {};
+        _cleanup_free_ char *err = NULL;
+        char img[256], missing[256];
+        DomainDisk disks[2] = {
+                { .source = img, .device = DOMAIN_DISK_DEVICE_DISK },
+                { .source = img, .device = DOMAIN_DISK_DEVICE_CDROM },
+        };
+        Domain d = { .disks = disks, .n_disks = 2 };
+
+        snprintf(img, sizeof(img), "%s/real/img", dir);
+        cr_assert_eq(vm_files_collect(&d, dir, NULL, &files, &err), 0);
+        cr_assert_eq(files.n, 3);
+        cr_assert_eq(files.items[0].kind, VM_FILE_IMAGE_RW);
+        cr_assert_eq(files.items[0].qemu_flags, O_RDWR);
+        cr_assert_eq(files.items[1].kind, VM_FILE_IMAGE_RO);
+        cr_assert_eq(files.items[1].qemu_flags, O_RDONLY);
+        cr_assert_eq(files.items[2].kind, VM_FILE_RUNTIME_DIR);
+        cr_assert_not_null(vm_files_find(&files, VM_FILE_IMAGE_RO, img));
+        vm_files_done(&files);
+
+        snprintf(missing, sizeof(missing), "%s/real/none", dir);
+        disks[1].source = missing;
+        cr_assert_eq(vm_files_collect(&d, NULL, NULL, &files, &err), -ENOENT);
+        cr_assert_eq(files.n, 0);
+        cr_assert_not_null(strstr(err, missing));
 }
