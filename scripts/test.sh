@@ -91,8 +91,7 @@ run_system() {
 if [ "${VMUNIT_SKIP_SYSTEM:-0}" != 1 ]; then
         run_system "system tier (Debian test host with systemd + AppArmor, under QEMU)"
         run_system "system tier, SELinux variant (enforcing)" \
-                VMUNIT_TESTHOST_VARIANT=selinux VMUNIT_SYSTEM_SCENARIOS_DIR=tests/system/selinux/scenarios \
-                VMUNIT_SYSTEM_TIMEOUT=1200
+                VMUNIT_TESTHOST_VARIANT=selinux VMUNIT_SYSTEM_SCENARIOS_DIR=tests/system/selinux/scenarios
 fi
 
 echo

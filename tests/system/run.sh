@@ -11,7 +11,9 @@
 #   ("reboot"), or a path; default: all of tests/system/scenarios/*.sh
 #
 # Environment:
-#   VMUNIT_SYSTEM_TIMEOUT   overall limit for the test host's run, seconds (600)
+#   VMUNIT_SYSTEM_TIMEOUT   overall limit for the test host's run, seconds; never
+#                           less than the sum of the selected scenarios' budgets
+#                           (see whole_run_limit), which is the default
 #   VMUNIT_TEST_GUEST       multiboot test guest to ship into the test host
 #                           (default BUILD_DIR/tests/guest/vmunit-test-guest.elf)
 #   VMUNIT_TESTHOST_CACHE, VMUNIT_DEBIAN_MIRROR: see build-image.sh
@@ -28,7 +30,11 @@
 set -euo pipefail
 
 HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
-TIMEOUT=${VMUNIT_SYSTEM_TIMEOUT:-600}
+# What one boot of the test host may take under TCG on a slow day (a boot
+# takes 15-40 s; each test-host reboot costs one more).
+BOOT_ALLOWANCE=150
+# The runner's default per-stage budget (runner.sh DEFAULT_TIMEOUT).
+DEFAULT_STAGE_BUDGET=300
 SCENARIOS_DIR=${VMUNIT_SYSTEM_SCENARIOS_DIR:-$HERE/scenarios}
 
 log() { echo "system-tests: $*"; }
@@ -76,6 +82,26 @@ else
                                  sort -u | cut -f2)
 fi
 [ "${#SCENARIOS[@]}" -gt 0 ] || die "no scenarios in $SCENARIOS_DIR"
+
+# The whole run's limit is a safety net for a test host that hangs, never
+# the thing that fails a slow but healthy run: it is the sum of what every
+# selected scenario may take (its per-stage budget, "# vmunit-test-timeout:",
+# times its stages: one plus each testhost_reboot_then) plus a boot
+# allowance for the first boot and every reboot. Each stage's own budget
+# is enforced inside the test host by the runner.
+whole_run_limit() {
+        local total=$BOOT_ALLOWANCE s budget reboots
+        for s in "$@"; do
+                budget=$(sed -n 's/^# *vmunit-test-timeout: *\([0-9][0-9]*\).*/\1/p' "$s" | head -n1)
+                reboots=$(grep -c '^[^#]*testhost_reboot_then [A-Za-z0-9_.-]' "$s" || true)
+                total=$((total + ${budget:-$DEFAULT_STAGE_BUDGET} * (1 + reboots) + BOOT_ALLOWANCE * reboots))
+        done
+        echo "$total"
+}
+TIMEOUT=$(whole_run_limit "${SCENARIOS[@]}")
+if [ -n "${VMUNIT_SYSTEM_TIMEOUT:-}" ] && [ "$VMUNIT_SYSTEM_TIMEOUT" -gt "$TIMEOUT" ]; then
+        TIMEOUT=$VMUNIT_SYSTEM_TIMEOUT
+fi
 NAMES=()
 for s in "${SCENARIOS[@]}"; do NAMES+=("$(basename "$s" .sh)"); done
 
@@ -144,6 +170,37 @@ start_qemu() {
 # (f) Wait for the power-off, echoing the runner's progress lines.
 seen=0
 BOOT_TO_RUNNER=""
+declare -A BEGAN=() TOOK=()
+# The hang watchdog: the runner prints a line at every stage's begin and
+# end and at every boot, and kills a stage that overruns its own budget.
+# Silence for longer than the running stage's budget (plus a margin), or
+# than a boot allowance between stages, means the test host itself hangs.
+LAST_LINE_AT=0
+SILENCE_LIMIT=$BOOT_ALLOWANCE
+# Each scenario's time (all its stages, reboots excluded), from the
+# runner's "begin NAME stage S" / "end NAME rc=N" / "stopped" lines.
+track() {
+        local now=$1 line=$2 name budget
+        LAST_LINE_AT=$now
+        SILENCE_LIMIT=$BOOT_ALLOWANCE
+        case "$line" in
+        "begin "*)
+                name=${line#begin }
+                name=${name%% *}
+                BEGAN[$name]=$now
+                CURRENT=$name
+                budget=${line##*timeout }
+                budget=${budget%%s)*}
+                [[ "$budget" =~ ^[0-9]+$ ]] && SILENCE_LIMIT=$((budget + 60))
+                ;;
+        "end "* | "stopped"*)
+                name=${CURRENT:-}
+                [ -n "$name" ] && [ -n "${BEGAN[$name]:-}" ] || return 0
+                TOOK[$name]=$(( ${TOOK[$name]:-0} + now - BEGAN[$name] ))
+                unset "BEGAN[$name]"
+                ;;
+        esac
+}
 progress() {
         local lines i
         mapfile -t lines < <(tr -d '\r' <"$SERIAL" | grep -a -o -e 'VMUNIT-RUNNER: .*' -e 'Linux version [^ ]*' || true)
@@ -152,6 +209,7 @@ progress() {
                 Linux*) echo "  [+$((SECONDS - T_BOOT))s] (kernel ${lines[i]#Linux version } starting)" ;;
                 *)
                         echo "  [+$((SECONDS - T_BOOT))s] ${lines[i]#VMUNIT-RUNNER: }"
+                        track "$((SECONDS - T_BOOT))" "${lines[i]#VMUNIT-RUNNER: }"
                         [ -n "$BOOT_TO_RUNNER" ] || BOOT_TO_RUNNER=$((SECONDS - T_BOOT))
                         ;;
                 esac
@@ -162,6 +220,7 @@ progress() {
 log "booting the test host (TCG, timeout ${TIMEOUT}s), scenarios: ${NAMES[*]}"
 T_BOOT=$SECONDS
 timed_out=0
+hung=0
 qemu_rc=0
 starts=0
 while :; do
@@ -170,6 +229,12 @@ while :; do
         while kill -0 "$QEMU_PID" 2>/dev/null; do
                 if [ $((SECONDS - T_BOOT)) -ge "$TIMEOUT" ]; then
                         timed_out=1
+                        kill -KILL "$QEMU_PID" 2>/dev/null || true
+                        break
+                fi
+                if [ $((SECONDS - T_BOOT - LAST_LINE_AT)) -ge "$SILENCE_LIMIT" ]; then
+                        timed_out=1
+                        hung=1
                         kill -KILL "$QEMU_PID" 2>/dev/null || true
                         break
                 fi
@@ -203,7 +268,11 @@ if [ "$timed_out" = 1 ]; then
         # The last scenario begun and not ended on the console.
         running=$(tr -d '\r' <"$SERIAL" | grep -a -o 'VMUNIT-RUNNER: \(begin\|end\) [^ ]*' |
                   tail -n1 | awk '$2 == "begin" { print $3 }')
-        log "TIMEOUT after ${TIMEOUT}s; killed the test host${running:+ while running $running}"
+        if [ "$hung" = 1 ]; then
+                log "HUNG: no progress from the test host for ${SILENCE_LIMIT}s; killed it${running:+ while running $running}"
+        else
+                log "TIMEOUT after ${TIMEOUT}s; killed the test host${running:+ while running $running}"
+        fi
         # The runner could not save the journal: dig it out of the overlay.
         if [ ! -s "$RESULTS/journal.txt" ] && command -v journalctl >/dev/null &&
            qemu-img convert -O raw "$WORK/root.qcow2" "$WORK/root.raw" 2>/dev/null; then
@@ -235,6 +304,8 @@ for name in "${NAMES[@]}"; do
                 124) why="timed out: scenario limit" ;;
                 *) why="exit status $rc" ;;
                 esac
+        elif [ "$name" = "$running" ] && [ "$hung" = 1 ]; then
+                why="test host hung: no progress for ${SILENCE_LIMIT}s"
         elif [ "$name" = "$running" ]; then
                 why="timed out: whole-run limit ${TIMEOUT}s"
         else
@@ -255,6 +326,13 @@ for name in "${NAMES[@]}"; do
 done
 
 guest_up=$(tr -d '\r' <"$SERIAL" | grep -a -o 'VMUNIT-RUNNER: boot 1 up after [0-9.]*' | awk '{ print $NF }' | head -n1)
+slowest=""
+for name in "${!TOOK[@]}"; do
+        if [ -z "$slowest" ] || [ "${TOOK[$name]}" -gt "${TOOK[$slowest]}" ]; then slowest=$name; fi
+done
+scenario_total=0
+for name in "${!TOOK[@]}"; do scenario_total=$((scenario_total + TOOK[$name])); done
+log "timings: slowest scenario ${slowest:-none} ${slowest:+${TOOK[$slowest]}s}; scenarios ${scenario_total}s of a ${TIMEOUT}s whole-run limit"
 log "timings: test host ran ${RUN_TIME}s, runner started ${BOOT_TO_RUNNER:-?}s after QEMU start (guest uptime ${guest_up:-?}s), total $((SECONDS - T0))s"
 log "results in $RESULTS"
 printf '%s\n' "${summary[@]}"
