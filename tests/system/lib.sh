@@ -152,6 +152,25 @@ testhost_reboot_then() {
         exit 0
 }
 
+# testhost_crash_then STAGE: like testhost_reboot_then, but as a power
+# loss: the kernel resets the machine at once (sysrq 'b'), so no unit is
+# stopped, no ExecStopPost runs and /run is lost. Only the resume point is
+# synced first. Does not return.
+testhost_crash_then() {
+        if [ -z "${1:-}" ] || [ "$1" = start ]; then
+                fail "testhost_crash_then needs a stage name other than 'start'"
+        fi
+        case "$1" in *[!A-Za-z0-9_.-]*) fail "bad stage name '$1'" ;; esac
+        echo "$VMUNIT_TEST_NAME $1" >"$VMUNIT_TEST_RESUME_FILE"
+        sync "$VMUNIT_TEST_RESUME_FILE"
+        sync -f "$VMUNIT_TEST_RESUME_FILE"
+        echo "--- resetting the test host (power loss), resuming at stage $1"
+        trap - ERR
+        echo b >/proc/sysrq-trigger
+        sleep infinity
+        exit 0
+}
+
 # ---- vmunit helpers ------------------------------------------------------
 
 VMUNIT_TEST_GUEST=/usr/local/share/vmunit-test/vmunit-test-guest.elf

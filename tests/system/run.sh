@@ -93,7 +93,7 @@ whole_run_limit() {
         local total=$BOOT_ALLOWANCE s budget reboots
         for s in "$@"; do
                 budget=$(sed -n 's/^# *vmunit-test-timeout: *\([0-9][0-9]*\).*/\1/p' "$s" | head -n1)
-                reboots=$(grep -c '^[^#]*testhost_reboot_then [A-Za-z0-9_.-]' "$s" || true)
+                reboots=$(grep -c '^[^#]*testhost_\(reboot\|crash\)_then [A-Za-z0-9_.-]' "$s" || true)
                 total=$((total + ${budget:-$DEFAULT_STAGE_BUDGET} * (1 + reboots) + BOOT_ALLOWANCE * reboots))
         done
         echo "$total"
@@ -193,7 +193,7 @@ track() {
                 budget=${budget%%s)*}
                 [[ "$budget" =~ ^[0-9]+$ ]] && SILENCE_LIMIT=$((budget + 60))
                 ;;
-        "end "* | "stopped"*)
+        "end "* | "stopped"* | "boot "*)
                 name=${CURRENT:-}
                 [ -n "$name" ] && [ -n "${BEGAN[$name]:-}" ] || return 0
                 TOOK[$name]=$(( ${TOOK[$name]:-0} + now - BEGAN[$name] ))
@@ -246,7 +246,8 @@ while :; do
         progress
         if [ "$timed_out" = 1 ] || [ "$qemu_rc" != 0 ]; then break; fi
         # Did the kernel ask for a restart rather than a power-off?
-        reboots=$(grep -a -c 'reboot: Restarting system' "$SERIAL" || true)
+        # (testhost_crash_then resets through sysrq, which says so instead.)
+        reboots=$(grep -a -c -e 'reboot: Restarting system' -e 'sysrq: Resetting' "$SERIAL" || true)
         [ "$reboots" -ge "$starts" ] || break
         [ "$starts" -lt 20 ] || { log "test host rebooted $starts times, giving up"; break; }
 done
