@@ -215,6 +215,38 @@ if [ "$RC" != 0 ]; then t_fail "exit $RC"
 elif [ $IS_ROOT = 1 ] && [ "$(owner "$root/img/hot.qcow2")" != root ]; then t_fail "hot.qcow2 owner not restored"
 else check_no_runtime_left "$root" "$NAME" && t_pass; fi
 
+NAME=race
+t_begin "a raw device_del and a DetachDevice for the same disk: the supervisor survives, the disk goes once (#11)"
+if start_vm "$root" "$NAME" "acpi pci" && wait_log "$root" "$NAME" "pci watching"; then
+        ok=1
+        for i in 1 2 3 4 5 6 7 8; do
+                out=$(call AttachDevice string:"$(disk_xml "$root/img/hot.img" vdb)")
+                if grep -q "^Error" <<<"$out"; then ok=0; t_fail "round $i: AttachDevice: $out"; break; fi
+                # The guest ejects at once: DEVICE_DELETED starts the removal,
+                # and the DetachDevice lands before, during or after it.
+                id=$(grep -o "AttachDevice: disk vdb .* as virtio-disk[0-9]*" "$root/log/$NAME.log" | tail -n1 |
+                        grep -o "virtio-disk[0-9]*$")
+                bctl call "$DEST" /org/vmunit/vm org.vmunit.VM1 MonitorCommand s \
+                        '{"execute":"device_del","arguments":{"id":"'"$id"'"}}' >/dev/null 2>&1 &
+                raw=$!
+                [ $((i % 2)) = 0 ] && sleep 0.0$((i * 3))
+                det=$(call DetachDevice string:"$(disk_xml "$root/img/hot.img" vdb)")
+                wait $raw || true
+                if ! kill -0 "$SUP_PID" 2>/dev/null; then ok=0; t_fail "round $i: the supervisor died"; break; fi
+                if grep -q "^Error" <<<"$det" && ! grep -q "^Error org.vmunit.Error.\(Busy\|InvalidArgs\|Failed\)" <<<"$det"; then
+                        ok=0; t_fail "round $i: DetachDevice: $det"; break
+                fi
+                for _ in $(seq 100); do call GetXML | grep -q "vdb" || break; sleep 0.05; done
+                if call GetXML | grep -q "vdb"; then ok=0; t_fail "round $i: vdb still attached"; break; fi
+        done
+        call Shutdown >/dev/null
+        wait_rc "$SUP_PID"
+        if [ $ok = 1 ] && [ "$RC" != 0 ]; then t_fail "exit $RC"
+        elif [ $ok = 1 ]; then t_pass; fi
+else
+        abort_vm; t_fail "guest did not start"
+fi
+
 NAME=keep
 t_begin "a guest that never releases: Busy meanwhile, then Timeout; the disk stays; InvalidState when stopping"
 if start_vm "$root" "$NAME" "ignore-acpi pci-keep" && wait_log "$root" "$NAME" "pci watching"; then
