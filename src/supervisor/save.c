@@ -177,6 +177,19 @@ static void save_free(SaveState *st) {
         free(st);
 }
 
+/* A SaveState for a caller (done NULL: a managed save), no file yet. */
+static SaveState *save_state_new(SupervisorOpDone done, void *userdata) {
+        SaveState *st = calloc(1, sizeof(*st));
+
+        if (st)
+                *st = (SaveState){ .done = done,
+                                   .userdata = userdata,
+                                   .file_fd = -EBADF,
+                                   .dir_fd = -EBADF,
+                                   .pipe_fd = -EBADF };
+        return st;
+}
+
 /* Nothing half-written stays: a caller's file is emptied (theirs to
  * remove), an O_TMPFILE just goes when closed. */
 static void save_discard_file(SaveState *st) {
@@ -409,7 +422,6 @@ static int save_begin(Supervisor *s, SaveState *st) {
         int r;
 
         st->s = s;
-        st->pipe_fd = -EBADF;
         st->was_running = running;
         r = save_write_header(s, st, running, &msg);
         if (r < 0) {
@@ -507,13 +519,11 @@ void save_start_fd(Supervisor *s, int fd, SupervisorOpDone done, void *userdata)
                 done(s, VMUNIT_BUS_ERROR_INVALID_ARGS, msg ?: "Save: bad file descriptor", userdata);
                 return;
         }
-        st = calloc(1, sizeof(*st));
-        if (st)
-                *st = (SaveState){ .done = done,
-                                   .userdata = userdata,
-                                   .dir_fd = -EBADF,
-                                   .file_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3),
-                                   .what = describe_fd(fd) };
+        st = save_state_new(done, userdata);
+        if (st) {
+                st->file_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                st->what = describe_fd(fd);
+        }
         if (!st || st->file_fd < 0 || !st->what) {
                 if (st)
                         save_free(st);
@@ -557,6 +567,16 @@ static int save_open_path(const char *path, SaveState *st, char **ret_msg) {
         if (!dir)
                 return set_errorf(ret_msg, -ENOMEM, "Save: out of memory");
         r = resolve_path_once(dir, /* no_symlinks= */ false);
+        /* vm@.service has RestrictSUIDSGID=yes, and systemd's seccomp
+         * filter answers openat2() with ENOSYS there (it cannot inspect
+         * openat2's mode). A plain O_PATH open still resolves the
+         * directory once, to one inode for good; only magic links are not
+         * excluded, no loss for a path root gave. */
+        if (r == -ENOSYS) {
+                r = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (r < 0)
+                        r = negative_errno();
+        }
         if (r < 0)
                 return set_errorf(ret_msg, r, "Save: cannot use the directory of %s: %s", st->what,
                                   strerror(-r));
@@ -571,16 +591,12 @@ void save_start_path(Supervisor *s, const char *path, SupervisorOpDone done, voi
 
         if (!save_may_start(s, done, userdata))
                 return;
-        st = calloc(1, sizeof(*st));
+        st = save_state_new(done, userdata);
         if (!st) {
                 done(s, VMUNIT_BUS_ERROR_FAILED, "Save: out of memory", userdata);
                 return;
         }
-        *st = (SaveState){ .done = done,
-                           .userdata = userdata,
-                           .file_fd = -EBADF,
-                           .dir_fd = -EBADF,
-                           .what = cescape(path ?: "", 512) };
+        st->what = cescape(path ?: "", 512);
         r = st->what ? save_open_path(path ?: "", st, &msg) : -ENOMEM;
         if (r < 0) {
                 log_warning("%s", msg ?: "Save: out of memory");
@@ -682,12 +698,12 @@ static int open_state_dir(Supervisor *s, bool create) {
 
 static int managed_save_begin(Supervisor *s) {
         _cleanup_free_ char *msg = NULL;
-        SaveState *st = calloc(1, sizeof(*st));
+        SaveState *st = save_state_new(/* done= */ NULL, NULL);
         int r;
 
         if (!st)
                 return -ENOMEM;
-        *st = (SaveState){ .file_fd = -EBADF, .dir_fd = open_state_dir(s, /* create= */ true) };
+        st->dir_fd = open_state_dir(s, /* create= */ true);
         st->what = paths_domain_state_dir(&s->paths, s->name);
         if (st->dir_fd < 0 || !st->what || asprintf(&msg, "%s/" SAVE_MANAGED_NAME, st->what) < 0) {
                 r = st->dir_fd < 0 ? st->dir_fd : -ENOMEM;
