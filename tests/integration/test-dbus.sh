@@ -253,4 +253,5 @@ elif grep -q "D-Bus" "$root/log/nobus.log"; then t_fail "D-Bus used in embedded 
 else t_pass; fi
 
 stop_buses
+remove_test_users
 t_end

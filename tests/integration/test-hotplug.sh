@@ -313,4 +313,5 @@ else
 fi
 
 stop_buses
+remove_test_users
 t_end

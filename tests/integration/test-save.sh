@@ -17,17 +17,6 @@ start_bus "$(bus_config "$root" open)"
 [ $IS_ROOT = 1 ] && ensure_test_users
 log=$root/log/demo.log
 
-listener_pid=""
-start_listener() {
-        rm -f "$root/notify.sock" "$root/notify.log"
-        "$(dirname "$0")/notify-listener.py" "$root/notify.sock" "$root/notify.log" &
-        listener_pid=$!
-        for _ in $(seq 1 100); do grep -q listening "$root/notify.log" 2>/dev/null && return 0; sleep 0.02; done
-        return 1
-}
-stop_listener() { kill "$listener_pid" 2>/dev/null; wait "$listener_pid" 2>/dev/null || true; }
-# line_of PATTERN: line number of the first notification matching it.
-line_of() { grep -n -m1 -- "$1" "$root/notify.log" | cut -d: -f1; }
 # flip_byte FILE OFFSET: change one byte in place.
 flip_byte() { python3 -c 'import sys
 f = open(sys.argv[1], "r+b"); f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0x20]))' "$1" "$2"; }
@@ -408,4 +397,6 @@ elif [ -e "$root/etc/domains/demo.xml" ] || [ -e "$root/lib/demo/managed.save" ]
         t_fail "undefine --managed-save left the definition or the save"
 else t_pass; fi
 
+stop_buses # t_end drops the EXIT trap
+remove_test_users
 t_end
