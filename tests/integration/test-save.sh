@@ -356,6 +356,7 @@ if [ $IS_ROOT = 1 ]; then
                 # The member's vmctl creates the file (retried while the
                 # flip has the name point at root's directory), the
                 # supervisor starts writing, and a Destroy makes it fail.
+                started=0
                 for _ in $(seq 200); do
                         DBUS_SYSTEM_BUS_ADDRESS=$BUS as_user "$MEMBER" "$VMCTL" save demo "$root/m/d/x.save" >"$root/save.out" &
                         save_pid=$!
@@ -364,16 +365,20 @@ if [ $IS_ROOT = 1 ]; then
                                 kill -0 $save_pid 2>/dev/null || break
                                 sleep 0.01
                         done
-                        grep -q "saving the guest's state" "$log" && break
+                        grep -q "saving the guest's state" "$log" && { started=1; break; }
                         wait $save_pid || true
                 done
-                call Destroy >/dev/null
+                # The member destroys its VM: the save fails.
+                as_user "$MEMBER" dbus-send --bus="$BUS" --print-reply --dest="$DEST" /org/vmunit/vm \
+                        org.vmunit.VM1.Destroy >/dev/null
                 wait $save_pid || true
                 wait_rc "$SUP_PID"
                 kill "$flip_pid" 2>/dev/null; wait "$flip_pid" || true
                 n=$(cat "$root/flips" 2>/dev/null || true)
                 flips=$((flips + ${n:-0}))
-                if [ "$(cat "$root/victim/x.save" 2>/dev/null)" != "root's data" ]; then
+                if [ $started = 0 ]; then
+                        ok=0; t_fail "round $i: the member's save never started: $(cat "$root/save.out")"; break
+                elif [ "$(cat "$root/victim/x.save" 2>/dev/null)" != "root's data" ]; then
                         ok=0; t_fail "round $i: root's file is gone or changed"; break
                 fi
                 as_user "$MEMBER" rm -f "$root/m/d/x.save" >/dev/null # as the member: never root's
