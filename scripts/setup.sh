@@ -8,10 +8,11 @@ packages=(
         # build
         gcc libc6-dev meson ninja-build pkg-config
         libxml2-dev libsystemd-dev libseccomp-dev libapparmor-dev libselinux1-dev libjson-c-dev
+        nettle-dev # HMAC-SHA256 of save files
         # tests
         libcriterion-dev clang-format socat
-        # the D-Bus API tests: a private dbus-daemon, busctl
-        dbus systemd
+        # the D-Bus API tests: a private dbus-daemon, busctl; fds over D-Bus (Save(h))
+        dbus systemd python3-dbus
         # running VMs (demo, integration tests)
         qemu-system-x86 qemu-utils ovmf
         # demo guest (scripts/build-demo-guest.sh downloads, does not install, the kernel)

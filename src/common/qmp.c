@@ -85,10 +85,6 @@ struct QmpClient {
         void *userdata;
 };
 
-static void json_object_putp(json_object **p) {
-        json_object_put(*p);
-}
-
 static void qmp_buffer_done(QmpBuffer *b) {
         free(b->data);
         *b = (QmpBuffer){};

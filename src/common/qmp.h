@@ -20,6 +20,9 @@
 
 typedef struct QmpClient QmpClient;
 
+/* _cleanup_(json_object_putp) for a json_object reference. */
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
+
 /* reply: the "return" value on success (borrowed, valid during the call),
  * NULL on error; error_class/error_desc set on error (borrowed). */
 typedef void (*QmpReplyHandler)(QmpClient *c, json_object *reply, const char *error_class,

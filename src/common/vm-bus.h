@@ -19,6 +19,8 @@
 #define VMUNIT_BUS_ERROR_INVALID_ARGS "org.vmunit.Error.InvalidArgs" /* bad XML, bad path */
 #define VMUNIT_BUS_ERROR_BUSY "org.vmunit.Error.Busy"                /* another operation runs */
 #define VMUNIT_BUS_ERROR_TIMEOUT "org.vmunit.Error.Timeout"          /* e.g. guest never released a disk */
+#define VMUNIT_BUS_ERROR_ACCESS_DENIED \
+        "org.vmunit.Error.AccessDenied" /* a method's own rule, beyond the policy */
 
 /* The D-Bus name element for a domain name: every byte outside
  * [A-Za-z0-9] (so '_' too, which keeps the mapping one-to-one) and a

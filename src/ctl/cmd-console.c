@@ -66,7 +66,7 @@ static int pty_from_bus(Ctl *ctl, const char *name) {
                           ctl->host);
                 return -EOPNOTSUPP;
         }
-        r = ctl_vm_call(ctl, name, "OpenConsole", &reply, NULL, NULL);
+        r = ctl_vm_call(ctl, name, "OpenConsole", &reply, NULL);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(reply, "h", &fd);

@@ -92,7 +92,7 @@ static int dumpxml_remote(Ctl *ctl, const char *name) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *xml;
 
-        if (ctl_vm_call(ctl, name, "GetXML", &reply, NULL, NULL) < 0)
+        if (ctl_vm_call(ctl, name, "GetXML", &reply, NULL) < 0)
                 return 1;
         if (sd_bus_message_read(reply, "s", &xml) < 0)
                 return log_error("unexpected reply from domain '%s'", name), 1;

@@ -186,7 +186,7 @@ static int live_disk_fragment(Ctl *ctl, const char *name, const char *target, ch
         const char *xml;
         int r;
 
-        r = ctl_vm_call(ctl, name, "GetXML", &reply, NULL, NULL);
+        r = ctl_vm_call(ctl, name, "GetXML", &reply, NULL);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(reply, "s", &xml);

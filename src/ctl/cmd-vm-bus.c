@@ -4,6 +4,7 @@
  * D-Bus object (org.vmunit.vm.LABEL, served by its supervisor), so the
  * supervisor stays the only one talking QMP and keeps its state right.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <systemd/sd-bus.h>
 
@@ -12,10 +13,11 @@
 #include "vm-bus.h"
 
 int ctl_vm_call(Ctl *ctl, const char *name, const char *method, sd_bus_message **ret_reply,
-                const char *types, const char *arg) {
+                const char *types, ...) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_free_ char *service = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
+        va_list ap;
         int r;
 
         if (ctl->root) {
@@ -30,8 +32,10 @@ int ctl_vm_call(Ctl *ctl, const char *name, const char *method, sd_bus_message *
         r = ctl_bus_open(ctl, &bus);
         if (r < 0)
                 return r;
-        r = sd_bus_call_method(bus, service, VMUNIT_BUS_PATH, VMUNIT_BUS_INTERFACE, method, &error,
-                               ret_reply, types, arg);
+        va_start(ap, types);
+        r = sd_bus_call_methodv(bus, service, VMUNIT_BUS_PATH, VMUNIT_BUS_INTERFACE, method, &error,
+                                ret_reply, types, ap);
+        va_end(ap);
         if (r < 0) {
                 if (sd_bus_error_has_names(&error, SD_BUS_ERROR_SERVICE_UNKNOWN,
                                            SD_BUS_ERROR_NAME_HAS_NO_OWNER))
@@ -54,7 +58,7 @@ static int simple_call(Ctl *ctl, int argc, char **argv, const char *usage, const
                        const char *done) {
         if (ctl_expect_args(argc, 1, usage) < 0)
                 return 1;
-        if (ctl_vm_call(ctl, argv[0], method, NULL, NULL, NULL) < 0)
+        if (ctl_vm_call(ctl, argv[0], method, NULL, NULL) < 0)
                 return 1;
         printf("Domain '%s' %s\n", argv[0], done);
         return 0;

@@ -52,11 +52,12 @@ int ctl_cmd_domxml_to_native(Ctl *ctl, int argc, char **argv);
 int ctl_cmd_run(Ctl *ctl, int argc, char **argv);
 
 /* cmd-vm-bus.c: call METHOD on the running domain NAME's D-Bus object
- * (org.vmunit.vm.LABEL); types/arg: one argument or NULL. On success
- * *ret_reply (if wanted) holds the reply. Logs the error as one line. */
+ * (org.vmunit.vm.LABEL); types and the arguments as for
+ * sd_bus_call_method() (types NULL: none). On success *ret_reply (if
+ * wanted) holds the reply. Logs the error as one line. */
 struct sd_bus_message;
 int ctl_vm_call(Ctl *ctl, const char *name, const char *method, struct sd_bus_message **ret_reply,
-                const char *types, const char *arg);
+                const char *types, ...);
 
 /* Shared helpers (ctl-util.c). */
 /* Parse and validate a domain file, logging the one-line error. Returns

@@ -36,7 +36,8 @@ static const CtlCommand commands[] = {
         { "reboot", ctl_cmd_reboot,
           "reboot NAME              graceful reboot (ACPI power button, then reset)" },
         { "save", ctl_cmd_save,
-          "save NAME FILE           save the guest's state to FILE; the domain stops" },
+          "save NAME FILE           save the guest's state to a new FILE (created as you); the domain "
+          "stops" },
         { "restore", ctl_cmd_restore, "restore FILE             start a domain again from a saved state" },
         { "attach-disk", ctl_cmd_attach_disk,
           "attach-disk NAME SOURCE TARGET  hotplug a disk image as TARGET (e.g. vdb)" },
@@ -47,7 +48,8 @@ static const CtlCommand commands[] = {
         { "capabilities", ctl_cmd_capabilities,
           "capabilities             the host's emulators, accelerators, CPU models, firmware as XML" },
         { "qemu-monitor-command", ctl_cmd_qemu_monitor_command,
-          "qemu-monitor-command NAME JSON  raw QMP (marks the VM as tainted in its log)" },
+          "qemu-monitor-command NAME JSON  QMP: read-only queries for group vmunit; raw QMP (which taints "
+          "the VM's log) for root and group vmunit-admin" },
         { "run", ctl_cmd_run,
           "run FILE                 embedded: run a VM in the foreground (needs --root)" },
 };

@@ -42,55 +42,56 @@ typedef struct VmBus {
         sd_bus_slot *vtable_slot;
         sd_event_source *exit_source;
         char *service_name;
-        char *reason; /* StateReason: the last human status from lifecycle.c */
-        gid_t vmunit_gid;
-        bool have_vmunit_gid;
+        char *reason;                /* StateReason: the last human status from lifecycle.c */
+        gid_t vmunit_gid, admin_gid; /* groups vmunit and vmunit-admin */
+        bool have_vmunit_gid, have_admin_gid;
         bool tainted_logged;
         BusCall *calls;
 } VmBus;
 
 /* --- access control ------------------------------------------------ */
 
-/* Who called m. The uid comes from the bus (SO_PEERCRED at connect time).
- * The bus does not give sd-bus the groups, so those are read from /proc
- * for the sender's pid (SD_BUS_CREDS_AUGMENT): a caller could in theory
- * swap processes in between, but it can only ever claim groups some
- * process of its own has. */
+/* Who called m: the uid from the bus (dbus-daemon's UnixUserID, the
+ * SO_PEERCRED of the connecting process), never anything read from /proc
+ * (SD_BUS_CREDS_AUGMENT): a process can exec a setgid program after it
+ * connected, and its groups in /proc would then be that program's. The
+ * groups are the uid's own, from the user database (caller_from_uid()). */
 static int caller_identify(sd_bus_message *m, Caller *ret, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        const gid_t *gids = NULL;
-        int r, n;
+        uid_t uid;
+        int r;
 
-        r = sd_bus_query_sender_creds(m,
-                                      SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
-                                              SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT,
-                                      &creds);
-        if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, &ret->uid);
-        if (r >= 0)
-                r = sd_bus_creds_get_egid(creds, &ret->gid);
+        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_UID, &creds);
+        if (r >= 0) {
+                r = sd_bus_creds_get_euid(creds, &uid);
+                if (r < 0)
+                        r = sd_bus_creds_get_uid(creds, &uid);
+        }
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "cannot determine the caller's identity: %m");
-        n = sd_bus_creds_get_supplementary_gids(creds, &gids);
-        if (n > 0) {
-                ret->gids = malloc(n * sizeof(gid_t));
-                if (!ret->gids)
-                        return -ENOMEM;
-                memcpy(ret->gids, gids, n * sizeof(gid_t));
-                ret->n_gids = n;
-        }
+        r = caller_from_uid(uid, ret);
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "caller uid %u has no user entry", (unsigned) uid);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "cannot look up the caller's groups: %m");
         return 0;
 }
 
-/* Whether the caller of m is root or in group vmunit; *ret says who it is.
- * The system bus policy already keeps everyone else out; this check is for
- * buses without our policy (a private bus, a misconfigured system bus). */
+static bool is_admin(const Supervisor *s, const Caller *c) {
+        return c->uid == 0 || (s->bus->have_admin_gid && caller_is_member(c, s->bus->admin_gid));
+}
+
+/* Whether the caller of m is root or in group vmunit (or vmunit-admin,
+ * which may do more); *ret says who it is. The system bus policy already
+ * keeps everyone else out; this check is for buses without our policy (a
+ * private bus, a misconfigured system bus). */
 static int authorize(Supervisor *s, sd_bus_message *m, Caller *ret, sd_bus_error *error) {
         int r = caller_identify(m, ret, error);
 
         if (r < 0)
                 return r;
-        if (ret->uid == 0 || (s->bus->have_vmunit_gid && caller_is_member(ret, s->bus->vmunit_gid)))
+        if (is_admin(s, ret) || (s->bus->have_vmunit_gid && caller_is_member(ret, s->bus->vmunit_gid)))
                 return 0;
         return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
                                 "only root and members of group vmunit may control this VM");
@@ -341,25 +342,113 @@ static int method_get_xml(sd_bus_message *m, void *userdata, sd_bus_error *error
         return sd_bus_reply_method_return(m, "s", xml);
 }
 
+/*
+ * What members of group vmunit may send through MonitorCommand: QMP
+ * queries that only read, and read nothing a member cannot already see
+ * (GetXML, State, the console). Raw QMP can add block nodes on any file
+ * QEMU may open, cancel a migration under a Save(), write through
+ * qemu-io, or `cont` a guest we stopped: that is for root and group
+ * vmunit-admin only.
+ */
+static const char *const member_qmp_allowlist[] = {
+        "query-status",              /* run state, as the State property */
+        "query-name",                /* the domain name */
+        "query-uuid",                /* the UUID, as the UUID property */
+        "query-version",             /* QEMU's version */
+        "query-kvm",                 /* whether KVM is used */
+        "query-commands",            /* the command list: static */
+        "query-machines",            /* machine types: static */
+        "query-cpu-definitions",     /* CPU models: static */
+        "query-cpus-fast",           /* vCPU ids and threads, as QemuPID and VCPUs */
+        "query-hotpluggable-cpus",   /* vCPU slots */
+        "query-iothreads",           /* I/O thread ids */
+        "query-memory-size-summary", /* guest RAM, as MemoryKiB */
+        "query-balloon",             /* the balloon's size */
+        "query-block",               /* disks and their images, as GetXML */
+        "query-named-block-nodes",   /* the same per block node */
+        "query-blockstats",          /* I/O counters */
+        "query-pci",                 /* the guest's PCI devices */
+        "query-chardev",             /* character devices (the console, as OpenConsole) */
+        "query-mice",                /* input devices */
+        "query-vnc",                 /* VNC listen address (no password) */
+        "query-migrate",             /* progress of a Save() */
+};
+
+static bool member_may_send(const char *command) {
+        for (size_t i = 0; i < ELEMENTSOF(member_qmp_allowlist); i++)
+                if (streq(command, member_qmp_allowlist[i]))
+                        return true;
+        return false;
+}
+
+/* The command json executes, if it is a QMP command object whose keys are
+ * only execute, arguments and id (anything else, e.g. exec-oob, is not
+ * for us to judge). Returns 1 and *ret (json's; valid while obj lives),
+ * 0 for an object with other keys, -EINVAL for something else. */
+static int qmp_command_name(json_object *obj, const char **ret) {
+        json_object *execute;
+
+        if (!obj || !json_object_is_type(obj, json_type_object) ||
+            !json_object_object_get_ex(obj, "execute", &execute) ||
+            !json_object_is_type(execute, json_type_string))
+                return -EINVAL;
+        json_object_object_foreach(obj, key, value) {
+                (void) value;
+                if (!streq(key, "execute") && !streq(key, "arguments") && !streq(key, "id"))
+                        return 0;
+        }
+        *ret = json_object_get_string(execute);
+        return 1;
+}
+
+/* Root and group vmunit-admin: anything; group vmunit: the allowlist. */
+static int check_monitor_command(Supervisor *s, const Caller *c, const char *json, bool *ret_raw,
+                                 sd_bus_error *error) {
+        _cleanup_(json_object_putp) json_object *obj = json_tokener_parse(json);
+        _cleanup_free_ char *name = NULL;
+        const char *command = NULL;
+        int r = qmp_command_name(obj, &command);
+
+        if (r < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "not a QMP command: want a JSON object with \"execute\"");
+        *ret_raw = !(r > 0 && member_may_send(command));
+        if (!*ret_raw || is_admin(s, c))
+                return 0;
+        name = cescape(command ?: "(a command with other keys than execute, arguments and id)", 64);
+        return sd_bus_error_setf(error, VMUNIT_BUS_ERROR_ACCESS_DENIED,
+                                 "MonitorCommand '%s': members of group vmunit may send only read-only "
+                                 "query commands; raw QMP is for root and members of group vmunit-admin",
+                                 name ?: "?");
+}
+
 static int method_monitor_command(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Supervisor *s = userdata;
+        _cleanup_(caller_done) Caller caller = {};
+        _cleanup_free_ char *shown = NULL;
         const char *json;
-        int r = check_caller(s, m, error);
+        bool raw = true;
+        int r = authorize(s, m, &caller, error);
 
         if (r < 0)
                 return r;
         r = sd_bus_message_read(m, "s", &json);
         if (r < 0)
                 return r;
+        r = check_monitor_command(s, &caller, json, &raw, error);
+        if (r < 0)
+                return r;
         if (is_stopping(s))
                 return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running");
         /* Like libvirt: raw monitor access can change the VM behind our
          * back, so the log says once that what follows may not be ours. */
-        if (!s->bus->tainted_logged) {
+        if (raw && !s->bus->tainted_logged) {
                 log_warning("tainted: monitor command used");
                 s->bus->tainted_logged = true;
         }
-        log_info("D-Bus: monitor command %s", json);
+        shown = cescape(json, 1024); /* the caller's text: one line, no forged fields */
+        log_info("D-Bus: monitor command from uid %u: %s", (unsigned) caller.uid,
+                 shown ?: "(out of memory)");
         return qmp_for_call(s, m, "monitor command", json, /* raw= */ true, error);
 }
 
@@ -380,33 +469,24 @@ static void on_op_done(Supervisor *s, const char *error, const char *message, vo
         bus_call_free(c);
 }
 
-/* Start a long operation for method call m; its module replies through
- * on_op_done(), possibly before we return. */
-typedef void (*OpStart)(Supervisor *s, const char *arg, const Caller *caller, SupervisorOpDone done,
-                        void *userdata);
-
-static int op_for_call(Supervisor *s, sd_bus_message *m, const char *what, OpStart start, const char *arg,
-                       const Caller *caller) {
+/* A BusCall for long operation `what` of method call m, on the list; its
+ * module replies through on_op_done(), possibly before the start returns. */
+static BusCall *op_call_new(Supervisor *s, sd_bus_message *m, const char *what) {
         BusCall *c = calloc(1, sizeof(*c));
 
         if (!c)
-                return -ENOMEM;
+                return NULL;
         *c = (BusCall){ .vb = s->bus, .message = sd_bus_message_ref(m), .what = what, .op = true };
         c->next = s->bus->calls;
         if (c->next)
                 c->next->prev = c;
         s->bus->calls = c;
-        start(s, arg, caller, on_op_done, c);
-        return 1;
-}
-
-static void start_reboot(Supervisor *s, const char *arg, const Caller *caller, SupervisorOpDone done,
-                         void *userdata) {
-        lifecycle_request_reboot(s, done, userdata);
+        return c;
 }
 
 static int method_reboot(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Supervisor *s = userdata;
+        BusCall *c;
         int r = check_caller(s, m, error);
 
         if (r < 0)
@@ -414,39 +494,98 @@ static int method_reboot(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (s->state != SUPERVISOR_RUNNING)
                 return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running");
         log_info("D-Bus: Reboot() requested");
-        return op_for_call(s, m, "Reboot", start_reboot, NULL, NULL);
+        c = op_call_new(s, m, "Reboot");
+        if (!c)
+                return -ENOMEM;
+        lifecycle_request_reboot(s, on_op_done, c);
+        return 1;
 }
 
-/* Methods taking one string argument and running long: Save(path),
- * AttachDevice(xml), DetachDevice(xml). Each module checks the state. */
-static int string_op(sd_bus_message *m, Supervisor *s, sd_bus_error *error, OpStart start) {
-        _cleanup_(caller_done) Caller caller = {};
-        const char *arg;
-        int r = authorize(s, m, &caller, error);
+/* The common head of the long methods with one argument: caller, the
+ * argument (of D-Bus type `type`), the state. */
+static int long_op_begin(Supervisor *s, sd_bus_message *m, char type, void *ret_arg, Caller *ret_caller,
+                         sd_bus_error *error) {
+        int r = authorize(s, m, ret_caller, error);
 
         if (r < 0)
                 return r;
-        r = sd_bus_message_read(m, "s", &arg);
+        r = sd_bus_message_read_basic(m, type, ret_arg);
         if (r < 0)
                 return r;
         if (is_stopping(s))
                 return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running");
-        log_info("D-Bus: %s() requested", sd_bus_message_get_member(m));
-        /* The caller is needed only while the operation starts: files
-         * are opened on its behalf right away. */
-        return op_for_call(s, m, sd_bus_message_get_member(m), start, arg, &caller);
+        log_info("D-Bus: %s() requested by uid %u", sd_bus_message_get_member(m),
+                 (unsigned) ret_caller->uid);
+        return 0;
 }
 
+/* Save(h fd): the caller opened the file (as itself) and passes the fd;
+ * no path of theirs is ever resolved here. */
 static int method_save(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return string_op(m, userdata, error, save_start);
+        Supervisor *s = userdata;
+        _cleanup_(caller_done) Caller caller = {};
+        BusCall *c;
+        int fd, r = long_op_begin(s, m, 'h', &fd, &caller, error);
+
+        if (r < 0)
+                return r;
+        c = op_call_new(s, m, "Save");
+        if (!c)
+                return -ENOMEM;
+        save_start_fd(s, fd, on_op_done, c);
+        return 1;
+}
+
+/* SaveToPath(s path): for vmctl -H, where fds cannot travel over SSH.
+ * Root only: the path is resolved by root, which a member must not be
+ * able to point anywhere; members pass an fd with Save(h). */
+static int method_save_to_path(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Supervisor *s = userdata;
+        _cleanup_(caller_done) Caller caller = {};
+        const char *path;
+        BusCall *c;
+        int r = long_op_begin(s, m, 's', &path, &caller, error);
+
+        if (r < 0)
+                return r;
+        if (caller.uid != 0)
+                return sd_bus_error_set(error, VMUNIT_BUS_ERROR_ACCESS_DENIED,
+                                        "SaveToPath() is for root only; open the file yourself and pass it "
+                                        "to Save(h) (vmctl save does)");
+        c = op_call_new(s, m, "SaveToPath");
+        if (!c)
+                return -ENOMEM;
+        save_start_path(s, path, on_op_done, c);
+        return 1;
+}
+
+/* AttachDevice(xml), DetachDevice(xml): hotplug.c checks the state. */
+typedef void (*HotplugStart)(Supervisor *s, const char *xml, const Caller *caller, SupervisorOpDone done,
+                             void *userdata);
+
+static int hotplug_op(sd_bus_message *m, Supervisor *s, sd_bus_error *error, HotplugStart start) {
+        _cleanup_(caller_done) Caller caller = {};
+        const char *xml;
+        BusCall *c;
+        int r = long_op_begin(s, m, 's', &xml, &caller, error);
+
+        if (r < 0)
+                return r;
+        c = op_call_new(s, m, sd_bus_message_get_member(m));
+        if (!c)
+                return -ENOMEM;
+        /* The caller is needed only while the operation starts: files
+         * are opened on its behalf right away. */
+        start(s, xml, &caller, on_op_done, c);
+        return 1;
 }
 
 static int method_attach_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return string_op(m, userdata, error, hotplug_attach);
+        return hotplug_op(m, userdata, error, hotplug_attach);
 }
 
 static int method_detach_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return string_op(m, userdata, error, hotplug_detach);
+        return hotplug_op(m, userdata, error, hotplug_detach);
 }
 
 /* OpenConsole() -> h: the console pty, opened by us, so that who may use
@@ -491,7 +630,8 @@ static const sd_bus_vtable vm_vtable[] = {
         METHOD("Reset", "", SD_BUS_PARAM(), "", SD_BUS_PARAM(), method_reset),
         METHOD("Suspend", "", SD_BUS_PARAM(), "", SD_BUS_PARAM(), method_suspend),
         METHOD("Resume", "", SD_BUS_PARAM(), "", SD_BUS_PARAM(), method_resume),
-        METHOD("Save", "s", SD_BUS_PARAM(path), "", SD_BUS_PARAM(), method_save),
+        METHOD("Save", "h", SD_BUS_PARAM(fd), "", SD_BUS_PARAM(), method_save),
+        METHOD("SaveToPath", "s", SD_BUS_PARAM(path), "", SD_BUS_PARAM(), method_save_to_path),
         METHOD("AttachDevice", "s", SD_BUS_PARAM(xml), "", SD_BUS_PARAM(), method_attach_device),
         METHOD("DetachDevice", "s", SD_BUS_PARAM(xml), "", SD_BUS_PARAM(), method_detach_device),
         METHOD("OpenConsole", "", SD_BUS_PARAM(), "h", SD_BUS_PARAM(pty), method_open_console),
@@ -582,14 +722,14 @@ static void vm_bus_free(VmBus *vb) {
         free(vb);
 }
 
-static void lookup_vmunit_group(VmBus *vb) {
+static bool lookup_group(const char *name, gid_t *ret) {
         struct group grp, *result = NULL;
         char buf[4096];
 
-        if (getgrnam_r("vmunit", &grp, buf, sizeof(buf), &result) == 0 && result) {
-                vb->vmunit_gid = result->gr_gid;
-                vb->have_vmunit_gid = true;
-        }
+        if (getgrnam_r(name, &grp, buf, sizeof(buf), &result) != 0 || !result)
+                return false;
+        *ret = result->gr_gid;
+        return true;
 }
 
 static int bus_serve(Supervisor *s, VmBus *vb, const char *address) {
@@ -633,7 +773,8 @@ int bus_attach(Supervisor *s) {
                 vm_bus_free(vb);
                 return log_warning_errno(r, "D-Bus: no bus name for '%s': %m", s->name);
         }
-        lookup_vmunit_group(vb);
+        vb->have_vmunit_gid = lookup_group("vmunit", &vb->vmunit_gid);
+        vb->have_admin_gid = lookup_group("vmunit-admin", &vb->admin_gid);
         s->bus = vb;
         r = bus_serve(s, vb, address);
         if (r < 0) {

@@ -136,20 +136,6 @@ void console_on_qmp_ready(Supervisor *s) {
                 log_warning("console: cannot ask QEMU for the console's pty");
 }
 
-static int open_error(const char **ret_error, char **ret_message, const char *error, int r, const char *fmt,
-                      ...) _printf_(5, 6);
-static int open_error(const char **ret_error, char **ret_message, const char *error, int r, const char *fmt,
-                      ...) {
-        va_list ap;
-
-        *ret_error = error;
-        va_start(ap, fmt);
-        if (vasprintf(ret_message, fmt, ap) < 0)
-                *ret_message = NULL;
-        va_end(ap);
-        return r;
-}
-
 /* Whom the pty must belong to: devpts gives a new pty to the fsuid of
  * whoever opened /dev/ptmx, i.e. QEMU. Checked on every open because the
  * number is reused once QEMU closes its side: a QEMU subverted later
@@ -162,12 +148,13 @@ static int open_pty(Supervisor *s, const char **ret_error, char **ret_message) {
         _cleanup_close_ int fd = open(s->console_pty, O_RDWR | O_NOCTTY | O_CLOEXEC);
         struct stat st;
 
+        *ret_error = VMUNIT_BUS_ERROR_FAILED;
         if (fd < 0 || fstat(fd, &st) < 0)
-                return open_error(ret_error, ret_message, VMUNIT_BUS_ERROR_FAILED, -errno,
-                                  "cannot open the console %s: %s", s->console_pty, strerror(errno));
+                return set_errorf(ret_message, negative_errno(), "cannot open the console %s: %m",
+                                  s->console_pty);
         if (!S_ISCHR(st.st_mode) || major(st.st_rdev) < PTS_MAJOR_FIRST ||
             major(st.st_rdev) > PTS_MAJOR_LAST || st.st_uid != pty_owner(s))
-                return open_error(ret_error, ret_message, VMUNIT_BUS_ERROR_FAILED, -EPERM,
+                return set_errorf(ret_message, -EPERM,
                                   "%s is no longer the domain's console (not a pty owned by uid %u)",
                                   s->console_pty, (unsigned) pty_owner(s));
         log_info("console: %s opened for a client", s->console_pty);
@@ -175,17 +162,19 @@ static int open_pty(Supervisor *s, const char **ret_error, char **ret_message) {
 }
 
 int console_open(Supervisor *s, const char **ret_error, char **ret_message) {
-        if (!domain_has_pty(s->domain))
-                return open_error(ret_error, ret_message, VMUNIT_BUS_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+        if (!domain_has_pty(s->domain)) {
+                *ret_error = VMUNIT_BUS_ERROR_NOT_SUPPORTED;
+                return set_errorf(ret_message, -EOPNOTSUPP,
                                   "domain has no pty console (add <serial type='pty'/> to its XML)");
+        }
+        *ret_error = VMUNIT_BUS_ERROR_INVALID_STATE;
         if (s->state >= SUPERVISOR_QUITTING)
-                return open_error(ret_error, ret_message, VMUNIT_BUS_ERROR_INVALID_STATE, -ESRCH,
-                                  "domain is not running");
+                return set_errorf(ret_message, -ESRCH, "domain is not running");
         if (!s->console_pty && s->state == SUPERVISOR_STARTING)
-                return open_error(ret_error, ret_message, VMUNIT_BUS_ERROR_INVALID_STATE, -EAGAIN,
-                                  "domain is still starting; try again");
+                return set_errorf(ret_message, -EAGAIN, "domain is still starting; try again");
+        *ret_error = VMUNIT_BUS_ERROR_FAILED;
         if (!s->console_pty)
-                return open_error(ret_error, ret_message, VMUNIT_BUS_ERROR_FAILED, -ENXIO,
+                return set_errorf(ret_message, -ENXIO,
                                   "QEMU did not report the console's pty (see the domain's log)");
         return open_pty(s, ret_error, ret_message);
 }

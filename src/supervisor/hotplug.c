@@ -63,8 +63,9 @@ typedef struct HotplugOp {
         size_t node;
         bool labelled, allowed; /* attach: label manager / cgroup ACL entry done */
         bool storage_added, format_added;
-        unsigned replies;  /* QMP replies still expected */
-        unsigned answered; /* attach: QMP replies received */
+        unsigned replies;         /* QMP replies still expected */
+        bool awaiting_device_del; /* detach: device_del sent, its reply not seen */
+        unsigned answered;        /* attach: QMP replies received */
         char *error, *message;
         sd_event_source *timer; /* detach: the guest's deadline */
 } HotplugOp;
@@ -77,6 +78,10 @@ typedef struct Hotplug {
         size_t next_node;
         HotplugOp *op;            /* the one operation in progress */
         struct Removal *removals; /* deleted disks whose block nodes are being dropped */
+        /* device_del replies still owed to operations that have finished
+         * (a removal completed the detach first): QMP answers in order, so
+         * these come before any reply of the current operation. */
+        unsigned stale_device_del_replies;
 } Hotplug;
 
 /* ---- bookkeeping -------------------------------------------------------- */
@@ -213,16 +218,21 @@ _printf_(3, 4) static void op_set_error(HotplugOp *op, const char *error, const 
         va_end(ap);
 }
 
-/* Answer the caller once, log failures, forget the operation. */
+/* Answer the caller once, log failures, forget the operation. Messages
+ * carry the caller's XML (targets, paths): escaped for the log. */
 static void op_finish(Supervisor *s) {
         HotplugOp *op = s->hotplug->op;
         const char *what = op->detach ? "DetachDevice" : "AttachDevice";
+        _cleanup_free_ char *target = cescape(op->target ?: "", 64),
+                            *message = cescape(op->message ?: op->error ?: "", 1024);
 
         s->hotplug->op = NULL;
+        if (op->awaiting_device_del)
+                s->hotplug->stale_device_del_replies++;
         if (op->error)
-                log_warning("%s %s failed: %s", what, op->target ?: "", op->message ?: op->error);
+                log_warning("%s %s failed: %s", what, target ?: "", message ?: "");
         else
-                log_info("%s: disk %s %s", what, op->target, op->detach ? "detached" : "attached");
+                log_info("%s: disk %s %s", what, target ?: "", op->detach ? "detached" : "attached");
         op->done(s, op->error, op->message, op->userdata);
         op_free(op);
 }
@@ -233,11 +243,14 @@ _printf_(5, 6) static void refuse(Supervisor *s, SupervisorOpDone done, void *us
         _cleanup_free_ char *message = NULL;
         va_list ap;
 
+        _cleanup_free_ char *shown = NULL;
+
         va_start(ap, fmt);
         if (vasprintf(&message, fmt, ap) < 0)
                 message = NULL;
         va_end(ap);
-        log_warning("hotplug refused: %s", message ?: error);
+        shown = cescape(message ?: error, 1024);
+        log_warning("hotplug refused: %s", shown ?: "");
         done(s, error, message ?: "hotplug refused", userdata);
 }
 
@@ -279,28 +292,24 @@ static int op_begin(Supervisor *s, const char *what, const char *xml, Supervisor
 static int check_hotpluggable(Supervisor *s, const DomainDisk *disk, const char **ret_error,
                               char **ret_msg) {
         DomainDiskBus bus = domain_disk_bus(disk);
-        int r = 0;
 
         *ret_error = VMUNIT_BUS_ERROR_NOT_SUPPORTED;
         if (qemu_machine_is_q35(s->domain->os.machine))
-                r = asprintf(ret_msg,
-                             "disk '%s': hotplug on q35 machine types is not supported (no free "
-                             "hotpluggable PCIe slot); use machine type 'pc'",
-                             disk->target_dev);
-        else if (disk->device != DOMAIN_DISK_DEVICE_DISK)
-                r = asprintf(ret_msg,
-                             "disk '%s': only device='disk' can be hotplugged, not cdroms or floppies",
-                             disk->target_dev);
-        else if (bus != DOMAIN_DISK_BUS_VIRTIO)
-                r = asprintf(ret_msg,
-                             "disk '%s': only bus 'virtio' (targets vdX) can be hotplugged; SATA and IDE "
-                             "are not hotpluggable and SCSI needs a controller",
-                             disk->target_dev);
-        else
-                return 0;
-        if (r < 0)
-                *ret_msg = NULL;
-        return -EOPNOTSUPP;
+                return set_errorf(ret_msg, -EOPNOTSUPP,
+                                  "disk '%s': hotplug on q35 machine types is not supported (no free "
+                                  "hotpluggable PCIe slot); use machine type 'pc'",
+                                  disk->target_dev);
+        if (disk->device != DOMAIN_DISK_DEVICE_DISK)
+                return set_errorf(ret_msg, -EOPNOTSUPP,
+                                  "disk '%s': only device='disk' can be hotplugged, not cdroms or floppies",
+                                  disk->target_dev);
+        if (bus != DOMAIN_DISK_BUS_VIRTIO)
+                return set_errorf(
+                        ret_msg, -EOPNOTSUPP,
+                        "disk '%s': only bus 'virtio' (targets vdX) can be hotplugged; SATA and IDE "
+                        "are not hotpluggable and SCSI needs a controller",
+                        disk->target_dev);
+        return 0;
 }
 
 /* ---- attach ---------------------------------------------------------------- */
@@ -330,33 +339,27 @@ static int check_caller_access(const DomainDisk *disk, const struct stat *st, co
 
         if (r >= 0)
                 return 0;
-        errno = -r;
-        if (asprintf(ret_msg, "disk '%s': you may not %s '%s': %m", disk->target_dev,
-                     disk->readonly ? "read" : "read and write", disk->source) < 0)
-                *ret_msg = NULL;
-        return -EACCES;
+        return set_errorf(ret_msg, -EACCES, "disk '%s': you may not %s '%s': %s", disk->target_dev,
+                          disk->readonly ? "read" : "read and write", disk->source, strerror(-r));
 }
 
 /* The source must be there, be what type= says, and be the caller's to use. */
 static int check_source(const DomainDisk *disk, const Caller *caller, char **ret_msg) {
         struct stat st;
         bool block = disk->type == DOMAIN_DISK_TYPE_BLOCK;
-        int r = 0;
 
         if (stat(disk->source, &st) < 0)
-                r = asprintf(ret_msg, "disk '%s': cannot use source '%s': %m", disk->target_dev,
-                             disk->source);
-        else if (block && !S_ISBLK(st.st_mode))
-                r = asprintf(ret_msg, "disk '%s': source '%s' is not a block device (use type='file')",
-                             disk->target_dev, disk->source);
-        else if (!block && !S_ISREG(st.st_mode))
-                r = asprintf(ret_msg, "disk '%s': source '%s' is not a regular file%s", disk->target_dev,
-                             disk->source, S_ISBLK(st.st_mode) ? " (use type='block')" : "");
-        else
-                return check_caller_access(disk, &st, caller, ret_msg);
-        if (r < 0)
-                *ret_msg = NULL;
-        return -EINVAL;
+                return set_errorf(ret_msg, -EINVAL, "disk '%s': cannot use source '%s': %m",
+                                  disk->target_dev, disk->source);
+        if (block && !S_ISBLK(st.st_mode))
+                return set_errorf(ret_msg, -EINVAL,
+                                  "disk '%s': source '%s' is not a block device (use type='file')",
+                                  disk->target_dev, disk->source);
+        if (!block && !S_ISREG(st.st_mode))
+                return set_errorf(ret_msg, -EINVAL, "disk '%s': source '%s' is not a regular file%s",
+                                  disk->target_dev, disk->source,
+                                  S_ISBLK(st.st_mode) ? " (use type='block')" : "");
+        return check_caller_access(disk, &st, caller, ret_msg);
 }
 
 static const DomainDisk *disk_with_source(const Supervisor *s, const char *source) {
@@ -378,19 +381,24 @@ static int check_attach(Supervisor *s, const DomainDisk *disk, const Caller *cal
                 return r;
         *ret_error = VMUNIT_BUS_ERROR_INVALID_ARGS;
         if (disk->boot_order > 0)
-                r = asprintf(ret_msg, "disk '%s': <boot order> cannot be given to a hotplugged disk",
-                             disk->target_dev);
-        else if (live_disk(s, disk->target_dev))
-                r = asprintf(ret_msg, "disk '%s': target '%s' is already in use", disk->target_dev,
-                             disk->target_dev);
-        else if ((other = disk_with_source(s, disk->source)))
-                r = asprintf(ret_msg, "disk '%s': source '%s' is already attached as '%s'", disk->target_dev,
-                             disk->source, other->target_dev);
-        else
-                return check_source(disk, caller, ret_msg);
-        if (r < 0)
-                *ret_msg = NULL;
-        return -EINVAL;
+                return set_errorf(ret_msg, -EINVAL,
+                                  "disk '%s': <boot order> cannot be given to a hotplugged disk",
+                                  disk->target_dev);
+        if (live_disk(s, disk->target_dev))
+                return set_errorf(ret_msg, -EINVAL, "disk '%s': target '%s' is already in use",
+                                  disk->target_dev, disk->target_dev);
+        other = disk_with_source(s, disk->source);
+        if (other)
+                return set_errorf(ret_msg, -EINVAL, "disk '%s': source '%s' is already attached as '%s'",
+                                  disk->target_dev, disk->source, other->target_dev);
+        return check_source(disk, caller, ret_msg);
+}
+
+/* A warning naming source, a path from the caller's XML: escaped. */
+static void warn_source(int r, const char *what, const char *source) {
+        _cleanup_free_ char *shown = cescape(source, 1024);
+
+        log_warning_errno(r, "hotplug: %s %s: %m", what, shown ?: "?");
 }
 
 /* Undo the host side of an attach (ACL, then labels), newest first. */
@@ -401,14 +409,13 @@ static void attach_undo_host(Supervisor *s, HotplugOp *op) {
         if (op->allowed && s->cgroup) {
                 r = vm_cgroup_deny_device(s->cgroup, disk->source);
                 if (r < 0)
-                        log_warning_errno(r, "hotplug: cannot remove %s from the device ACL: %m",
-                                          disk->source);
+                        warn_source(r, "cannot remove from the device ACL", disk->source);
         }
         op->allowed = false;
         if (op->labelled && s->labels) {
                 r = label_manager_restore_disk(s->labels, disk);
                 if (r < 0)
-                        log_warning_errno(r, "hotplug: cannot restore the labels of %s: %m", disk->source);
+                        warn_source(r, "cannot restore the labels of", disk->source);
         }
         op->labelled = false;
 }
@@ -537,9 +544,9 @@ static int unit_allow_device(Supervisor *s, const char *path, bool readonly, cha
                                        "org.freedesktop.systemd1.Manager", "SetUnitProperties", &error, NULL,
                                        "sba(sv)", unit, 1, 1, "DeviceAllow", "a(ss)", 1, path,
                                        readonly ? "r" : "rw");
-        if (r < 0 && asprintf(ret_msg, "cannot allow %s in the unit's device policy: %s", path,
-                              error.message ?: strerror(-r)) < 0)
-                *ret_msg = NULL;
+        if (r < 0)
+                (void) set_errorf(ret_msg, r, "cannot allow %s in the unit's device policy: %s", path,
+                                  error.message ?: strerror(-r));
         sd_bus_error_free(&error);
         return r;
 }
@@ -618,13 +625,15 @@ static HotplugOp *attach_prepare(Supervisor *s, const char *xml, const Caller *c
 void hotplug_attach(Supervisor *s, const char *xml, const Caller *caller, SupervisorOpDone done,
                     void *userdata) {
         HotplugOp *op = attach_prepare(s, xml, caller, done, userdata);
+        _cleanup_free_ char *target = NULL, *source = NULL;
 
         if (!op)
                 return;
         s->hotplug->op = op;
         s->hotplug->next_node++; /* never reused, even when this attach fails */
-        log_info("AttachDevice: disk %s (%s) as %s", op->target, op->fragment->disks[0].source,
-                 op->plan.device_id);
+        target = cescape(op->target, 64);
+        source = cescape(op->fragment->disks[0].source ?: "", 1024);
+        log_info("AttachDevice: disk %s (%s) as %s", target ?: "", source ?: "", op->plan.device_id);
         if (attach_host(s, op) < 0) {
                 attach_undo_host(s, op);
                 op_finish(s);
@@ -676,13 +685,12 @@ static void remove_host_side(Supervisor *s, const char *target) {
         if (disk->type == DOMAIN_DISK_TYPE_BLOCK && disk->source && s->cgroup) {
                 r = vm_cgroup_deny_device(s->cgroup, disk->source);
                 if (r < 0)
-                        log_warning_errno(r, "hotplug: cannot remove %s from the device ACL: %m",
-                                          disk->source);
+                        warn_source(r, "cannot remove from the device ACL", disk->source);
         }
         if (disk->source && s->labels) {
                 r = label_manager_restore_disk(s->labels, disk);
                 if (r < 0 && r != -ENOENT)
-                        log_warning_errno(r, "hotplug: cannot restore the labels of %s: %m", disk->source);
+                        warn_source(r, "cannot restore the labels of", disk->source);
         }
         node_remove(s->hotplug, target);
         domain_drop_disk(s->domain, disk);
@@ -787,6 +795,16 @@ static void on_device_del_reply(QmpClient *c, json_object *reply, const char *er
         HotplugOp *op = s->hotplug->op;
         int r;
 
+        /* The detach this answers may be over already (its DEVICE_DELETED
+         * and block-node removal came first, finishing the call), and the
+         * current operation, if any, is another one: not ours to touch. */
+        if (s->hotplug->stale_device_del_replies > 0) {
+                s->hotplug->stale_device_del_replies--;
+                return;
+        }
+        if (!op || !op->detach || !op->awaiting_device_del)
+                return;
+        op->awaiting_device_del = false;
         if (error_class) {
                 op_set_error(op, VMUNIT_BUS_ERROR_FAILED, "disk '%s': QEMU refused device_del: %s",
                              op->target, error_desc ?: error_class);
@@ -823,6 +841,13 @@ static HotplugOp *detach_prepare(Supervisor *s, const char *xml, SupervisorOpDon
                        NULL;
         if (check_hotpluggable(s, disk, &error, &msg) < 0)
                 return refuse(s, done, userdata, error, "%s", msg ?: "disk cannot be detached"), NULL;
+        /* QEMU deleted it already (the guest let go after an earlier
+         * detach timed out, or a raw device_del): its removal is under way
+         * and finishes by itself. */
+        if (removal_find(s->hotplug, target))
+                return refuse(s, done, userdata, VMUNIT_BUS_ERROR_BUSY,
+                              "DetachDevice: disk '%s' is being removed already", target),
+                       NULL;
         n = node_find(s->hotplug, target);
         op = calloc(1, sizeof(*op));
         if (!n || !op)
@@ -843,12 +868,14 @@ static HotplugOp *detach_prepare(Supervisor *s, const char *xml, SupervisorOpDon
 void hotplug_detach(Supervisor *s, const char *xml, const Caller *caller, SupervisorOpDone done,
                     void *userdata) {
         HotplugOp *op = detach_prepare(s, xml, done, userdata);
+        _cleanup_free_ char *target = NULL;
         json_object *args;
 
         if (!op)
                 return;
         s->hotplug->op = op;
-        log_info("DetachDevice: disk %s (%s), asking the guest to release it", op->target,
+        target = cescape(op->target, 64);
+        log_info("DetachDevice: disk %s (%s), asking the guest to release it", target ?: "",
                  op->plan.device_id);
         args = json_object_new_object();
         if (args && json_object_object_add(args, "id", json_object_new_string(op->plan.device_id)) < 0)
@@ -857,7 +884,9 @@ void hotplug_detach(Supervisor *s, const char *xml, const Caller *caller, Superv
                 op_set_error(op, VMUNIT_BUS_ERROR_FAILED, "disk '%s': QEMU's monitor is not available",
                              op->target);
                 op_finish(s);
+                return;
         }
+        op->awaiting_device_del = true;
 }
 
 /* ---- events and teardown -------------------------------------------------- */

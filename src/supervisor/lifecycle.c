@@ -25,14 +25,21 @@ static uint64_t now_usec(Supervisor *s) {
         return t;
 }
 
+/* STATUS= texts are fixed strings with numbers; should one ever carry
+ * anything else, a newline in it must not become a second assignment of
+ * the sd_notify datagram (MAINPID=, READY=1, WATCHDOG=trigger from the
+ * unit's root main process): control characters are escaped. */
 void lifecycle_set_status(Supervisor *s, const char *fmt, ...) {
+        _cleanup_free_ char *safe = NULL;
         char status[256];
         va_list ap;
 
         va_start(ap, fmt);
         vsnprintf(status, sizeof(status), fmt, ap);
         va_end(ap);
-        (void) sd_notifyf(false, "STATUS=%s", status);
+        safe = cescape(status, sizeof(status));
+        if (safe)
+                (void) sd_notifyf(false, "STATUS=%s", safe);
 }
 
 static void set_state(Supervisor *s, SupervisorState state, const char *status) {

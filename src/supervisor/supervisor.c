@@ -141,7 +141,7 @@ int supervisor_prepare(Supervisor *s, const char *root, const char *name) {
         if (r == 0)
                 r = load_domain(s);
         if (r == 0)
-                r = save_prepare_restore(s); /* may replace s->domain with the saved one */
+                r = save_prepare_restore(s); /* verified against the defined s->domain */
         if (r == 0)
                 r = prepare_runtime_dir(s);
         if (r == 0)

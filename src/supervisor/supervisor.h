@@ -147,14 +147,19 @@ typedef void (*SupervisorOpDone)(Supervisor *s, const char *error, const char *m
  * off, reset and continue instead of stopping. */
 void lifecycle_request_reboot(Supervisor *s, SupervisorOpDone done, void *userdata);
 
-/* >>> save.c: Save(path): the guest's state to a file, then the VM stops;
- * and the restore side (start from a save file instead of booting). */
-void save_start(Supervisor *s, const char *path, const Caller *caller, SupervisorOpDone done,
-                void *userdata);
+/* >>> save.c: Save(h) / SaveToPath(s): the guest's state to a file, then
+ * the VM stops; and the restore side (start from a save file instead of
+ * booting). save_start_fd(): into fd, a caller's (duplicated here; it
+ * must be a writable fd to an empty regular file, else InvalidArgs).
+ * save_start_path(): a new file at path (root's callers only: the
+ * directory is resolved once, the file linked in only when complete). */
+void save_start_fd(Supervisor *s, int fd, SupervisorOpDone done, void *userdata);
+void save_start_path(Supervisor *s, const char *path, SupervisorOpDone done, void *userdata);
 void save_on_qmp_event(Supervisor *s, const char *event, json_object *data);
 /* Before QEMU starts: pick up a restore request (vmctl restore) or a
- * managed save; when there is one, s->restore is set and s->domain is the
- * saved one. Returns 0 or an exit status after logging. */
+ * managed save, verify it (MAC, and its domain against the defined
+ * s->domain, which stays); when there is one, s->restore is set. Returns
+ * 0 or an exit status after logging. */
 int save_prepare_restore(Supervisor *s);
 /* Whether QEMU must be started with -incoming defer. */
 bool save_restoring(const Supervisor *s);

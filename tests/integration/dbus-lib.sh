@@ -22,7 +22,51 @@ stop_buses() {
         for p in "${BUS_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
         BUS_PIDS=()
 }
-trap 'stop_buses; cleanup_all' EXIT
+# Users the tests create (ensure_test_users), removed again on exit.
+CREATED_USERS=()
+CREATED_GROUPS=()
+remove_test_users() {
+        local x
+        for x in "${CREATED_USERS[@]}"; do userdel "$x" 2>/dev/null || true; done
+        for x in "${CREATED_GROUPS[@]}"; do groupdel "$x" 2>/dev/null || true; done
+        CREATED_USERS=()
+        CREATED_GROUPS=()
+}
+trap 'stop_buses; remove_test_users; cleanup_all' EXIT
+
+# ensure_test_users (root only): groups vmunit and vmunit-admin, and the
+# real (user database) members MEMBER (group vmunit) and ADMIN (group
+# vmunit-admin), as the supervisor sees callers: by uid, groups from the
+# user database. Start supervisors after this: they look the groups up
+# when they attach to the bus.
+MEMBER=vmunit-it-member
+ADMIN=vmunit-it-admin
+ensure_test_users() {
+        local g u
+        for g in vmunit vmunit-admin; do
+                getent group "$g" >/dev/null || { groupadd --system "$g" && CREATED_GROUPS+=("$g"); }
+        done
+        for u in "$MEMBER:vmunit" "$ADMIN:vmunit-admin"; do
+                id "${u%%:*}" >/dev/null 2>&1 ||
+                        { useradd --system --no-create-home --shell /bin/bash --groups "${u#*:}" "${u%%:*}" &&
+                                CREATED_USERS=("${u%%:*}" "${CREATED_USERS[@]}"); }
+        done
+}
+# as_user USER CMD...: run CMD as USER with USER's own groups.
+as_user() {
+        local u=$1
+        shift
+        setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups "$@" 2>&1 || true
+}
+# call_fd METHOD KIND [PATH]: METHOD(h) with an fd (bus-call-fd.py, on
+# Debian's python3, which has python3-dbus); stdout
+# "ok" or "Error NAME: message".
+call_fd() {
+        /usr/bin/python3 "$VMUNIT_TEST_HELPERS/bus-call-fd.py" "$BUS" "$DEST" "$@" 2>&1 || true
+}
+# vmctl in system mode on our private bus (sd-bus honours
+# DBUS_SYSTEM_BUS_ADDRESS): save passes the fd it opened itself.
+vmctl_bus() { DBUS_SYSTEM_BUS_ADDRESS=$BUS "$VMCTL" "$@"; }
 
 # bus_config ROOT KIND: write a dbus-daemon configuration; KIND "open"
 # allows everything (so only the supervisor's own check can refuse),

@@ -132,3 +132,19 @@ check_no_runtime_left() {
 now_ms() {
         date +%s%3N
 }
+
+# A stand-in for systemd's notification socket (notify-listener.py):
+# start_listener binds $root/notify.sock and logs every field to
+# $root/notify.log (give the supervisor NOTIFY_SOCKET=$root/notify.sock);
+# stop_listener ends it; line_of PATTERN is the line number of the first
+# notification matching it.
+listener_pid=""
+start_listener() {
+        rm -f "$root/notify.sock" "$root/notify.log"
+        "$(dirname "$0")/notify-listener.py" "$root/notify.sock" "$root/notify.log" &
+        listener_pid=$!
+        for _ in $(seq 1 100); do grep -q listening "$root/notify.log" 2>/dev/null && return 0; sleep 0.02; done
+        return 1
+}
+stop_listener() { kill "$listener_pid" 2>/dev/null; wait "$listener_pid" 2>/dev/null || true; }
+line_of() { grep -n -m1 -- "$1" "$root/notify.log" | cut -d: -f1; }

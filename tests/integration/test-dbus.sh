@@ -14,12 +14,13 @@ root=$(new_root)
 chmod 0755 "$root" # the bus socket lives here; nobody must reach it
 echo "shutdown_timeout = 3" > "$root/etc/vmunit.conf"
 start_bus "$(bus_config "$root" open)"
+[ $IS_ROOT = 1 ] && ensure_test_users
 
 t_begin "name, introspection and every property"
 if start_vm "$root" demo-1 acpi; then
         intro=$(bctl introspect "$DEST" /org/vmunit/vm org.vmunit.VM1 2>&1)
         missing=""
-        for m in .Shutdown .Destroy .Reboot .Reset .Suspend .Resume .Save .AttachDevice .DetachDevice \
+        for m in .Shutdown .Destroy .Reboot .Reset .Suspend .Resume .Save .SaveToPath .AttachDevice .DetachDevice \
                 .GetXML .MonitorCommand .Name .UUID .State .StateReason .QemuPID .VCPUs .MemoryKiB \
                 .StateChanged; do
                 grep -q -- "^$m " <<<"$intro" || missing="$missing $m"
@@ -65,21 +66,78 @@ elif out=$(call Resume) && grep -q "^Error" <<<"$out"; then t_fail "Resume: $out
 elif ! wait_prop State running; then t_fail "State did not become running"
 else t_pass; fi
 
-t_begin "MonitorCommand passes raw QMP and taints the log once"
+t_begin "MonitorCommand: queries do not taint; root's raw QMP does, once"
 out=$(bctl call "$DEST" /org/vmunit/vm org.vmunit.VM1 MonitorCommand s '{"execute":"query-status"}' 2>&1 || true)
-out2=$(bctl call "$DEST" /org/vmunit/vm org.vmunit.VM1 MonitorCommand s '{"execute":"query-name"}' 2>&1 || true)
+taint0=$(grep -c "tainted: monitor command used" "$root/log/demo-1.log" || true)
+out2=$(bctl call "$DEST" /org/vmunit/vm org.vmunit.VM1 MonitorCommand s '{"execute":"qom-list","arguments":{"path":"/machine"}}' 2>&1 || true)
+out3=$(bctl call "$DEST" /org/vmunit/vm org.vmunit.VM1 MonitorCommand s '{"execute":"query-name"}' 2>&1 || true)
 bad=$(call MonitorCommand string:'not json')
 if ! grep -q '\\"return\\":{.*\\"status\\":\\"running\\"' <<<"$out"; then t_fail "query-status: $out"
-elif ! grep -q '\\"return\\"' <<<"$out2"; then t_fail "query-name: $out2"
+elif [ "$taint0" != 0 ]; then t_fail "a read-only query tainted the log"
+elif ! grep -q '\\"return\\"' <<<"$out2"; then t_fail "root's qom-list: $out2"
+elif ! grep -q '\\"return\\"' <<<"$out3"; then t_fail "query-name: $out3"
 elif ! expect_error "MonitorCommand garbage" org.freedesktop.DBus.Error.InvalidArgs "$bad"; then :
 elif [ "$(grep -c "tainted: monitor command used" "$root/log/demo-1.log")" != 1 ]; then
         t_fail "want exactly one taint line in the log"
 else t_pass; fi
 
+t_begin "MonitorCommand: group vmunit gets read-only queries only; vmunit-admin and root get raw QMP (#7)"
+if [ $IS_ROOT = 1 ]; then
+        mc() { as_user "$1" dbus-send --bus="$BUS" --print-reply --dest="$DEST" /org/vmunit/vm \
+                org.vmunit.VM1.MonitorCommand string:"$2"; }
+        ok=1
+        out=$(mc "$MEMBER" '{"execute":"query-status"}')
+        grep -q '"status":"running"' <<<"$out" || { ok=0; t_fail "member's query-status: $out"; }
+        for cmd in '{"execute":"blockdev-add","arguments":{"driver":"file","node-name":"x","filename":"/etc/passwd"}}' \
+                '{"execute":"migrate_cancel"}' \
+                '{"execute":"human-monitor-command","arguments":{"command-line":"info status"}}' \
+                '{"execute":"query-status","exec-oob":"migrate_cancel"}'; do
+                out=$(mc "$MEMBER" "$cmd")
+                expect_error "member: $cmd" org.vmunit.Error.AccessDenied "$out" || ok=0
+                grep -q "vmunit-admin" <<<"$out" || { ok=0; t_fail "refusal does not name vmunit-admin: $out"; }
+        done
+        out=$(mc "$ADMIN" '{"execute":"human-monitor-command","arguments":{"command-line":"info status"}}')
+        grep -q 'VM status: running' <<<"$out" || { ok=0; t_fail "admin's human-monitor-command: $out"; }
+        out=$(mc "$ADMIN" '{"execute":"query-name"}')
+        grep -q '"return"' <<<"$out" || { ok=0; t_fail "admin's query-name: $out"; }
+        [ "$(prop State)" = 's "running"' ] || { ok=0; t_fail "State after the refused commands: $(prop State)"; }
+        [ $ok = 1 ] && t_pass
+else
+        echo "    skip: needs root (test users)"
+        t_pass
+fi
+
+t_begin "caller groups come from the user database, not the caller's process (#5)"
+if [ $IS_ROOT = 1 ]; then
+        # nobody's process carries group vmunit (as after exec'ing a setgid
+        # program), but nobody is not a member: the supervisor refuses.
+        gid=$(getent group vmunit | cut -d: -f3)
+        out=$(setpriv --reuid=nobody --regid=nogroup --groups="$gid" dbus-send --bus="$BUS" --print-reply \
+                --dest="$DEST" /org/vmunit/vm org.vmunit.VM1.Suspend 2>&1 || true)
+        out2=$(as_user "$MEMBER" dbus-send --bus="$BUS" --print-reply --dest="$DEST" /org/vmunit/vm \
+                org.freedesktop.DBus.Properties.Get string:org.vmunit.VM1 string:State)
+        if ! expect_error "Suspend by a process with the group" org.freedesktop.DBus.Error.AccessDenied "$out"; then :
+        elif [ "$(prop State)" != 's "running"' ]; then t_fail "the Suspend took effect"
+        elif ! grep -q '"running"' <<<"$out2"; then t_fail "a real member was refused: $out2"
+        else t_pass; fi
+else
+        echo "    skip: needs root (setpriv)"
+        t_pass
+fi
+
+t_begin "caller text in the log is escaped: no forged lines (#15)"
+bctl call "$DEST" /org/vmunit/vm org.vmunit.VM1 MonitorCommand s '{"execute":"query-status",
+"id":"FORGED: state: shutoff"}' >/dev/null 2>&1 || true
+if grep -q '^"id":"FORGED\|^[^ ]* *"id":"FORGED' "$root/log/demo-1.log"; then t_fail "a caller's newline started a log line"
+elif ! grep -q 'monitor command from uid 0: {"execute":"query-status",\\x0a"id":"FORGED' "$root/log/demo-1.log"; then
+        t_fail "no escaped monitor command line: $(grep 'monitor command' "$root/log/demo-1.log" | tail -n 2)"
+else t_pass; fi
+
 # Their successful paths are in test-save (Reboot, Save) and test-hotplug.
-t_begin "Save, AttachDevice, DetachDevice with bad arguments -> org.vmunit.Error.InvalidArgs"
+t_begin "Save, SaveToPath, AttachDevice, DetachDevice with bad arguments -> org.vmunit.Error.InvalidArgs"
 ok=1
-for c in "Save string:relative.save" "AttachDevice string:<disk/>" "DetachDevice string:<disk/>" \
+expect_error "Save into a pipe" org.vmunit.Error.InvalidArgs "$(call_fd Save pipe)" || ok=0
+for c in "SaveToPath string:relative.save" "AttachDevice string:<disk/>" "DetachDevice string:<disk/>" \
         "AttachDevice string:not-xml"; do
         # shellcheck disable=SC2086
         expect_error "$c" org.vmunit.Error.InvalidArgs "$(call $c)" || ok=0
@@ -161,8 +219,8 @@ if [ $IS_ROOT = 1 ]; then
                 gid=$(getent group vmunit | cut -d: -f3) || gid=""
                 grp=""
                 if [ -n "$gid" ]; then
-                        grp=$(setpriv --reuid=nobody --regid=nogroup --groups="$gid" busctl --address="$BUS" \
-                                get-property "$DEST" /org/vmunit/vm org.vmunit.VM1 State 2>&1 || true)
+                        grp=$(as_user "$MEMBER" busctl --address="$BUS" \
+                                get-property "$DEST" /org/vmunit/vm org.vmunit.VM1 State)
                 fi
                 call Shutdown >/dev/null
                 wait_rc "$SUP_PID"
@@ -195,4 +253,5 @@ elif grep -q "D-Bus" "$root/log/nobus.log"; then t_fail "D-Bus used in embedded 
 else t_pass; fi
 
 stop_buses
+remove_test_users
 t_end

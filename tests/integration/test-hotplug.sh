@@ -215,6 +215,55 @@ if [ "$RC" != 0 ]; then t_fail "exit $RC"
 elif [ $IS_ROOT = 1 ] && [ "$(owner "$root/img/hot.qcow2")" != root ]; then t_fail "hot.qcow2 owner not restored"
 else check_no_runtime_left "$root" "$NAME" && t_pass; fi
 
+NAME=race
+t_begin "a DetachDevice while QEMU's own deletion of the disk is being finished: refused, no crash (#11)"
+# Deterministic: QEMU deletes the disk (a device_del on a second monitor
+# of our own, the guest ejects) while the supervisor is stopped; QEMU is
+# stopped before the supervisor goes on, so the supervisor's blockdev-del
+# for that deletion stays unanswered while a DetachDevice for the same
+# disk arrives; then QEMU goes on. The old code started the detach and
+# crashed on its device_del reply (review finding 11).
+mkdir -p "$root/tq" && chmod 1777 "$root/tq" # QEMU (nobody when we are root) binds it
+tq=$root/tq/qmp.sock
+guest_xml "$NAME" "acpi pci" | sed -e "s|<domain type='qemu'>|<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>|" \
+        -e "s|</domain>|<qemu:commandline><qemu:arg value='-qmp'/><qemu:arg value='unix:$tq,server=on,wait=off'/></qemu:commandline></domain>|" \
+        > "$root/etc/domains/$NAME.xml"
+VMUNIT_BUS_ADDRESS=$BUS start_supervisor "$root" "$NAME"
+DEST=org.vmunit.vm.$NAME
+if wait_log "$root" "$NAME" "state: running" && wait_log "$root" "$NAME" "pci watching"; then
+        out=$(call AttachDevice string:"$(disk_xml "$root/img/hot.img" vdb)")
+        id=$(grep -o "AttachDevice: disk vdb .* as virtio-disk[0-9]*" "$root/log/$NAME.log" | tail -n1 | grep -o "virtio-disk[0-9]*$")
+        qpid=$(qemu_pid_of "$root" "$NAME")
+        kill -STOP "$SUP_PID"
+        # QEMU sends its events to every monitor: once ours has the
+        # DEVICE_DELETED, the supervisor's socket has it too.
+        { printf '{"execute":"qmp_capabilities"}\n{"execute":"device_del","arguments":{"id":"%s"}}\n' "$id"
+          sleep 8; } | socat -t 1 - UNIX-CONNECT:"$tq" >"$root/tq.out" 2>&1 &
+        tq_pid=$!
+        for _ in $(seq 100); do grep -q '"DEVICE_DELETED".*"'"$id"'"\|"'"$id"'".*"DEVICE_DELETED"' "$root/tq.out" && break; sleep 0.05; done
+        kill -STOP "$qpid"
+        kill -CONT "$SUP_PID"
+        wait_log "$root" "$NAME" "QEMU deleted device $id" 5 || true
+        det=$(call DetachDevice string:"$(disk_xml "$root/img/hot.img" vdb)")
+        kill -CONT "$qpid"
+        sleep 0.5
+        kill "$tq_pid" 2>/dev/null || true
+        alive=1
+        kill -0 "$SUP_PID" 2>/dev/null || alive=0
+        for _ in $(seq 100); do call GetXML | grep -q "vdb" || break; sleep 0.05; done
+        xml=$(call GetXML)
+        [ $alive = 1 ] && call Shutdown >/dev/null
+        wait_rc "$SUP_PID"
+        if grep -q "^Error" <<<"$out"; then t_fail "AttachDevice: $out"
+        elif [ $alive = 0 ]; then t_fail "the supervisor died (exit $RC): $(tail -n 3 "$root/supervisor.stderr")"
+        elif ! expect_error "DetachDevice during the removal" org.vmunit.Error.Busy "$det"; then :
+        elif grep -q "vdb" <<<"$xml"; then t_fail "vdb still in the live XML"
+        elif [ "$RC" != 0 ]; then t_fail "exit $RC"
+        else t_pass; fi
+else
+        abort_vm; t_fail "guest did not start"
+fi
+
 NAME=keep
 t_begin "a guest that never releases: Busy meanwhile, then Timeout; the disk stays; InvalidState when stopping"
 if start_vm "$root" "$NAME" "ignore-acpi pci-keep" && wait_log "$root" "$NAME" "pci watching"; then
@@ -264,4 +313,5 @@ else
 fi
 
 stop_buses
+remove_test_users
 t_end

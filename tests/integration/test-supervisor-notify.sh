@@ -7,18 +7,6 @@
 source "$(dirname "$0")/lib.sh"
 
 root=$(new_root)
-listener_pid=""
-start_listener() {
-        rm -f "$root/notify.sock" "$root/notify.log"
-        "$(dirname "$0")/notify-listener.py" "$root/notify.sock" "$root/notify.log" &
-        listener_pid=$!
-        for _ in $(seq 1 100); do grep -q listening "$root/notify.log" 2>/dev/null && return 0; sleep 0.02; done
-        return 1
-}
-stop_listener() { kill "$listener_pid" 2>/dev/null; wait "$listener_pid" 2>/dev/null || true; }
-
-# line_of PATTERN: line number of the first notification matching it.
-line_of() { grep -n -m1 -- "$1" "$root/notify.log" | cut -d: -f1; }
 
 t_begin "READY=1 after the guest runs; STATUS=; STOPPING=1 and EXTEND_TIMEOUT_USEC= on stop"
 define_guest "$root" n acpi

@@ -121,6 +121,12 @@ else
                 die "meson install failed (log: $RESULTS/meson-install.log)"
         fi
 fi
+# Test helpers (tests/helpers/), for the scenarios that race paths.
+for helper in flip-dirs; do
+        if [ -x "$BUILD_DIR/tests/helpers/$helper" ]; then
+                install -D -m 0755 "$BUILD_DIR/tests/helpers/$helper" "$PAYLOAD/stage/usr/local/lib/vmunit-test/$helper"
+        fi
+done
 guest=${VMUNIT_TEST_GUEST:-$BUILD_DIR/tests/guest/vmunit-test-guest.elf}
 if [ -f "$guest" ]; then
         install -D -m 0644 "$guest" "$PAYLOAD/stage/usr/local/share/vmunit-test/vmunit-test-guest.elf"

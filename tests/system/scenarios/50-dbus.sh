@@ -5,10 +5,20 @@
 # org.vmunit.vm.LABEL, busctl introspects org.vmunit.VM1 and reads its
 # State; a user outside group vmunit is denied by the bus policy; Suspend
 # and Resume go through; Shutdown stops the unit like systemctl stop.
+# MonitorCommand as real users: a member of group vmunit gets read-only
+# queries only, a member of vmunit-admin and root get raw QMP (review
+# finding 7); a process that carries group vmunit without being a member
+# (as after a setgid exec) gets nothing from it (finding 5).
 # vmunit-test-timeout: 150
 # shellcheck source=tests/system/lib.sh
 . "$VMUNIT_TEST_LIB"
 
+MEMBER=vmunit-dbus-member # group vmunit
+ADMIN=vmunit-dbus-admin   # group vmunit-admin
+OUTSIDER=vmunit-dbus-outsider
+id "$MEMBER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /bin/bash --groups vmunit "$MEMBER"
+id "$ADMIN" >/dev/null 2>&1 || useradd --system --no-create-home --shell /bin/bash --groups vmunit-admin "$ADMIN"
+id "$OUTSIDER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /bin/bash "$OUTSIDER"
 define_test_vm bus-demo acpi
 systemctl daemon-reload
 assert_success systemctl start vm@bus-demo.service
@@ -41,15 +51,44 @@ assert_success vmctl suspend bus-demo
 assert_eq 's "paused"' "$(busctl --system get-property "$NAME" "$OBJ" org.vmunit.VM1 State)" "State after vmctl suspend"
 assert_success vmctl resume bus-demo
 assert_contains "$(vmctl qemu-monitor-command bus-demo '{"execute":"query-status"}')" '"running"' "query-status through vmctl"
-assert_contains "$(journalctl -b --no-pager -u vm@bus-demo.service)" "tainted" "journal after a monitor command"
+assert_not_contains "$(journalctl -b --no-pager -u vm@bus-demo.service)" "tainted" "journal after a read-only query"
 rc=0; out=$(vmctl resume bus-demo 2>&1) || rc=$?
 assert_ne 0 "$rc" "resume of a running domain"
 assert_contains "$out" "not paused" "resume of a running domain"
+
+step "MonitorCommand: group vmunit gets read-only queries; raw QMP is root's and vmunit-admin's"
+as_member() { runuser -u "$MEMBER" -- "$@"; }
+assert_contains "$(as_member vmctl qemu-monitor-command bus-demo '{"execute":"query-status"}')" '"running"' "member's query-status"
+for cmd in '{"execute":"blockdev-add","arguments":{"driver":"file","node-name":"x","filename":"/etc/shadow","read-only":true}}' \
+        '{"execute":"migrate_cancel"}' \
+        '{"execute":"human-monitor-command","arguments":{"command-line":"info status"}}'; do
+        rc=0; out=$(as_member vmctl qemu-monitor-command bus-demo "$cmd" 2>&1) || rc=$?
+        assert_ne 0 "$rc" "member's $cmd"
+        assert_eq 1 "$(printf '%s\n' "$out" | wc -l)" "lines of the refusal"
+        assert_contains "$out" "vmunit-admin" "refusal of $cmd"
+done
+assert_contains "$(runuser -u "$ADMIN" -- vmctl qemu-monitor-command bus-demo \
+        '{"execute":"human-monitor-command","arguments":{"command-line":"info status"}}')" "VM status: running" "admin's raw QMP"
+assert_contains "$(vmctl qemu-monitor-command bus-demo '{"execute":"qom-list","arguments":{"path":"/machine"}}')" '"return"' "root's raw QMP"
+assert_contains "$(journalctl -b --no-pager -u vm@bus-demo.service)" "tainted" "journal after raw QMP"
+assert_eq 's "running"' "$(busctl --system get-property "$NAME" "$OBJ" org.vmunit.VM1 State)" "State after the refusals"
+
+step "a process carrying group vmunit without being a member gets nothing from it"
+gid=$(getent group vmunit | cut -d: -f3)
+rc=0; out=$(setpriv --reuid="$OUTSIDER" --regid="$OUTSIDER" --groups="$gid" \
+        busctl --system call "$NAME" "$OBJ" org.vmunit.VM1 Suspend 2>&1) || rc=$?
+assert_ne 0 "$rc" "outsider's Suspend with group vmunit in its process"
+assert_contains "$out" "ccess denied" "outsider's Suspend"
+assert_eq 's "running"' "$(busctl --system get-property "$NAME" "$OBJ" org.vmunit.VM1 State)" "State after the outsider's Suspend"
+note "outsider: $out"
 
 assert_success busctl --system call "$NAME" "$OBJ" org.vmunit.VM1 Shutdown
 wait_for_unit_state vm@bus-demo.service inactive 60
 assert_eq 0 "$(exit_status_of vm@bus-demo.service)" "exit status"
 
 rm -f "$VMUNIT_DOMAINS/bus-demo.xml"
+userdel "$MEMBER" 2>/dev/null || true
+userdel "$ADMIN" 2>/dev/null || true
+userdel "$OUTSIDER" 2>/dev/null || true
 systemctl daemon-reload
 echo ok

@@ -52,6 +52,11 @@ resumed)
         [ "$first" -ge "$before" ] || fail "ticks restarted at $first after the reboot (were at least $before)"
         note "ticks: at least $before before the reboot, first after it $first"
         [ ! -e "$MANAGED" ] || fail "$MANAGED still there after the restore"
+        # Verified (its MAC, with this host's key) and loaded within the
+        # unit's start timeout, which the supervisor extends while it
+        # makes progress instead of it being raised for everyone.
+        assert_eq "1min 30s" "$(unit_property "$UNIT" TimeoutStartUSec)" "TimeoutStartUSec"
+        assert_eq "root 600 32" "$(stat -c '%U %a %s' /var/lib/vmunit/save.key)" "the host's save key"
 
         step "clean up"
         assert_success systemctl disable "$UNIT"

@@ -8,8 +8,10 @@
 #  - `vmctl attach-disk` gives the image the VM's image context with its
 #    pair, the guest sees the disk; `vmctl detach-disk` puts the original
 #    label back and the guest sees it go;
-#  - `vmctl save` (QEMU migrates into a pipe from the supervisor) and
-#    `vmctl restore` (QEMU reads a pipe from the supervisor): the guest's
+#  - `vmctl save` (vmctl opens the file and passes the fd over the system
+#    bus; QEMU migrates into a pipe from the supervisor, which writes the
+#    file) and `vmctl restore` (the request is a link to the file; QEMU
+#    reads a pipe from the supervisor): the guest's
 #    tick counter carries on, QEMU runs confined with a pair again, and
 #    the console works on the restored QEMU's new pty.
 # Permissive first (every denial listed: what the policy module lacks),
@@ -23,8 +25,8 @@ VM=se-ctl
 UNIT=vm@$VM.service
 UUID=5e11c0de-0000-4000-8000-000000000041
 IMG=/var/lib/vmunit/images/se-ctl-test
-# Under /var/lib/vmunit (virt_var_lib_t, vmunit.fc): the supervisor runs as
-# virtd_t and creates the save file itself.
+# Under /var/lib/vmunit (virt_var_lib_t, vmunit.fc): vmctl creates the save
+# file there and the supervisor (virtd_t) writes it through the fd.
 SAVES=/var/lib/vmunit/se-ctl-saves
 SESSION=vmunit-se-console
 ELSEWHERE=/var/lib/se-ctl-elsewhere
@@ -187,7 +189,7 @@ round() {
         fi
         wait_for_unit_state "$UNIT" inactive 60
         assert_eq 0 "$(exit_status_of "$UNIT")" "[$mode] exit status after save"
-        assert_eq "VMUNIT-SAVE 1" "$(head -n1 "$SAVES/ctl.save")" "[$mode] save file header"
+        assert_eq "VMUNIT-SAVE 2" "$(head -n1 "$SAVES/ctl.save")" "[$mode] save file header"
         ls -lZ "$SAVES"
 
         step "[$mode] vmctl restore: the ticks carry on, QEMU confined with a pair"
@@ -206,7 +208,7 @@ round() {
         first=$(unit_first_tick "$UNIT" "$c1")
         [ "$first" -ge "$before" ] || fail "[$mode] ticks restarted at $first after restore (were at $before)"
         assert_contains "$(journalctl --no-pager -u "$UNIT" --after-cursor="$c1")" \
-                "restored the guest's state from $SAVES/ctl.save" "[$mode] journal"
+                "restored the guest's state from /var/lib/vmunit/$VM/restore" "[$mode] journal"
         note "[$mode] ticks: $before before save, first after restore $first"
         pair=$(qemu_pair)
         echo "restored QEMU: $(proc_label "$(qemu_pid_of "$VM")")"
