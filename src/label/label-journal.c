@@ -409,6 +409,23 @@ int label_journal_replay_live(const char *labels_dir, const char *name, LabelRep
         return r;
 }
 
+int label_registry_lock(const char *labels_dir) {
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+
+        if (!labels_dir)
+                return -EINVAL;
+        dfd = labels_dir_open(labels_dir, /* create= */ true);
+        if (dfd < 0)
+                return dfd;
+        fd = openat(dfd, "holders.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+        if (fd < 0)
+                return negative_errno();
+        while (flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR)
+                        return negative_errno();
+        return TAKE_FD(fd);
+}
+
 int label_journal_remove(const char *labels_dir, const char *name) {
         _cleanup_free_ char *file = journal_file_name(name);
         _cleanup_close_ int dfd = -EBADF;

@@ -51,5 +51,16 @@ int label_journal_replay(const char *labels_dir, const char *name, LabelReplayFn
  * newer marker cancels: what is still to be undone. */
 int label_journal_replay_live(const char *labels_dir, const char *name, LabelReplayFn fn, void *userdata);
 
+/*
+ * The one lock for every read-modify-write of a holder record (both
+ * backends, every VM): LABELS_DIR/holders.lock, flock'ed. The records
+ * live on the files, which VMs share, so a per-VM lock would not do.
+ * It serialises the supervisors that share this labels dir, i.e. one
+ * vmunit installation (system mode, or one embedded root); two trees
+ * labelling the same file do not exclude each other. Returns the fd
+ * holding the lock (close it to unlock) or -errno.
+ */
+int label_registry_lock(const char *labels_dir);
+
 /* Remove the journal once everything is restored. */
 int label_journal_remove(const char *labels_dir, const char *name);
