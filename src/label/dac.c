@@ -267,17 +267,20 @@ static int dac_change(LabelContext *c, const VmFile *f, const char *current, voi
         int r;
 
         r = dac_original_parse(current, &o);
-        if (r >= 0)
-                r = dac_original_acl(&o, &acl);
+        if (r < 0)
+                return r;
+        /* Joining holders whose QEMU runs as another user, or a dead boot's
+         * entry still there: write nothing QEMU's uid does not need. */
+        r = dac_has_access(&o, f->st.st_uid, f->st.st_gid, c->qemu_uid, c->qemu_gid, perms);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = dac_original_acl(&o, &acl);
         if (r >= 0)
                 r = acl_xattr_grant(&acl, c->qemu_uid, perms);
         if (r >= 0)
                 r = acl_xattr_encode(&acl, &bytes, &size);
         if (r < 0)
                 return r;
-        /* Another holder gave it already: nothing to write. */
-        if (o.acl && o.acl_size == size && memcmp(o.acl, bytes, size) == 0)
-                return 0;
         if (setxattr(proc_fd_path(f->fd, proc), ACL_XATTR_ACCESS, bytes, size, 0) < 0) {
                 r = negative_errno();
                 if (r == -EOPNOTSUPP)

@@ -133,8 +133,8 @@ static char *journal_file_name(const char *name) {
 }
 
 /*
- * Open labels_dir, creating it 0700. The journal says which files to give
- * back to which owner and is replayed by root: a directory someone else
+ * Open labels_dir, creating it 0700. The journal says which files to put
+ * back to which ACL and context and is replayed by root: a directory someone else
  * owns or can write could be used to forge records, so refuse it.
  */
 static int labels_dir_open(const char *labels_dir, bool create) {

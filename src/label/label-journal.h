@@ -4,13 +4,15 @@
 /*
  * The label journal: RUN/labels/NAME.journal, one record per change, each
  * written and fsync'd BEFORE the change is made. `--cleanup` replays it in
- * reverse to restore owners and labels and release the MCS pair even when
+ * reverse to restore ACLs and labels and release the MCS pair even when
  * the supervisor was SIGKILLed; a clean stop replays it too and removes it.
  *
- * A record is (backend, op, path, value): e.g. ("dac", "chown", "/img",
- * "0:0:0644"), ("selinux", "setfilecon", "/img", "system_u:..."),
- * ("selinux", "mcs", "", "c12,c345"), ("apparmor", "profile", "", "vmunit-UUID").
- * Fields are escaped on disk so any byte of a path round-trips.
+ * A record is (backend, op, path, value): e.g. ("dac", "acl", "/img",
+ * "2049:131 UUID held 0600:none") and ("selinux", "setfilecon", "/img",
+ * "2049:131 UUID held system_u:...") (holders.h), ("selinux", "mcs",
+ * "/var/lib/vmunit/labels/mcs", "UUID"), ("apparmor", "profile", "",
+ * "vmunit-UUID"). Fields are escaped on disk so any byte of a path
+ * round-trips.
  */
 
 #include <stdbool.h>

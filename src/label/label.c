@@ -126,8 +126,9 @@ static int pick_backends(LabelManager *m, char **ret_error) {
         int r;
 
         /* DAC only makes sense when QEMU gets another identity and we may
-         * chown to it: root with dynamic_ownership. A normal user in
-         * embedded mode keeps its own files as they are. */
+         * write ACL entries for it on files that are not ours: root with
+         * dynamic_ownership. A normal user in embedded mode keeps its own
+         * files as they are. */
         if (c->config->dynamic_ownership && geteuid() == 0 && c->qemu_uid != (uid_t) -1)
                 m->backends[m->n_backends++] = &label_backend_dac;
         r = pick_mac(c, &mac, ret_error);
@@ -378,6 +379,9 @@ static int unwind(LabelManager *m) {
                 if (r < 0 && first == 0)
                         first = r;
         }
+        /* A file that kept its label keeps what it depends on (the MCS
+         * pair stays reserved): the journal stays for --cleanup too. */
+        m->ctx.restore_failed = first < 0;
         r = release_all(m);
         if (r < 0 && first == 0)
                 first = r;
@@ -459,10 +463,10 @@ typedef struct CleanupState {
         const char *name;
         LabelJournal *journal; /* opened on the first success, for markers */
         Strv notices;
+        bool failed;
 } CleanupState;
 
-static int cleanup_one(const LabelRecord *rec, void *userdata) {
-        CleanupState *s = userdata;
+static int cleanup_record(CleanupState *s, const LabelRecord *rec) {
         const LabelBackend *b = backend_by_name(rec->backend);
         _cleanup_free_ char *notice = NULL;
         int r;
@@ -474,8 +478,23 @@ static int cleanup_one(const LabelRecord *rec, void *userdata) {
         r = b->undo_record(s->paths->labels_dir, rec, &notice);
         if (notice)
                 (void) strv_consume(&s->notices, TAKE_PTR(notice));
-        if (r < 0)
+        return r;
+}
+
+/* Newest first. After a record that cannot be undone, the older ones
+ * stay for the next try too: they are what newer changes depend on (the
+ * MCS pair a still-labelled file carries, above all). */
+static int cleanup_one(const LabelRecord *rec, void *userdata) {
+        CleanupState *s = userdata;
+        int r;
+
+        if (s->failed)
+                return 0;
+        r = cleanup_record(s, rec);
+        if (r < 0) {
+                s->failed = true;
                 return r;
+        }
         /* Mark it undone, so a retry after a partial failure does not
          * undo it again (harmless for holder records, but a plain
          * record's original would be put back over a newer change). */

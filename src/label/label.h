@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * Labelling: what QEMU may touch, expressed as DAC owners plus at most one
+ * Labelling: what QEMU may touch, expressed as DAC ACL entries plus at most one
  * MAC (SELinux or AppArmor). One small interface, one file per backend,
  * called in a loop (DAC first, then the MAC, the no-op backend last) —
  * not a stacking driver.
@@ -40,6 +40,10 @@ typedef struct LabelContext {
         uid_t qemu_uid;   /* QEMU's identity; (uid_t) -1 = keep the caller's */
         gid_t qemu_gid;
         LabelJournal *journal;
+        /* Set before release when some file could not be restored: a
+         * backend then keeps what such a file depends on (the MCS pair's
+         * reservation) and only frees its memory. */
+        bool restore_failed;
         /* Backend private state, indexed by backend. */
         void *data[4];
         /* A backend may leave a one-line reason for its last failure here

@@ -122,14 +122,16 @@ static int random_u32(uint32_t *ret, void *userdata) {
  * A pair is what keeps one VM's QEMU away from another VM's files, so it
  * must never be on two VMs' files at once. A reservation is the file
  * STATE/labels/mcs/cA,cB (/var/lib/vmunit/labels/mcs in system mode),
- * holding "UUID BOOTID" of the VM that drew it. It is removed only when
- * that VM's labels have been restored in the same boot: by its clean
- * stop (release), or by --cleanup replaying its journal, which removes
- * exactly the reservations holding its UUID and this boot's id. After a
- * power loss the journal (in /run) is gone and nothing restored the
- * VM's files, which may still carry the pair; the reservation, on disk,
- * survives with the old boot id and keeps the pair from every new VM
- * for good (the VM itself draws a new pair when it starts again, and
+ * holding "UUID BOOTID" of the VM that drew it. It is removed only after
+ * every file of that VM was restored, in the same boot: by its release
+ * at a clean stop (not when a file failed to restore), or by --cleanup
+ * replaying its journal (the reservation's record is the oldest, and a
+ * record that cannot be undone stops the replay), which removes exactly
+ * the reservations holding its UUID and this boot's id. After a power
+ * loss the journal (in /run) is gone and nothing restored the VM's
+ * files, which may still carry the pair; the reservation, on disk,
+ * survives with the old boot id and keeps the pair from every new VM for
+ * good (the VM itself draws a new pair when it starts again, and
  * relabels the files it still has). That costs one pair of 523,776 per
  * VM running at a power loss; an admin who has checked that no file
  * carries the pair may delete the reservation file.
@@ -369,10 +371,13 @@ static int selinux_release(LabelContext *c) {
 
         if (!s)
                 return 0;
-        if (s->reservation && unlink(s->reservation) < 0 && errno != ENOENT)
-                r = negative_errno();
-        if (s->reservation && r >= 0)
-                test_hook("restore-selinux-mcs-released");
+        /* A file still labelled with our pair keeps it reserved. */
+        if (s->reservation && !c->restore_failed) {
+                if (unlink(s->reservation) < 0 && errno != ENOENT)
+                        r = negative_errno();
+                else
+                        test_hook("restore-selinux-mcs-released");
+        }
         c->data[SELINUX_SLOT] = selinux_state_free(s);
         return r;
 }
