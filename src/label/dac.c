@@ -207,12 +207,7 @@ static const LabelHoldOps dac_hold_ops = {
         .backend = DAC_BACKEND_NAME,
         .op = "acl",
         .xattr = DAC_XATTR_NAME,
-        .step_journalled = "dac-journalled",
-        .step_holder_added = "dac-holder-added",
-        .step_changed = "dac-acl-set",
-        .step_holder_removed = "restore-dac-holder-removed",
-        .step_restored = "restore-dac-acl-restored",
-        .step_record_removed = "restore-dac-record-removed",
+        LABEL_HOLD_STEPS("dac", "acl"),
         .get = dac_get,
         .put = dac_put,
 };

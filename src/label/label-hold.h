@@ -40,7 +40,7 @@ typedef struct LabelHoldOps {
         const char *backend; /* journal backend name: "dac", "selinux" */
         const char *op;      /* journal op of a file record: "acl", "setfilecon" */
         const char *xattr;   /* the holder record: "trusted.vmunit.dac" */
-        /* test_hook() step names, in the order above. */
+        /* test_hook() step names, in the order above (LABEL_HOLD_STEPS). */
         const char *step_journalled, *step_holder_added, *step_changed;
         const char *step_holder_removed, *step_restored, *step_record_removed;
         /* The file's state now as an original token (malloc'd). */
@@ -48,6 +48,15 @@ typedef struct LabelHoldOps {
         /* Put an original token back on fd. */
         int (*put)(int fd, const char *original);
 } LabelHoldOps;
+
+/* The step names for PREFIX ("dac") and WHAT it changes ("acl"):
+ * dac-journalled, dac-holder-added, dac-acl-set, restore-dac-holder-removed,
+ * restore-dac-acl-restored, restore-dac-record-removed. */
+#define LABEL_HOLD_STEPS(prefix, what)                                                                      \
+        .step_journalled = prefix "-journalled", .step_holder_added = prefix "-holder-added",               \
+        .step_changed = prefix "-" what "-set", .step_holder_removed = "restore-" prefix "-holder-removed", \
+        .step_restored = "restore-" prefix "-" what "-restored",                                            \
+        .step_record_removed = "restore-" prefix "-record-removed"
 
 /* Whether to label: 1 go on, 0 nothing to do (nothing is journalled;
  * overruled when the file has a holder record: VMs hold it, or a dead

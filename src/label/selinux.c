@@ -299,12 +299,7 @@ static const LabelHoldOps selinux_hold_ops = {
         .backend = "selinux",
         .op = "setfilecon",
         .xattr = SELINUX_HOLDERS_XATTR,
-        .step_journalled = "selinux-journalled",
-        .step_holder_added = "selinux-holder-added",
-        .step_changed = "selinux-context-set",
-        .step_holder_removed = "restore-selinux-holder-removed",
-        .step_restored = "restore-selinux-context-restored",
-        .step_record_removed = "restore-selinux-record-removed",
+        LABEL_HOLD_STEPS("selinux", "context"),
         .get = selinux_get,
         .put = selinux_put,
 };

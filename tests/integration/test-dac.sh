@@ -55,33 +55,19 @@ print("none")
 PY
 }
 
-check_state() {
+# check_value FUNCTION PATH WANT: FUNCTION's answer for PATH must be WANT;
+# a failure names the path and both values.
+check_value() {
         local got
-        got=$(state "$1")
-        if [ "$got" != "$2" ]; then
-                t_fail "$1: state $got, want $2"
+        got=$("$1" "$2")
+        if [ "$got" != "$3" ]; then
+                t_fail "$2: $1 $got, want $3"
                 return 1
         fi
 }
-
-check_entry() {
-        local got
-        got=$(qemu_entry "$1")
-        if [ "$got" != "$2" ]; then
-                t_fail "$1: QEMU's ACL entry $got, want $2"
-                return 1
-        fi
-}
-
-# check_owner PATH WANT: a failure names the path and both values.
-check_owner() {
-        local got
-        got=$(owner "$1")
-        if [ "$got" != "$2" ]; then
-                t_fail "$1: owner $got, want $2"
-                return 1
-        fi
-}
+check_state() { check_value state "$@"; }
+check_entry() { check_value qemu_entry "$@"; }
+check_owner() { check_value owner "$@"; }
 
 # start_vm ROOT NAME SPEC...: run the driver in the background until it
 # has labelled everything; its pid goes into $VM_PID.

@@ -609,6 +609,14 @@ static void domains_free(void) {
                 domain_free(domains[--n_domains]);
 }
 
+/* The last VM stops: path is exactly as before. */
+static void stop_and_check(LabelManager *m, const char *path, const FileState *before) {
+        cr_assert_eq(label_manager_restore_domain(m), 0);
+        assert_state(path, before);
+        label_manager_free(m);
+        domains_free();
+}
+
 Test(label, dac_changes_no_owner_and_gives_only_what_qemu_opens_itself) {
         _cleanup_free_ char *rw = path_in_root("rw.img"), *ro = path_in_root("ro image.iso"),
                             *kernel = path_in_root("vmlinuz"), *initrd = path_in_root("initrd");
@@ -670,10 +678,7 @@ Test(label, dac_restores_an_existing_acl_exactly) {
 
         m = label_vm(VM_A, "vm", &files);
         cr_assert_eq(qemu_entry(kernel), ACL_XATTR_READ);
-        cr_assert_eq(label_manager_restore_domain(m), 0);
-        assert_state(kernel, &before);
-        label_manager_free(m);
-        domains_free();
+        stop_and_check(m, kernel, &before);
 }
 
 Test(label, dac_runtime_dir_and_socket) {
@@ -691,10 +696,16 @@ Test(label, dac_runtime_dir_and_socket) {
         m = label_vm(VM_A, "vm", &files);
         cr_assert_eq(qemu_entry(dir), ACL_XATTR_READ | ACL_XATTR_WRITE | ACL_XATTR_EXECUTE);
         cr_assert_eq(state_of(dir).uid, 0);
-        cr_assert_eq(label_manager_restore_domain(m), 0);
-        assert_state(dir, &before);
-        label_manager_free(m);
-        domains_free();
+        stop_and_check(m, dir, &before);
+}
+
+/* A 0600 kernel NAME in two tables (for VM A and VM B); its state before. */
+static FileState shared_kernel(const char *name, VmFiles *fa, VmFiles *fb) {
+        _cleanup_free_ char *kernel = path_in_root(name);
+
+        add_file(fa, name, 0600, VM_FILE_BOOT, VM_FILE_BY_PROC_FD);
+        add_file(fb, name, 0600, VM_FILE_BOOT, VM_FILE_BY_PROC_FD);
+        return state_of(kernel);
 }
 
 Test(label, dac_shared_boot_file_restored_after_the_last_holder) {
@@ -704,9 +715,7 @@ Test(label, dac_shared_boot_file_restored_after_the_last_holder) {
         LabelManager *a, *b;
 
         skip_unless_root();
-        add_file(&fa, "shared-vmlinuz", 0600, VM_FILE_BOOT, VM_FILE_BY_PROC_FD);
-        add_file(&fb, "shared-vmlinuz", 0600, VM_FILE_BOOT, VM_FILE_BY_PROC_FD);
-        before = state_of(kernel);
+        before = shared_kernel("shared-vmlinuz", &fa, &fb);
         a = label_vm(VM_A, "vm-a", &fa);
         b = label_vm(VM_B, "vm-b", &fb);
         cr_assert_eq(holder_count(kernel), 2);
@@ -746,9 +755,7 @@ Test(label, dac_double_undo_keeps_the_other_holder) {
         LabelManager *a, *b;
 
         skip_unless_root();
-        add_file(&fa, "vmlinuz", 0600, VM_FILE_BOOT, VM_FILE_BY_PROC_FD);
-        add_file(&fb, "vmlinuz", 0600, VM_FILE_BOOT, VM_FILE_BY_PROC_FD);
-        before = state_of(kernel);
+        before = shared_kernel("vmlinuz", &fa, &fb);
         b = label_vm(VM_B, "vm-b", &fb);
         a = label_vm(VM_A, "vm-a", &fa);
         journal = read_journal("vm-a");
@@ -806,9 +813,7 @@ Test(label, dac_stale_boot_record) {
         LabelManager *a, *b;
 
         skip_unless_root();
-        add_file(&fa, "vmlinuz", 0600, VM_FILE_BOOT, VM_FILE_BY_PROC_FD);
-        add_file(&fb, "vmlinuz", 0600, VM_FILE_BOOT, VM_FILE_BY_PROC_FD);
-        before = state_of(kernel);
+        before = shared_kernel("vmlinuz", &fa, &fb);
         /* The dead boot's state: A and B held it with an entry on it. */
         a = label_vm(VM_A, "vm-a", &fa);
         b = label_vm(VM_B, "vm-b", &fb);
@@ -826,10 +831,7 @@ Test(label, dac_stale_boot_record) {
         cr_assert_eq(holders_of(kernel, &h), 1);
         cr_assert_str_eq(h.uuids[0], VM_A);
         cr_assert_str_eq(h.original, "0600:none");
-        cr_assert_eq(label_manager_restore_domain(a), 0);
-        assert_state(kernel, &before);
-        label_manager_free(a);
-        domains_free();
+        stop_and_check(a, kernel, &before);
 }
 
 Test(label, dac_without_remember_owner_is_journal_only) {
