@@ -73,8 +73,10 @@ int label_holders_decide(const LabelHolders *cur, const char *current, const cha
 /*
  * The journal value of a file record, "DEV:INO UUID held|plain ORIGINAL":
  * the inode that was labelled (so an undo with no fd left, --cleanup,
- * acts only on that inode and never on a file swapped in at the path
- * since), the VM, whether a holder record on the file carries the
+ * acts only on a file with that device and inode number, not on another
+ * file moved to the path since; a new file that reuses the number of a
+ * deleted one is not told apart, but a "held" undo also needs our UUID
+ * in its holder record), the VM, whether a holder record on the file carries the
  * original ("held") or only this journal does ("plain": a file system
  * without trusted xattrs, or remember_owner = 0), and the original.
  */

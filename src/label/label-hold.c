@@ -279,15 +279,15 @@ int label_hold_undo_record(const LabelHoldOps *ops, const char *labels_dir, cons
         r = label_file_record_parse(rec->value, &fr);
         if (r < 0)
                 return r;
-        /* The journal's path is canonical (the fd's own path): a symlink
-         * on it now was put there since. */
+        /* The journal's path is canonical (the fd's own path, which has
+         * no symlink in it): a symlink on it now was put there since. */
         fd = resolve_path_once(rec->path, /* no_symlinks= */ true);
         if (fd == -ENOENT || fd == -ENOTDIR)
                 return 0; /* gone: nothing to give back */
         if (fd == -ELOOP)
                 return notice(ret_notice, rec->path,
-                              "left alone, not restored: a symlink is on its path now, so it is not the "
-                              "file that was labelled");
+                              "left alone, not restored: its path goes through a symlink now, which it "
+                              "did not when it was labelled");
         if (fd < 0)
                 return fd;
         if (fstat(fd, &st) < 0)

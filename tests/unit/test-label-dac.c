@@ -870,3 +870,29 @@ Test(label, dac_qemus_own_file_without_owner_read_is_refused) {
         cr_assert_eq(qemu_entry(kernel), -1);
         cr_assert_not(journal_exists("vm"));
 }
+
+/* --cleanup with no fd left: a file moved to the path since the label is
+ * not the one labelled; it is left alone, and the notice says so. */
+Test(label, dac_cleanup_leaves_a_swapped_in_file_alone) {
+        _cleanup_free_ char *kernel = path_in_root("vmlinuz"), *other = path_in_root("other");
+        _cleanup_(vm_files_done) VmFiles files = {};
+        char **notices = NULL;
+        FileState before;
+        LabelManager *m;
+
+        skip_unless_root();
+        add_file(&files, "vmlinuz", 0600, VM_FILE_BOOT, VM_FILE_BY_PROC_FD);
+        m = label_vm(VM_A, "vm", &files);
+        label_manager_free(m); /* crash */
+        free(make_file("other", 0600));
+        before = state_of(other);
+        cr_assert_eq(rename(other, kernel), 0);
+        cr_assert_eq(label_cleanup_from_journal(&paths, "vm", &notices), 0);
+        assert_state(kernel, &before);
+        cr_assert_not_null(notices);
+        cr_assert_not_null(strstr(notices[0], "left alone, not restored: the file there now is not the one"),
+                           "%s", notices[0]);
+        strv_free_array(notices);
+        cr_assert_not(journal_exists("vm"));
+        domains_free();
+}
