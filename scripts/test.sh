@@ -50,7 +50,9 @@ step "formatting (.clang-format)"
 if scripts/check-format.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 
 step "build and test"
-setup_build build --prefix=/usr
+# -Dtest_hooks=true: the label library's pause points, so
+# test-label-crash can SIGKILL it at every journalled step.
+setup_build build --prefix=/usr -Dtest_hooks=true
 meson test -C build --suite unit --suite integration --print-errorlogs || status=1
 count_meson build
 
@@ -58,7 +60,7 @@ step "the README's main job (scripts/demo.sh): Linux demo guest, marker, ACPI sh
 if scripts/demo.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 
 step "build and test under AddressSanitizer + UBSan"
-setup_build build-asan --prefix=/usr -Db_sanitize=address,undefined -Db_lundef=false
+setup_build build-asan --prefix=/usr -Dtest_hooks=true -Db_sanitize=address,undefined -Db_lundef=false
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
         meson test -C build-asan --suite unit --suite integration --print-errorlogs || status=1

@@ -3,7 +3,9 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -124,6 +126,80 @@ int read_small_file(const char *path, size_t max, char **ret) {
         return 0;
 }
 
+#define RESOLVE_MAX_LINKS 40 /* as the kernel's MAXSYMLINKS */
+
+/* One step of resolve_path_walk(): the component at the head of *rest
+ * (cut off it), opened O_PATH relative to *dir_fd, which it replaces. A
+ * symlink puts its target in front of what is left, in *rest (a new
+ * malloc'd string) and, when absolute, restarts at "/". */
+static int walk_step(int *dir_fd, char **rest, bool no_symlinks, unsigned *links) {
+        char *p = *rest + strspn(*rest, "/"), *next = strchrnul(p, '/'), target[PATH_MAX];
+        _cleanup_close_ int child = -EBADF;
+        bool slash = *next == '/'; /* "name/": must be a directory */
+        struct statfs sfs;
+        struct stat st;
+        ssize_t n;
+
+        if (*next)
+                *next++ = '\0';
+        child = openat(*dir_fd, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (child < 0)
+                return negative_errno();
+        if (fstat(child, &st) < 0)
+                return negative_errno();
+        if (!S_ISLNK(st.st_mode)) {
+                if (slash && !S_ISDIR(st.st_mode))
+                        return -ENOTDIR;
+                safe_close(*dir_fd);
+                *dir_fd = TAKE_FD(child);
+                memmove(*rest, next, strlen(next) + 1);
+                return 0;
+        }
+        /* Every link in procfs is refused: the magic ones (/proc/PID/fd/N,
+         * exe, cwd, root) are not told apart from the rest here, and
+         * refusing more than RESOLVE_NO_MAGICLINKS does is failing closed. */
+        if (no_symlinks || ++*links > RESOLVE_MAX_LINKS || fstatfs(*dir_fd, &sfs) < 0 ||
+            sfs.f_type == PROC_SUPER_MAGIC)
+                return -ELOOP;
+        n = readlinkat(child, "", target, sizeof(target) - 1);
+        if (n < 0)
+                return negative_errno();
+        target[n] = '\0';
+        char *joined = NULL;
+        if (asprintf(&joined, "%s%s%s", target, slash ? "/" : "", next) < 0)
+                return -ENOMEM;
+        free(*rest);
+        *rest = joined;
+        if (target[0] == '/') {
+                safe_close(*dir_fd);
+                *dir_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (*dir_fd < 0)
+                        return negative_errno();
+        }
+        return 0;
+}
+
+int resolve_path_walk(const char *path, bool no_symlinks) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *rest = NULL;
+        unsigned links = 0;
+
+        if (!path || path[0] != '/')
+                return -EINVAL;
+        rest = strdup(path);
+        if (!rest)
+                return -ENOMEM;
+        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        while (rest[strspn(rest, "/")] != '\0') {
+                int r = walk_step(&fd, &rest, no_symlinks, &links);
+                if (r < 0)
+                        return r;
+        }
+        return TAKE_FD(fd);
+}
+
 int resolve_path_once(const char *path, bool no_symlinks) {
         struct open_how how = {
                 .flags = O_PATH | O_CLOEXEC,
@@ -134,6 +210,11 @@ int resolve_path_once(const char *path, bool no_symlinks) {
         if (!path || path[0] != '/')
                 return -EINVAL;
         fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+        /* ENOSYS: a kernel before 5.6, or systemd's RestrictSUIDSGID=yes
+         * (vm@.service), which blocks openat2() whole because seccomp
+         * cannot see its flags. Walk the path ourselves, the same way. */
+        if (fd < 0 && errno == ENOSYS)
+                return resolve_path_walk(path, no_symlinks);
         return fd < 0 ? negative_errno() : (int) fd;
 }
 

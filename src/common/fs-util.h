@@ -41,9 +41,17 @@ int read_small_file(const char *path, size_t max, char **ret);
  * ourselves, which are canonical, e.g. journal records). The result names
  * one inode for good: renaming or swapping a directory afterwards cannot
  * redirect it. Returns the fd or -errno (-ELOOP: a symlink where none is
- * allowed; -ENOSYS: a kernel without openat2, older than 5.6).
+ * allowed). Where openat2() is refused with ENOSYS (kernels before 5.6,
+ * systemd's RestrictSUIDSGID=yes) it falls back to resolve_path_walk().
  */
 int resolve_path_once(const char *path, bool no_symlinks);
+/* The same resolution without openat2(): one component at a time, each
+ * opened O_PATH|O_NOFOLLOW relative to the directory fd before it (so no
+ * rename elsewhere can redirect a later step), symlinks followed by
+ * reading them (at most 40; none with no_symlinks), ".." taken as the
+ * kernel takes it, and every symlink inside procfs refused (-ELOOP), the
+ * magic links among them. Returns the fd or -errno. */
+int resolve_path_walk(const char *path, bool no_symlinks);
 /* Where fd really is, from readlink("/proc/self/fd/N"): a canonical
  * absolute path (caller frees). -ENOENT when the file has been deleted
  * (" (deleted)") or fd is not on a path (pipes, sockets, memfds). */

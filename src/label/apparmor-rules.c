@@ -8,18 +8,18 @@
 #include "apparmor-rules.h"
 #include "fs-util.h"
 
-const char *apparmor_path_kind_to_string(LabelPathKind kind) {
+const char *apparmor_path_kind_to_string(VmFileKind kind) {
         switch (kind) {
-        case LABEL_PATH_IMAGE_RW:
-        case LABEL_PATH_IMAGE_SHARED:
-        case LABEL_PATH_IMAGE_RO: return "disk image";
-        case LABEL_PATH_BOOT: return "kernel/initrd/loader";
-        case LABEL_PATH_NVRAM: return "NVRAM";
-        case LABEL_PATH_SOCKET: return "socket";
-        case LABEL_PATH_LOG: return "log file";
-        case LABEL_PATH_RUNTIME_DIR: return "runtime directory";
+        case VM_FILE_IMAGE_RW:
+        case VM_FILE_IMAGE_SHARED:
+        case VM_FILE_IMAGE_RO: return "disk image";
+        case VM_FILE_BOOT: return "kernel/initrd/loader";
+        case VM_FILE_NVRAM: return "NVRAM";
+        case VM_FILE_SOCKET: return "socket";
+        case VM_FILE_LOG: return "log file";
+        case VM_FILE_RUNTIME_DIR: return "runtime directory";
+        default: return "path";
         }
-        return "path";
 }
 
 /*
@@ -28,18 +28,18 @@ const char *apparmor_path_kind_to_string(LabelPathKind kind) {
  * same reason a <readonly/> disk is: QEMU has no business writing them.
  * Logs need w only (QEMU opens them O_WRONLY, appending or truncating).
  */
-const char *apparmor_path_kind_perms(LabelPathKind kind) {
+const char *apparmor_path_kind_perms(VmFileKind kind) {
         switch (kind) {
-        case LABEL_PATH_IMAGE_RW:
-        case LABEL_PATH_IMAGE_SHARED:
-        case LABEL_PATH_NVRAM: return "rwk";
-        case LABEL_PATH_IMAGE_RO:
-        case LABEL_PATH_BOOT: return "rk";
-        case LABEL_PATH_SOCKET: return "rw";
-        case LABEL_PATH_LOG: return "w";
-        case LABEL_PATH_RUNTIME_DIR: return "rw";
+        case VM_FILE_IMAGE_RW:
+        case VM_FILE_IMAGE_SHARED:
+        case VM_FILE_NVRAM: return "rwk";
+        case VM_FILE_IMAGE_RO:
+        case VM_FILE_BOOT: return "rk";
+        case VM_FILE_SOCKET: return "rw";
+        case VM_FILE_LOG: return "w";
+        case VM_FILE_RUNTIME_DIR: return "rw";
+        default: return NULL;
         }
-        return NULL;
 }
 
 /* Bytes that mean nothing to the AppArmor parser inside a quoted string. */
@@ -112,7 +112,7 @@ int apparmor_path_check(const char *path, const char *what, char **ret_why) {
         return 0;
 }
 
-int apparmor_rules_for_path(const char *path, LabelPathKind kind, char **ret_rules, char **ret_why) {
+int apparmor_rules_for_path(const char *path, VmFileKind kind, char **ret_rules, char **ret_why) {
         const char *perms = apparmor_path_kind_perms(kind);
         const char *what = apparmor_path_kind_to_string(kind);
         size_t len;
@@ -124,7 +124,7 @@ int apparmor_rules_for_path(const char *path, LabelPathKind kind, char **ret_rul
         if (r < 0)
                 return r;
         len = strlen(path);
-        if (kind != LABEL_PATH_RUNTIME_DIR) {
+        if (kind != VM_FILE_RUNTIME_DIR) {
                 /* A trailing '/' would make the rule match a directory. */
                 if (len > 1 && path[len - 1] == '/')
                         return why_set(ret_why, "%s path '%s' ends in '/', but must name a file", what,
@@ -203,7 +203,7 @@ static ssize_t apparmor_rule_set_find(const ApparmorRuleSet *s, const char *path
         return -1;
 }
 
-int apparmor_rule_set_add(ApparmorRuleSet *s, const char *key, const char *path, LabelPathKind kind,
+int apparmor_rule_set_add(ApparmorRuleSet *s, const char *key, const char *path, VmFileKind kind,
                           char **ret_why) {
         _cleanup_free_ char *rules = NULL, *copy = NULL;
         ssize_t i;

@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#include "label.h"
+#include "vm-files.h"
 
 #define APPARMOR_PROFILE_PREFIX "vmunit-"
 /* "vmunit-" + 36-character UUID + NUL */
@@ -30,10 +30,10 @@
 #define APPARMOR_TEMPLATE_MAX (1024 * 1024)
 
 /* What a path of this kind is, for messages: "disk image", "NVRAM", ... */
-const char *apparmor_path_kind_to_string(LabelPathKind kind);
+const char *apparmor_path_kind_to_string(VmFileKind kind);
 
 /* The permissions a path of this kind gets ("rwk", "rk", ...). */
-const char *apparmor_path_kind_perms(LabelPathKind kind);
+const char *apparmor_path_kind_perms(VmFileKind kind);
 
 /* Whether path can be written into an AppArmor rule: absolute, canonical
  * (no "//", "." or ".." components), and only [A-Za-z0-9._/+:-] and
@@ -44,10 +44,10 @@ int apparmor_path_check(const char *path, const char *what, char **ret_why);
 
 /* The rule lines giving QEMU access to path as kind: e.g.
  *   "  \"/var/lib/vmunit/images/a.img\" rwk,\n"
- * and for LABEL_PATH_RUNTIME_DIR the directory and everything below it.
+ * and for VM_FILE_RUNTIME_DIR the directory and everything below it.
  * Checks path first (see apparmor_path_check). Returns 0 with *ret_rules
  * (malloc'd, caller frees), -EINVAL with *ret_why, or -ENOMEM. */
-int apparmor_rules_for_path(const char *path, LabelPathKind kind, char **ret_rules, char **ret_why);
+int apparmor_rules_for_path(const char *path, VmFileKind kind, char **ret_rules, char **ret_why);
 
 /* The rule letting QEMU map its emulator binary: "" when
  * abstractions/vmunit-qemu covers it (/usr/bin/qemu-system-*), else
@@ -76,7 +76,7 @@ typedef struct ApparmorRuleSet {
  * filed under key (the path as the domain names it; path is where it
  * resolves to, which is what the kernel matches). Returns 0, -EINVAL with
  * *ret_why (see apparmor_rules_for_path), -ENOMEM. */
-int apparmor_rule_set_add(ApparmorRuleSet *s, const char *key, const char *path, LabelPathKind kind,
+int apparmor_rule_set_add(ApparmorRuleSet *s, const char *key, const char *path, VmFileKind kind,
                           char **ret_why);
 /* Drop the rules filed under path. Returns 0, or -ENOENT if there are none. */
 int apparmor_rule_set_remove(ApparmorRuleSet *s, const char *path);

@@ -11,12 +11,11 @@
  *
  * The flow: generate() names the profile, records it in the journal (so
  * --cleanup can unload it after a crash) and creates the profile file if
- * missing; label_path()/restore_path() edit an in-memory rule set; commit()
+ * missing; label_file()/restore_file() edit an in-memory rule set; commit()
  * writes .files and (re)loads the profile with apparmor_parser; the child
  * calls aa_change_onexec() so QEMU starts confined; release() unloads.
  */
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -164,31 +163,13 @@ static int apparmor_generate(LabelContext *c) {
 
 /*
  * The kernel matches the path of the object after resolving symlinks, so
- * the rule must name where path leads. Paths that do not exist yet
- * (sockets and logs QEMU creates) resolve through their directory.
+ * the rule names where the file really is: f->path, the path of the fd
+ * the file was resolved to once (for a socket QEMU will create, its
+ * resolved directory plus the name), never a second resolution of the
+ * path the domain wrote.
  */
-static int resolve_path(const char *path, char **ret) {
-        _cleanup_free_ char *dir_copy = NULL, *base_copy = NULL;
-        char buf[PATH_MAX];
-
-        if (realpath(path, buf)) {
-                *ret = strdup(buf);
-                return *ret ? 0 : -ENOMEM;
-        }
-        if (errno != ENOENT)
-                return negative_errno();
-        dir_copy = strdup(path);
-        base_copy = strdup(path);
-        if (!dir_copy || !base_copy)
-                return -ENOMEM;
-        if (!realpath(dirname(dir_copy), buf))
-                return negative_errno();
-        return asprintf(ret, "%s/%s", streq(buf, "/") ? "" : buf, basename(base_copy)) < 0 ? -ENOMEM : 0;
-}
-
-static int apparmor_label_path(LabelContext *c, const char *path, LabelPathKind kind) {
+static int apparmor_label_file(LabelContext *c, const VmFile *f) {
         ApparmorState *s = apparmor_state(c);
-        _cleanup_free_ char *resolved = NULL;
         char *why = NULL;
         int r;
 
@@ -199,22 +180,18 @@ static int apparmor_label_path(LabelContext *c, const char *path, LabelPathKind 
                 return 0;
         /* Check the path as written too: refuse it even when it happens to
          * resolve to something harmless. */
-        r = apparmor_path_check(path, apparmor_path_kind_to_string(kind), &why);
+        r = apparmor_path_check(f->source, apparmor_path_kind_to_string(f->kind), &why);
         if (r < 0)
                 return apparmor_fail(c, r, why);
-        r = resolve_path(path, &resolved);
-        if (r < 0)
-                return apparmor_failf(c, r, "cannot resolve %s path '%s': %s",
-                                      apparmor_path_kind_to_string(kind), path, strerror(-r));
-        r = apparmor_rule_set_add(&s->rules, path, resolved, kind, &why);
+        r = apparmor_rule_set_add(&s->rules, f->source, f->path, f->kind, &why);
         return r < 0 ? apparmor_fail(c, r, why) : 0;
 }
 
-static int apparmor_restore_path(LabelContext *c, const char *path) {
+static int apparmor_restore_file(LabelContext *c, const VmFile *f) {
         ApparmorState *s = apparmor_state(c);
 
         if (s)
-                (void) apparmor_rule_set_remove(&s->rules, path);
+                (void) apparmor_rule_set_remove(&s->rules, f->source);
         /* Takes effect at the next commit (hot-unplug) or release. */
         return 0;
 }
@@ -392,7 +369,7 @@ static int apparmor_release(LabelContext *c) {
         return r;
 }
 
-static int apparmor_undo_record(const LabelRecord *rec) {
+static int apparmor_undo_record(const char *labels_dir, const LabelRecord *rec, char **ret_notice) {
         char check[APPARMOR_PROFILE_NAME_MAX];
 
         if (!streq_ptr(rec->op, "profile"))
@@ -409,8 +386,8 @@ const LabelBackend label_backend_apparmor = {
         .name = "apparmor",
         .probe = apparmor_probe,
         .generate = apparmor_generate,
-        .label_path = apparmor_label_path,
-        .restore_path = apparmor_restore_path,
+        .label_file = apparmor_label_file,
+        .restore_file = apparmor_restore_file,
         .set_exec_label = apparmor_set_exec_label,
         .release = apparmor_release,
         .undo_record = apparmor_undo_record,

@@ -133,8 +133,8 @@ static char *journal_file_name(const char *name) {
 }
 
 /*
- * Open labels_dir, creating it 0700. The journal says which files to give
- * back to which owner and is replayed by root: a directory someone else
+ * Open labels_dir, creating it 0700. The journal says which files to put
+ * back to which ACL and context and is replayed by root: a directory someone else
  * owns or can write could be used to forge records, so refuse it.
  */
 static int labels_dir_open(const char *labels_dir, bool create) {
@@ -407,6 +407,23 @@ int label_journal_replay_live(const char *labels_dir, const char *name, LabelRep
         r = label_journal_replay(labels_dir, name, live_visit, &l);
         cancels_free(l.cancels);
         return r;
+}
+
+int label_registry_lock(const char *labels_dir) {
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+
+        if (!labels_dir)
+                return -EINVAL;
+        dfd = labels_dir_open(labels_dir, /* create= */ true);
+        if (dfd < 0)
+                return dfd;
+        fd = openat(dfd, "holders.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+        if (fd < 0)
+                return negative_errno();
+        while (flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR)
+                        return negative_errno();
+        return TAKE_FD(fd);
 }
 
 int label_journal_remove(const char *labels_dir, const char *name) {

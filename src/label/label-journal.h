@@ -4,13 +4,15 @@
 /*
  * The label journal: RUN/labels/NAME.journal, one record per change, each
  * written and fsync'd BEFORE the change is made. `--cleanup` replays it in
- * reverse to restore owners and labels and release the MCS pair even when
+ * reverse to restore ACLs and labels and release the MCS pair even when
  * the supervisor was SIGKILLed; a clean stop replays it too and removes it.
  *
- * A record is (backend, op, path, value): e.g. ("dac", "chown", "/img",
- * "0:0:0644"), ("selinux", "setfilecon", "/img", "system_u:..."),
- * ("selinux", "mcs", "", "c12,c345"), ("apparmor", "profile", "", "vmunit-UUID").
- * Fields are escaped on disk so any byte of a path round-trips.
+ * A record is (backend, op, path, value): e.g. ("dac", "acl", "/img",
+ * "2049:131 UUID held 0600:none") and ("selinux", "setfilecon", "/img",
+ * "2049:131 UUID held system_u:...") (holders.h), ("selinux", "mcs",
+ * "/var/lib/vmunit/labels/mcs", "UUID"), ("apparmor", "profile", "",
+ * "vmunit-UUID"). Fields are escaped on disk so any byte of a path
+ * round-trips.
  */
 
 #include <stdbool.h>
@@ -50,6 +52,17 @@ int label_journal_replay(const char *labels_dir, const char *name, LabelReplayFn
 /* Like label_journal_replay, but skips the markers and every record a
  * newer marker cancels: what is still to be undone. */
 int label_journal_replay_live(const char *labels_dir, const char *name, LabelReplayFn fn, void *userdata);
+
+/*
+ * The one lock for every read-modify-write of a holder record (both
+ * backends, every VM): LABELS_DIR/holders.lock, flock'ed. The records
+ * live on the files, which VMs share, so a per-VM lock would not do.
+ * It serialises the supervisors that share this labels dir, i.e. one
+ * vmunit installation (system mode, or one embedded root); two trees
+ * labelling the same file do not exclude each other. Returns the fd
+ * holding the lock (close it to unlock) or -errno.
+ */
+int label_registry_lock(const char *labels_dir);
 
 /* Remove the journal once everything is restored. */
 int label_journal_remove(const char *labels_dir, const char *name);

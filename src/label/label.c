@@ -1,28 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The label manager: picks the backends (DAC, then at most one MAC, the
- * no-op backend standing in for "no MAC"), walks the domain's paths and
- * calls each backend in a loop. It keeps the list of what it labelled so a
- * failed start and a clean stop undo exactly that, in reverse.
+ * no-op backend standing in for "no MAC"), and calls each backend in a
+ * loop for each file of the VM's VmFiles table. It keeps its own copy of
+ * every file it labelled (a dup of its fd) so a failed start and a clean
+ * stop undo exactly that, in reverse, on the same inodes.
  */
-#include <stdarg.h>
+#include <fcntl.h>
 #include <stdio.h>
 
+#include "fs-util.h"
 #include "label-journal.h"
 #include "label.h"
+#include "strv.h"
 
 #define MAX_BACKENDS 2 /* DAC + one MAC (or none) */
 
 typedef struct LabelEntry {
-        char *path;
-        LabelPathKind kind;
+        VmFile file;   /* our copy: fd dup'd, path and source copied */
         size_t n_done; /* how many backends (in order) labelled it */
 } LabelEntry;
 
 struct LabelManager {
         LabelContext ctx;
         char *name;
-        char *run_dir;
         const LabelBackend *backends[MAX_BACKENDS];
         size_t n_backends;
         size_t n_generated;
@@ -42,35 +43,6 @@ static const LabelBackend *backend_by_name(const char *name) {
         return NULL;
 }
 
-static const char *kind_to_string(LabelPathKind kind) {
-        static const char *const names[] = {
-                [LABEL_PATH_IMAGE_RW] = "disk image",
-                [LABEL_PATH_IMAGE_SHARED] = "shared disk image",
-                [LABEL_PATH_IMAGE_RO] = "read-only disk image",
-                [LABEL_PATH_BOOT] = "boot file",
-                [LABEL_PATH_NVRAM] = "NVRAM file",
-                [LABEL_PATH_SOCKET] = "socket",
-                [LABEL_PATH_LOG] = "log file",
-                [LABEL_PATH_RUNTIME_DIR] = "runtime directory",
-        };
-        return (size_t) kind < ELEMENTSOF(names) && names[kind] ? names[kind] : "path";
-}
-
-/* Set *ret_error (when wanted) and return r: the one place messages are made. */
-_printf_(3, 4) static int fail(char **ret_error, int r, const char *fmt, ...) {
-        va_list ap;
-
-        if (!ret_error)
-                return r;
-        free(*ret_error);
-        *ret_error = NULL;
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return r;
-}
-
 /* ---- choosing backends ---- */
 
 static int probe(const LabelBackend *b, const LabelContext *c) {
@@ -85,9 +57,9 @@ static int pick_required_mac(const LabelBackend *b, const LabelContext *c, const
         int r = probe(b, c);
 
         if (r < 0)
-                return fail(ret_error, r, "%s: probe failed: %s", b->name, strerror(-r));
+                return set_errorf(ret_error, r, "%s: probe failed: %s", b->name, strerror(-r));
         if (r == 0)
-                return fail(
+                return set_errorf(
                         ret_error, -EOPNOTSUPP,
                         "security_driver = %s, but %s is not enabled on this host (use 'auto' or 'none')",
                         b->name, b->name);
@@ -104,18 +76,18 @@ static int pick_mac(const LabelContext *c, const LabelBackend **ret, char **ret_
         case SECURITY_DRIVER_NONE: *ret = &label_backend_none; return 0;
         case SECURITY_DRIVER_AUTO: break;
         default:
-                return fail(ret_error, -EINVAL, "unknown security_driver %d",
-                            (int) c->config->security_driver);
+                return set_errorf(ret_error, -EINVAL, "unknown security_driver %d",
+                                  (int) c->config->security_driver);
         }
         for (size_t i = 0; i < ELEMENTSOF(order); i++) {
                 int r = probe(order[i], c);
                 /* A probe that errs (rather than saying "absent") may hide
                  * an LSM that is there: do not guess, stop. */
                 if (r < 0)
-                        return fail(ret_error, r,
-                                    "%s is enabled but cannot be used here (%s); refusing to run QEMU "
-                                    "without it (security_driver = none in vmunit.conf allows that)",
-                                    order[i]->name, strerror(-r));
+                        return set_errorf(ret_error, r,
+                                          "%s is enabled but cannot be used here (%s); refusing to run QEMU "
+                                          "without it (security_driver = none in vmunit.conf allows that)",
+                                          order[i]->name, strerror(-r));
                 if (r > 0) {
                         *ret = order[i];
                         return 0;
@@ -138,13 +110,13 @@ static int check_seclabel(const LabelContext *c, const LabelBackend *mac, char *
         if (!sec || !sec->present || sec->type == DOMAIN_SECLABEL_NONE)
                 return 0;
         if (sec->model && !streq(sec->model, mac->name))
-                return fail(
+                return set_errorf(
                         ret_error, -EOPNOTSUPP,
                         "the domain's <seclabel> is for model '%s', but the active security driver is %s",
                         sec->model, mac->name);
         if (sec->type == DOMAIN_SECLABEL_STATIC && mac == &label_backend_none)
-                return fail(ret_error, -EOPNOTSUPP,
-                            "the domain has a static <seclabel>, but no security driver is active");
+                return set_errorf(ret_error, -EOPNOTSUPP,
+                                  "the domain has a static <seclabel>, but no security driver is active");
         return 0;
 }
 
@@ -154,8 +126,9 @@ static int pick_backends(LabelManager *m, char **ret_error) {
         int r;
 
         /* DAC only makes sense when QEMU gets another identity and we may
-         * chown to it: root with dynamic_ownership. A normal user in
-         * embedded mode keeps its own files as they are. */
+         * write ACL entries for it on files that are not ours: root with
+         * dynamic_ownership. A normal user in embedded mode keeps its own
+         * files as they are. */
         if (c->config->dynamic_ownership && geteuid() == 0 && c->qemu_uid != (uid_t) -1)
                 m->backends[m->n_backends++] = &label_backend_dac;
         r = pick_mac(c, &mac, ret_error);
@@ -184,20 +157,18 @@ static void describe(LabelManager *m) {
 
 static int context_init(LabelManager *m, const LabelManagerParams *p) {
         m->name = strdup(p->name);
-        m->run_dir = p->run_dir ? strdup(p->run_dir) : NULL;
-        if (!m->name || (p->run_dir && !m->run_dir))
+        if (!m->name)
                 return -ENOMEM;
         m->ctx = (LabelContext){
                 .domain = p->domain,
                 .config = p->config,
                 .paths = p->paths,
                 .name = m->name,
-                .run_dir = m->run_dir,
                 .qemu_uid = p->qemu_uid,
                 .qemu_gid = p->qemu_gid,
         };
         domain_uuid_format(p->domain->uuid, m->ctx.uuid);
-        return 0;
+        return label_boot_id(m->ctx.boot_id);
 }
 
 int label_manager_new(const LabelManagerParams *p, LabelManager **ret, char **ret_error) {
@@ -205,13 +176,13 @@ int label_manager_new(const LabelManagerParams *p, LabelManager **ret, char **re
         int r;
 
         if (!p || !p->domain || !p->config || !p->paths || !p->paths->labels_dir || !p->name || !ret)
-                return fail(ret_error, -EINVAL, "label: missing parameters");
+                return set_errorf(ret_error, -EINVAL, "label: missing parameters");
         m = calloc(1, sizeof(*m));
         if (!m)
-                return fail(ret_error, -ENOMEM, "label: out of memory");
+                return set_errorf(ret_error, -ENOMEM, "label: out of memory");
         r = context_init(m, p);
         if (r < 0)
-                return fail(ret_error, r, "label: out of memory");
+                return set_errorf(ret_error, r, "label: cannot set up: %s", strerror(-r));
         r = pick_backends(m, ret_error);
         if (r < 0)
                 return r;
@@ -220,18 +191,18 @@ int label_manager_new(const LabelManagerParams *p, LabelManager **ret, char **re
          * no ExecStopPost): undo it now, or our own clean stop would remove
          * it with those records still pending. Best effort: records that
          * cannot be undone stay in the journal for the next try. */
-        (void) label_cleanup_from_journal(p->paths, p->name);
+        (void) label_cleanup_from_journal(p->paths, p->name, NULL);
         r = label_journal_open(p->paths->labels_dir, p->name, &m->ctx.journal);
         if (r < 0)
-                return fail(ret_error, r, "label: cannot open the label journal in %s: %s",
-                            p->paths->labels_dir, strerror(-r));
+                return set_errorf(ret_error, r, "label: cannot open the label journal in %s: %s",
+                                  p->paths->labels_dir, strerror(-r));
         *ret = TAKE_PTR(m);
         return 0;
 }
 
 static void entries_free(LabelManager *m) {
         for (size_t i = 0; i < m->n_entries; i++)
-                free(m->entries[i].path);
+                vm_file_done(&m->entries[i].file);
         free(m->entries);
         m->entries = NULL;
         m->n_entries = 0;
@@ -246,7 +217,6 @@ LabelManager *label_manager_free(LabelManager *m) {
         label_journal_free(m->ctx.journal);
         free(m->ctx.error);
         free(m->name);
-        free(m->run_dir);
         free(m);
         return NULL;
 }
@@ -263,8 +233,8 @@ static int backend_fail(LabelManager *m, char **ret_error, int r, const LabelBac
         _cleanup_free_ char *why = TAKE_PTR(m->ctx.error);
 
         if (why)
-                return fail(ret_error, r, "%s: %s", b->name, why);
-        return fail(ret_error, r, "%s: cannot %s: %s", b->name, what, strerror(-r));
+                return set_errorf(ret_error, r, "%s: %s", b->name, why);
+        return set_errorf(ret_error, r, "%s: cannot %s: %s", b->name, what, strerror(-r));
 }
 
 static int generate_all(LabelManager *m, char **ret_error) {
@@ -278,7 +248,7 @@ static int generate_all(LabelManager *m, char **ret_error) {
 }
 
 /* Backends that build their policy from all the paths (AppArmor writes
- * and loads the VM's .files) apply it here, after the last label_path. */
+ * and loads the VM's .files) apply it here, after the last label_file. */
 static int commit_all(LabelManager *m, char **ret_error) {
         for (size_t i = 0; i < m->n_backends; i++) {
                 const LabelBackend *b = m->backends[i];
@@ -301,121 +271,117 @@ static int release_all(LabelManager *m) {
         return first;
 }
 
-/* ---- paths ---- */
+/* ---- files ---- */
 
-static LabelEntry *entry_add(LabelManager *m, const char *path, LabelPathKind kind) {
-        LabelEntry *e = reallocarray(m->entries, m->n_entries + 1, sizeof(LabelEntry));
-        char *copy = strdup(path);
+/* A copy of f the manager keeps: the caller's table may be reallocated
+ * or freed, and restore must reach the same inode. */
+static int file_copy(const VmFile *f, VmFile *ret) {
+        _cleanup_(vm_file_done) VmFile c = VM_FILE_NULL;
 
-        if (e)
-                m->entries = e;
-        if (!e || !copy) {
-                free(copy);
-                return NULL;
-        }
-        e = &m->entries[m->n_entries++];
-        *e = (LabelEntry){ .path = copy, .kind = kind };
-        return e;
+        if (f->fd < 0 || !f->path || !f->source)
+                return -EINVAL;
+        c.kind = f->kind;
+        c.delivery = f->delivery;
+        c.qemu_flags = f->qemu_flags;
+        c.parent_only = f->parent_only;
+        c.st = f->st;
+        c.fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 3);
+        if (c.fd < 0)
+                return negative_errno();
+        c.source = strdup(f->source);
+        c.path = strdup(f->path);
+        if (!c.source || !c.path)
+                return -ENOMEM;
+        *ret = c;
+        c = VM_FILE_NULL;
+        return 0;
+}
+
+/* Append an entry for f; nothing is added on failure. */
+static int entry_add(LabelManager *m, const VmFile *f) {
+        _cleanup_(vm_file_done) VmFile copy = VM_FILE_NULL;
+        LabelEntry *e;
+        int r = file_copy(f, &copy);
+
+        if (r < 0)
+                return r;
+        e = reallocarray(m->entries, m->n_entries + 1, sizeof(LabelEntry));
+        if (!e)
+                return -ENOMEM;
+        m->entries = e;
+        m->entries[m->n_entries++] = (LabelEntry){ .file = copy };
+        copy = VM_FILE_NULL;
+        return 0;
 }
 
 static void entry_drop(LabelManager *m, size_t i) {
-        free(m->entries[i].path);
+        vm_file_done(&m->entries[i].file);
         memmove(m->entries + i, m->entries + i + 1, (m->n_entries - i - 1) * sizeof(LabelEntry));
         m->n_entries--;
 }
 
-/* Undo one path: the backends that labelled it, in reverse. */
+/* Undo one file: the backends that labelled it, in reverse. */
 static int entry_restore(LabelManager *m, LabelEntry *e) {
         int first = 0;
 
         for (; e->n_done > 0; e->n_done--) {
                 const LabelBackend *b = m->backends[e->n_done - 1];
-                int r = b->restore_path ? b->restore_path(&m->ctx, e->path) : 0;
+                int r = b->restore_file ? b->restore_file(&m->ctx, &e->file) : 0;
                 if (r < 0 && first == 0)
                         first = r;
         }
         return first;
 }
 
-static int label_one(LabelManager *m, const char *path, LabelPathKind kind, char **ret_error) {
-        LabelEntry *e = entry_add(m, path, kind);
+/* Restore and forget entry i. */
+static int entry_undo(LabelManager *m, size_t i) {
+        int r = entry_restore(m, &m->entries[i]);
 
-        if (!e)
-                return fail(ret_error, -ENOMEM, "label: out of memory");
-        for (size_t i = 0; i < m->n_backends; i++, e->n_done++) {
-                const LabelBackend *b = m->backends[i];
-                int r = b->label_path ? b->label_path(&m->ctx, path, kind) : 0;
-                /* A backend's label_path is all or nothing: only the
-                 * backends before it need undoing (by the caller). */
-                if (r < 0) {
-                        _cleanup_free_ char *what = NULL;
-                        if (asprintf(&what, "label %s %s", kind_to_string(kind), path) < 0)
-                                what = NULL;
-                        return backend_fail(m, ret_error, r, b, what ?: "label a path");
-                }
-        }
-        return 0;
-}
-
-static LabelPathKind disk_kind(const DomainDisk *d) {
-        /* QEMU opens a cdrom read-only whatever the XML says. */
-        if (d->readonly || d->device == DOMAIN_DISK_DEVICE_CDROM)
-                return LABEL_PATH_IMAGE_RO;
-        return d->shareable ? LABEL_PATH_IMAGE_SHARED : LABEL_PATH_IMAGE_RW;
-}
-
-static int label_os(LabelManager *m, const DomainOs *os, char **ret_error) {
-        const struct {
-                const char *path;
-                LabelPathKind kind;
-        } items[] = {
-                { os->kernel, LABEL_PATH_BOOT },
-                { os->initrd, LABEL_PATH_BOOT },
-                { os->loader, LABEL_PATH_BOOT },
-                { os->nvram, LABEL_PATH_NVRAM },
-        };
-
-        for (size_t i = 0; i < ELEMENTSOF(items); i++) {
-                if (!items[i].path)
-                        continue;
-                int r = label_one(m, items[i].path, items[i].kind, ret_error);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int label_devices(LabelManager *m, const Domain *d, char **ret_error) {
-        int r = 0;
-
-        for (size_t i = 0; r >= 0 && i < d->n_disks; i++)
-                if (d->disks[i].source)
-                        r = label_one(m, d->disks[i].source, disk_kind(&d->disks[i]), ret_error);
-        for (size_t i = 0; r >= 0 && i < d->n_chars; i++) {
-                const DomainChar *c = &d->chars[i];
-                if (c->path && c->type == DOMAIN_CHAR_FILE)
-                        r = label_one(m, c->path, LABEL_PATH_LOG, ret_error);
-                else if (c->path && c->type == DOMAIN_CHAR_UNIX)
-                        r = label_one(m, c->path, LABEL_PATH_SOCKET, ret_error);
-        }
-        for (size_t i = 0; r >= 0 && i < d->n_graphics; i++)
-                if (d->graphics[i].socket)
-                        r = label_one(m, d->graphics[i].socket, LABEL_PATH_SOCKET, ret_error);
+        entry_drop(m, i);
         return r;
 }
 
-/* Restore every labelled path (newest first), release, and forget them.
+/* Label f with every backend, all or nothing: on failure the backends
+ * that did their part are undone and the entry is gone again. */
+static int label_one(LabelManager *m, const VmFile *f, char **ret_error) {
+        size_t i = m->n_entries;
+        LabelEntry *e;
+        int r = entry_add(m, f);
+
+        if (r < 0)
+                return set_errorf(ret_error, r, "label: cannot keep %s %s: %s",
+                                  vm_file_kind_to_string(f->kind), f->path ?: "(unresolved)", strerror(-r));
+        e = &m->entries[i];
+        for (; e->n_done < m->n_backends; e->n_done++) {
+                const LabelBackend *b = m->backends[e->n_done];
+                _cleanup_free_ char *what = NULL;
+
+                r = b->label_file ? b->label_file(&m->ctx, &e->file) : 0;
+                if (r >= 0)
+                        continue;
+                if (asprintf(&what, "label %s %s", vm_file_kind_to_string(f->kind), e->file.path) < 0)
+                        what = NULL;
+                r = backend_fail(m, ret_error, r, b, what ?: "label a file");
+                (void) entry_undo(m, i);
+                return r;
+        }
+        return 0;
+}
+
+/* Restore every labelled file (newest first), release, and forget them.
  * The journal goes only when all of it went back: otherwise --cleanup
  * (ExecStopPost) or the next start retries what is left. */
 static int unwind(LabelManager *m) {
         int first = 0, r;
 
         while (m->n_entries > 0) {
-                r = entry_restore(m, &m->entries[m->n_entries - 1]);
+                r = entry_undo(m, m->n_entries - 1);
                 if (r < 0 && first == 0)
                         first = r;
-                entry_drop(m, m->n_entries - 1);
         }
+        /* A file that kept its label keeps what it depends on (the MCS
+         * pair stays reserved): the journal stays for --cleanup too. */
+        m->ctx.restore_failed = first < 0;
         r = release_all(m);
         if (r < 0 && first == 0)
                 first = r;
@@ -424,20 +390,14 @@ static int unwind(LabelManager *m) {
         return first;
 }
 
-int label_manager_label_domain(LabelManager *m, char **ret_error) {
-        const Domain *d;
+int label_manager_label_domain(LabelManager *m, const VmFiles *files, char **ret_error) {
         int r;
 
-        if (!m)
-                return fail(ret_error, -EINVAL, "label: no manager");
-        d = m->ctx.domain;
+        if (!m || !files)
+                return set_errorf(ret_error, -EINVAL, "label: no manager or no files");
         r = generate_all(m, ret_error);
-        if (r >= 0)
-                r = label_os(m, &d->os, ret_error);
-        if (r >= 0)
-                r = label_devices(m, d, ret_error);
-        if (r >= 0 && m->run_dir)
-                r = label_one(m, m->run_dir, LABEL_PATH_RUNTIME_DIR, ret_error);
+        for (size_t i = 0; r >= 0 && i < files->n; i++)
+                r = label_one(m, &files->items[i], ret_error);
         if (r >= 0)
                 r = commit_all(m, ret_error);
         /* Fail closed, and leave nothing half done behind. */
@@ -446,37 +406,36 @@ int label_manager_label_domain(LabelManager *m, char **ret_error) {
         return r;
 }
 
-int label_manager_label_disk(LabelManager *m, const DomainDisk *disk, char **ret_error) {
+int label_manager_label_file(LabelManager *m, const VmFile *f, char **ret_error) {
+        size_t i;
         int r;
 
-        if (!m || !disk || !disk->source)
-                return fail(ret_error, -EINVAL, "label: no disk source to label");
+        if (!m || !f)
+                return set_errorf(ret_error, -EINVAL, "label: no file to label");
         if (m->n_generated < m->n_backends)
-                return fail(ret_error, -ESTALE, "label: the domain is not labelled");
-        r = label_one(m, disk->source, disk_kind(disk), ret_error);
-        if (r >= 0)
-                r = commit_all(m, ret_error);
+                return set_errorf(ret_error, -ESTALE, "label: the domain is not labelled");
+        i = m->n_entries;
+        r = label_one(m, f, ret_error);
+        if (r < 0)
+                return r;
+        r = commit_all(m, ret_error);
         if (r < 0) {
-                (void) entry_restore(m, &m->entries[m->n_entries - 1]);
-                entry_drop(m, m->n_entries - 1);
+                (void) entry_undo(m, i);
+                (void) commit_all(m, NULL);
         }
         return r;
 }
 
-int label_manager_restore_disk(LabelManager *m, const DomainDisk *disk) {
-        if (!m || !disk || !disk->source)
+int label_manager_restore_file(LabelManager *m, const VmFile *f) {
+        if (!m || !f)
                 return -EINVAL;
         for (size_t i = m->n_entries; i > 0; i--) {
-                LabelEntry *e = &m->entries[i - 1];
-                bool is_disk = e->kind == LABEL_PATH_IMAGE_RW || e->kind == LABEL_PATH_IMAGE_SHARED ||
-                               e->kind == LABEL_PATH_IMAGE_RO;
-                if (!is_disk || !streq(e->path, disk->source))
+                const VmFile *e = &m->entries[i - 1].file;
+                if (e->kind != f->kind || !stat_same_inode(&e->st, &f->st))
                         continue;
-                int r = entry_restore(m, e);
-                entry_drop(m, i - 1);
-                if (r >= 0)
-                        r = commit_all(m, NULL);
-                return r;
+                int r = entry_undo(m, i - 1);
+                int k = commit_all(m, NULL);
+                return r < 0 ? r : k;
         }
         return -ENOENT;
 }
@@ -503,23 +462,42 @@ typedef struct CleanupState {
         const VmunitPaths *paths;
         const char *name;
         LabelJournal *journal; /* opened on the first success, for markers */
+        Strv notices;
+        bool failed;
 } CleanupState;
 
-static int cleanup_one(const LabelRecord *rec, void *userdata) {
-        CleanupState *s = userdata;
+static int cleanup_record(CleanupState *s, const LabelRecord *rec) {
         const LabelBackend *b = backend_by_name(rec->backend);
+        _cleanup_free_ char *notice = NULL;
         int r;
 
         if (!b)
                 return -EBADMSG;
         if (!b->undo_record)
                 return -EOPNOTSUPP;
-        r = b->undo_record(rec);
-        if (r < 0)
+        r = b->undo_record(s->paths->labels_dir, rec, &notice);
+        if (notice)
+                (void) strv_consume(&s->notices, TAKE_PTR(notice));
+        return r;
+}
+
+/* Newest first. After a record that cannot be undone, the older ones
+ * stay for the next try too: they are what newer changes depend on (the
+ * MCS pair a still-labelled file carries, above all). */
+static int cleanup_one(const LabelRecord *rec, void *userdata) {
+        CleanupState *s = userdata;
+        int r;
+
+        if (s->failed)
+                return 0;
+        r = cleanup_record(s, rec);
+        if (r < 0) {
+                s->failed = true;
                 return r;
-        /* Mark it undone, so a retry after a partial failure does not undo
-         * it twice (a second decrement of a shared image's count would give
-         * it back while another VM still uses it). */
+        }
+        /* Mark it undone, so a retry after a partial failure does not
+         * undo it again (harmless for holder records, but a plain
+         * record's original would be put back over a newer change). */
         if (!s->journal && label_journal_open(s->paths->labels_dir, s->name, &s->journal) < 0)
                 return 0;
         (void) label_journal_record(
@@ -527,14 +505,19 @@ static int cleanup_one(const LabelRecord *rec, void *userdata) {
         return 0;
 }
 
-int label_cleanup_from_journal(const VmunitPaths *paths, const char *name) {
+int label_cleanup_from_journal(const VmunitPaths *paths, const char *name, char ***ret_notices) {
         CleanupState s = { .paths = paths, .name = name };
         int r;
 
+        if (ret_notices)
+                *ret_notices = NULL;
         if (!paths || !paths->labels_dir || !name)
                 return -EINVAL;
         r = label_journal_replay_live(paths->labels_dir, name, cleanup_one, &s);
         label_journal_free(s.journal);
+        if (ret_notices && s.notices.n > 0)
+                *ret_notices = strv_steal(&s.notices);
+        strv_done(&s.notices);
         if (r < 0)
                 return r;
         return label_journal_remove(paths->labels_dir, name);

@@ -2,10 +2,15 @@
 #pragma once
 
 /*
- * Labelling: what QEMU may touch, expressed as DAC owners plus at most one
+ * Labelling: what QEMU may touch, expressed as DAC ACL entries plus at most one
  * MAC (SELinux or AppArmor). One small interface, one file per backend,
  * called in a loop (DAC first, then the MAC, the no-op backend last) —
  * not a stacking driver.
+ *
+ * Backends work on VmFiles (vm-files.h): each file of the VM resolved
+ * once into an fd, never a path string resolved again. Contexts, ACL
+ * entries and holder records go on that fd's inode; the AppArmor rule
+ * names the fd's own path.
  *
  * Crash safety: every change is first recorded in the VM's label journal
  * (label-journal.h) and only then made, so `vmunit-supervisor --cleanup`
@@ -19,18 +24,7 @@
 #include "domain.h"
 #include "macro.h"
 #include "paths.h"
-
-/* What a path is to the VM: decides owner, mode and MAC label. */
-typedef enum LabelPathKind {
-        LABEL_PATH_IMAGE_RW,     /* exclusive writable disk: svirt_image_t:MCS, rw in AppArmor */
-        LABEL_PATH_IMAGE_SHARED, /* <shareable/>: shared image context, rw */
-        LABEL_PATH_IMAGE_RO,     /* <readonly/> disk, cdrom: content context, r */
-        LABEL_PATH_BOOT,         /* kernel, initrd, loader: r */
-        LABEL_PATH_NVRAM,        /* per-VM variable store: rw, exclusive */
-        LABEL_PATH_SOCKET,       /* UNIX sockets QEMU binds or connects: rw */
-        LABEL_PATH_LOG,          /* chardev/console log files: append */
-        LABEL_PATH_RUNTIME_DIR,  /* RUN/NAME: QEMU creates files here */
-} LabelPathKind;
+#include "vm-files.h"
 
 typedef struct LabelJournal LabelJournal;
 struct LabelRecord;
@@ -42,10 +36,14 @@ typedef struct LabelContext {
         const VmunitPaths *paths;
         const char *name;
         char uuid[37];
-        const char *run_dir;
-        uid_t qemu_uid; /* QEMU's identity; (uid_t) -1 = keep the caller's */
+        char boot_id[37]; /* this boot (label_boot_id()), for holder records */
+        uid_t qemu_uid;   /* QEMU's identity; (uid_t) -1 = keep the caller's */
         gid_t qemu_gid;
         LabelJournal *journal;
+        /* Set before release when some file could not be restored: a
+         * backend then keeps what such a file depends on (the MCS pair's
+         * reservation) and only frees its memory. */
+        bool restore_failed;
         /* Backend private state, indexed by backend. */
         void *data[4];
         /* A backend may leave a one-line reason for its last failure here
@@ -61,12 +59,15 @@ typedef struct LabelBackend {
          * (silently skipped under security_driver=auto), < 0 error. */
         int (*probe)(const LabelContext *c);
         /* Compute the VM's labels (MCS pair, profile name), load policy
-         * pieces (AppArmor profile). Runs once, before any path. */
+         * pieces (AppArmor profile). Runs once, before any file. */
         int (*generate)(LabelContext *c);
-        /* Give QEMU access to path as kind; record the original first. */
-        int (*label_path)(LabelContext *c, const char *path, LabelPathKind kind);
-        /* Put path back as recorded (refcounted for shared read-only images). */
-        int (*restore_path)(LabelContext *c, const char *path);
+        /* Give QEMU what it needs of f (its fd, kind and delivery);
+         * journal the original first. All or nothing: on failure the
+         * backend has undone its own part. */
+        int (*label_file)(LabelContext *c, const VmFile *f);
+        /* Undo label_file for f (the same inode, through f->fd): a file
+         * other VMs still hold stays as they need it. */
+        int (*restore_file)(LabelContext *c, const VmFile *f);
         /* In the child, after fork and before execve: arrange the exec
          * label (setexeccon / aa_change_onexec). Must be async-signal-safe
          * in spirit: no locks, no allocation that can deadlock. */
@@ -74,12 +75,15 @@ typedef struct LabelBackend {
         /* Undo generate (unload profile, release the MCS pair). */
         int (*release)(LabelContext *c);
         /* --cleanup: undo one journal record this backend wrote (the
-         * supervisor that wrote it may be dead). No LabelContext exists. */
-        int (*undo_record)(const struct LabelRecord *rec);
+         * supervisor that wrote it may be dead). No LabelContext exists
+         * and no fd: a file record names its inode (dev:ino), and a file
+         * found at its path now that is another inode is left alone, with
+         * a line saying so in *ret_notice (malloc'd; may stay NULL). */
+        int (*undo_record)(const char *labels_dir, const struct LabelRecord *rec, char **ret_notice);
         /* Optional (NULL = nothing to do): called by the manager after a
-         * batch of label_path/restore_path calls — the whole domain at
+         * batch of label_file/restore_file calls — the whole domain at
          * start, one disk on hotplug or unplug — so a backend that builds
-         * policy from the paths (AppArmor: writes vmunit-UUID.files and
+         * policy from the files (AppArmor: writes vmunit-UUID.files and
          * loads the profile) does it once per batch, in the parent,
          * before QEMU is exec'd or told about the new disk. */
         int (*commit)(LabelContext *c);
@@ -95,7 +99,7 @@ extern const LabelBackend label_backend_none;
  * backends (DAC when dynamic_ownership and running as root; one MAC from
  * security_driver: auto probes SELinux then AppArmor, and a host with
  * neither runs DAC-only, said once in the log), opens the journal, and
- * walks the domain's paths.
+ * labels the files of a VmFiles table (vm_files_collect()).
  */
 typedef struct LabelManager LabelManager;
 
@@ -104,7 +108,6 @@ typedef struct LabelManagerParams {
         const VmunitConfig *config;
         const VmunitPaths *paths;
         const char *name;
-        const char *run_dir;
         uid_t qemu_uid; /* (uid_t) -1: QEMU keeps the caller's identity */
         gid_t qemu_gid;
 } LabelManagerParams;
@@ -116,17 +119,31 @@ LabelManager *label_manager_free(LabelManager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(LabelManager *, label_manager_free);
 /* Names of the active backends, e.g. "dac+apparmor", "none". */
 const char *label_manager_describe(const LabelManager *m);
-/* generate + label every path of the domain (disks by their kind, kernel,
- * initrd, loader, nvram, chardev files/sockets, the runtime dir). On
- * failure everything already changed is restored before returning. */
-int label_manager_label_domain(LabelManager *m, char **ret_error);
-/* Hotplug: one more disk / one fewer. */
-int label_manager_label_disk(LabelManager *m, const DomainDisk *disk, char **ret_error);
-int label_manager_restore_disk(LabelManager *m, const DomainDisk *disk);
+/*
+ * generate + label exactly the files of the table, in order. The manager
+ * keeps its own copy of each (a dup of the fd, path, kind, stat), so the
+ * caller's table may change or go; restore works through those fds. On
+ * failure everything already changed is restored before returning, and
+ * *ret_error (caller frees) names the backend, the file and why.
+ */
+int label_manager_label_domain(LabelManager *m, const VmFiles *files, char **ret_error);
+/* Hotplug: label one more file (all or nothing) / restore one, found by
+ * its inode (-ENOENT when the manager labelled no such file). */
+int label_manager_label_file(LabelManager *m, const VmFile *f, char **ret_error);
+int label_manager_restore_file(LabelManager *m, const VmFile *f);
 /* In the child before execve: the MAC's exec label. */
 int label_manager_set_exec_label(LabelManager *m);
 /* Restore everything, release, remove the journal. Best effort; returns
  * the first error. */
 int label_manager_restore_domain(LabelManager *m);
-/* --cleanup: replay NAME's journal with no supervisor alive. */
-int label_cleanup_from_journal(const VmunitPaths *paths, const char *name);
+/* --cleanup: replay NAME's journal with no supervisor alive; undoing
+ * twice is harmless. *ret_notices (when not NULL; a NULL-terminated
+ * array, free with strv_free_array(), NULL when empty) gets one line per
+ * record that was deliberately left alone (a different file at the path
+ * now), for the caller to log. Returns 0 or the first error (the journal
+ * then stays for the next try). */
+int label_cleanup_from_journal(const VmunitPaths *paths, const char *name, char ***ret_notices);
+
+/* This boot's id (/proc/sys/kernel/random/boot_id; a test build may
+ * override it, see test-hook.h) into buf. Returns 0 or -errno. */
+int label_boot_id(char buf[static 37]);

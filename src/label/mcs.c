@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * MCS pairs, SELinux context strings, the VM's labels and the holder
- * record: pure string logic, no libselinux (see mcs.h).
+ * MCS pairs, SELinux context strings and the VM's labels: pure string logic, no libselinux (see mcs.h).
  */
 
 #include <ctype.h>
@@ -397,147 +396,22 @@ void mcs_labels_done(McsLabels *l) {
         *l = (McsLabels){ 0 };
 }
 
-const char *mcs_labels_for_kind(const McsLabels *l, LabelPathKind kind) {
+const char *mcs_labels_for_kind(const McsLabels *l, VmFileKind kind) {
         if (!l->relabel)
                 return NULL;
         switch (kind) {
-        case LABEL_PATH_IMAGE_SHARED: return l->shared;
-        case LABEL_PATH_IMAGE_RO:
-        case LABEL_PATH_BOOT: return l->content;
+        case VM_FILE_IMAGE_SHARED: return l->shared;
+        case VM_FILE_IMAGE_RO:
+        case VM_FILE_BOOT: return l->content;
         default: return l->image;
         }
 }
 
-bool mcs_kind_is_exclusive(LabelPathKind kind) {
+bool mcs_kind_is_exclusive(VmFileKind kind) {
         switch (kind) {
-        case LABEL_PATH_IMAGE_SHARED:
-        case LABEL_PATH_IMAGE_RO:
-        case LABEL_PATH_BOOT: return false;
+        case VM_FILE_IMAGE_SHARED:
+        case VM_FILE_IMAGE_RO:
+        case VM_FILE_BOOT: return false;
         default: return true;
         }
-}
-
-static bool uuid_valid(const char *s) {
-        if (strlen(s) != MCS_UUID_STRLEN)
-                return false;
-        for (const char *c = s; *c; c++)
-                if (!isxdigit((unsigned char) *c) && *c != '-')
-                        return false;
-        return true;
-}
-
-int mcs_holders_parse(const char *value, McsHolders *ret) {
-        _cleanup_(mcs_holders_done) McsHolders h = { 0 };
-        _cleanup_free_ char *copy = NULL;
-        char *save = NULL, *tok;
-        int r;
-
-        if (!value)
-                return -EINVAL;
-        copy = strdup(value);
-        if (!copy)
-                return -ENOMEM;
-        tok = strtok_r(copy, " ", &save);
-        if (!tok || mcs_context_check(tok) < 0)
-                return -EINVAL;
-        r = strdup_to(&h.original, tok);
-        if (r < 0)
-                return r;
-        while ((tok = strtok_r(NULL, " ", &save))) {
-                if (!uuid_valid(tok))
-                        return -EINVAL;
-                r = mcs_holders_add(&h, tok);
-                if (r < 0)
-                        return r;
-        }
-        *ret = h;
-        h = (McsHolders){ 0 };
-        return 0;
-}
-
-int mcs_holders_format(const McsHolders *h, char **ret) {
-        size_t len = strlen(h->original) + 1 + h->n_uuids * (MCS_UUID_STRLEN + 1);
-        char *s = malloc(len), *p;
-
-        if (!s)
-                return -ENOMEM;
-        p = stpcpy(s, h->original);
-        for (size_t i = 0; i < h->n_uuids; i++) {
-                *p++ = ' ';
-                p = stpcpy(p, h->uuids[i]);
-        }
-        *ret = s;
-        return 0;
-}
-
-bool mcs_holders_has(const McsHolders *h, const char *uuid) {
-        for (size_t i = 0; i < h->n_uuids; i++)
-                if (strcasecmp(h->uuids[i], uuid) == 0)
-                        return true;
-        return false;
-}
-
-int mcs_holders_add(McsHolders *h, const char *uuid) {
-        char **n;
-
-        if (!uuid_valid(uuid))
-                return -EINVAL;
-        if (mcs_holders_has(h, uuid))
-                return 0;
-        n = realloc(h->uuids, (h->n_uuids + 2) * sizeof(char *));
-        if (!n)
-                return -ENOMEM;
-        h->uuids = n;
-        h->uuids[h->n_uuids] = strdup(uuid);
-        if (!h->uuids[h->n_uuids])
-                return -ENOMEM;
-        h->uuids[++h->n_uuids] = NULL;
-        return 0;
-}
-
-void mcs_holders_remove(McsHolders *h, const char *uuid) {
-        for (size_t i = 0; i < h->n_uuids; i++) {
-                if (strcasecmp(h->uuids[i], uuid) != 0)
-                        continue;
-                free(h->uuids[i]);
-                memmove(h->uuids + i, h->uuids + i + 1, (h->n_uuids - i) * sizeof(char *));
-                h->n_uuids--;
-                return;
-        }
-}
-
-void mcs_holders_done(McsHolders *h) {
-        free(h->original);
-        for (size_t i = 0; i < h->n_uuids; i++)
-                free(h->uuids[i]);
-        free(h->uuids);
-        *h = (McsHolders){ 0 };
-}
-
-int mcs_journal_value_format(const char *uuid, const char *original, char **ret) {
-        if (!uuid_valid(uuid) || mcs_context_check(original) < 0)
-                return -EINVAL;
-        if (asprintf(ret, "%s %s", uuid, original) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
-int mcs_journal_value_parse(const char *value, char **ret_uuid, char **ret_original) {
-        _cleanup_free_ char *uuid = NULL, *original = NULL;
-        const char *sp;
-
-        if (!value)
-                return -EINVAL;
-        sp = strchr(value, ' ');
-        if (!sp)
-                return -EINVAL;
-        uuid = strndup(value, (size_t) (sp - value));
-        original = strdup(sp + 1);
-        if (!uuid || !original)
-                return -ENOMEM;
-        if (!uuid_valid(uuid) || mcs_context_check(original) < 0)
-                return -EINVAL;
-        *ret_uuid = TAKE_PTR(uuid);
-        *ret_original = TAKE_PTR(original);
-        return 0;
 }

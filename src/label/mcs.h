@@ -3,8 +3,8 @@
 
 /*
  * The pure part of SELinux sVirt: MCS category pairs, context strings,
- * the policy's virtual context files, the labels a VM gets, and the
- * "who holds this file's label" record kept in an xattr. No libselinux
+ * the policy's virtual context files and the labels a VM gets (the
+ * record of who holds a file's label is holders.h). No libselinux
  * and no file system here, so all of it is unit-tested on any host
  * (tests/unit/test-mcs.c); selinux.c is the thin edge that applies it.
  */
@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "label.h"
 #include "macro.h"
+#include "vm-files.h"
 
 /* Categories c0..c1023: the MCS policy's default range (mcs_systemhigh). */
 #define MCS_CATEGORY_MAX 1023
@@ -39,7 +39,7 @@ int mcs_pair_parse(const char *s, McsPair *ret);
 typedef int (*McsRandomFn)(uint32_t *ret, void *userdata);
 /* Try to reserve p: 0 = now ours, -EEXIST = taken by someone else, any
  * other -errno aborts the allocation. Must be atomic across processes
- * (selinux.c: O_CREAT|O_EXCL on RUN/labels/mcs/cA,cB). */
+ * (selinux.c: linkat() of a complete file to STATE/labels/mcs/cA,cB). */
 typedef int (*McsReserveFn)(const McsPair *p, void *userdata);
 
 /* Pick and reserve a pair from c0..c{max_category}: random pairs first
@@ -118,39 +118,7 @@ int mcs_labels_compute(const McsSeclabel *sec, const McsVirtContexts *v, bool tc
 void mcs_labels_done(McsLabels *l);
 
 /* The context for a path of this kind, NULL when it is not relabelled. */
-const char *mcs_labels_for_kind(const McsLabels *l, LabelPathKind kind);
+const char *mcs_labels_for_kind(const McsLabels *l, VmFileKind kind);
 /* Whether a path of this kind belongs to one VM alone (a second VM
  * labelling it is refused) or may be shared (refcounted). */
-bool mcs_kind_is_exclusive(LabelPathKind kind);
-
-/*
- * The holder record in the xattr trusted.vmunit.secontext:
- * "ORIGINAL UUID1 UUID2 ...": the label before the first VM took the
- * file, then every VM (by UUID) that currently holds it. A list rather
- * than a count so that undoing the same journal record twice (a clean
- * stop followed by the ExecStopPost cleanup, or a crash in between) is
- * harmless: removing a UUID that is not there changes nothing.
- */
-#define MCS_HOLDERS_XATTR "trusted.vmunit.secontext"
-#define MCS_UUID_STRLEN 36
-
-typedef struct McsHolders {
-        char *original;
-        char **uuids; /* NULL-terminated, may be empty */
-        size_t n_uuids;
-} McsHolders;
-
-/* Returns 0, -EINVAL (malformed) or -ENOMEM. */
-int mcs_holders_parse(const char *value, McsHolders *ret);
-/* malloc'd "ORIGINAL UUID..." Returns 0 or -ENOMEM. */
-int mcs_holders_format(const McsHolders *h, char **ret);
-bool mcs_holders_has(const McsHolders *h, const char *uuid);
-/* Add (no duplicate) / remove uuid. Return 0 or -ENOMEM. */
-int mcs_holders_add(McsHolders *h, const char *uuid);
-void mcs_holders_remove(McsHolders *h, const char *uuid);
-void mcs_holders_done(McsHolders *h);
-
-/* The journal record value of a relabel: "UUID ORIGINAL". */
-int mcs_journal_value_format(const char *uuid, const char *original, char **ret);
-/* Split it; both outputs malloc'd. Returns 0, -EINVAL or -ENOMEM. */
-int mcs_journal_value_parse(const char *value, char **ret_uuid, char **ret_original);
+bool mcs_kind_is_exclusive(VmFileKind kind);

@@ -14,17 +14,13 @@ static int none_noop(LabelContext *c) {
         return 0;
 }
 
-static int none_label_path(LabelContext *c, const char *path, LabelPathKind kind) {
-        return 0;
-}
-
-static int none_restore_path(LabelContext *c, const char *path) {
+static int none_file(LabelContext *c, const VmFile *f) {
         return 0;
 }
 
 /* It never writes journal records, so any record naming it is forged or
  * damaged: say so rather than pretend it was undone. */
-static int none_undo_record(const struct LabelRecord *rec) {
+static int none_undo_record(const char *labels_dir, const struct LabelRecord *rec, char **ret_notice) {
         return -EBADMSG;
 }
 
@@ -32,8 +28,8 @@ const LabelBackend label_backend_none = {
         .name = "none",
         .probe = none_probe,
         .generate = none_noop,
-        .label_path = none_label_path,
-        .restore_path = none_restore_path,
+        .label_file = none_file,
+        .restore_file = none_file,
         .set_exec_label = none_noop,
         .release = none_noop,
         .undo_record = none_undo_record,

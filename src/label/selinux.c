@@ -6,11 +6,14 @@
  * VM B's files even though both run as svirt_t: a process may touch a
  * file only when its categories dominate the file's.
  *
- * The decisions (which pair, which context for which file, the holder
- * record) are pure functions in mcs.c; this file applies them with
- * libselinux and records every change in the label journal first.
+ * The decisions (which pair, which context for which file) are pure
+ * functions in mcs.c; this file applies them with libselinux. Files are
+ * relabelled through their VmFile's fd (getfilecon/setfilecon on
+ * /proc/self/fd/N reach the fd's inode without walking a path again),
+ * with a journal record and a holder record first (label-hold.h).
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,32 +21,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fs-util.h"
+#include "label-hold.h"
 #include "label-journal.h"
 #include "label.h"
 #include "mcs.h"
+#include "test-hook.h"
 
 /* Our LabelContext.data slot (AppArmor uses 2; only one MAC is active). */
 #define SELINUX_SLOT 1
 /* The policy's virtual context files are one or two lines. */
 #define SELINUX_CONTEXT_FILE_MAX 4096
 
-typedef struct SelinuxFile {
-        char *path; /* resolved */
-        char *original;
-} SelinuxFile;
+/* The holder record on each relabelled file (holders.h). */
+#define SELINUX_HOLDERS_XATTR "trusted.vmunit.secontext"
 
 typedef struct SelinuxState {
         McsLabels labels;
-        char *reservation; /* RUN/labels/mcs/cA,cB; NULL for static/none */
-        SelinuxFile *files;
-        size_t n_files;
+        char *reservation; /* STATE/labels/mcs/cA,cB; NULL for static/none */
 } SelinuxState;
 
 static SelinuxState *selinux_state_free(SelinuxState *s) {
@@ -51,11 +50,6 @@ static SelinuxState *selinux_state_free(SelinuxState *s) {
                 return NULL;
         mcs_labels_done(&s->labels);
         free(s->reservation);
-        for (size_t i = 0; i < s->n_files; i++) {
-                free(s->files[i].path);
-                free(s->files[i].original);
-        }
-        free(s->files);
         free(s);
         return NULL;
 }
@@ -122,32 +116,60 @@ static int random_u32(uint32_t *ret, void *userdata) {
         return n == sizeof(*ret) ? 0 : -EIO;
 }
 
+/*
+ * MCS pair reservations, and why they live in the state dir.
+ *
+ * A pair is what keeps one VM's QEMU away from another VM's files, so it
+ * must never be on two VMs' files at once. A reservation is the file
+ * STATE/labels/mcs/cA,cB (/var/lib/vmunit/labels/mcs in system mode),
+ * holding "UUID BOOTID" of the VM that drew it. It is removed only after
+ * every file of that VM was restored, in the same boot: by its release
+ * at a clean stop (not when a file failed to restore), or by --cleanup
+ * replaying its journal (the reservation's record is the oldest, and a
+ * record that cannot be undone stops the replay), which removes exactly
+ * the reservations holding its UUID and this boot's id. After a power
+ * loss the journal (in /run) is gone and nothing restored the VM's
+ * files, which may still carry the pair; the reservation, on disk,
+ * survives with the old boot id and keeps the pair from every new VM for
+ * good (the VM itself draws a new pair when it starts again, and
+ * relabels the files it still has). That costs one pair of 523,776 per
+ * VM running at a power loss; an admin who has checked that no file
+ * carries the pair may delete the reservation file.
+ */
 typedef struct ReserveData {
         int dir_fd;
-        const char *owner; /* written into the file, for people debugging */
+        const char *owner; /* "UUID BOOTID\n" */
 } ReserveData;
 
-/* The reservation is the file itself: O_CREAT|O_EXCL is atomic, so two
- * supervisors picking the same pair at the same moment cannot both win. */
+static int mcs_dir_path(const LabelContext *c, char **ret) {
+        return asprintf(ret, "%s/labels/mcs", c->paths->state_dir) < 0 ? -ENOMEM : 0;
+}
+
+/* The reservation is the file itself, made complete before it appears:
+ * written as an unnamed O_TMPFILE and linked to its name, which fails
+ * with EEXIST when the pair is taken; two supervisors picking the same
+ * pair at the same moment cannot both win, and no crash leaves a file
+ * without its owner. */
 static int reserve_pair_file(const McsPair *p, void *userdata) {
         ReserveData *d = userdata;
-        char name[MCS_PAIR_STRLEN];
+        char name[MCS_PAIR_STRLEN], proc[PROC_FD_PATH_MAX];
         _cleanup_close_ int fd = -EBADF;
-        size_t len = strlen(d->owner);
         int r;
 
         r = mcs_pair_format(p, name);
         if (r < 0)
                 return r;
-        fd = openat(d->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        fd = openat(d->dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
         if (fd < 0)
                 return negative_errno();
-        if (write(fd, d->owner, len) != (ssize_t) len) {
-                r = errno > 0 ? -errno : -EIO;
-                (void) unlinkat(d->dir_fd, name, 0);
+        r = write_full(fd, d->owner, strlen(d->owner));
+        if (r >= 0 && fsync(fd) < 0)
+                r = negative_errno();
+        if (r < 0)
                 return r;
-        }
-        return 0;
+        if (linkat(AT_FDCWD, proc_fd_path(fd, proc), d->dir_fd, name, AT_SYMLINK_FOLLOW) < 0)
+                return negative_errno();
+        return fsync(d->dir_fd) < 0 ? negative_errno() : 0;
 }
 
 /* The categories this supervisor may hand out: bounded by its own range. */
@@ -159,10 +181,21 @@ static int own_max_category(unsigned *ret) {
         return mcs_context_max_category(con, ret);
 }
 
-/* Reserve a pair, then journal it, then use it: a crash before the
- * journal record leaks one pair until /run is cleared at reboot, which
- * is harmless; journalling first could make --cleanup free a pair that
- * another VM won. */
+static int mcs_dir_open(const char *dir, bool create) {
+        int fd;
+
+        if (create) {
+                int r = mkdir_parents(dir, 0700);
+                if (r < 0)
+                        return r;
+        }
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        return fd < 0 ? negative_errno() : fd;
+}
+
+/* Journal, then reserve: the record ("mcs", DIR, UUID) lets --cleanup
+ * find our reservation by its content, so a crash at any point leaves
+ * none behind, and a pair another VM won is never ours to free. */
 static int reserve_pair(LabelContext *c, SelinuxState *s, McsPair *ret) {
         _cleanup_free_ char *dir = NULL, *owner = NULL, *path = NULL;
         _cleanup_close_ int dir_fd = -EBADF;
@@ -171,29 +204,27 @@ static int reserve_pair(LabelContext *c, SelinuxState *s, McsPair *ret) {
         McsPair pair;
         int r;
 
-        if (asprintf(&dir, "%s/mcs", c->paths->labels_dir) < 0 || asprintf(&owner, "%s\n", c->uuid) < 0)
+        r = mcs_dir_path(c, &dir);
+        if (r < 0 || asprintf(&owner, "%s %s\n", c->uuid, c->boot_id) < 0)
                 return -ENOMEM;
-        r = mkdir_parents(dir, 0700);
-        if (r < 0)
-                return r;
-        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        dir_fd = mcs_dir_open(dir, /* create= */ true);
         if (dir_fd < 0)
-                return negative_errno();
+                return dir_fd;
         r = own_max_category(&max);
         if (r < 0)
                 return r;
+        r = label_journal_record(c->journal, &(LabelRecord){ "selinux", "mcs", dir, c->uuid });
+        if (r < 0)
+                return r;
+        test_hook("selinux-mcs-journalled");
         r = mcs_allocate(max, random_u32, reserve_pair_file, &(ReserveData){ dir_fd, owner }, &pair);
         if (r < 0)
                 return r;
+        test_hook("selinux-mcs-reserved");
         (void) mcs_pair_format(&pair, name);
         if (asprintf(&path, "%s/%s", dir, name) < 0) {
                 (void) unlinkat(dir_fd, name, 0);
                 return -ENOMEM;
-        }
-        r = label_journal_record(c->journal, &(LabelRecord){ "selinux", "mcs", path, name });
-        if (r < 0) {
-                (void) unlinkat(dir_fd, name, 0);
-                return r;
         }
         s->reservation = TAKE_PTR(path);
         *ret = pair;
@@ -247,234 +278,75 @@ static int selinux_generate(LabelContext *c) {
         return 0;
 }
 
-/* Serialize read-modify-write of the holder xattr between supervisors:
- * an flock on the file itself (QEMU's own image locks are OFD locks, a
- * separate namespace). Only regular files and directories are opened,
- * since opening a device can have side effects. -EBADF: no lock needed. */
-static int lock_path(const char *path) {
-        struct stat st;
-        int fd;
+static int selinux_get(int fd, char **ret) {
+        char proc[PROC_FD_PATH_MAX];
+        char *con = NULL;
 
-        if (lstat(path, &st) < 0)
+        if (getfilecon(proc_fd_path(fd, proc), &con) < 0)
                 return negative_errno();
-        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-                return -EBADF;
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return negative_errno();
-        if (flock(fd, LOCK_EX) < 0) {
-                int r = negative_errno();
-                safe_close(fd);
-                return r;
-        }
-        return fd;
+        *ret = strdup(con);
+        freecon(con);
+        return *ret ? 0 : -ENOMEM;
 }
 
-static bool xattr_unsupported(int err) {
-        return err == ENOTSUP || err == EOPNOTSUPP;
+static int selinux_put(int fd, const char *ctx) {
+        char proc[PROC_FD_PATH_MAX];
+
+        return setfilecon(proc_fd_path(fd, proc), ctx) < 0 ? negative_errno() : 0;
 }
 
-/* 1 and *ret filled when the file has a holder record, 0 when not (or the
- * file system keeps no xattrs: then the journal alone remembers). */
-static int holders_read(const char *path, McsHolders *ret) {
-        _cleanup_free_ char *buf = NULL;
-        ssize_t n;
-        int r;
-
-        n = lgetxattr(path, MCS_HOLDERS_XATTR, NULL, 0);
-        if (n < 0)
-                return errno == ENODATA || xattr_unsupported(errno) ? 0 : negative_errno();
-        buf = malloc((size_t) n + 1);
-        if (!buf)
-                return -ENOMEM;
-        n = lgetxattr(path, MCS_HOLDERS_XATTR, buf, (size_t) n);
-        if (n < 0)
-                return negative_errno();
-        buf[n] = '\0';
-        r = mcs_holders_parse(buf, ret);
-        return r < 0 ? r : 1;
-}
-
-static int holders_write(const char *path, const McsHolders *h) {
-        _cleanup_free_ char *value = NULL;
-        int r;
-
-        if (h->n_uuids == 0)
-                return lremovexattr(path, MCS_HOLDERS_XATTR) < 0 && errno != ENODATA &&
-                                       !xattr_unsupported(errno)
-                               ? negative_errno()
-                               : 0;
-        r = mcs_holders_format(h, &value);
-        if (r < 0)
-                return r;
-        if (lsetxattr(path, MCS_HOLDERS_XATTR, value, strlen(value), 0) < 0)
-                return xattr_unsupported(errno) ? 0 : negative_errno();
-        return 0;
-}
-
-static int set_context(const char *path, const char *ctx) {
-        return lsetfilecon(path, ctx) < 0 ? negative_errno() : 0;
-}
-
-/*
- * Undo one relabel by VM uuid: drop it from the holders; the last holder
- * out puts the original label back. Safe to run twice (see mcs.h). A
- * holder record without our uuid means another VM holds the file now:
- * leave it alone.
- */
-static int unlabel(const char *path, const char *uuid, const char *original) {
-        _cleanup_(mcs_holders_done) McsHolders h = { 0 };
-        _cleanup_close_ int lock = -EBADF;
-        int r;
-
-        lock = lock_path(path);
-        if (lock == -ENOENT)
-                return 0; /* gone: nothing left to restore */
-        if (lock < 0 && lock != -EBADF)
-                return lock;
-        r = holders_read(path, &h);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return set_context(path, original);
-        if (!mcs_holders_has(&h, uuid))
-                return 0;
-        mcs_holders_remove(&h, uuid);
-        if (h.n_uuids > 0)
-                return holders_write(path, &h);
-        /* Label first, record last: a crash in between leaves our uuid in
-         * the record, and the next undo restores again. */
-        r = set_context(path, h.original);
-        if (r < 0)
-                return r;
-        return holders_write(path, &h);
-}
-
-static int remember_file(SelinuxState *s, const char *path, const char *original) {
-        SelinuxFile *n = realloc(s->files, (s->n_files + 1) * sizeof(*n));
-        if (!n)
-                return -ENOMEM;
-        s->files = n;
-        n[s->n_files] = (SelinuxFile){ strdup(path), strdup(original) };
-        if (!n[s->n_files].path || !n[s->n_files].original) {
-                free(n[s->n_files].path);
-                free(n[s->n_files].original);
-                return -ENOMEM;
-        }
-        s->n_files++;
-        return 0;
-}
+static const LabelHoldOps selinux_hold_ops = {
+        .backend = "selinux",
+        .op = "setfilecon",
+        .xattr = SELINUX_HOLDERS_XATTR,
+        LABEL_HOLD_STEPS("selinux", "context"),
+        .get = selinux_get,
+        .put = selinux_put,
+};
 
 /* Refuse what would take a file away from another running VM. */
-static int check_conflict(const McsHolders *h, LabelPathKind kind, const char *current,
-                          const char *desired) {
-        if (h->n_uuids == 0)
-                return 0;
+static int selinux_check(LabelContext *c, const VmFile *f, const char *current, const LabelHolders *live,
+                         void *userdata) {
+        const char *desired = userdata;
+
+        if (!live || label_holders_has(live, c->uuid))
+                return 1;
         /* An exclusive image relabelled to our pair would lock the other
          * VM out of its own disk. */
-        if (mcs_kind_is_exclusive(kind))
+        if (mcs_kind_is_exclusive(f->kind))
                 return -EBUSY;
         /* Shared by both, but as different kinds (e.g. <readonly/> in one
          * VM, <shareable/> in the other): one label cannot serve both. */
         if (!streq(current, desired))
                 return -EBUSY;
-        return 0;
+        return 1;
 }
 
-/* Journal, then holder record, then label: every crash point leaves a
- * journal record whose undo restores the original. */
-static int relabel(LabelContext *c, SelinuxState *s, const char *path, LabelPathKind kind,
-                   const char *desired) {
-        _cleanup_(mcs_holders_done) McsHolders h = { 0 };
-        _cleanup_freecon_ char *current = NULL;
-        _cleanup_free_ char *value = NULL;
-        _cleanup_close_ int lock = -EBADF;
-        const char *original;
-        int r, found;
+static int selinux_change(LabelContext *c, const VmFile *f, const char *current, void *userdata) {
+        const char *desired = userdata;
 
-        lock = lock_path(path);
-        if (lock < 0 && lock != -EBADF)
-                return lock;
-        if (lgetfilecon(path, &current) < 0)
-                return negative_errno();
-        found = holders_read(path, &h);
-        if (found < 0)
-                return found;
-        if (found && mcs_holders_has(&h, c->uuid))
-                return set_context(path, desired); /* labelled twice by this VM: already journalled */
-        if (found) {
-                r = check_conflict(&h, kind, current, desired);
-                if (r < 0)
-                        return r;
-        }
-        original = found ? h.original : current;
-        r = mcs_journal_value_format(c->uuid, original, &value);
-        if (r < 0)
-                return r;
-        r = label_journal_record(c->journal, &(LabelRecord){ "selinux", "setfilecon", path, value });
-        if (r < 0)
-                return r;
-        r = remember_file(s, path, original);
-        if (r < 0)
-                return r;
-        if (!found) {
-                h.original = strdup(current);
-                if (!h.original)
-                        return -ENOMEM;
-        }
-        r = mcs_holders_add(&h, c->uuid);
-        if (r >= 0)
-                r = holders_write(path, &h);
-        if (r < 0)
-                return r;
-        return streq(current, desired) ? 0 : set_context(path, desired);
+        return streq(current, desired) ? 0 : selinux_put(f->fd, desired);
 }
 
-static int selinux_label_path(LabelContext *c, const char *path, LabelPathKind kind) {
+static int selinux_label_file(LabelContext *c, const VmFile *f) {
         SelinuxState *s = c->data[SELINUX_SLOT];
-        _cleanup_free_ char *resolved = NULL;
         const char *desired;
 
         if (!s)
                 return -EINVAL;
-        desired = mcs_labels_for_kind(&s->labels, kind);
+        desired = mcs_labels_for_kind(&s->labels, f->kind);
         if (!desired)
                 return 0; /* static relabel='no' or type='none' */
-        /* Label what QEMU will really open, not a symlink to it. */
-        resolved = realpath(path, NULL);
-        if (!resolved) {
-                /* A socket QEMU will bind does not exist yet; it is created
-                 * in the runtime dir and inherits that dir's label. */
-                if (errno == ENOENT && kind == LABEL_PATH_SOCKET)
-                        return 0;
-                return negative_errno();
-        }
-        return relabel(c, s, resolved, kind, desired);
+        /* A socket QEMU will bind does not exist yet; it is created in
+         * its directory and gets its label from there. */
+        if (f->parent_only)
+                return 0;
+        return label_hold_file(c, &selinux_hold_ops, f, /* held= */ true, selinux_check, selinux_change,
+                               (void *) desired);
 }
 
-static int selinux_restore_path(LabelContext *c, const char *path) {
-        SelinuxState *s = c->data[SELINUX_SLOT];
-        _cleanup_free_ char *resolved = NULL;
-        int r;
-
-        if (!s)
-                return 0;
-        resolved = realpath(path, NULL);
-        if (!resolved)
-                return errno == ENOENT ? 0 : negative_errno();
-        for (size_t i = 0; i < s->n_files; i++) {
-                SelinuxFile *f = &s->files[i];
-                if (!streq(f->path, resolved))
-                        continue;
-                r = unlabel(f->path, c->uuid, f->original);
-                if (r < 0)
-                        return r;
-                free(f->path);
-                free(f->original);
-                s->files[i] = s->files[--s->n_files];
-                return 0;
-        }
-        return 0;
+static int selinux_restore_file(LabelContext *c, const VmFile *f) {
+        return c->data[SELINUX_SLOT] ? label_hold_restore(c, &selinux_hold_ops, f) : 0;
 }
 
 static int selinux_set_exec_label(LabelContext *c) {
@@ -494,55 +366,87 @@ static int selinux_release(LabelContext *c) {
 
         if (!s)
                 return 0;
-        if (s->reservation && unlink(s->reservation) < 0 && errno != ENOENT)
-                r = negative_errno();
+        /* A file still labelled with our pair keeps it reserved. */
+        if (s->reservation && !c->restore_failed) {
+                if (unlink(s->reservation) < 0 && errno != ENOENT)
+                        r = negative_errno();
+                else
+                        test_hook("restore-selinux-mcs-released");
+        }
         c->data[SELINUX_SLOT] = selinux_state_free(s);
         return r;
 }
 
-/* Only ever unlink RUN/labels/mcs/cA,cB named by a well-formed record. */
-static int undo_mcs(const LabelRecord *rec) {
-        const char *base;
-        McsPair p;
-        size_t dlen;
+/* Whether the reservation name in dir_fd holds exactly owner. */
+static bool reservation_is(int dir_fd, const char *name, const char *owner) {
+        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        char buf[128];
+        ssize_t n;
 
-        if (!rec->path || rec->path[0] != '/' || mcs_pair_parse(rec->value, &p) < 0)
-                return -EINVAL;
-        base = strrchr(rec->path, '/') + 1;
-        dlen = (size_t) (base - rec->path);
-        if (!streq(base, rec->value) || dlen < 5 || memcmp(base - 5, "/mcs/", 5) != 0)
-                return -EINVAL;
-        if (unlink(rec->path) < 0 && errno != ENOENT)
-                return negative_errno();
-        return 0;
+        if (fd < 0)
+                return false;
+        n = read_full(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return false;
+        buf[n] = '\0';
+        return streq(buf, owner);
 }
 
-static int undo_setfilecon(const LabelRecord *rec) {
-        _cleanup_free_ char *uuid = NULL, *original = NULL;
+/* Remove the reservations of the record's VM from this boot, and only
+ * those, only in a directory STATE/labels/mcs a well-formed record names. */
+static int undo_mcs(const LabelRecord *rec) {
+        _cleanup_free_ char *owner = NULL;
+        _cleanup_close_ int dir_fd = -EBADF;
+        char boot_id[37];
+        struct dirent *de;
+        DIR *d;
         int r;
 
-        if (!rec->path || rec->path[0] != '/')
+        const char *suffix = "/labels/mcs";
+        size_t len = rec->path ? strlen(rec->path) : 0;
+
+        if (!rec->path || rec->path[0] != '/' || !label_id_valid(rec->value) || len < strlen(suffix) ||
+            !streq(rec->path + len - strlen(suffix), suffix))
                 return -EINVAL;
-        r = mcs_journal_value_parse(rec->value, &uuid, &original);
+        r = label_boot_id(boot_id);
         if (r < 0)
                 return r;
-        return unlabel(rec->path, uuid, original);
+        if (asprintf(&owner, "%s %s\n", rec->value, boot_id) < 0)
+                return -ENOMEM;
+        dir_fd = mcs_dir_open(rec->path, /* create= */ false);
+        if (dir_fd == -ENOENT)
+                return 0;
+        if (dir_fd < 0)
+                return dir_fd;
+        d = fdopendir(fcntl(dir_fd, F_DUPFD_CLOEXEC, 3));
+        if (!d)
+                return negative_errno();
+        r = 0;
+        while ((de = readdir(d))) {
+                McsPair p;
+                if (mcs_pair_parse(de->d_name, &p) < 0 || !reservation_is(dir_fd, de->d_name, owner))
+                        continue;
+                if (unlinkat(dir_fd, de->d_name, 0) < 0 && errno != ENOENT && r == 0)
+                        r = negative_errno();
+        }
+        closedir(d);
+        if (r >= 0)
+                test_hook("restore-selinux-mcs-released");
+        return r;
 }
 
-static int selinux_undo_record(const LabelRecord *rec) {
+static int selinux_undo_record(const char *labels_dir, const LabelRecord *rec, char **ret_notice) {
         if (streq_ptr(rec->op, "mcs"))
                 return undo_mcs(rec);
-        if (streq_ptr(rec->op, "setfilecon"))
-                return undo_setfilecon(rec);
-        return -EINVAL;
+        return label_hold_undo_record(&selinux_hold_ops, labels_dir, rec, ret_notice);
 }
 
 const LabelBackend label_backend_selinux = {
         .name = "selinux",
         .probe = selinux_probe,
         .generate = selinux_generate,
-        .label_path = selinux_label_path,
-        .restore_path = selinux_restore_path,
+        .label_file = selinux_label_file,
+        .restore_file = selinux_restore_file,
         .set_exec_label = selinux_set_exec_label,
         .release = selinux_release,
         .undo_record = selinux_undo_record,

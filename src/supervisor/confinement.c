@@ -70,11 +70,16 @@ static int setup_labels(Supervisor *s) {
                 .config = &s->config,
                 .paths = &s->paths,
                 .name = s->name,
-                .run_dir = s->run_dir,
                 .qemu_uid = s->identity.uid,
                 .qemu_gid = s->identity.gid,
         };
-        int r = label_manager_new(&p, &s->labels, &err);
+        int r = vm_files_collect(s->domain, s->run_dir, NULL, &s->files, &err);
+
+        if (r < 0) {
+                log_error("security: %s", err ?: strerror(-r));
+                return r;
+        }
+        r = label_manager_new(&p, &s->labels, &err);
 
         if (r < 0) {
                 log_error("security: %s", err ?: strerror(-r));
@@ -85,7 +90,7 @@ static int setup_labels(Supervisor *s) {
             !strstr(label_manager_describe(s->labels), "selinux") &&
             !strstr(label_manager_describe(s->labels), "apparmor"))
                 log_info("no LSM (SELinux or AppArmor) on this host: running with DAC only");
-        r = label_manager_label_domain(s->labels, &err);
+        r = label_manager_label_domain(s->labels, &s->files, &err);
         if (r < 0) {
                 log_error("security: %s", err ?: strerror(-r));
                 return r;
@@ -109,6 +114,7 @@ void confinement_teardown(Supervisor *s) {
                                     strerror(-r));
                 s->labels = label_manager_free(s->labels);
         }
+        vm_files_done(&s->files);
         if (s->cgroup) {
                 (void) vm_cgroup_destroy(s->cgroup);
                 s->cgroup = vm_cgroup_free(s->cgroup);

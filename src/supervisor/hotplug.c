@@ -401,6 +401,32 @@ static void warn_source(int r, const char *what, const char *source) {
         log_warning_errno(r, "hotplug: %s %s: %m", what, shown ?: "?");
 }
 
+/* The disk's image as a VmFile for the label manager. A stopgap: the
+ * image is resolved here, once per call, by its path; AttachDevice will
+ * take the caller's fd instead. */
+static int disk_file(const DomainDisk *disk, VmFile *ret) {
+        VmFileKind kind = vm_file_kind_of_disk(disk);
+
+        return vm_file_resolve(disk->source, kind, VM_FILE_BY_FDSET,
+                               kind == VM_FILE_IMAGE_RO ? O_RDONLY : O_RDWR, ret);
+}
+
+static int label_disk(Supervisor *s, const DomainDisk *disk, char **ret_error) {
+        _cleanup_(vm_file_done) VmFile f = VM_FILE_NULL;
+        int r = disk_file(disk, &f);
+
+        if (r < 0)
+                return set_errorf(ret_error, r, "cannot open %s: %s", disk->source, strerror(-r));
+        return label_manager_label_file(s->labels, &f, ret_error);
+}
+
+static int restore_disk(Supervisor *s, const DomainDisk *disk) {
+        _cleanup_(vm_file_done) VmFile f = VM_FILE_NULL;
+        int r = disk_file(disk, &f);
+
+        return r < 0 ? r : label_manager_restore_file(s->labels, &f);
+}
+
 /* Undo the host side of an attach (ACL, then labels), newest first. */
 static void attach_undo_host(Supervisor *s, HotplugOp *op) {
         const DomainDisk *disk = &op->fragment->disks[0];
@@ -413,7 +439,7 @@ static void attach_undo_host(Supervisor *s, HotplugOp *op) {
         }
         op->allowed = false;
         if (op->labelled && s->labels) {
-                r = label_manager_restore_disk(s->labels, disk);
+                r = restore_disk(s, disk);
                 if (r < 0)
                         warn_source(r, "cannot restore the labels of", disk->source);
         }
@@ -580,7 +606,7 @@ static int attach_host(Supervisor *s, HotplugOp *op) {
         int r;
 
         if (s->labels) {
-                r = label_manager_label_disk(s->labels, disk, &err);
+                r = label_disk(s, disk, &err);
                 if (r < 0) {
                         op_set_error(op, VMUNIT_BUS_ERROR_FAILED, "disk '%s': %s", op->target,
                                      err ?: strerror(-r));
@@ -688,7 +714,7 @@ static void remove_host_side(Supervisor *s, const char *target) {
                         warn_source(r, "cannot remove from the device ACL", disk->source);
         }
         if (disk->source && s->labels) {
-                r = label_manager_restore_disk(s->labels, disk);
+                r = restore_disk(s, disk);
                 if (r < 0 && r != -ENOENT)
                         warn_source(r, "cannot restore the labels of", disk->source);
         }

@@ -329,6 +329,7 @@ void supervisor_done(Supervisor *s) {
 int supervisor_cleanup(const char *root, const char *name) {
         VmunitPaths paths;
         _cleanup_free_ char *dir = NULL;
+        char **notices = NULL;
         const char *why;
         int r;
 
@@ -341,7 +342,10 @@ int supervisor_cleanup(const char *root, const char *name) {
                 return log_error_errno(r, "Failed to set up paths: %m"), VMUNIT_EXIT_HOST;
         /* Owners and labels first: the journal lives in the labels dir and
          * says what this VM's (possibly SIGKILLed) supervisor changed. */
-        r = label_cleanup_from_journal(&paths, name);
+        r = label_cleanup_from_journal(&paths, name, &notices);
+        for (char **n = notices; n && *n; n++)
+                log_warning("labels of '%s': %s", name, *n);
+        strv_free_array(notices);
         if (r < 0)
                 log_error_errno(r, "Failed to restore labels and owners for '%s': %m", name);
         dir = paths_domain_run_dir(&paths, name);

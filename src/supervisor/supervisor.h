@@ -17,6 +17,7 @@
 #include "identity.h" /* confinement (issue 4) */
 #include "paths.h"
 #include "qmp.h"
+#include "vm-files.h"
 
 typedef enum SupervisorState {
         SUPERVISOR_STARTING,
@@ -68,6 +69,9 @@ typedef struct Supervisor {
         QemuIdentity identity;
         struct VmCgroup *cgroup;
         struct LabelManager *labels;
+        /* Every file of the domain resolved once (vm_files_collect()):
+         * what the labels were given, by fd. */
+        VmFiles files;
         /* --- end confinement */
 
         struct VmBus *bus; /* D-Bus object (bus.c), NULL when not on a bus */

@@ -28,6 +28,7 @@
 #include "label.h"
 #include "macro.h"
 #include "paths.h"
+#include "vm-files.h"
 
 static int die(const char *what, int r, const char *detail) {
         fprintf(stderr, "selinux-driver: %s: %s%s%s\n", what, strerror(-r), detail ? ": " : "",
@@ -53,6 +54,7 @@ static int run(VmunitPaths *paths, VmunitConfig *config, const char *xml) {
         _cleanup_(label_manager_freep) LabelManager *m = NULL;
         _cleanup_domain_ Domain *d = NULL;
         _cleanup_free_ char *error = NULL, *run_dir = NULL;
+        _cleanup_(vm_files_done) VmFiles files = {};
         char *exec = NULL;
         int r;
 
@@ -70,7 +72,6 @@ static int run(VmunitPaths *paths, VmunitConfig *config, const char *xml) {
                 .config = config,
                 .paths = paths,
                 .name = d->name,
-                .run_dir = run_dir,
                 .qemu_uid = (uid_t) -1,
                 .qemu_gid = (gid_t) -1,
         };
@@ -78,7 +79,10 @@ static int run(VmunitPaths *paths, VmunitConfig *config, const char *xml) {
         if (r < 0)
                 return die("label_manager_new", r, error);
         printf("backends %s\n", label_manager_describe(m));
-        r = label_manager_label_domain(m, &error);
+        r = vm_files_collect(d, run_dir, NULL, &files, &error);
+        if (r < 0)
+                return die("collect", r, error);
+        r = label_manager_label_domain(m, &files, &error);
         if (r < 0)
                 return die("label_domain", r, error);
         r = label_manager_set_exec_label(m);
@@ -117,7 +121,7 @@ int main(int argc, char **argv) {
         config.security_driver = SECURITY_DRIVER_SELINUX;
         config.dynamic_ownership = false;
         if (streq(argv[3], "cleanup")) {
-                r = label_cleanup_from_journal(&paths, argv[2]);
+                r = label_cleanup_from_journal(&paths, argv[2], NULL);
                 if (r < 0)
                         return die("cleanup", r, argv[2]);
                 printf("cleaned\n");

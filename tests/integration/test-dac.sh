@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# DAC dynamic ownership for real (root): owners are handed to QEMU's uid
-# and given back at stop, after a SIGKILL (through the journal), and only
-# when the last VM sharing a read-only image stops. Drives the label
-# manager through tests/integration/label-driver.c.
+# DAC for real (root): no owner ever changes; what QEMU opens itself (a
+# private kernel, a socket, the runtime dir) gets an ACL entry for QEMU's
+# uid, restored exactly at stop, after a SIGKILL (through the journal),
+# and only when the last VM sharing the file stops; disks (handed to QEMU
+# as fds) are never touched. Drives the label manager through
+# tests/integration/label-driver.c.
 source "$(dirname "$0")/lib.sh"
 
 : "${VMUNIT_LABEL_DRIVER:?run through meson test}"
@@ -21,15 +23,51 @@ owner() {
         stat -c '%u:%g:%a' -- "$1"
 }
 
-# check_owner PATH WANT: a failure names the path and both values.
-check_owner() {
+# state PATH -> "uid:gid:mode ACL-hex holder-record": everything DAC may touch.
+state() {
+        python3 - "$1" <<'PY'
+import os, sys
+p = sys.argv[1]
+st = os.stat(p)
+def x(name):
+    try:
+        return os.getxattr(p, name).hex()
+    except OSError:
+        return "none"
+print("%d:%d:%o %s %s" % (st.st_uid, st.st_gid, st.st_mode & 0o7777,
+      x("system.posix_acl_access"), x("trusted.vmunit.dac")))
+PY
+}
+
+# qemu_entry PATH -> the permission bits of the ACL entry for $QUID, or "none".
+qemu_entry() {
+        python3 - "$1" "$QUID" <<'PY'
+import os, struct, sys
+try:
+    b = os.getxattr(sys.argv[1], "system.posix_acl_access")
+except OSError:
+    print("none"); sys.exit()
+for i in range(4, len(b), 8):
+    tag, perm, uid = struct.unpack("<HHI", b[i:i + 8])
+    if tag == 2 and uid == int(sys.argv[2]):
+        print(perm); sys.exit()
+print("none")
+PY
+}
+
+# check_value FUNCTION PATH WANT: FUNCTION's answer for PATH must be WANT;
+# a failure names the path and both values.
+check_value() {
         local got
-        got=$(owner "$1")
-        if [ "$got" != "$2" ]; then
-                t_fail "$1: owner $got, want $2"
+        got=$("$1" "$2")
+        if [ "$got" != "$3" ]; then
+                t_fail "$2: $1 $got, want $3"
                 return 1
         fi
 }
+check_state() { check_value state "$@"; }
+check_entry() { check_value qemu_entry "$@"; }
+check_owner() { check_value owner "$@"; }
 
 # start_vm ROOT NAME SPEC...: run the driver in the background until it
 # has labelled everything; its pid goes into $VM_PID.
@@ -101,95 +139,112 @@ new_image() {
 }
 
 case_restore() {
-        local root rw ro kernel before_rw
+        local root rw ro kernel initrd sock before_rw before_ro before_kernel before_initrd
         root=$(new_root)
         MY_ROOTS+=("$root")
-        mkdir "$root/my images"
+        mkdir -p "$root/my images" "$root/run/vm1"
         rw="$root/my images/disk one.img"
         ro="$root/my images/base.iso"
         kernel="$root/vmlinuz"
+        initrd="$root/initrd"
         new_image "$rw" 1234 5678 640
         new_image "$ro" 0 0 444
         new_image "$kernel" 0 0 600
-        before_rw=$(owner "$rw")
-        start_vm "$root" vm1 "rw:$rw" "cdrom:$ro" "kernel:$kernel" &&
-                check_owner "$rw" "$QUID:$QGID:640" &&
-                check_owner "$ro" "$QUID:$QGID:444" &&
-                check_owner "$kernel" "$QUID:$QGID:600" &&
+        new_image "$initrd" 0 0 644
+        before_rw=$(state "$rw")
+        before_ro=$(state "$ro")
+        before_kernel=$(state "$kernel")
+        before_initrd=$(state "$initrd")
+        before_run=$(state "$root/run/vm1")
+        start_vm "$root" vm1 "rw:$rw" "cdrom:$ro" "kernel:$kernel" "initrd:$initrd" "rundir:$root/run/vm1" &&
+                check_state "$rw" "$before_rw" &&
+                check_state "$ro" "$before_ro" &&
+                check_state "$initrd" "$before_initrd" &&
+                check_entry "$kernel" 4 &&
+                check_owner "$kernel" "0:0:640" &&
+                check_entry "$root/run/vm1" 7 &&
                 stop_vm "$VM_PID" &&
-                check_owner "$rw" "$before_rw" &&
-                check_owner "$ro" "0:0:444" &&
-                check_owner "$kernel" "0:0:600" &&
+                check_state "$rw" "$before_rw" &&
+                check_state "$ro" "$before_ro" &&
+                check_state "$kernel" "$before_kernel" &&
+                check_state "$initrd" "$before_initrd" &&
+                check_state "$root/run/vm1" "$before_run" &&
                 no_journal "$root" vm1
 }
 
 case_shared() {
-        local root base pid_a pid_b
+        local root kernel before pid_a pid_b
         root=$(new_root)
         MY_ROOTS+=("$root")
-        base="$root/base image.qcow2"
-        new_image "$base" 0 0 644
-        start_vm "$root" vm-a "ro:$base" && pid_a=$VM_PID &&
-                start_vm "$root" vm-b "ro:$base" && pid_b=$VM_PID &&
-                check_owner "$base" "$QUID:$QGID:644" &&
+        kernel="$root/shared vmlinuz"
+        new_image "$kernel" 0 0 600
+        before=$(state "$kernel")
+        start_vm "$root" vm-a "kernel:$kernel" && pid_a=$VM_PID &&
+                start_vm "$root" vm-b "kernel:$kernel" && pid_b=$VM_PID &&
+                check_entry "$kernel" 4 &&
                 stop_vm "$pid_a" &&
-                check_owner "$base" "$QUID:$QGID:644" &&
+                check_entry "$kernel" 4 &&
                 stop_vm "$pid_b" &&
-                check_owner "$base" "0:0:644"
+                check_state "$kernel" "$before"
 }
 
 case_sigkill() {
-        local root img shared keeper victim
+        local root kernel shared keeper victim before_kernel before_shared
         root=$(new_root)
         MY_ROOTS+=("$root")
-        img="$root/crash.img"
-        shared="$root/shared.img"
-        new_image "$img" 1000 1000 600
-        new_image "$shared" 0 0 644
-        start_vm "$root" keeper "ro:$shared" && keeper=$VM_PID &&
-                start_vm "$root" victim "rw:$img" "ro:$shared" && victim=$VM_PID &&
+        kernel="$root/crash-vmlinuz"
+        shared="$root/shared-initrd"
+        new_image "$kernel" 1000 1000 600
+        new_image "$shared" 0 0 600
+        before_kernel=$(state "$kernel")
+        before_shared=$(state "$shared")
+        start_vm "$root" keeper "initrd:$shared" && keeper=$VM_PID &&
+                start_vm "$root" victim "kernel:$kernel" "initrd:$shared" && victim=$VM_PID &&
                 kill -KILL "$victim" && { wait "$victim" 2>/dev/null || true; } &&
-                check_owner "$img" "$QUID:$QGID:600" &&
+                check_entry "$kernel" 4 &&
                 [ -s "$root/run/labels/victim.journal" ] &&
                 "$VMUNIT_LABEL_DRIVER" cleanup victim "$root" &&
-                check_owner "$img" "1000:1000:600" &&
-                check_owner "$shared" "$QUID:$QGID:644" &&
+                check_state "$kernel" "$before_kernel" &&
+                check_entry "$shared" 4 &&
                 no_journal "$root" victim &&
                 "$VMUNIT_LABEL_DRIVER" cleanup victim "$root" &&
-                check_owner "$shared" "$QUID:$QGID:644" &&
+                check_entry "$shared" 4 &&
                 stop_vm "$keeper" &&
-                check_owner "$shared" "0:0:644"
+                check_state "$shared" "$before_shared"
 }
 
 case_stale_journal() {
-        local root img
+        local root kernel before
         root=$(new_root)
         MY_ROOTS+=("$root")
-        img="$root/again.img"
-        new_image "$img" 0 0 600
-        start_vm "$root" vm "rw:$img" && kill -KILL "$VM_PID" && { wait "$VM_PID" 2>/dev/null || true; } &&
-                start_vm "$root" vm "rw:$img" && stop_vm "$VM_PID" &&
-                check_owner "$img" "0:0:600" &&
+        kernel="$root/again-vmlinuz"
+        new_image "$kernel" 0 0 600
+        before=$(state "$kernel")
+        start_vm "$root" vm "kernel:$kernel" && kill -KILL "$VM_PID" && { wait "$VM_PID" 2>/dev/null || true; } &&
+                start_vm "$root" vm "kernel:$kernel" && stop_vm "$VM_PID" &&
+                check_state "$kernel" "$before" &&
                 no_journal "$root" vm
 }
 
 case_failure() {
-        local root img rc=0
+        local root kernel before rc=0
         root=$(new_root)
         MY_ROOTS+=("$root")
-        img="$root/ok.img"
-        new_image "$img" 0 0 600
-        "$VMUNIT_LABEL_DRIVER" run vm "$root" "$QUID" "$QGID" "rw:$img" "rw:$root/missing.img" \
+        kernel="$root/ok-vmlinuz"
+        new_image "$kernel" 0 0 600
+        mkfifo -m 600 "$root/fifo-initrd"
+        before=$(state "$kernel")
+        "$VMUNIT_LABEL_DRIVER" run vm "$root" "$QUID" "$QGID" "kernel:$kernel" "initrd:$root/fifo-initrd" \
                 >/dev/null 2>"$root/err" </dev/null || rc=$?
         if [ "$rc" = 0 ]; then
-                t_fail "labelling a missing image succeeded"
+                t_fail "labelling a FIFO as an initrd succeeded"
                 return 1
         fi
-        if ! grep -qF "dac: cannot label disk image $root/missing.img: No such file or directory" "$root/err"; then
+        if ! grep -qF "dac: cannot label boot file $root/fifo-initrd: Invalid argument" "$root/err"; then
                 t_fail "unexpected error: $(cat "$root/err")"
                 return 1
         fi
-        check_owner "$img" "0:0:600" && no_journal "$root" vm
+        check_state "$kernel" "$before" && no_journal "$root" vm
 }
 
 case_block_device() {
@@ -201,21 +256,21 @@ case_block_device() {
                 echo "skip: no loop devices here"
                 return 0
         fi
-        before=$(owner "$dev")
+        before=$(state "$dev")
         start_vm "$root" vm "shared:$dev" &&
-                check_owner "$dev" "$QUID:$QGID:${before##*:}" &&
+                check_state "$dev" "$before" &&
                 stop_vm "$VM_PID" &&
-                check_owner "$dev" "$before" || rc=1
+                check_state "$dev" "$before" || rc=1
         losetup -d "$dev"
         return $rc
 }
 
-run_case "owner before start == owner after stop (paths with spaces)" case_restore
-run_case "read-only image shared by two VMs is restored after the last stops" case_shared
-run_case "SIGKILL after labelling: cleanup restores from the journal" case_sigkill
+run_case "no owner changes; a private kernel and the run dir get an ACL entry, restored exactly (paths with spaces)" case_restore
+run_case "a kernel shared by two VMs is restored after the last stops" case_shared
+run_case "SIGKILL after labelling: cleanup restores from the journal, twice is harmless" case_sigkill
 run_case "SIGKILL without cleanup: the next start undoes the stale journal first" case_stale_journal
-run_case "block device disk: the device node is chowned and given back" case_block_device
-run_case "a failing path stops the start, names the step, restores the rest" case_failure
+run_case "block device disk (handed over as an fd): the device node is untouched" case_block_device
+run_case "a failing file stops the start, names the step, restores the rest" case_failure
 
 kill_drivers
 remove_roots

@@ -28,35 +28,34 @@ printf 'system_u:object_r:svirt_image_t:s0\nsystem_u:object_r:virt_content_t:s0\
 printf 'system_u:object_r:user_tmp_t:s0\n' >"$S/default-filecon"
 ORIG=system_u:object_r:user_tmp_t:s0
 
-# The shim's file name for a path: bytes outside [A-Za-z0-9._-] as %XX.
+# The shim keeps labels per inode: DEV:INO of what the path names.
 shim_key() {
-        local s=$1 out="" c i
-        for ((i = 0; i < ${#s}; i++)); do
-                c=${s:i:1}
-                case $c in
-                [A-Za-z0-9._-]) out+=$c ;;
-                *) out+=$(printf '%%%02X' "'$c") ;;
-                esac
-        done
-        printf '%s' "$out"
+        stat -L -c '%d:%i' -- "$1"
 }
 
 con_of() {
         local f
-        f=$S/filecon/$(shim_key "$(realpath "$1")")
+        f=$S/filecon/$(shim_key "$1")
         if [ -e "$f" ]; then cat "$f"; else cat "$S/default-filecon"; fi
 }
 
 set_con() {
         mkdir -p "$S/filecon"
-        printf '%s' "$2" >"$S/filecon/$(shim_key "$(realpath "$1")")"
+        printf '%s' "$2" >"$S/filecon/$(shim_key "$1")"
 }
 
+BOOT_ID=$(cat /proc/sys/kernel/random/boot_id)
+# The holder record without its boot id ("ORIGINAL UUID..."); a record
+# of another boot shows as "stale-boot ...".
 holders_of() {
-        local f
-        f=$S/xattr/$(shim_key "$(realpath "$1")")@trusted.vmunit.secontext
-        if [ -e "$f" ]; then cat "$f"; fi
+        local f v
+        f=$S/xattr/$(shim_key "$1")@trusted.vmunit.secontext
+        [ -e "$f" ] || return 0
+        v=$(cat "$f")
+        if [ "${v%% *}" = "$BOOT_ID" ]; then printf '%s' "${v#* }"; else printf 'stale-boot %s' "$v"; fi
 }
+
+MCS=$R/lib/labels/mcs
 
 expect_con() {
         local got
@@ -149,7 +148,7 @@ if start_vm a $UUID_A "$IMG/a.img"; then
                 expect_con "$IMG/shared.img" system_u:object_r:svirt_image_t:s0 || ok=0
                 expect_con "$IMG/ro.img" system_u:object_r:virt_content_t:s0 || ok=0
                 expect_con "$IMG/vmlinuz" system_u:object_r:virt_content_t:s0 || ok=0
-                [ -e "$R/run/labels/mcs/$PA" ] || { t_fail "no reservation $R/run/labels/mcs/$PA"; ok=0; }
+                [ -e "$MCS/$PA" ] || { t_fail "no reservation $MCS/$PA"; ok=0; }
                 [ "$(cat "$S/exec.${PID[a]}" 2>/dev/null)" = "$(exec_of a)" ] || { t_fail "setexeccon not called"; ok=0; }
                 [ "$(holders_of "$IMG/a.img")" = "system_u:object_r:virt_image_t:s0 $UUID_A" ] ||
                         { t_fail "holders of a.img: '$(holders_of "$IMG/a.img")'"; ok=0; }
@@ -185,7 +184,7 @@ else
         expect_con "$IMG/a.img" "system_u:object_r:svirt_image_t:s0:$PA" || ok=0
         [ "$(holders_of "$IMG/shared.img")" = "$ORIG $UUID_A $UUID_B" ] ||
                 { t_fail "c left a hold on shared.img: '$(holders_of "$IMG/shared.img")'"; ok=0; }
-        [ "$(ls "$R/run/labels/mcs" | wc -l)" = 2 ] || { t_fail "c kept its pair: $(ls "$R/run/labels/mcs")"; ok=0; }
+        [ "$(ls "$MCS" | wc -l)" = 2 ] || { t_fail "c kept its pair: $(ls "$MCS")"; ok=0; }
         [ ! -e "$R/run/labels/c.journal" ] || { t_fail "c left its journal"; ok=0; }
         [ $ok = 1 ] && t_pass
 fi
@@ -200,7 +199,7 @@ if stop_vm a && grep -qx restored "${OUT[a]}"; then
         [ -z "$(holders_of "$IMG/a.img")" ] || { t_fail "a.img keeps its holder record"; ok=0; }
         [ "$(holders_of "$IMG/shared.img")" = "$ORIG $UUID_B" ] ||
                 { t_fail "holders of shared.img: '$(holders_of "$IMG/shared.img")'"; ok=0; }
-        [ ! -e "$R/run/labels/mcs/$PA" ] || { t_fail "pair $PA not released"; ok=0; }
+        [ ! -e "$MCS/$PA" ] || { t_fail "pair $PA not released"; ok=0; }
         [ $ok = 1 ] && t_pass
 else
         t_fail "VM a did not stop cleanly: $(cat "$R/a.err")"
@@ -217,7 +216,7 @@ if cleanup_vm b; then
                 [ -z "$(holders_of "$IMG/$f")" ] || { t_fail "$f keeps a holder record"; ok=0; }
         done
         expect_con "$IMG/a.img" system_u:object_r:virt_image_t:s0 || ok=0
-        [ -z "$(ls "$R/run/labels/mcs")" ] || { t_fail "pairs left: $(ls "$R/run/labels/mcs")"; ok=0; }
+        [ -z "$(ls "$MCS")" ] || { t_fail "pairs left: $(ls "$MCS")"; ok=0; }
         [ ! -e "$R/run/labels/b.journal" ] || { t_fail "journal left"; ok=0; }
         cleanup_vm b || { t_fail "second cleanup failed"; ok=0; }
         expect_con "$IMG/shared.img" "$ORIG" || ok=0
@@ -250,7 +249,7 @@ for n in "${names[@]}"; do
 done
 pairs=$(for n in "${names[@]}"; do pair_of "$n"; done | sort)
 [ "$(printf '%s\n' "$pairs" | sort -u | wc -l)" = 6 ] || { t_fail "pairs not unique: $(echo $pairs)"; ok=0; }
-[ "$(ls "$R/run/labels/mcs" | wc -l)" = 6 ] || { t_fail "reservations: $(ls "$R/run/labels/mcs")"; ok=0; }
+[ "$(ls "$MCS" | wc -l)" = 6 ] || { t_fail "reservations: $(ls "$MCS")"; ok=0; }
 if start_vm p7 00000000-0000-4000-8000-000000000007 "$IMG/c.img"; then
         t_fail "a seventh VM got a pair from a full space"
         stop_vm p7 || true
@@ -261,7 +260,7 @@ fi
 for n in "${names[@]}"; do
         kill -0 "${PID[$n]}" 2>/dev/null && { stop_vm "$n" || { t_fail "$n did not stop"; ok=0; }; }
 done
-[ -z "$(ls "$R/run/labels/mcs")" ] || { t_fail "pairs left: $(ls "$R/run/labels/mcs")"; ok=0; }
+[ -z "$(ls "$MCS")" ] || { t_fail "pairs left: $(ls "$MCS")"; ok=0; }
 expect_con "$IMG/shared.img" "$ORIG" || ok=0
 [ $ok = 1 ] && t_pass
 rm -f "$S/con"
@@ -277,7 +276,7 @@ if start_vm s 05050505-0000-4000-8000-000000000005 "$IMG/c.img" \
                 expect_con "$IMG/$f" "$ORIG" || ok=0
                 [ -z "$(holders_of "$IMG/$f")" ] || { t_fail "$f got a holder record"; ok=0; }
         done
-        [ -z "$(ls "$R/run/labels/mcs" 2>/dev/null)" ] || { t_fail "a pair was reserved: $(ls "$R/run/labels/mcs")"; ok=0; }
+        [ -z "$(ls "$MCS" 2>/dev/null)" ] || { t_fail "a pair was reserved: $(ls "$MCS")"; ok=0; }
         stop_vm s && grep -qx restored "${OUT[s]}" || { t_fail "did not stop cleanly: $(cat "$R/s.err")"; ok=0; }
         expect_con "$IMG/c.img" "$ORIG" || ok=0
         [ $ok = 1 ] && t_pass
@@ -294,7 +293,7 @@ if start_vm r 06060606-0000-4000-8000-000000000006 "$IMG/c.img" \
         expect_con "$IMG/c.img" "$IMAGE_LABEL" || ok=0
         expect_con "$IMG/shared.img" system_u:object_r:svirt_image_t:s0 || ok=0
         expect_con "$IMG/ro.img" system_u:object_r:virt_content_t:s0 || ok=0
-        [ -z "$(ls "$R/run/labels/mcs" 2>/dev/null)" ] || { t_fail "a pair was reserved: $(ls "$R/run/labels/mcs")"; ok=0; }
+        [ -z "$(ls "$MCS" 2>/dev/null)" ] || { t_fail "a pair was reserved: $(ls "$MCS")"; ok=0; }
         stop_vm r && grep -qx restored "${OUT[r]}" || { t_fail "did not stop cleanly: $(cat "$R/r.err")"; ok=0; }
         for f in c.img shared.img ro.img vmlinuz; do
                 expect_con "$IMG/$f" "$ORIG" || ok=0
@@ -313,7 +312,7 @@ if start_vm n 07070707-0000-4000-8000-000000000007 "$IMG/c.img" "<seclabel type=
                 expect_con "$IMG/$f" "$ORIG" || ok=0
         done
         expect_con "$R/run/n" "$ORIG" || ok=0
-        [ -z "$(ls "$R/run/labels/mcs" 2>/dev/null)" ] || { t_fail "a pair was reserved: $(ls "$R/run/labels/mcs")"; ok=0; }
+        [ -z "$(ls "$MCS" 2>/dev/null)" ] || { t_fail "a pair was reserved: $(ls "$MCS")"; ok=0; }
         stop_vm n && grep -qx restored "${OUT[n]}" || { t_fail "did not stop cleanly: $(cat "$R/n.err")"; ok=0; }
         [ $ok = 1 ] && t_pass
 else
@@ -355,7 +354,7 @@ elif ! grep -q "label 'some-profile' is not an SELinux context" "$R/y.err"; then
         ok=0
 fi
 expect_con "$IMG/c.img" "$ORIG" || ok=0
-[ -z "$(ls "$R/run/labels/mcs" 2>/dev/null)" ] || { t_fail "a pair was left: $(ls "$R/run/labels/mcs")"; ok=0; }
+[ -z "$(ls "$MCS" 2>/dev/null)" ] || { t_fail "a pair was left: $(ls "$MCS")"; ok=0; }
 [ $ok = 1 ] && t_pass
 
 t_begin "security_driver = selinux on a host without SELinux fails closed"

@@ -11,8 +11,12 @@
  *   virtual_domain_context    returned by selinux_virtual_domain_context_path()
  *   virtual_image_context     returned by selinux_virtual_image_context_path()
  *   default-filecon           label of a file never set (default: default_t:s0)
- *   filecon/ESCAPED-PATH      a file's label, set by setfilecon
- *   xattr/ESCAPED-PATH        trusted.vmunit.* xattrs (tmpfs/rootless safe)
+ *   filecon/DEV:INO           a file's label, set by setfilecon
+ *   xattr/DEV:INO@NAME        trusted.vmunit.* xattrs (tmpfs/rootless safe)
+ *
+ * Labels belong to inodes, as in the kernel: a file is found by the
+ * st_dev:st_ino of what its path names (stat() for the calls that follow
+ * a final symlink, /proc/self/fd/N included; lstat() for the l* calls).
  *   exec.PID                  what setexeccon() set in process PID
  *   log                       one line per label change, for debugging
  *
@@ -42,31 +46,24 @@ static const char *shim_dir(void) {
         return d && *d ? d : NULL;
 }
 
-/* DIR/sub/ESCAPED(path), every byte outside [A-Za-z0-9._-] as %XX. */
-static char *state_path(const char *sub, const char *path) {
+/* DIR/sub, or DIR/sub/DEV:INO for the inode st describes. */
+static char *state_path(const char *sub, const struct stat *st) {
         const char *dir = shim_dir();
-        size_t len;
-        char *s, *p;
+        char *s = NULL;
 
         if (!dir)
                 return NULL;
-        len = strlen(dir) + strlen(sub) + 3 + (path ? 3 * strlen(path) : 0);
-        s = malloc(len);
-        if (!s)
-                return NULL;
-        p = s + sprintf(s, "%s/%s", dir, sub);
-        if (!path)
-                return s;
-        *p++ = '/';
-        for (const unsigned char *c = (const unsigned char *) path; *c; c++) {
-                if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                    *c == '.' || *c == '_' || *c == '-')
-                        *p++ = (char) *c;
-                else
-                        p += sprintf(p, "%%%02X", *c);
-        }
-        *p = '\0';
-        return s;
+        if (!st)
+                return asprintf(&s, "%s/%s", dir, sub) < 0 ? NULL : s;
+        return asprintf(&s, "%s/%s/%lu:%lu", dir, sub, (unsigned long) st->st_dev,
+                        (unsigned long) st->st_ino) < 0
+                       ? NULL
+                       : s;
+}
+
+/* stat() or lstat() path into st: the inode a call acts on. */
+static int inode_of(const char *path, bool follow, struct stat *st) {
+        return follow ? stat(path, st) : lstat(path, st);
 }
 
 /* Whole file, trailing newline stripped; NULL with errno set. */
@@ -160,7 +157,7 @@ int getcon(char **con) {
         return 0;
 }
 
-static int shim_getfilecon(const char *path, char **con) {
+static int shim_getfilecon(const char *path, bool follow, char **con) {
         struct stat st;
         char *p;
 
@@ -168,9 +165,9 @@ static int shim_getfilecon(const char *path, char **con) {
                 errno = ENOTSUP;
                 return -1;
         }
-        if (lstat(path, &st) < 0)
+        if (inode_of(path, follow, &st) < 0)
                 return -1;
-        p = state_path("filecon", path);
+        p = state_path("filecon", &st);
         *con = read_text(p, NULL);
         free(p);
         if (!*con) {
@@ -184,26 +181,26 @@ static int shim_getfilecon(const char *path, char **con) {
 }
 
 int getfilecon(const char *path, char **con) {
-        return shim_getfilecon(path, con);
+        return shim_getfilecon(path, true, con);
 }
 
 int lgetfilecon(const char *path, char **con) {
-        return shim_getfilecon(path, con);
+        return shim_getfilecon(path, false, con);
 }
 
-static int shim_setfilecon(const char *path, const char *con) {
+static int shim_setfilecon(const char *path, bool follow, const char *con) {
         struct stat st;
         char *p;
         int r;
 
-        if (lstat(path, &st) < 0 || ensure_sub("filecon") < 0)
+        if (inode_of(path, follow, &st) < 0 || ensure_sub("filecon") < 0)
                 return -1;
         /* A malformed context is what the kernel would reject too. */
         if (!con || !strchr(con, ':') || strpbrk(con, " \n\t")) {
                 errno = EINVAL;
                 return -1;
         }
-        p = state_path("filecon", path);
+        p = state_path("filecon", &st);
         r = write_text(p, con, strlen(con));
         free(p);
         if (r == 0)
@@ -212,11 +209,11 @@ static int shim_setfilecon(const char *path, const char *con) {
 }
 
 int setfilecon(const char *path, const char *con) {
-        return shim_setfilecon(path, con);
+        return shim_setfilecon(path, true, con);
 }
 
 int lsetfilecon(const char *path, const char *con) {
-        return shim_setfilecon(path, con);
+        return shim_setfilecon(path, false, con);
 }
 
 static char *exec_con;
@@ -271,8 +268,8 @@ static bool shim_xattr(const char *name) {
         return shim_dir() && strncmp(name, SHIM_XATTR_PREFIX, strlen(SHIM_XATTR_PREFIX)) == 0;
 }
 
-static char *xattr_path(const char *path, const char *name) {
-        char *base = state_path("xattr", path), *s = NULL;
+static char *xattr_path(const struct stat *st, const char *name) {
+        char *base = state_path("xattr", st), *s = NULL;
 
         if (base && asprintf(&s, "%s@%s", base, name) < 0)
                 s = NULL;
@@ -280,21 +277,18 @@ static char *xattr_path(const char *path, const char *name) {
         return s;
 }
 
-ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size) {
-        static ssize_t (*real)(const char *, const char *, void *, size_t);
+typedef ssize_t (*GetFn)(const char *, const char *, void *, size_t);
+typedef int (*SetFn)(const char *, const char *, const void *, size_t, int);
+typedef int (*RemoveFn)(const char *, const char *);
+
+static ssize_t shim_getxattr(const char *path, bool follow, const char *name, void *value, size_t size) {
         struct stat st;
         char *p, *data;
         size_t len;
 
-        if (!shim_xattr(name)) {
-                if (!real)
-                        real = (ssize_t(*)(const char *, const char *, void *, size_t)) dlsym(RTLD_NEXT,
-                                                                                              "lgetxattr");
-                return real(path, name, value, size);
-        }
-        if (lstat(path, &st) < 0)
+        if (inode_of(path, follow, &st) < 0)
                 return -1;
-        p = xattr_path(path, name);
+        p = xattr_path(&st, name);
         data = p ? read_text(p, &len) : NULL;
         free(p);
         if (!data) {
@@ -312,40 +306,68 @@ ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size) 
         return (ssize_t) len;
 }
 
-int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags) {
-        static int (*real)(const char *, const char *, const void *, size_t, int);
+static int shim_setxattr(const char *path, bool follow, const char *name, const void *value, size_t size) {
         struct stat st;
         char *p;
         int r;
 
-        if (!shim_xattr(name)) {
-                if (!real)
-                        real = (int (*)(const char *, const char *, const void *, size_t, int)) dlsym(
-                                RTLD_NEXT, "lsetxattr");
-                return real(path, name, value, size, flags);
-        }
-        if (lstat(path, &st) < 0 || ensure_sub("xattr") < 0)
+        if (inode_of(path, follow, &st) < 0 || ensure_sub("xattr") < 0)
                 return -1;
-        p = xattr_path(path, name);
+        p = xattr_path(&st, name);
         r = p ? write_text(p, value, size) : -1;
         free(p);
         return r;
 }
 
-int lremovexattr(const char *path, const char *name) {
-        static int (*real)(const char *, const char *);
+static int shim_removexattr(const char *path, bool follow, const char *name) {
+        struct stat st;
         char *p;
         int r;
 
-        if (!shim_xattr(name)) {
-                if (!real)
-                        real = (int (*)(const char *, const char *)) dlsym(RTLD_NEXT, "lremovexattr");
-                return real(path, name);
-        }
-        p = xattr_path(path, name);
+        if (inode_of(path, follow, &st) < 0)
+                return -1;
+        p = xattr_path(&st, name);
         r = p ? unlink(p) : -1;
         if (r < 0 && errno == ENOENT)
                 errno = ENODATA;
         free(p);
         return r;
+}
+
+#define REAL(type, sym) ((type) dlsym(RTLD_NEXT, sym))
+
+ssize_t getxattr(const char *path, const char *name, void *value, size_t size) {
+        if (!shim_xattr(name))
+                return REAL(GetFn, "getxattr")(path, name, value, size);
+        return shim_getxattr(path, true, name, value, size);
+}
+
+ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size) {
+        if (!shim_xattr(name))
+                return REAL(GetFn, "lgetxattr")(path, name, value, size);
+        return shim_getxattr(path, false, name, value, size);
+}
+
+int setxattr(const char *path, const char *name, const void *value, size_t size, int flags) {
+        if (!shim_xattr(name))
+                return REAL(SetFn, "setxattr")(path, name, value, size, flags);
+        return shim_setxattr(path, true, name, value, size);
+}
+
+int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags) {
+        if (!shim_xattr(name))
+                return REAL(SetFn, "lsetxattr")(path, name, value, size, flags);
+        return shim_setxattr(path, false, name, value, size);
+}
+
+int removexattr(const char *path, const char *name) {
+        if (!shim_xattr(name))
+                return REAL(RemoveFn, "removexattr")(path, name);
+        return shim_removexattr(path, true, name);
+}
+
+int lremovexattr(const char *path, const char *name) {
+        if (!shim_xattr(name))
+                return REAL(RemoveFn, "lremovexattr")(path, name);
+        return shim_removexattr(path, false, name);
 }

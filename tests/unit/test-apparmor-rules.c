@@ -21,27 +21,26 @@
 
 typedef struct RuleCase {
         const char *path;
-        LabelPathKind kind;
+        VmFileKind kind;
         const char *want;
 } RuleCase;
 
 Test(apparmor_rules, rules_per_kind) {
         static const RuleCase cases[] = {
-                { "/var/lib/vmunit/images/a.img", LABEL_PATH_IMAGE_RW,
+                { "/var/lib/vmunit/images/a.img", VM_FILE_IMAGE_RW,
                   "  \"/var/lib/vmunit/images/a.img\" rwk,\n" },
-                { "/var/lib/vmunit/images/s.img", LABEL_PATH_IMAGE_SHARED,
+                { "/var/lib/vmunit/images/s.img", VM_FILE_IMAGE_SHARED,
                   "  \"/var/lib/vmunit/images/s.img\" rwk,\n" },
-                { "/srv/iso/debian 12.iso", LABEL_PATH_IMAGE_RO, "  \"/srv/iso/debian 12.iso\" rk,\n" },
-                { "/boot/vmlinuz-6.1.0+1", LABEL_PATH_BOOT, "  \"/boot/vmlinuz-6.1.0+1\" rk,\n" },
-                { "/var/lib/vmunit/web/VARS.fd", LABEL_PATH_NVRAM,
-                  "  \"/var/lib/vmunit/web/VARS.fd\" rwk,\n" },
-                { "/run/vmunit/web/console.sock", LABEL_PATH_SOCKET,
+                { "/srv/iso/debian 12.iso", VM_FILE_IMAGE_RO, "  \"/srv/iso/debian 12.iso\" rk,\n" },
+                { "/boot/vmlinuz-6.1.0+1", VM_FILE_BOOT, "  \"/boot/vmlinuz-6.1.0+1\" rk,\n" },
+                { "/var/lib/vmunit/web/VARS.fd", VM_FILE_NVRAM, "  \"/var/lib/vmunit/web/VARS.fd\" rwk,\n" },
+                { "/run/vmunit/web/console.sock", VM_FILE_SOCKET,
                   "  \"/run/vmunit/web/console.sock\" rw,\n" },
-                { "/var/log/vm/web_serial.log", LABEL_PATH_LOG, "  \"/var/log/vm/web_serial.log\" w,\n" },
-                { "/dev/disk/by-id/ata-X:1", LABEL_PATH_IMAGE_RW, "  \"/dev/disk/by-id/ata-X:1\" rwk,\n" },
-                { "/run/vmunit/web", LABEL_PATH_RUNTIME_DIR,
+                { "/var/log/vm/web_serial.log", VM_FILE_LOG, "  \"/var/log/vm/web_serial.log\" w,\n" },
+                { "/dev/disk/by-id/ata-X:1", VM_FILE_IMAGE_RW, "  \"/dev/disk/by-id/ata-X:1\" rwk,\n" },
+                { "/run/vmunit/web", VM_FILE_RUNTIME_DIR,
                   "  \"/run/vmunit/web/\" rw,\n  \"/run/vmunit/web/**\" rwk,\n" },
-                { "/run/vmunit/web/", LABEL_PATH_RUNTIME_DIR,
+                { "/run/vmunit/web/", VM_FILE_RUNTIME_DIR,
                   "  \"/run/vmunit/web/\" rw,\n  \"/run/vmunit/web/**\" rwk,\n" },
         };
 
@@ -57,65 +56,65 @@ Test(apparmor_rules, rules_per_kind) {
 
 typedef struct BadCase {
         const char *path;
-        LabelPathKind kind;
+        VmFileKind kind;
         const char *why; /* exact message */
 } BadCase;
 
 Test(apparmor_rules, injection_refused) {
         static const BadCase cases[] = {
-                { "/img{a,b}", LABEL_PATH_IMAGE_RW,
+                { "/img{a,b}", VM_FILE_IMAGE_RW,
                   "disk image path '/img{a,b}' contains '{', which cannot be written into an AppArmor "
                   "rule" },
-                { "/img\", / rwk, \"", LABEL_PATH_IMAGE_RW,
+                { "/img\", / rwk, \"", VM_FILE_IMAGE_RW,
                   "disk image path '/img\", / rwk, \"' contains '\"', which cannot be written into an "
                   "AppArmor rule" },
-                { "/img\n/** rwk,", LABEL_PATH_IMAGE_RO,
+                { "/img\n/** rwk,", VM_FILE_IMAGE_RO,
                   "disk image path contains the byte 0x0a, which cannot be written into an AppArmor rule" },
-                { "/var/*.img", LABEL_PATH_IMAGE_RW,
+                { "/var/*.img", VM_FILE_IMAGE_RW,
                   "disk image path '/var/*.img' contains '*', which cannot be written into an AppArmor "
                   "rule" },
-                { "/var/?.img", LABEL_PATH_BOOT,
+                { "/var/?.img", VM_FILE_BOOT,
                   "kernel/initrd/loader path '/var/?.img' contains '?', which cannot be written into an "
                   "AppArmor rule" },
-                { "/var/[ab].img", LABEL_PATH_NVRAM,
+                { "/var/[ab].img", VM_FILE_NVRAM,
                   "NVRAM path '/var/[ab].img' contains '[', which cannot be written into an AppArmor rule" },
-                { "/var/a]", LABEL_PATH_SOCKET,
+                { "/var/a]", VM_FILE_SOCKET,
                   "socket path '/var/a]' contains ']', which cannot be written into an AppArmor rule" },
-                { "/@{HOME}/x", LABEL_PATH_LOG,
+                { "/@{HOME}/x", VM_FILE_LOG,
                   "log file path '/@{HOME}/x' contains '@', which cannot be written into an AppArmor rule" },
-                { "/a\\x", LABEL_PATH_IMAGE_RW,
+                { "/a\\x", VM_FILE_IMAGE_RW,
                   "disk image path '/a\\x' contains '\\', which cannot be written into an AppArmor rule" },
-                { "/a^b", LABEL_PATH_IMAGE_RW,
+                { "/a^b", VM_FILE_IMAGE_RW,
                   "disk image path '/a^b' contains '^', which cannot be written into an AppArmor rule" },
-                { "/a#b", LABEL_PATH_IMAGE_RW,
+                { "/a#b", VM_FILE_IMAGE_RW,
                   "disk image path '/a#b' contains '#', which cannot be written into an AppArmor rule" },
-                { "/a,b", LABEL_PATH_IMAGE_RW,
+                { "/a,b", VM_FILE_IMAGE_RW,
                   "disk image path '/a,b' contains ',', which cannot be written into an AppArmor rule" },
-                { "/a}b", LABEL_PATH_RUNTIME_DIR,
+                { "/a}b", VM_FILE_RUNTIME_DIR,
                   "runtime directory path '/a}b' contains '}', which cannot be written into an AppArmor "
                   "rule" },
-                { "/caf\xc3\xa9.img", LABEL_PATH_IMAGE_RW,
+                { "/caf\xc3\xa9.img", VM_FILE_IMAGE_RW,
                   "disk image path contains the byte 0xc3, which cannot be written into an AppArmor rule" },
-                { "relative.img", LABEL_PATH_IMAGE_RW,
+                { "relative.img", VM_FILE_IMAGE_RW,
                   "disk image path 'relative.img' is not absolute, which cannot be written into an AppArmor "
                   "rule" },
-                { "", LABEL_PATH_IMAGE_RW,
+                { "", VM_FILE_IMAGE_RW,
                   "disk image path '' is not absolute, which cannot be written into an AppArmor rule" },
-                { "/var/lib/../../etc/shadow", LABEL_PATH_IMAGE_RW,
+                { "/var/lib/../../etc/shadow", VM_FILE_IMAGE_RW,
                   "disk image path '/var/lib/../../etc/shadow' is not canonical ('//', '.' or '..' "
                   "component); give "
                   "the real path" },
-                { "/var//a.img", LABEL_PATH_IMAGE_RW,
+                { "/var//a.img", VM_FILE_IMAGE_RW,
                   "disk image path '/var//a.img' is not canonical ('//', '.' or '..' component); give the "
                   "real path" },
-                { "/var/./a.img", LABEL_PATH_IMAGE_RW,
+                { "/var/./a.img", VM_FILE_IMAGE_RW,
                   "disk image path '/var/./a.img' is not canonical ('//', '.' or '..' component); give the "
                   "real path" },
-                { "/var/a/..", LABEL_PATH_RUNTIME_DIR,
+                { "/var/a/..", VM_FILE_RUNTIME_DIR,
                   "runtime directory path '/var/a/..' is not canonical ('//', '.' or '..' component); give "
                   "the real "
                   "path" },
-                { "/var/images/", LABEL_PATH_IMAGE_RW,
+                { "/var/images/", VM_FILE_IMAGE_RW,
                   "disk image path '/var/images/' ends in '/', but must name a file" },
         };
 
@@ -183,17 +182,15 @@ Test(apparmor_rules, rule_set) {
         _cleanup_free_ char *text = NULL, *text2 = NULL, *why = NULL;
         ApparmorRuleSet s = {};
 
-        cr_assert_eq(apparmor_rule_set_add(&s, "/run/vmunit/web", "/run/vmunit/web", LABEL_PATH_RUNTIME_DIR,
-                                           &why),
-                     0);
-        cr_assert_eq(apparmor_rule_set_add(&s, "/img/link.img", "/img/real.img", LABEL_PATH_IMAGE_RW, &why),
-                     0);
-        cr_assert_eq(apparmor_rule_set_add(&s, "/img/ro.iso", "/img/ro.iso", LABEL_PATH_IMAGE_RO, &why), 0);
+        cr_assert_eq(
+                apparmor_rule_set_add(&s, "/run/vmunit/web", "/run/vmunit/web", VM_FILE_RUNTIME_DIR, &why),
+                0);
+        cr_assert_eq(apparmor_rule_set_add(&s, "/img/link.img", "/img/real.img", VM_FILE_IMAGE_RW, &why), 0);
+        cr_assert_eq(apparmor_rule_set_add(&s, "/img/ro.iso", "/img/ro.iso", VM_FILE_IMAGE_RO, &why), 0);
         /* Same key again: replaced, not duplicated. */
-        cr_assert_eq(apparmor_rule_set_add(&s, "/img/link.img", "/img/real.img", LABEL_PATH_IMAGE_RO, &why),
-                     0);
+        cr_assert_eq(apparmor_rule_set_add(&s, "/img/link.img", "/img/real.img", VM_FILE_IMAGE_RO, &why), 0);
         cr_assert_eq(s.n, 3);
-        cr_assert_eq(apparmor_rule_set_add(&s, "/img/x", "/img/{x}", LABEL_PATH_IMAGE_RW, &why), -EINVAL);
+        cr_assert_eq(apparmor_rule_set_add(&s, "/img/x", "/img/{x}", VM_FILE_IMAGE_RW, &why), -EINVAL);
         cr_assert_eq(s.n, 3);
         cr_assert_eq(apparmor_rule_set_render(&s, PROFILE, "  \"/opt/qemu\" rm,\n", &text), 0);
         cr_assert_str_eq(text, "# Generated by vmunit for profile " PROFILE
@@ -317,15 +314,15 @@ Test(apparmor_rules, shipped_profile_compiles) {
         cr_assert_geq(asprintf(&prof, "%s/vmunit", dir), 0);
         cr_assert_eq(apparmor_profile_install(prof, tmpl, PROFILE, &why), 0, "%s", why);
 
-        cr_assert_eq(apparmor_rule_set_add(&s, "/run/vmunit/web 1", "/run/vmunit/web 1",
-                                           LABEL_PATH_RUNTIME_DIR, &why),
+        cr_assert_eq(apparmor_rule_set_add(&s, "/run/vmunit/web 1", "/run/vmunit/web 1", VM_FILE_RUNTIME_DIR,
+                                           &why),
                      0);
-        cr_assert_eq(apparmor_rule_set_add(&s, "/i/a.img", "/i/a.img", LABEL_PATH_IMAGE_RW, &why), 0);
-        cr_assert_eq(apparmor_rule_set_add(&s, "/i/b.iso", "/i/b.iso", LABEL_PATH_IMAGE_RO, &why), 0);
-        cr_assert_eq(apparmor_rule_set_add(&s, "/k/vmlinuz", "/k/vmlinuz", LABEL_PATH_BOOT, &why), 0);
-        cr_assert_eq(apparmor_rule_set_add(&s, "/n/VARS.fd", "/n/VARS.fd", LABEL_PATH_NVRAM, &why), 0);
-        cr_assert_eq(apparmor_rule_set_add(&s, "/r/c.sock", "/r/c.sock", LABEL_PATH_SOCKET, &why), 0);
-        cr_assert_eq(apparmor_rule_set_add(&s, "/l/c.log", "/l/c.log", LABEL_PATH_LOG, &why), 0);
+        cr_assert_eq(apparmor_rule_set_add(&s, "/i/a.img", "/i/a.img", VM_FILE_IMAGE_RW, &why), 0);
+        cr_assert_eq(apparmor_rule_set_add(&s, "/i/b.iso", "/i/b.iso", VM_FILE_IMAGE_RO, &why), 0);
+        cr_assert_eq(apparmor_rule_set_add(&s, "/k/vmlinuz", "/k/vmlinuz", VM_FILE_BOOT, &why), 0);
+        cr_assert_eq(apparmor_rule_set_add(&s, "/n/VARS.fd", "/n/VARS.fd", VM_FILE_NVRAM, &why), 0);
+        cr_assert_eq(apparmor_rule_set_add(&s, "/r/c.sock", "/r/c.sock", VM_FILE_SOCKET, &why), 0);
+        cr_assert_eq(apparmor_rule_set_add(&s, "/l/c.log", "/l/c.log", VM_FILE_LOG, &why), 0);
         cr_assert_eq(apparmor_emulator_rule("/opt/qemu/qemu-system-x86_64", &emu, &why), 0);
         cr_assert_eq(apparmor_rule_set_render(&s, PROFILE, emu, &text), 0);
         apparmor_rule_set_done(&s);

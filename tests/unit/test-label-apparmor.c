@@ -34,16 +34,18 @@ static LabelContext context_for(const Domain *d) {
         return c;
 }
 
-/* generate, label a path with characters no AppArmor rule may hold (no
+/* generate, label a file with characters no AppArmor rule may hold (no
  * rule is written, so nothing to refuse), commit, release: all no-ops. */
 static void assert_no_policy_flow(LabelContext *c) {
         const LabelBackend *b = &label_backend_apparmor;
+        VmFile f = VM_FILE_NULL;
 
+        f.source = f.path = (char *) "/nonexistent/a{b}.img";
         cr_assert_eq(b->generate(c), 0, "%s", c->error ?: "");
         cr_assert_not_null(c->data[2]);
-        cr_assert_eq(b->label_path(c, "/nonexistent/a{b}.img", LABEL_PATH_IMAGE_RW), 0);
+        cr_assert_eq(b->label_file(c, &f), 0);
         cr_assert_eq(b->commit(c), 0);
-        cr_assert_eq(b->restore_path(c, "/nonexistent/a{b}.img"), 0);
+        cr_assert_eq(b->restore_file(c, &f), 0);
 }
 
 Test(apparmor_seclabel, none_confines_nothing) {

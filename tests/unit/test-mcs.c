@@ -299,19 +299,19 @@ Test(mcs, labels_dynamic) {
         cr_assert_str_eq(l.process, "system_u:system_r:svirt_t:s0:c12,c345");
         cr_assert(l.relabel);
         /* Each kind of path: exclusive ones get the VM's pair. */
-        cr_assert_str_eq(mcs_labels_for_kind(&l, LABEL_PATH_IMAGE_RW),
+        cr_assert_str_eq(mcs_labels_for_kind(&l, VM_FILE_IMAGE_RW),
                          "system_u:object_r:svirt_image_t:s0:c12,c345");
-        cr_assert_str_eq(mcs_labels_for_kind(&l, LABEL_PATH_NVRAM),
+        cr_assert_str_eq(mcs_labels_for_kind(&l, VM_FILE_NVRAM),
                          "system_u:object_r:svirt_image_t:s0:c12,c345");
-        cr_assert_str_eq(mcs_labels_for_kind(&l, LABEL_PATH_RUNTIME_DIR),
+        cr_assert_str_eq(mcs_labels_for_kind(&l, VM_FILE_RUNTIME_DIR),
                          "system_u:object_r:svirt_image_t:s0:c12,c345");
-        cr_assert_str_eq(mcs_labels_for_kind(&l, LABEL_PATH_SOCKET),
+        cr_assert_str_eq(mcs_labels_for_kind(&l, VM_FILE_SOCKET),
                          "system_u:object_r:svirt_image_t:s0:c12,c345");
-        cr_assert_str_eq(mcs_labels_for_kind(&l, LABEL_PATH_LOG),
+        cr_assert_str_eq(mcs_labels_for_kind(&l, VM_FILE_LOG),
                          "system_u:object_r:svirt_image_t:s0:c12,c345");
-        cr_assert_str_eq(mcs_labels_for_kind(&l, LABEL_PATH_IMAGE_SHARED), IMAGE_CTX);
-        cr_assert_str_eq(mcs_labels_for_kind(&l, LABEL_PATH_IMAGE_RO), CONTENT_CTX);
-        cr_assert_str_eq(mcs_labels_for_kind(&l, LABEL_PATH_BOOT), CONTENT_CTX);
+        cr_assert_str_eq(mcs_labels_for_kind(&l, VM_FILE_IMAGE_SHARED), IMAGE_CTX);
+        cr_assert_str_eq(mcs_labels_for_kind(&l, VM_FILE_IMAGE_RO), CONTENT_CTX);
+        cr_assert_str_eq(mcs_labels_for_kind(&l, VM_FILE_BOOT), CONTENT_CTX);
 }
 
 Test(mcs, labels_dynamic_tcg) {
@@ -340,8 +340,8 @@ Test(mcs, labels_static_no_relabel) {
         cr_assert_eq(mcs_labels_compute(&sec, NULL, false, NULL, &l), 0);
         cr_assert_str_eq(l.process, "system_u:system_r:svirt_t:s0:c7,c8");
         cr_assert_not(l.relabel);
-        cr_assert_null(mcs_labels_for_kind(&l, LABEL_PATH_IMAGE_RW));
-        cr_assert_null(mcs_labels_for_kind(&l, LABEL_PATH_IMAGE_RO));
+        cr_assert_null(mcs_labels_for_kind(&l, VM_FILE_IMAGE_RW));
+        cr_assert_null(mcs_labels_for_kind(&l, VM_FILE_IMAGE_RO));
 }
 
 Test(mcs, labels_static_relabel) {
@@ -352,13 +352,13 @@ Test(mcs, labels_static_relabel) {
                             .relabel = true };
 
         cr_assert_eq(mcs_labels_compute(&sec, &v, false, NULL, &derived), 0);
-        cr_assert_str_eq(mcs_labels_for_kind(&derived, LABEL_PATH_IMAGE_RW),
+        cr_assert_str_eq(mcs_labels_for_kind(&derived, VM_FILE_IMAGE_RW),
                          "system_u:object_r:svirt_image_t:s0:c7,c8");
         sec.imagelabel = "system_u:object_r:my_image_t:s0:c7,c8";
         cr_assert_eq(mcs_labels_compute(&sec, &v, false, NULL, &given), 0);
-        cr_assert_str_eq(mcs_labels_for_kind(&given, LABEL_PATH_IMAGE_RW),
+        cr_assert_str_eq(mcs_labels_for_kind(&given, VM_FILE_IMAGE_RW),
                          "system_u:object_r:my_image_t:s0:c7,c8");
-        cr_assert_str_eq(mcs_labels_for_kind(&given, LABEL_PATH_IMAGE_RO), CONTENT_CTX);
+        cr_assert_str_eq(mcs_labels_for_kind(&given, VM_FILE_IMAGE_RO), CONTENT_CTX);
 }
 
 Test(mcs, labels_static_refused) {
@@ -386,69 +386,14 @@ Test(mcs, labels_none) {
         cr_assert_eq(mcs_labels_compute(&sec, NULL, false, NULL, &l), 0);
         cr_assert_null(l.process);
         cr_assert_not(l.relabel);
-        cr_assert_null(mcs_labels_for_kind(&l, LABEL_PATH_IMAGE_RW));
+        cr_assert_null(mcs_labels_for_kind(&l, VM_FILE_IMAGE_RW));
 }
 
 Test(mcs, kind_exclusive) {
-        cr_assert(mcs_kind_is_exclusive(LABEL_PATH_IMAGE_RW));
-        cr_assert(mcs_kind_is_exclusive(LABEL_PATH_NVRAM));
-        cr_assert(mcs_kind_is_exclusive(LABEL_PATH_RUNTIME_DIR));
-        cr_assert_not(mcs_kind_is_exclusive(LABEL_PATH_IMAGE_SHARED));
-        cr_assert_not(mcs_kind_is_exclusive(LABEL_PATH_IMAGE_RO));
-        cr_assert_not(mcs_kind_is_exclusive(LABEL_PATH_BOOT));
-}
-
-Test(mcs, holders_roundtrip) {
-        _cleanup_(mcs_holders_done) McsHolders h = { 0 };
-        _cleanup_free_ char *s1 = NULL, *s2 = NULL, *s3 = NULL;
-
-        cr_assert_eq(mcs_holders_parse("system_u:object_r:user_home_t:s0", &h), 0);
-        cr_assert_str_eq(h.original, "system_u:object_r:user_home_t:s0");
-        cr_assert_eq(h.n_uuids, 0);
-        cr_assert_eq(mcs_holders_add(&h, UUID_A), 0);
-        cr_assert_eq(mcs_holders_add(&h, UUID_B), 0);
-        cr_assert_eq(mcs_holders_add(&h, UUID_A), 0); /* no duplicate */
-        cr_assert_eq(h.n_uuids, 2);
-        cr_assert_eq(mcs_holders_format(&h, &s1), 0);
-        cr_assert_str_eq(s1, "system_u:object_r:user_home_t:s0 " UUID_A " " UUID_B);
-
-        mcs_holders_remove(&h, UUID_A);
-        mcs_holders_remove(&h, UUID_A); /* twice: idempotent */
-        cr_assert_eq(h.n_uuids, 1);
-        cr_assert(mcs_holders_has(&h, UUID_B));
-        cr_assert_not(mcs_holders_has(&h, UUID_A));
-        cr_assert_null(h.uuids[1]);
-        cr_assert_eq(mcs_holders_format(&h, &s2), 0);
-        cr_assert_str_eq(s2, "system_u:object_r:user_home_t:s0 " UUID_B);
-
-        mcs_holders_done(&h);
-        cr_assert_eq(mcs_holders_parse(s1, &h), 0);
-        cr_assert_eq(h.n_uuids, 2);
-        cr_assert_eq(mcs_holders_format(&h, &s3), 0);
-        cr_assert_str_eq(s3, s1);
-}
-
-Test(mcs, holders_refused) {
-        McsHolders h = { 0 };
-
-        cr_assert_eq(mcs_holders_parse("", &h), -EINVAL);
-        cr_assert_eq(mcs_holders_parse("notacontext " UUID_A, &h), -EINVAL);
-        cr_assert_eq(mcs_holders_parse(IMAGE_CTX " not-a-uuid", &h), -EINVAL);
-        cr_assert_eq(mcs_holders_add(&h, "short"), -EINVAL);
-        cr_assert_null(h.original);
-}
-
-Test(mcs, journal_value) {
-        _cleanup_free_ char *v = NULL, *uuid = NULL, *orig = NULL;
-        char *x = NULL, *y = NULL;
-
-        cr_assert_eq(mcs_journal_value_format(UUID_A, "system_u:object_r:user_home_t:s0", &v), 0);
-        cr_assert_str_eq(v, UUID_A " system_u:object_r:user_home_t:s0");
-        cr_assert_eq(mcs_journal_value_parse(v, &uuid, &orig), 0);
-        cr_assert_str_eq(uuid, UUID_A);
-        cr_assert_str_eq(orig, "system_u:object_r:user_home_t:s0");
-        cr_assert_eq(mcs_journal_value_parse("garbage", &x, &y), -EINVAL);
-        cr_assert_eq(mcs_journal_value_parse(UUID_A " bad", &x, &y), -EINVAL);
-        cr_assert_eq(mcs_journal_value_format("x", IMAGE_CTX, &x), -EINVAL);
-        cr_assert_null(x);
+        cr_assert(mcs_kind_is_exclusive(VM_FILE_IMAGE_RW));
+        cr_assert(mcs_kind_is_exclusive(VM_FILE_NVRAM));
+        cr_assert(mcs_kind_is_exclusive(VM_FILE_RUNTIME_DIR));
+        cr_assert_not(mcs_kind_is_exclusive(VM_FILE_IMAGE_SHARED));
+        cr_assert_not(mcs_kind_is_exclusive(VM_FILE_IMAGE_RO));
+        cr_assert_not(mcs_kind_is_exclusive(VM_FILE_BOOT));
 }

@@ -136,8 +136,8 @@ round() {
         assert_eq "$IMAGE_CTX" "$(label_of "$IMG/shared.img")" "shared disk"
         assert_eq "$CONTENT_CTX" "$(label_of "$IMG/ro.img")" "read-only disk"
         assert_eq "$CONTENT_CTX" "$(label_of "$IMG/guest.elf")" "kernel"
-        assert_file "/run/vmunit/labels/mcs/$pa"
-        assert_file "/run/vmunit/labels/mcs/$pb"
+        assert_file "/var/lib/vmunit/labels/mcs/$pa"
+        assert_file "/var/lib/vmunit/labels/mcs/$pb"
 
         if [ "$mode" = enforcing ]; then
                 step "[$mode] MCS keeps se-a's QEMU away from se-b's disk"
@@ -160,7 +160,7 @@ round() {
         assert_eq "${before[a.img]}" "$(label_of "$IMG/a.img")" "se-a's disk after stop"
         assert_eq "$IMAGE_CTX" "$(label_of "$IMG/shared.img")" "shared disk while se-b runs"
         assert_eq "$CONTENT_CTX" "$(label_of "$IMG/guest.elf")" "kernel while se-b runs"
-        [ ! -e "/run/vmunit/labels/mcs/$pa" ] || fail "pair $pa still reserved"
+        [ ! -e "/var/lib/vmunit/labels/mcs/$pa" ] || fail "pair $pa still reserved"
 
         step "[$mode] systemctl kill -s KILL of se-b: ExecStopPost restores everything"
         assert_success systemctl kill -s KILL vm@se-b.service
@@ -171,7 +171,7 @@ round() {
         for f in a.img b.img shared.img ro.img guest.elf; do
                 assert_eq "${before[$f]}" "$(label_of "$IMG/$f")" "$f after the kill"
         done
-        assert_eq "" "$(ls /run/vmunit/labels/mcs 2>/dev/null)" "reserved pairs"
+        assert_eq "" "$(ls /var/lib/vmunit/labels/mcs 2>/dev/null)" "reserved pairs"
 
         step "[$mode] denials logged in this round"
         out=$(avcs_since_mark)
