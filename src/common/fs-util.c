@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -124,7 +126,10 @@ int read_small_file(const char *path, size_t max, char **ret) {
         return 0;
 }
 
+#define RESOLVE_MAX_LINKS 40
+
 int resolve_path_once(const char *path, bool no_symlinks) {
+        static bool no_openat2 = false;
         struct open_how how = {
                 .flags = O_PATH | O_CLOEXEC,
                 .resolve = RESOLVE_NO_MAGICLINKS | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0),
@@ -133,8 +138,107 @@ int resolve_path_once(const char *path, bool no_symlinks) {
 
         if (!path || path[0] != '/')
                 return -EINVAL;
-        fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
-        return fd < 0 ? negative_errno() : (int) fd;
+        if (!no_openat2) {
+                fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+                if (fd >= 0 || errno != ENOSYS)
+                        return fd < 0 ? negative_errno() : (int) fd;
+                no_openat2 = true; /* the answer will not change in this process */
+        }
+        return resolve_path_walk(path, no_symlinks);
+}
+
+/* The next component of *rest (slashes skipped) as a NUL-terminated
+ * string in place; *rest moves past it. NULL when none is left.
+ * *ret_dir_wanted: a slash followed it (it must be a directory). */
+static char *next_component(char **rest, bool *ret_dir_wanted) {
+        char *c = *rest + strspn(*rest, "/"), *end;
+
+        if (!*c)
+                return NULL;
+        end = c + strcspn(c, "/");
+        *ret_dir_wanted = *end == '/';
+        *rest = *end ? end + 1 : end;
+        *end = '\0';
+        return c;
+}
+
+/* The symlink link_fd, walked instead of itself: *todo becomes its target
+ * followed (when a slash followed the link: more, or a directory wanted)
+ * by what was still to walk; an absolute target starts again at the root
+ * (*dir_fd). */
+static int follow_link(int link_fd, int *dir_fd, char **todo, const char *rest, bool more) {
+        char target[PATH_MAX + 1], *joined = NULL;
+        struct statfs sfs;
+        ssize_t n;
+
+        /* Magic links (/proc/PID/fd/N, .../exe, .../root) jump to what a
+         * process holds, not to a path: never, as RESOLVE_NO_MAGICLINKS. */
+        if (fstatfs(link_fd, &sfs) < 0)
+                return negative_errno();
+        if (sfs.f_type == PROC_SUPER_MAGIC)
+                return -ELOOP;
+        n = readlinkat(link_fd, "", target, sizeof(target) - 1);
+        if (n < 0)
+                return negative_errno();
+        if ((size_t) n >= sizeof(target) - 1)
+                return -ENAMETOOLONG;
+        target[n] = '\0';
+        if (more ? asprintf(&joined, "%s/%s", target, rest) < 0 : !(joined = strdup(target)))
+                return -ENOMEM;
+        if (target[0] == '/') {
+                int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (root < 0) {
+                        free(joined);
+                        return negative_errno();
+                }
+                safe_close(*dir_fd);
+                *dir_fd = root;
+        }
+        free(*todo);
+        *todo = joined;
+        return 0;
+}
+
+int resolve_path_walk(const char *path, bool no_symlinks) {
+        _cleanup_free_ char *todo = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        unsigned links = 0;
+        char *rest;
+
+        if (!path || path[0] != '/')
+                return -EINVAL;
+        todo = strdup(path);
+        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (!todo || fd < 0)
+                return !todo ? -ENOMEM : negative_errno();
+        for (rest = todo;;) {
+                _cleanup_close_ int child = -EBADF;
+                bool dir_wanted = false;
+                char *name = next_component(&rest, &dir_wanted);
+                struct stat st;
+                int r;
+
+                if (!name)
+                        return TAKE_FD(fd);
+                if (streq(name, "."))
+                        continue;
+                child = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (child < 0 || fstat(child, &st) < 0)
+                        return negative_errno();
+                if (!S_ISLNK(st.st_mode)) {
+                        if (dir_wanted && !S_ISDIR(st.st_mode))
+                                return -ENOTDIR;
+                        safe_close(fd);
+                        fd = TAKE_FD(child);
+                        continue;
+                }
+                if (no_symlinks || ++links > RESOLVE_MAX_LINKS)
+                        return -ELOOP;
+                r = follow_link(child, &fd, &todo, rest, dir_wanted);
+                if (r < 0)
+                        return r;
+                rest = todo;
+        }
 }
 
 const char *proc_fd_path(int fd, char buf[static PROC_FD_PATH_MAX]) {

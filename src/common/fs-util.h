@@ -41,9 +41,18 @@ int read_small_file(const char *path, size_t max, char **ret);
  * ourselves, which are canonical, e.g. journal records). The result names
  * one inode for good: renaming or swapping a directory afterwards cannot
  * redirect it. Returns the fd or -errno (-ELOOP: a symlink where none is
- * allowed; -ENOSYS: a kernel without openat2, older than 5.6).
+ * allowed, or more than 40 of them). Where openat2() is not to be had
+ * (-ENOSYS: a kernel older than 5.6, or a seccomp filter that cannot
+ * inspect its flags and so refuses it whole, as systemd's
+ * RestrictSUIDSGID= does), resolve_path_walk() does the same.
  */
 int resolve_path_once(const char *path, bool no_symlinks);
+/* resolve_path_once() by hand, as systemd's chase() does it: one
+ * component at a time with openat(O_PATH|O_NOFOLLOW) relative to the
+ * directory fd before it, symlinks read with readlinkat() and their
+ * target walked the same way, no symlink at all with no_symlinks, and
+ * none on procfs (where the magic links are). Returns the fd or -errno. */
+int resolve_path_walk(const char *path, bool no_symlinks);
 /* Where fd really is, from readlink("/proc/self/fd/N"): a canonical
  * absolute path (caller frees). -ENOENT when the file has been deleted
  * (" (deleted)") or fd is not on a path (pipes, sockets, memfds). */

@@ -63,6 +63,54 @@ Test(resolve, magic_links_never) {
         close(fd);
 }
 
+/* The walk (for where openat2() is refused, as under systemd's
+ * RestrictSUIDSGID=) resolves exactly as openat2() does. */
+Test(resolve, the_walk_agrees_with_openat2) {
+        const char *links[][2] = {
+                { "abs", NULL }, /* -> DIR/real, absolute */
+                { "up", "real/../real/img" },
+                { "loop1", "loop2" },
+                { "loop2", "loop1" },
+                { "proc", "/proc/self/fd/0" },
+        };
+        const struct {
+                const char *rel;
+                bool no_symlinks;
+        } cases[] = {
+                { "real/img", false },    { "link/img", false },  { "abs/img", false },
+                { "up", false },          { "link/img", true },   { "real/img/", false },
+                { "link/", false },       { "link", false },      { "none", false },
+                { "link/none/x", false }, { "loop1", false },     { "real/./img", false },
+                { "proc", false },        { "real//img", false }, { "link/../link", false },
+                { "abs/", true },
+        };
+        char p[256], target[256];
+
+        snprintf(target, sizeof(target), "%s/real", dir);
+        links[0][1] = target;
+        for (size_t i = 0; i < ELEMENTSOF(links); i++) {
+                snprintf(p, sizeof(p), "%s/%s", dir, links[i][0]);
+                cr_assert_eq(symlink(links[i][1], p), 0);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_close_ int a = -EBADF, b = -EBADF;
+                struct stat sa, sb;
+
+                snprintf(p, sizeof(p), "%s/%s", dir, cases[i].rel);
+                a = resolve_path_once(p, cases[i].no_symlinks);
+                b = resolve_path_walk(p, cases[i].no_symlinks);
+                cr_assert_eq(a < 0, b < 0, "%s: openat2 %d, walk %d", cases[i].rel, a, b);
+                if (a < 0) {
+                        cr_assert_eq(a, b, "%s: openat2 %d, walk %d", cases[i].rel, a, b);
+                        continue;
+                }
+                cr_assert_eq(fstat(a, &sa), 0);
+                cr_assert_eq(fstat(b, &sb), 0);
+                cr_assert(stat_same_inode(&sa, &sb), "%s: different inodes", cases[i].rel);
+                cr_assert_eq(fcntl(b, F_GETFL) & O_PATH, O_PATH);
+        }
+}
+
 Test(resolve, the_fd_stays_on_its_inode_after_a_swap) {
         _cleanup_(vm_file_done) VmFile f = VM_FILE_NULL;
         char src[256], moved[256], p[256];
