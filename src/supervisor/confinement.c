@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The parent's side of confinement, in the order it must happen before
- * QEMU is forked: the VM's cgroup with its device list, then labels (DAC
- * owners and the MAC), all recorded in the label journal before they are
- * made. Teardown runs the other way. Any step that fails stops the start
- * (fail closed) with a line naming the step.
+ * QEMU is forked: the domain's files, each resolved once, with the fds
+ * QEMU will get; the VM's cgroup with its device list (block devices by
+ * the number of the inode resolved here); then labels (DAC owners and the
+ * MAC), all recorded in the label journal before they are made. Teardown
+ * runs the other way. Any step that fails stops the start (fail closed)
+ * with a line naming the step.
  */
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "cgroup.h"
 #include "label.h"
@@ -14,7 +18,9 @@
 #include "supervisor.h"
 
 /* The devices the VM may open: the shared cgroup_device_acl (missing
- * entries such as /dev/hpet skipped) plus its own block-device disks. */
+ * entries such as /dev/hpet skipped) plus every block device among its
+ * files (disks, and whatever else names one), by the device number of the
+ * inode the table resolved: never from a second look at the path. */
 static int allow_vm_devices(Supervisor *s) {
         const char *failed = NULL;
         int r;
@@ -24,17 +30,19 @@ static int allow_vm_devices(Supervisor *s) {
         if (r < 0)
                 return log_error_errno(r, "cgroup device ACL: cannot allow %s: %m",
                                        failed ?: "cgroup_device_acl");
-        for (size_t i = 0; i < s->domain->n_disks; i++) {
-                const DomainDisk *d = &s->domain->disks[i];
+        for (size_t i = 0; i < s->files.n; i++) {
+                const VmFile *f = &s->files.items[i];
                 unsigned access = CGROUP_DEVICE_READ;
 
-                if (d->type != DOMAIN_DISK_TYPE_BLOCK || !d->source)
+                if (f->parent_only || !S_ISBLK(f->st.st_mode))
                         continue;
-                if (!d->readonly)
+                if (f->qemu_flags >= 0 && (f->qemu_flags & O_ACCMODE) != O_RDONLY)
                         access |= CGROUP_DEVICE_WRITE;
-                r = vm_cgroup_allow_device(s->cgroup, d->source, access);
+                r = vm_cgroup_allow_number(s->cgroup, 'b', major(f->st.st_rdev), minor(f->st.st_rdev),
+                                           access);
                 if (r < 0)
-                        return log_error_errno(r, "cgroup device ACL: cannot allow disk %s: %m", d->source);
+                        return log_error_errno(r, "cgroup device ACL: cannot allow %s %s: %m",
+                                               vm_file_kind_to_string(f->kind), f->path);
         }
         return 0;
 }
@@ -93,7 +101,27 @@ static int setup_labels(Supervisor *s) {
         return 0;
 }
 
+/* The domain's files, each resolved once, and QEMU's fds for them: first,
+ * because the device ACL and (later) the labels work on what is resolved
+ * here, and a file that cannot be had stops the start before anything is
+ * changed. */
+static int setup_files(Supervisor *s) {
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        r = vm_files_collect(s->domain, s->run_dir, s->console_path, &s->files, &err);
+        if (r >= 0)
+                r = vm_files_prepare_qemu(&s->files, QEMU_CHILD_FIRST_FILE_FD, &err);
+        if (r < 0) {
+                log_error("%s: %s", s->xml_path, err ?: strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
 int confinement_prepare(Supervisor *s) {
+        if (setup_files(s) < 0)
+                return VMUNIT_EXIT_HOST;
         if (setup_cgroup(s) < 0)
                 return VMUNIT_EXIT_HOST;
         if (setup_labels(s) < 0)

@@ -176,10 +176,11 @@ static int build_argv(Supervisor *s, Strv *argv, Strv *env) {
         QemuArgvOptions o = {
                 .default_emulator = s->config.emulator,
                 .runtime_dir = s->run_dir,
-                .qmp_fd = 3,
+                .qmp_fd = QEMU_CHILD_QMP_FD,
                 .seccomp_sandbox = s->config.seccomp_sandbox,
                 .console_log = true,
                 .incoming_defer = save_restoring(s),
+                .files = &s->files,
         };
         int r = qemu_argv_build(s->domain, &o, argv, env, &err);
 
@@ -232,6 +233,8 @@ static int start_qemu(Supervisor *s) {
                 return log_error_errno(listen_fd, "Failed to listen on %s: %m", s->qmp_path),
                        VMUNIT_EXIT_HOST;
         r = qemu_process_spawn(s, argv.items, env.items, listen_fd, &stderr_fd, &step);
+        /* QEMU has its own copies now (or will never run). */
+        vm_files_close_qemu(&s->files);
         if (r < 0)
                 return log_error_errno(r, "Failed to %s %s: %m", step, argv.items[0]), VMUNIT_EXIT_HOST;
         log_info("started QEMU, pid %d", (int) s->qemu_pid);
@@ -300,6 +303,8 @@ void supervisor_done(Supervisor *s) {
         s->child_source = sd_event_source_disable_unref(s->child_source);
         kill_and_reap_qemu(s);
         confinement_teardown(s);
+        vm_files_remove_sockets(&s->files);
+        vm_files_done(&s->files);
         machined_unregister(s);
         s->stderr_source = sd_event_source_disable_unref(s->stderr_source);
         s->console_source = sd_event_source_disable_unref(s->console_source);
