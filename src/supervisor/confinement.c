@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The parent's side of confinement, in the order it must happen before
- * QEMU is forked: the domain's files, each resolved once, with the fds
- * QEMU will get; the VM's cgroup with its device list (block devices by
- * the number of the inode resolved here); then labels (DAC owners and the
- * MAC), all recorded in the label journal before they are made. Teardown
- * runs the other way. Any step that fails stops the start (fail closed)
- * with a line naming the step.
+ * QEMU is forked: the domain's files, each resolved once; the VM's cgroup
+ * with its device list (block devices by the number of the inode resolved
+ * there); labels (DAC owners and the MAC), all recorded in the label
+ * journal before they are made; then the fds QEMU will inherit, opened
+ * from the resolved files. Teardown runs the other way. Any step that
+ * fails stops the start (fail closed) with a line naming the step.
  */
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -78,7 +78,7 @@ static int setup_labels(Supervisor *s) {
                 .config = &s->config,
                 .paths = &s->paths,
                 .name = s->name,
-                .run_dir = s->run_dir,
+                .run_dir = s->qemu_dir, /* what QEMU may write; RUN/NAME stays ours */
                 .qemu_uid = s->identity.uid,
                 .qemu_gid = s->identity.gid,
         };
@@ -101,22 +101,30 @@ static int setup_labels(Supervisor *s) {
         return 0;
 }
 
-/* The domain's files, each resolved once, and QEMU's fds for them: first,
- * because the device ACL and (later) the labels work on what is resolved
- * here, and a file that cannot be had stops the start before anything is
- * changed. */
+/* The domain's files, each resolved once: first, because the device ACL
+ * and the labels work on what is resolved here, and a file that cannot be
+ * had stops the start before anything is changed. */
 static int setup_files(Supervisor *s) {
         _cleanup_free_ char *err = NULL;
-        int r;
+        int r = vm_files_collect(s->domain, s->qemu_dir, s->console_path, &s->files, &err);
 
-        r = vm_files_collect(s->domain, s->run_dir, s->console_path, &s->files, &err);
-        if (r >= 0)
-                r = vm_files_prepare_qemu(&s->files, QEMU_CHILD_FIRST_FILE_FD, &err);
-        if (r < 0) {
+        if (r < 0)
                 log_error("%s: %s", s->xml_path, err ?: strerror(-r));
-                return r;
-        }
-        return 0;
+        return r;
+}
+
+/* QEMU's own open files, last: each file is opened once labelled, that
+ * is as what QEMU will use it as (under SELinux the supervisor's domain
+ * may open the VM's image context, not every type an image may carry
+ * before). A mode the file cannot be had in (a writable disk on a
+ * read-only mount) stops the start here, naming it. */
+static int open_qemu_fds(Supervisor *s) {
+        _cleanup_free_ char *err = NULL;
+        int r = vm_files_prepare_qemu(&s->files, QEMU_CHILD_FIRST_FILE_FD, &err);
+
+        if (r < 0)
+                log_error("%s: %s", s->xml_path, err ?: strerror(-r));
+        return r;
 }
 
 int confinement_prepare(Supervisor *s) {
@@ -125,6 +133,8 @@ int confinement_prepare(Supervisor *s) {
         if (setup_cgroup(s) < 0)
                 return VMUNIT_EXIT_HOST;
         if (setup_labels(s) < 0)
+                return VMUNIT_EXIT_HOST;
+        if (open_qemu_fds(s) < 0)
                 return VMUNIT_EXIT_HOST;
         return 0;
 }

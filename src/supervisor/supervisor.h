@@ -25,6 +25,9 @@
 #define QEMU_CHILD_QMP_FD 3
 #define QEMU_CHILD_FIRST_FILE_FD 4
 
+/* RUN/NAME/QEMU_DIR_NAME: the directory QEMU may create files in. */
+#define QEMU_DIR_NAME "qemu"
+
 typedef enum SupervisorState {
         SUPERVISOR_STARTING,
         SUPERVISOR_RUNNING,
@@ -45,7 +48,8 @@ typedef struct Supervisor {
         char uuid[37];
 
         /* Runtime */
-        char *run_dir;
+        char *run_dir;  /* RUN/NAME: the supervisor's, 0755 */
+        char *qemu_dir; /* RUN/NAME/qemu: where QEMU may create files; NULL without <qemu:commandline> */
         char *qmp_path;
         char *console_path;
         sd_event *event;
@@ -128,10 +132,10 @@ int qemu_process_spawn(Supervisor *s, char **argv, char **extra_env, int qmp_lis
  * or a change of identity needs root). */
 int qemu_identity_prepare(Supervisor *s);
 
-/* confinement.c: the domain's files (s->files, QEMU's fds opened), the
- * cgroup + device ACL, then labels, before QEMU is forked; returns 0 or
- * an exit status after logging the failed step (a file that cannot be
- * had: 2, naming it). Teardown after QEMU has been reaped. */
+/* confinement.c: the domain's files (s->files), the cgroup + device ACL,
+ * labels, then QEMU's fds, before QEMU is forked; returns 0 or an exit
+ * status after logging the failed step (a file that cannot be had: 2,
+ * naming it). Teardown after QEMU has been reaped. */
 int confinement_prepare(Supervisor *s);
 void confinement_teardown(Supervisor *s);
 

@@ -215,10 +215,11 @@ wait_guest_acpi() {
 }
 
 # qmp NAME JSON: one command on NAME's extra test monitor
-# (/run/vmunit/NAME/test-qmp.sock, added through <qemu:commandline>: the
-# supervisor holds the first one); prints the reply.
+# (/run/vmunit/NAME/qemu/test-qmp.sock, added through <qemu:commandline>
+# in the directory QEMU may create files in: the supervisor holds the first
+# one); prints the reply.
 qmp() {
-        local sock=/run/vmunit/$1/test-qmp.sock
+        local sock=/run/vmunit/$1/qemu/test-qmp.sock
         wait_for 30 test -S "$sock"
         printf '%s\n%s\n' '{"execute":"qmp_capabilities"}' "$2" |
                 socat -t 3 - UNIX-CONNECT:"$sock" | tr -d '\r' | grep -v '"QMP"' | tail -n 1

@@ -48,7 +48,7 @@ aa_vm_xml() {
   </devices>
   <qemu:commandline>
     <qemu:arg value='-qmp'/>
-    <qemu:arg value='unix:/run/vmunit/$1/test-qmp.sock,server=on,wait=off'/>
+    <qemu:arg value='unix:/run/vmunit/$1/qemu/test-qmp.sock,server=on,wait=off'/>
   </qemu:commandline>
 </domain>
 XML
@@ -86,8 +86,23 @@ profile_loaded "$PA" || fail "$PA not in the kernel's profile list"
 assert_file "$AA_DIR/$PA"
 files=$(cat "$AA_DIR/$PA.files")
 assert_contains "$files" "\"$IMAGES/aa-a.img\" rwk," "A's .files"
-assert_contains "$files" "\"/run/vmunit/aa-a/\" rw," "A's .files"
+assert_contains "$files" "\"/run/vmunit/aa-a/qemu/\" rw," "A's .files"
+assert_not_contains "$files" "\"/run/vmunit/aa-a/\"" "A's .files: the runtime dir itself is the supervisor's"
 assert_not_contains "$files" "aa-b.img" "A's .files"
+
+step "A's QEMU holds its files as fds from the unconfined supervisor"
+# AppArmor revalidates inherited fds at exec only when their opener was
+# confined: the supervisor is not, so the console log (root's, 0600, in no
+# rule of A's profile) is written through its fd, and QEMU cannot open it
+# by path.
+qa=$(qemu_pid_of aa-a)
+assert_contains "$(ls -l "/proc/$qa/fd")" "$IMAGES/aa-a.img" "A's fds"
+assert_contains "$(ls -l "/proc/$qa/fd")" "/run/vmunit/aa-a/console.log" "A's fds"
+assert_not_contains "$(tr '\0' ' ' <"/proc/$qa/cmdline")" "aa-a.img" "A's command line"
+assert_not_contains "$files" "console.log" "A's .files"
+wait_for 60 sh -c "journalctl -b --no-pager -u vm@aa-a.service | grep -q 'console: VMUNIT-TEST-GUEST: booted'"
+out=$(blockdev_add aa-a clog /run/vmunit/aa-a/console.log)
+assert_contains "$out" "Permission denied" "blockdev-add of A's console log from A"
 
 step "A cannot open B's image; B can"
 out=$(blockdev_add aa-a steal "$IMAGES/aa-b.img")

@@ -47,7 +47,7 @@ se_vm_xml() { # NAME DISK
   </devices>
   <qemu:commandline>
     <qemu:arg value='-qmp'/>
-    <qemu:arg value='unix:/run/vmunit/$1/test-qmp.sock,server=on,wait=off'/>
+    <qemu:arg value='unix:/run/vmunit/$1/qemu/test-qmp.sock,server=on,wait=off'/>
   </qemu:commandline>
 </domain>
 XML
@@ -90,10 +90,6 @@ round() {
         esac
         note "SELinux $(getenforce)"
         mark_avcs
-        # Our extra monitor socket is no file vmunit knows: after the KILL
-        # of the previous round it is left behind with that round pair,
-        # which the new QEMU (rightly) may not unlink.
-        rm -f /run/vmunit/se-a/test-qmp.sock /run/vmunit/se-b/test-qmp.sock
         rm -rf "$IMG"
         mkdir -p "$IMG"
         truncate -s 1M "$IMG/a.img" "$IMG/b.img" "$IMG/shared.img" "$IMG/ro.img"
