@@ -752,36 +752,26 @@ static int char_path_checked(QemuArgvBuilder *b, const DomainChar *c) {
  * file (and truncated it for append='off'), and with append=off QEMU
  * would truncate the fd itself. */
 static int char_backend_file(QemuArgvBuilder *b, const DomainChar *c, const char *id, char **ret) {
-        _cleanup_free_ char *name = NULL, *path = NULL;
+        _cleanup_free_ char *path = NULL;
         const VmFile *f = NULL;
-        int r;
+        int r = qemu_argv_file_opt(b, VM_FILE_LOG, c->path, id, &path, &f);
 
-        r = qemu_argv_file(b, VM_FILE_LOG, c->path, id, &name, &f);
         if (r < 0)
                 return r;
-        path = qemu_opt_escape(name);
-        if (!path)
-                return -ENOMEM;
         return qemu_argv_appendf(ret, "file,id=%s,path=%s%s", id, path, c->append || f ? ",append=on" : "");
 }
 
 /* A socket QEMU listens on arrives bound (fd=N) with a file table; one it
  * connects to stays a path. */
 static int char_backend_unix(QemuArgvBuilder *b, const DomainChar *c, const char *id, char **ret) {
-        _cleanup_free_ char *name = NULL, *path = NULL;
+        _cleanup_free_ char *name = NULL;
         const VmFile *f = NULL;
-        int r;
+        int r = qemu_argv_file_opt(b, VM_FILE_SOCKET, c->path, id, &name, &f);
 
-        r = qemu_argv_file(b, VM_FILE_SOCKET, c->path, id, &name, &f);
         if (r < 0)
                 return r;
-        if (f && f->delivery == VM_FILE_BY_FD)
-                return qemu_argv_appendf(ret, "socket,id=%s,fd=%s%s", id, name,
-                                         c->unix_listen ? ",server=on,wait=off" : "");
-        path = qemu_opt_escape(name);
-        if (!path)
-                return -ENOMEM;
-        return qemu_argv_appendf(ret, "socket,id=%s,path=%s%s", id, path,
+        return qemu_argv_appendf(ret, "socket,id=%s,%s=%s%s", id,
+                                 f && f->delivery == VM_FILE_BY_FD ? "fd" : "path", name,
                                  c->unix_listen ? ",server=on,wait=off" : "");
 }
 
@@ -808,18 +798,15 @@ static int char_backend(QemuArgvBuilder *b, const DomainChar *c, const char *id,
 
 /* The first serial port's copy in the console log (logfile=). */
 static int char_console_log(QemuArgvBuilder *b, const char *id, char **chardev) {
-        _cleanup_free_ char *logpath = qemu_console_log_path(b->o->runtime_dir), *name = NULL, *esc = NULL;
+        _cleanup_free_ char *logpath = qemu_console_log_path(b->o->runtime_dir), *esc = NULL;
         char opaque[48];
         int r;
 
         if (!logpath)
                 return -ENOMEM;
         snprintf(opaque, sizeof(opaque), "%s-log", id);
-        r = qemu_argv_file(b, VM_FILE_LOG, logpath, opaque, &name, NULL);
-        if (r < 0)
-                return r;
-        esc = qemu_opt_escape(name);
-        return esc ? qemu_argv_appendf(chardev, "logfile=%s,logappend=on", esc) : -ENOMEM;
+        r = qemu_argv_file_opt(b, VM_FILE_LOG, logpath, opaque, &esc, NULL);
+        return r < 0 ? r : qemu_argv_appendf(chardev, "logfile=%s,logappend=on", esc);
 }
 
 static int build_char_serial(QemuArgvBuilder *b, const DomainChar *c, int port, bool log) {

@@ -45,6 +45,9 @@ int qemu_argv_appendf(char **s, const char *fmt, ...) _printf_(2, 3);
  * lacks the file, or -ENOMEM. */
 int qemu_argv_file(QemuArgvBuilder *b, VmFileKind kind, const char *source, const char *opaque, char **ret,
                    const VmFile **ret_file);
+/* The same, comma-escaped for a key=value option string. */
+int qemu_argv_file_opt(QemuArgvBuilder *b, VmFileKind kind, const char *source, const char *opaque,
+                       char **ret, const VmFile **ret_file);
 
 /* Devices: controllers, disks, NICs, chardevs, graphics, video, input,
  * balloon, panic. Returns 0, -EINVAL (message recorded) or -ENOMEM. */

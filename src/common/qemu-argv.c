@@ -120,6 +120,17 @@ int qemu_argv_file(QemuArgvBuilder *b, VmFileKind kind, const char *source, cons
         return 0;
 }
 
+int qemu_argv_file_opt(QemuArgvBuilder *b, VmFileKind kind, const char *source, const char *opaque,
+                       char **ret, const VmFile **ret_file) {
+        _cleanup_free_ char *name = NULL;
+        int r = qemu_argv_file(b, kind, source, opaque, &name, ret_file);
+
+        if (r < 0)
+                return r;
+        *ret = qemu_opt_escape(name);
+        return *ret ? 0 : -ENOMEM;
+}
+
 char *qemu_opt_escape(const char *s) {
         size_t n = 0;
         char *ret, *p;
@@ -444,18 +455,15 @@ static int build_machine(QemuArgvBuilder *b, const QemuFirmware *f, const Machin
 
 static int build_pflash_node(QemuArgvBuilder *b, unsigned n, VmFileKind kind, const char *path,
                              bool readonly) {
-        _cleanup_free_ char *name = NULL, *p = NULL;
+        _cleanup_free_ char *p = NULL;
         const char *ro = readonly ? "on" : "off";
         char opaque[32];
         int r;
 
         snprintf(opaque, sizeof(opaque), "pflash%u-storage", n);
-        r = qemu_argv_file(b, kind, path, opaque, &name, NULL);
+        r = qemu_argv_file_opt(b, kind, path, opaque, &p, NULL);
         if (r < 0)
                 return r;
-        p = qemu_opt_escape(name);
-        if (!p)
-                return -ENOMEM;
         r = qemu_argv_add(b, "-blockdev", "driver=file,filename=%s,node-name=pflash%u-storage,read-only=%s",
                           p, n, ro);
         if (r < 0)

@@ -49,6 +49,19 @@ static int managed_save_check(Ctl *ctl, const char *name, bool remove) {
         return 0;
 }
 
+/* NAME's definition file, or NULL after saying in one line that there
+ * is none. */
+static char *defined_path(Ctl *ctl, const char *name) {
+        char *path = paths_domain_xml(&ctl->paths, name);
+
+        if (path && access(path, F_OK) < 0) {
+                log_error("domain '%s' is not defined (%s does not exist)", name, path);
+                free(path);
+                return NULL;
+        }
+        return path;
+}
+
 int ctl_cmd_undefine(Ctl *ctl, int argc, char **argv) {
         _cleanup_free_ char *path = NULL;
         bool managed = argc > 0 && streq(argv[0], "--managed-save");
@@ -57,13 +70,9 @@ int ctl_cmd_undefine(Ctl *ctl, int argc, char **argv) {
                 argc--, argv++;
         if (ctl_expect_args(argc, 1, "undefine [--managed-save] NAME") < 0 || ctl_check_name(argv[0]) < 0)
                 return 1;
-        path = paths_domain_xml(&ctl->paths, argv[0]);
+        path = defined_path(ctl, argv[0]);
         if (!path)
                 return 1;
-        if (access(path, F_OK) < 0) {
-                log_error("domain '%s' is not defined (%s does not exist)", argv[0], path);
-                return 1;
-        }
         if (managed_save_check(ctl, argv[0], managed) < 0)
                 return 1;
         if (unlink(path) < 0)
@@ -128,14 +137,8 @@ int ctl_cmd_dumpxml(Ctl *ctl, int argc, char **argv) {
         if (r < 0 && r != -ENOENT)
                 return 1;
         if (r == -ENOENT) {
-                path = paths_domain_xml(&ctl->paths, argv[0]);
-                if (!path)
-                        return 1;
-                if (access(path, F_OK) < 0) {
-                        log_error("domain '%s' is not defined (%s does not exist)", argv[0], path);
-                        return 1;
-                }
-                if (ctl_load_domain_file(path, &d) < 0)
+                path = defined_path(ctl, argv[0]);
+                if (!path || ctl_load_domain_file(path, &d) < 0)
                         return 1;
         }
         r = domain_format_xml(d, &xml);

@@ -61,7 +61,7 @@ static const char *step_name(int step) {
         case STEP_BOUNDING: return "drop the capability bounding set for";
         case STEP_IDENTITY: return "switch to QEMU's user and groups for";
         case STEP_CAPABILITIES: return "drop capabilities for";
-        case STEP_FDS: return "arrange file descriptors";
+        case STEP_FDS: return "arrange the file descriptors for";
         case STEP_EXEC_LABEL: return "set the exec security label for";
         case STEP_NO_NEW_PRIVS: return "set no_new_privs for";
         case STEP_SECCOMP: return "install the seccomp filter for";
@@ -383,7 +383,7 @@ int qemu_process_spawn(Supervisor *s, char **argv, char **extra_env, int qmp_lis
         r = plan_fds(s, qmp_listen_fd, &plan);
         fds = plan.fds;
         if (r < 0) {
-                *ret_step = "arrange file descriptors for";
+                *ret_step = "arrange the file descriptors for";
                 return r;
         }
         r = plan_confinement(s, &seccomp, &plan, ret_step);

@@ -15,18 +15,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 FD_USER=vmunit-fd-qemu
-FD_CREATED=0
-if ! getent passwd "$FD_USER" >/dev/null; then
-        useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$FD_USER"
-        FD_CREATED=1
-fi
-remove_fd_user() {
-        if [ "$FD_CREATED" = 1 ]; then
-                userdel "$FD_USER" 2>/dev/null || true
-                groupdel "$FD_USER" 2>/dev/null || true
-        fi
-}
-trap 'remove_fd_user; cleanup_all' EXIT
+add_test_user "$FD_USER"
 
 # fd_root: an embedded root (0700, as mktemp makes it: QEMU's user cannot
 # even look inside) with QEMU as $FD_USER and a root-only directory
@@ -65,7 +54,7 @@ if wait_log "$root" fds "waiting for ACPI" 20; then
                 t_fail "QEMU's user can open $img by path: the test proves nothing"
         fi
         # QEMU's descriptors point at the files; its command line names none.
-        fds=$(ls -l "/proc/$qemu/fd" | sed 's/.* -> //')
+        fds=$(for f in /proc/"$qemu"/fd/*; do readlink "$f"; done)
         for f in "$img" "$log" "$root/run/fds/console.log" "$VMUNIT_TEST_GUEST"; do
                 grep -qxF -- "$f" <<<"$fds" || t_fail "QEMU has no fd for $f: $fds"
         done
@@ -179,5 +168,4 @@ elif ! grep -qF "socket $root/private/serial.sock: File exists" "$root/stderr"; 
 elif [ "$(cat "$root/private/serial.sock")" != keep ]; then t_fail "the file was replaced"
 else t_pass; fi
 
-remove_fd_user
 t_end

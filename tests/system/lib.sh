@@ -182,6 +182,14 @@ test_vm_xml() {
 XML
 }
 
+# with_test_monitor NAME: the domain XML on stdin (from test_vm_xml) with
+# a second QMP monitor for the test through <qemu:commandline>, in the
+# directory QEMU may create files in (see qmp()).
+with_test_monitor() {
+        sed -e "s|^<domain type='qemu'>|<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>|" \
+                -e "s|^</domain>|  <qemu:commandline>\n    <qemu:arg value='-qmp'/>\n    <qemu:arg value='unix:/run/vmunit/$1/qemu/test-qmp.sock,server=on,wait=off'/>\n  </qemu:commandline>\n</domain>|"
+}
+
 # define_test_vm NAME MODE [EXTRA_DEVICES] [LIFECYCLE]: drop it into
 # /etc/vmunit/domains (as an admin would, no vmctl).
 define_test_vm() {

@@ -56,29 +56,14 @@ rm -rf "$PRIV" "$LOGDIR"
 mkdir -m 0700 "$PRIV" "$LOGDIR"
 truncate -s 1M "$PRIV/disk.img"
 chmod 0600 "$PRIV/disk.img"
-cat >"$VMUNIT_DOMAINS/fds.xml" <<XML
-<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-  <name>fds</name>
-  <memory unit='MiB'>32</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$VMUNIT_TEST_GUEST</kernel><cmdline>mode=acpi</cmdline></os>
-  <features><acpi/></features>
-  <devices>
-    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$PRIV/disk.img'/><target dev='vda' bus='virtio'/></disk>
+test_vm_xml fds acpi "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$PRIV/disk.img'/><target dev='vda' bus='virtio'/></disk>
     <serial type='file'><source path='$LOGDIR/serial0.log'/></serial>
-    <serial type='unix'><source mode='bind' path='/run/vmunit/fds/serial1.sock'/></serial>
-    <memballoon model='none'/>
-  </devices>
-  <qemu:commandline>
-    <qemu:arg value='-qmp'/>
-    <qemu:arg value='unix:/run/vmunit/fds/qemu/test-qmp.sock,server=on,wait=off'/>
-  </qemu:commandline>
-</domain>
-XML
+    <serial type='unix'><source mode='bind' path='/run/vmunit/fds/serial1.sock'/></serial>" |
+        sed "s|<serial type='pty'/>||" | with_test_monitor fds >"$VMUNIT_DOMAINS/fds.xml"
 systemctl daemon-reload
 assert_success systemctl start vm@fds.service
 qf=$(qemu_pid_of fds)
-fds=$(ls -l "/proc/$qf/fd" | sed 's/.* -> //')
+fds=$(for f in /proc/"$qf"/fd/*; do readlink "$f"; done)
 echo "QEMU's fds:"
 echo "$fds"
 for f in "$PRIV/disk.img" "$LOGDIR/serial0.log" /run/vmunit/fds/console.log "$VMUNIT_TEST_GUEST"; do

@@ -25,33 +25,8 @@ PB=vmunit-$UB
 # and a second QMP monitor in its runtime directory, for the test to talk
 # to QEMU directly (the supervisor holds the first one).
 aa_vm_xml() {
-        cat <<XML
-<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-  <name>$1</name>
-  <uuid>$2</uuid>
-  <memory unit='MiB'>32</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$VMUNIT_TEST_GUEST</kernel>
-    <cmdline>mode=acpi</cmdline>
-  </os>
-  <features><acpi/></features>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='$3'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <serial type='pty'/>
-    <memballoon model='none'/>
-  </devices>
-  <qemu:commandline>
-    <qemu:arg value='-qmp'/>
-    <qemu:arg value='unix:/run/vmunit/$1/qemu/test-qmp.sock,server=on,wait=off'/>
-  </qemu:commandline>
-</domain>
-XML
+        test_vm_xml "$1" acpi "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$3'/><target dev='vda' bus='virtio'/></disk>" \
+                "<uuid>$2</uuid>" | with_test_monitor "$1"
 }
 
 profile_loaded() { grep -q "^$1 " /sys/kernel/security/apparmor/profiles; }

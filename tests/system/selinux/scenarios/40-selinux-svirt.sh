@@ -27,32 +27,11 @@ proc_label() { tr -d '\0' <"/proc/$1/attr/current"; }
 
 # A second QMP monitor per VM, ours, for the cross-VM check.
 se_vm_xml() { # NAME DISK
-        cat <<XML
-<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-  <name>$1</name>
-  <memory unit='MiB'>32</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$IMG/guest.elf</kernel>
-    <cmdline>mode=acpi</cmdline>
-  </os>
-  <features><acpi/></features>
-  <devices>
-    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$IMG/$2'/><target dev='vda' bus='virtio'/></disk>
+        test_vm_xml "$1" acpi "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$IMG/$2'/><target dev='vda' bus='virtio'/></disk>
     <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$IMG/shared.img'/><target dev='vdb' bus='virtio'/><shareable/></disk>
-    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$IMG/ro.img'/><target dev='vdc' bus='virtio'/><readonly/></disk>
-    <serial type='pty'/>
-    <memballoon model='none'/>
-  </devices>
-  <qemu:commandline>
-    <qemu:arg value='-qmp'/>
-    <qemu:arg value='unix:/run/vmunit/$1/qemu/test-qmp.sock,server=on,wait=off'/>
-  </qemu:commandline>
-</domain>
-XML
+    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$IMG/ro.img'/><target dev='vdc' bus='virtio'/><readonly/></disk>" |
+                sed "s|<kernel>.*</kernel>|<kernel>$IMG/guest.elf</kernel>|" | with_test_monitor "$1"
 }
-
 
 step "SELinux is on; install the vmunit policy module"
 [ -e /sys/fs/selinux/enforce ] || fail "SELinux is not enabled (boot the selinux test-host variant)"
