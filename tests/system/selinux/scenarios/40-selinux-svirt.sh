@@ -114,6 +114,14 @@ round() {
         assert_file "/run/vmunit/labels/mcs/$pa"
         assert_file "/run/vmunit/labels/mcs/$pb"
 
+        step "[$mode] se-a's QEMU holds its files as fds, its command line names none"
+        out=$(for f in /proc/"$(qemu_pid_of se-a)"/fd/*; do readlink "$f"; done)
+        for f in a.img shared.img ro.img guest.elf; do
+                assert_contains "$out" "$IMG/$f" "se-a's fds"
+                assert_not_contains "$(tr '\0' ' ' <"/proc/$(qemu_pid_of se-a)/cmdline")" "$f" "se-a's command line"
+        done
+        assert_contains "$out" /run/vmunit/se-a/console.log "se-a's fds"
+
         if [ "$mode" = enforcing ]; then
                 step "[$mode] MCS keeps se-a's QEMU away from se-b's disk"
                 out=$(blockdev_add se-a steal "$IMG/b.img" ',"locking":"off"')
@@ -125,6 +133,10 @@ round() {
                 out=$(blockdev_add se-a shadow /etc/shadow ',"locking":"off"')
                 echo "se-a opens /etc/shadow: $out"
                 assert_contains "$out" "Permission denied" "blockdev-add of /etc/shadow from A"
+                # Written through its fd, never opened by QEMU itself.
+                out=$(blockdev_add se-a clog /run/vmunit/se-a/console.log ',"locking":"off"')
+                echo "se-a opens its console log by path: $out"
+                assert_contains "$out" "Permission denied" "blockdev-add of A's console log from A"
         fi
 
         step "[$mode] clean stop of se-a: its labels back, the shared disk stays for se-b"
