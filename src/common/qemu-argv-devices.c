@@ -472,6 +472,20 @@ void qemu_disk_plan_done(QemuDiskPlan *p) {
         *p = (QemuDiskPlan){};
 }
 
+int qemu_disk_plan_set_filename(QemuDiskPlan *p, const char *filename) {
+        json_object *v;
+
+        if (!p->storage)
+                return -EINVAL;
+        v = json_object_new_string(filename);
+        /* Replaces the value in place: the key keeps its position. */
+        if (!v || json_object_object_add(p->storage, "filename", v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 static int opt_append(char **s, const char *prefix, const char *key, json_object *v);
 
 static int opt_append_value(char **s, const char *name, json_object *v) {
@@ -539,12 +553,17 @@ static int add_props(QemuArgvBuilder *b, const char *opt, json_object *o, const 
 
 static int build_disk(QemuArgvBuilder *b, size_t i, const DomainDisk *disk) {
         _cleanup_(qemu_disk_plan_done) QemuDiskPlan p = {};
-        _cleanup_free_ char *error = NULL;
+        _cleanup_free_ char *error = NULL, *file = NULL;
         int r;
 
         r = qemu_disk_plan(disk, i, b->q35, &p, &error);
         if (r == -EINVAL)
                 return qemu_argv_fail(b, "%s", error);
+        if (r >= 0 && p.storage && b->o->files) {
+                r = qemu_argv_file(b, vm_file_kind_of_disk(disk), disk->source, p.storage_node, &file, NULL);
+                if (r >= 0)
+                        r = qemu_disk_plan_set_filename(&p, file);
+        }
         if (r >= 0 && p.storage)
                 r = add_props(b, "-blockdev", p.storage, NULL);
         if (r >= 0 && p.format)
@@ -719,20 +738,45 @@ static int plan_chars(QemuArgvBuilder *b, CharPlan *plan) {
         return 0;
 }
 
-static int char_path_checked(QemuArgvBuilder *b, const DomainChar *c, char **ret) {
+static int char_path_checked(QemuArgvBuilder *b, const DomainChar *c) {
         if (!c->path)
                 return qemu_argv_fail(b, "a %s character device needs a <source path>",
                                       c->type == DOMAIN_CHAR_FILE ? "file" : "unix");
         if (c->type == DOMAIN_CHAR_UNIX && strlen(c->path) > UNIX_PATH_LIMIT)
                 return qemu_argv_fail(b, "socket path %s is longer than the UNIX socket limit of %d bytes",
                                       c->path, UNIX_PATH_LIMIT);
-        *ret = qemu_opt_escape(c->path);
-        return *ret ? 0 : -ENOMEM;
+        return 0;
+}
+
+/* A file backend. Given an fd, QEMU appends: the supervisor opened the
+ * file (and truncated it for append='off'), and with append=off QEMU
+ * would truncate the fd itself. */
+static int char_backend_file(QemuArgvBuilder *b, const DomainChar *c, const char *id, char **ret) {
+        _cleanup_free_ char *path = NULL;
+        const VmFile *f = NULL;
+        int r = qemu_argv_file_opt(b, VM_FILE_LOG, c->path, id, &path, &f);
+
+        if (r < 0)
+                return r;
+        return qemu_argv_appendf(ret, "file,id=%s,path=%s%s", id, path, c->append || f ? ",append=on" : "");
+}
+
+/* A socket QEMU listens on arrives bound (fd=N) with a file table; one it
+ * connects to stays a path. */
+static int char_backend_unix(QemuArgvBuilder *b, const DomainChar *c, const char *id, char **ret) {
+        _cleanup_free_ char *name = NULL;
+        const VmFile *f = NULL;
+        int r = qemu_argv_file_opt(b, VM_FILE_SOCKET, c->path, id, &name, &f);
+
+        if (r < 0)
+                return r;
+        return qemu_argv_appendf(ret, "socket,id=%s,%s=%s%s", id,
+                                 f && f->delivery == VM_FILE_BY_FD ? "fd" : "path", name,
+                                 c->unix_listen ? ",server=on,wait=off" : "");
 }
 
 /* The -chardev value for c with id, without the log options. */
 static int char_backend(QemuArgvBuilder *b, const DomainChar *c, const char *id, char **ret) {
-        _cleanup_free_ char *path = NULL;
         int r;
 
         switch (c->type) {
@@ -743,33 +787,37 @@ static int char_backend(QemuArgvBuilder *b, const DomainChar *c, const char *id,
                  * guest; stopping QEMU is the supervisor's business. */
                 return qemu_argv_appendf(ret, "stdio,id=%s,signal=off", id);
         case DOMAIN_CHAR_FILE:
-                r = char_path_checked(b, c, &path);
-                if (r < 0)
-                        return r;
-                return qemu_argv_appendf(ret, "file,id=%s,path=%s%s", id, path,
-                                         c->append ? ",append=on" : "");
+                r = char_path_checked(b, c);
+                return r < 0 ? r : char_backend_file(b, c, id, ret);
         case DOMAIN_CHAR_UNIX:
-                r = char_path_checked(b, c, &path);
-                if (r < 0)
-                        return r;
-                return qemu_argv_appendf(ret, "socket,id=%s,path=%s%s", id, path,
-                                         c->unix_listen ? ",server=on,wait=off" : "");
+                r = char_path_checked(b, c);
+                return r < 0 ? r : char_backend_unix(b, c, id, ret);
         default: return qemu_argv_fail(b, "unsupported character device type");
         }
 }
 
+/* The first serial port's copy in the console log (logfile=). */
+static int char_console_log(QemuArgvBuilder *b, const char *id, char **chardev) {
+        _cleanup_free_ char *logpath = qemu_console_log_path(b->o->runtime_dir), *esc = NULL;
+        char opaque[48];
+        int r;
+
+        if (!logpath)
+                return -ENOMEM;
+        snprintf(opaque, sizeof(opaque), "%s-log", id);
+        r = qemu_argv_file_opt(b, VM_FILE_LOG, logpath, opaque, &esc, NULL);
+        return r < 0 ? r : qemu_argv_appendf(chardev, "logfile=%s,logappend=on", esc);
+}
+
 static int build_char_serial(QemuArgvBuilder *b, const DomainChar *c, int port, bool log) {
-        _cleanup_free_ char *chardev = NULL, *logpath = NULL, *esc = NULL;
+        _cleanup_free_ char *chardev = NULL;
         char id[32];
         int r;
 
         snprintf(id, sizeof(id), "charserial%d", port);
         r = char_backend(b, c, id, &chardev);
-        if (r >= 0 && log) {
-                logpath = qemu_console_log_path(b->o->runtime_dir);
-                esc = logpath ? qemu_opt_escape(logpath) : NULL;
-                r = esc ? qemu_argv_appendf(&chardev, "logfile=%s,logappend=on", esc) : -ENOMEM;
-        }
+        if (r >= 0 && log)
+                r = char_console_log(b, id, &chardev);
         if (r >= 0)
                 r = qemu_argv_add(b, "-chardev", "%s", chardev);
         if (r < 0)

@@ -21,6 +21,7 @@ typedef struct QemuArgvBuilder {
         bool q35;    /* machine is q35 (ICH9) rather than pc (i440FX) */
         bool kvm;
         bool console_log_done; /* the first serial chardev got logfile= */
+        bool *fdset_added;     /* per o->files entry: its -add-fd is on the command line */
 } QemuArgvBuilder;
 
 /* Record the message (only the first one counts) and return -EINVAL. */
@@ -32,6 +33,21 @@ int qemu_argv_add(QemuArgvBuilder *b, const char *opt, const char *fmt, ...) _pr
 /* Append "fmt" to *s, separated by a comma when *s is not empty.
  * Returns 0 or -ENOMEM (*s left as it was). */
 int qemu_argv_appendf(char **s, const char *fmt, ...) _printf_(2, 3);
+
+/* How QEMU reaches the file the domain calls source (as kind), into *ret
+ * (malloc'd, not yet comma-escaped). Without a file table: the path
+ * itself. With one: "/dev/fdset/S" for an fd-set entry, whose "-add-fd
+ * fd=N,set=S,opaque=OPAQUE" goes on the command line here, before its
+ * first user and only once; "/proc/self/fd/N" for an inherited fd QEMU
+ * reopens; "N" for an fd an option takes by number (fd=N); the path for
+ * what QEMU opens itself. *ret_file (if not NULL) is the table's entry,
+ * NULL without a table. Returns 0, -EINVAL (recorded) when the table
+ * lacks the file, or -ENOMEM. */
+int qemu_argv_file(QemuArgvBuilder *b, VmFileKind kind, const char *source, const char *opaque, char **ret,
+                   const VmFile **ret_file);
+/* The same, comma-escaped for a key=value option string. */
+int qemu_argv_file_opt(QemuArgvBuilder *b, VmFileKind kind, const char *source, const char *opaque,
+                       char **ret, const VmFile **ret_file);
 
 /* Devices: controllers, disks, NICs, chardevs, graphics, video, input,
  * balloon, panic. Returns 0, -EINVAL (message recorded) or -ENOMEM. */

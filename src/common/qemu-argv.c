@@ -17,6 +17,7 @@
 #include "paths.h"
 #include "qemu-argv-internal.h"
 #include "qemu-argv.h"
+#include "qemu-disk.h"
 
 #define OVMF_CODE_PATH "/usr/share/OVMF/OVMF_CODE_4M.fd"
 #define OVMF_CODE_SECBOOT_PATH "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
@@ -75,6 +76,59 @@ int qemu_argv_appendf(char **s, const char *fmt, ...) {
         free(*s);
         *s = joined;
         return 0;
+}
+
+int qemu_argv_file(QemuArgvBuilder *b, VmFileKind kind, const char *source, const char *opaque, char **ret,
+                   const VmFile **ret_file) {
+        const VmFiles *files = b->o->files;
+        const VmFile *f;
+        size_t i;
+        int r;
+
+        if (ret_file)
+                *ret_file = NULL;
+        if (!files) {
+                *ret = strdup(source);
+                return *ret ? 0 : -ENOMEM;
+        }
+        f = vm_files_find(files, kind, source);
+        if (!f || (f->delivery != VM_FILE_BY_PATH && f->child_fd < 0))
+                return qemu_argv_fail(b, "%s %s has no file descriptor for QEMU",
+                                      vm_file_kind_to_string(kind), source);
+        if (ret_file)
+                *ret_file = f;
+        switch (f->delivery) {
+        case VM_FILE_BY_FDSET:
+                i = (size_t) (f - files->items);
+                if (!b->fdset_added[i]) {
+                        r = qemu_argv_add(b, "-add-fd", "fd=%d,set=%u,opaque=%s", f->child_fd, f->fdset,
+                                          opaque);
+                        if (r < 0)
+                                return r;
+                        b->fdset_added[i] = true;
+                }
+                r = asprintf(ret, "/dev/fdset/%u", f->fdset);
+                break;
+        case VM_FILE_BY_PROC_FD: r = asprintf(ret, "/proc/self/fd/%d", f->child_fd); break;
+        case VM_FILE_BY_FD: r = asprintf(ret, "%d", f->child_fd); break;
+        default: *ret = strdup(source); return *ret ? 0 : -ENOMEM;
+        }
+        if (r < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int qemu_argv_file_opt(QemuArgvBuilder *b, VmFileKind kind, const char *source, const char *opaque,
+                       char **ret, const VmFile **ret_file) {
+        _cleanup_free_ char *name = NULL;
+        int r = qemu_argv_file(b, kind, source, opaque, &name, ret_file);
+
+        if (r < 0)
+                return r;
+        *ret = qemu_opt_escape(name);
+        return *ret ? 0 : -ENOMEM;
 }
 
 char *qemu_opt_escape(const char *s) {
@@ -306,49 +360,53 @@ typedef struct MachineExtras {
         bool pflash0, pflash1;
 } MachineExtras;
 
-typedef struct Firmware {
-        const char *loader;
-        DomainLoaderType type; /* ROM or PFLASH once resolved; DEFAULT = none */
-        bool code_readonly;
-        bool secure;
-} Firmware;
+int qemu_firmware_resolve(const Domain *d, QemuFirmware *ret, char **ret_error) {
+        const DomainOs *os = &d->os;
+        QemuFirmware f = { .loader = os->loader, .type = os->loader_type };
 
-/* Resolve <os firmware=>/<loader>/<nvram> into what goes on the command
- * line. A <loader> without type= is a ROM (-bios), as in libvirt;
- * firmware='efi' without a loader uses Debian's OVMF build. */
-static int firmware_resolve(QemuArgvBuilder *b, Firmware *f) {
-        const DomainOs *os = &b->d->os;
-
-        *f = (Firmware){ .loader = os->loader, .type = os->loader_type };
-        f->secure = os->loader_secure == DOMAIN_TRISTATE_ON;
+        f.secure = os->loader_secure == DOMAIN_TRISTATE_ON;
         if (os->firmware == DOMAIN_FIRMWARE_EFI) {
-                if (!f->loader)
-                        f->loader = f->secure ? OVMF_CODE_SECBOOT_PATH : OVMF_CODE_PATH;
-                if (f->type == DOMAIN_LOADER_DEFAULT)
-                        f->type = DOMAIN_LOADER_PFLASH;
+                if (!f.loader)
+                        f.loader = f.secure ? OVMF_CODE_SECBOOT_PATH : OVMF_CODE_PATH;
+                if (f.type == DOMAIN_LOADER_DEFAULT)
+                        f.type = DOMAIN_LOADER_PFLASH;
         }
-        if (!f->loader) {
-                if (os->nvram || f->secure)
-                        return qemu_argv_fail(
-                                b, "<nvram> and secure boot need a pflash <loader> or firmware='efi'");
-                f->type = DOMAIN_LOADER_DEFAULT;
+        if (!f.loader) {
+                if (os->nvram || f.secure)
+                        return set_errorf(
+                                ret_error, -EINVAL,
+                                "<nvram> and secure boot need a pflash <loader> or firmware='efi'");
+                f.type = DOMAIN_LOADER_DEFAULT;
+                *ret = f;
                 return 0;
         }
-        if (f->type == DOMAIN_LOADER_DEFAULT)
-                f->type = DOMAIN_LOADER_ROM;
-        f->code_readonly = os->loader_readonly != DOMAIN_TRISTATE_OFF;
-        if (f->type == DOMAIN_LOADER_ROM && (os->nvram || f->secure))
-                return qemu_argv_fail(
-                        b, "<loader type='rom'> cannot have <nvram> or secure='yes'; use type='pflash'");
-        if (f->type == DOMAIN_LOADER_PFLASH && f->code_readonly && !os->nvram)
-                return qemu_argv_fail(
-                        b,
+        if (f.type == DOMAIN_LOADER_DEFAULT)
+                f.type = DOMAIN_LOADER_ROM;
+        f.code_readonly = os->loader_readonly != DOMAIN_TRISTATE_OFF;
+        if (f.type == DOMAIN_LOADER_ROM && (os->nvram || f.secure))
+                return set_errorf(
+                        ret_error, -EINVAL,
+                        "<loader type='rom'> cannot have <nvram> or secure='yes'; use type='pflash'");
+        if (f.type == DOMAIN_LOADER_PFLASH && f.code_readonly && !os->nvram)
+                return set_errorf(
+                        ret_error, -EINVAL,
                         "firmware='efi' needs <nvram>: a read-only pflash <loader> needs a variable store");
         /* Secure boot is only secure when SMM protects the flash, and only
          * ICH9 (q35) has SMM in QEMU. */
-        if (f->secure && !b->q35)
-                return qemu_argv_fail(b, "secure boot (<loader secure='yes'>) needs a q35 machine type");
+        if (f.secure && !qemu_machine_is_q35(os->machine))
+                return set_errorf(ret_error, -EINVAL,
+                                  "secure boot (<loader secure='yes'>) needs a q35 machine type");
+        *ret = f;
         return 0;
+}
+
+static int firmware_resolve(QemuArgvBuilder *b, QemuFirmware *f) {
+        _cleanup_free_ char *error = NULL;
+        int r = qemu_firmware_resolve(b->d, f, &error);
+
+        if (r == -EINVAL)
+                return qemu_argv_fail(b, "%s", error ?: "invalid firmware settings");
+        return r;
 }
 
 static int timers_to_machine(QemuArgvBuilder *b, MachineExtras *x) {
@@ -368,7 +426,7 @@ static int timers_to_machine(QemuArgvBuilder *b, MachineExtras *x) {
         return 0;
 }
 
-static int build_machine(QemuArgvBuilder *b, const Firmware *f, const MachineExtras *x) {
+static int build_machine(QemuArgvBuilder *b, const QemuFirmware *f, const MachineExtras *x) {
         const Domain *d = b->d;
         _cleanup_free_ char *m = NULL;
         int r;
@@ -395,13 +453,17 @@ static int build_machine(QemuArgvBuilder *b, const Firmware *f, const MachineExt
         return qemu_argv_add(b, "-accel", "%s", b->kvm ? "kvm" : "tcg");
 }
 
-static int build_pflash_node(QemuArgvBuilder *b, unsigned n, const char *path, bool readonly) {
-        _cleanup_free_ char *p = qemu_opt_escape(path);
+static int build_pflash_node(QemuArgvBuilder *b, unsigned n, VmFileKind kind, const char *path,
+                             bool readonly) {
+        _cleanup_free_ char *p = NULL;
         const char *ro = readonly ? "on" : "off";
+        char opaque[32];
         int r;
 
-        if (!p)
-                return -ENOMEM;
+        snprintf(opaque, sizeof(opaque), "pflash%u-storage", n);
+        r = qemu_argv_file_opt(b, kind, path, opaque, &p, NULL);
+        if (r < 0)
+                return r;
         r = qemu_argv_add(b, "-blockdev", "driver=file,filename=%s,node-name=pflash%u-storage,read-only=%s",
                           p, n, ro);
         if (r < 0)
@@ -411,18 +473,22 @@ static int build_pflash_node(QemuArgvBuilder *b, unsigned n, const char *path, b
                              ro);
 }
 
-static int build_firmware(QemuArgvBuilder *b, const Firmware *f) {
+static int build_firmware(QemuArgvBuilder *b, const QemuFirmware *f) {
+        _cleanup_free_ char *rom = NULL;
         int r;
 
         switch (f->type) {
         case DOMAIN_LOADER_ROM:
                 /* -bios takes the path verbatim (no option parsing). */
-                r = strv_push(&b->argv, "-bios");
-                return r < 0 ? r : strv_push(&b->argv, f->loader);
+                r = qemu_argv_file(b, VM_FILE_BOOT, f->loader, "bios", &rom, NULL);
+                if (r >= 0)
+                        r = strv_push(&b->argv, "-bios");
+                return r < 0 ? r : strv_push(&b->argv, rom);
         case DOMAIN_LOADER_PFLASH:
-                r = build_pflash_node(b, 0, f->loader, f->code_readonly);
+                r = build_pflash_node(b, 0, vm_file_kind_of_loader(f->type, f->code_readonly), f->loader,
+                                      f->code_readonly);
                 if (r >= 0 && b->d->os.nvram)
-                        r = build_pflash_node(b, 1, b->d->os.nvram, /* readonly= */ false);
+                        r = build_pflash_node(b, 1, VM_FILE_NVRAM, b->d->os.nvram, /* readonly= */ false);
                 if (r >= 0 && f->secure)
                         r = qemu_argv_add(b, "-global", "driver=cfi.pflash01,property=secure,value=on");
                 return r;
@@ -687,26 +753,35 @@ static int build_boot(QemuArgvBuilder *b) {
         return 0;
 }
 
-/* -kernel/-initrd/-append take their value verbatim (no option parsing). */
+/* -kernel/-initrd/-append take their value verbatim (no option parsing).
+ * The kernel and initrd are files; QEMU's loaders fopen() them, so with a
+ * file table they are /proc/self/fd/N. */
 static int build_kernel(QemuArgvBuilder *b) {
         const DomainOs *os = &b->d->os;
         const struct {
                 const char *opt, *value;
+                bool file;
         } items[] = {
-                { "-kernel", os->kernel },
-                { "-initrd", os->initrd },
-                { "-append", os->cmdline },
+                { "-kernel", os->kernel, true },
+                { "-initrd", os->initrd, true },
+                { "-append", os->cmdline, false },
         };
         int r;
 
         if (!os->kernel && (os->initrd || os->cmdline))
                 return qemu_argv_fail(b, "<initrd> and <cmdline> need a <kernel>");
         for (size_t i = 0; i < ELEMENTSOF(items); i++) {
+                _cleanup_free_ char *value = NULL;
+
                 if (!items[i].value)
                         continue;
-                r = strv_push(&b->argv, items[i].opt);
+                r = items[i].file
+                            ? qemu_argv_file(b, VM_FILE_BOOT, items[i].value, items[i].opt + 1, &value, NULL)
+                            : 0;
                 if (r >= 0)
-                        r = strv_push(&b->argv, items[i].value);
+                        r = strv_push(&b->argv, items[i].opt);
+                if (r >= 0)
+                        r = strv_push(&b->argv, value ?: items[i].value);
                 if (r < 0)
                         return r;
         }
@@ -813,7 +888,7 @@ static int check_domain(QemuArgvBuilder *b, const char *emulator) {
 static int build_all(QemuArgvBuilder *b) {
         const char *emulator = b->d->emulator ?: b->o->default_emulator ?: QEMU_DEFAULT_EMULATOR;
         MachineExtras x = {};
-        Firmware f;
+        QemuFirmware f;
         int r;
 
         r = check_domain(b, emulator);
@@ -857,9 +932,11 @@ int qemu_argv_build(const Domain *d, const QemuArgvOptions *o, Strv *ret_argv, S
                 .o = o,
                 .kvm = d->virt_type == DOMAIN_VIRT_KVM,
         };
+        _cleanup_free_ bool *fdset_added = o->files ? calloc(o->files->n ?: 1, sizeof(bool)) : NULL;
         int r;
 
-        r = build_all(&b);
+        b.fdset_added = fdset_added;
+        r = o->files && !fdset_added ? -ENOMEM : build_all(&b);
         if (r < 0) {
                 strv_done(&b.argv);
                 strv_done(&b.env);

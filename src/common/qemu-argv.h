@@ -11,6 +11,7 @@
 
 #include "domain.h"
 #include "strv.h"
+#include "vm-files.h"
 
 #define QEMU_DEFAULT_EMULATOR "/usr/bin/qemu-system-x86_64"
 
@@ -31,6 +32,15 @@ typedef struct QemuArgvOptions {
         /* Start with -incoming defer: the guest's state arrives later from a
          * save file (QMP migrate-incoming) instead of booting. */
         bool incoming_defer;
+        /* The domain's files, resolved and numbered for QEMU's process
+         * (vm_files_collect() + vm_files_prepare_qemu(), or
+         * vm_files_number() in tests). With a table QEMU never gets a file
+         * path: -add-fd fd=N,set=S plus /dev/fdset/S for disks, pflash,
+         * chardev and console logs; /proc/self/fd/N for -kernel, -initrd
+         * and a ROM -bios (they take no fd set); fd=N for a chardev
+         * socket the supervisor bound. NULL (vmctl domxml-to-native,
+         * validate): the paths, as the XML has them. */
+        const VmFiles *files;
 } QemuArgvOptions;
 
 /* Build argv (argv[0] = emulator) and the extra environment (NAME=VALUE,
@@ -49,6 +59,22 @@ char *qemu_opt_escape(const char *s);
  * each word shell-quoted where needed (like libvirt's domxml-to-native).
  * Stores a malloc'd string without trailing newline. Returns 0 or -ENOMEM. */
 int qemu_argv_format_shell(char *const *env, char *const *argv, char **ret);
+
+/* The firmware a domain boots, from <os firmware=>, <loader> and <nvram>:
+ * a <loader> without type= is a ROM (-bios), as in libvirt;
+ * firmware='efi' without a <loader> is Debian's OVMF build (secure or
+ * not), as pflash. The argv builder and the file table (vm-files.c) both
+ * ask here, so the file QEMU gets is the one the table resolved. */
+typedef struct QemuFirmware {
+        const char *loader; /* NULL: none (QEMU's default SeaBIOS); points into the domain or a constant */
+        DomainLoaderType type; /* ROM or PFLASH with a loader, else DEFAULT */
+        bool code_readonly;    /* pflash: the code is read-only (the usual OVMF split) */
+        bool secure;
+} QemuFirmware;
+
+/* Returns 0, or -EINVAL with a one-line reason in *ret_error (caller
+ * frees) for a combination QEMU cannot boot, or -ENOMEM. */
+int qemu_firmware_resolve(const Domain *d, QemuFirmware *ret, char **ret_error);
 
 /* Path of the QMP socket and console log inside runtime_dir (malloc'd). */
 char *qemu_qmp_socket_path(const char *runtime_dir);

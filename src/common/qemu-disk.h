@@ -33,6 +33,11 @@ typedef struct QemuDiskPlan {
  * failure *ret is left empty. Free with qemu_disk_plan_done(). */
 int qemu_disk_plan(const DomainDisk *disk, size_t node, bool q35, QemuDiskPlan *ret, char **ret_error);
 void qemu_disk_plan_done(QemuDiskPlan *p);
+/* Point the storage node at filename instead of disk->source: the
+ * "/dev/fdset/S" QEMU reaches the disk through when it gets an fd (the
+ * argv builder; blockdev-add after QMP add-fd). Returns 0, -EINVAL for a
+ * plan without storage, -ENOMEM. */
+int qemu_disk_plan_set_filename(QemuDiskPlan *p, const char *filename);
 
 /* Flatten QMP arguments into QEMU's option syntax: nested objects become
  * dotted keys, booleans on/off, strings comma-escaped, in insertion

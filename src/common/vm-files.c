@@ -6,8 +6,11 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "fs-util.h"
+#include "qemu-argv.h"
 #include "vm-files.h"
 
 void vm_file_done(VmFile *f) {
@@ -20,22 +23,47 @@ void vm_file_done(VmFile *f) {
         *f = VM_FILE_NULL;
 }
 
-/* A socket QEMU will bind does not exist yet: resolve its directory once
- * and name the socket inside it. */
-static int resolve_parent(const char *source, VmFile *f) {
-        _cleanup_free_ char *dir_copy = strdup(source), *base_copy = strdup(source), *dir_path = NULL;
+/* The directory of source, resolved once (O_PATH), and its last
+ * component, which must be a name (not "", "." or ".."). */
+static int open_parent(const char *source, int *ret_dir_fd, char **ret_name) {
+        _cleanup_free_ char *dir_copy = strdup(source), *base_copy = strdup(source), *name = NULL;
         const char *base;
-        int r;
+        int fd;
 
         if (!dir_copy || !base_copy)
                 return -ENOMEM;
         base = basename(base_copy);
-        if (!*base || streq(base, ".") || streq(base, ".."))
+        if (!*base || streq(base, ".") || streq(base, "..") || strchr(base, '/'))
                 return -EINVAL;
-        f->fd = resolve_path_once(dirname(dir_copy), /* no_symlinks= */ false);
-        if (f->fd < 0)
-                return f->fd;
-        r = fd_get_path(f->fd, &dir_path);
+        name = strdup(base);
+        if (!name)
+                return -ENOMEM;
+        fd = resolve_path_once(dirname(dir_copy), /* no_symlinks= */ false);
+        if (fd < 0)
+                return fd;
+        *ret_dir_fd = fd;
+        *ret_name = TAKE_PTR(name);
+        return 0;
+}
+
+/* f->path for a node name inside the directory f->fd: the directory's
+ * own canonical path plus the name. */
+static int path_in_parent(VmFile *f, const char *name) {
+        _cleanup_free_ char *dir_path = NULL;
+        int r = fd_get_path(f->fd, &dir_path);
+
+        if (r < 0)
+                return r;
+        return asprintf(&f->path, "%s/%s", streq(dir_path, "/") ? "" : dir_path, name) < 0 ? -ENOMEM : 0;
+}
+
+/* A socket QEMU will bind does not exist yet: resolve its directory once
+ * and name the socket inside it. */
+static int resolve_parent(const char *source, VmFile *f) {
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        r = open_parent(source, &f->fd, &name);
         if (r < 0)
                 return r;
         if (fstat(f->fd, &f->st) < 0)
@@ -43,7 +71,7 @@ static int resolve_parent(const char *source, VmFile *f) {
         if (!S_ISDIR(f->st.st_mode))
                 return -ENOTDIR;
         f->parent_only = true;
-        return asprintf(&f->path, "%s/%s", streq(dir_path, "/") ? "" : dir_path, base) < 0 ? -ENOMEM : 0;
+        return path_in_parent(f, name);
 }
 
 static int resolve_into(const char *source, VmFileKind kind, VmFileDelivery delivery, VmFile *f) {
@@ -156,6 +184,10 @@ VmFileKind vm_file_kind_of_disk(const DomainDisk *disk) {
         return disk->shareable ? VM_FILE_IMAGE_SHARED : VM_FILE_IMAGE_RW;
 }
 
+VmFileKind vm_file_kind_of_loader(DomainLoaderType type, bool code_readonly) {
+        return type == DOMAIN_LOADER_PFLASH && !code_readonly ? VM_FILE_NVRAM : VM_FILE_BOOT;
+}
+
 const char *vm_file_kind_to_string(VmFileKind kind) {
         static const char *const names[_VM_FILE_KIND_MAX] = {
                 [VM_FILE_IMAGE_RW] = "disk image",
@@ -170,22 +202,20 @@ const char *vm_file_kind_to_string(VmFileKind kind) {
         return (unsigned) kind < _VM_FILE_KIND_MAX ? names[kind] : "file";
 }
 
-int vm_file_open_log(const char *source, VmFile *ret) {
+int vm_file_open_log(const char *source, bool truncate, VmFile *ret) {
         _cleanup_(vm_file_done) VmFile f = VM_FILE_NULL;
-        _cleanup_free_ char *dir_copy = strdup(source), *base_copy = strdup(source);
+        _cleanup_free_ char *name = NULL;
         _cleanup_close_ int dir_fd = -EBADF;
         int fl, r;
 
         *ret = VM_FILE_NULL;
-        if (!dir_copy || !base_copy)
-                return -ENOMEM;
-        if (source[0] != '/')
+        if (!source || source[0] != '/')
                 return -EINVAL;
         /* The directory once, then the name inside it, never a link. */
-        dir_fd = resolve_path_once(dirname(dir_copy), /* no_symlinks= */ false);
-        if (dir_fd < 0)
-                return dir_fd;
-        f.fd = openat(dir_fd, basename(base_copy),
+        r = open_parent(source, &dir_fd, &name);
+        if (r < 0)
+                return r;
+        f.fd = openat(dir_fd, name,
                       O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0600);
         if (f.fd < 0)
                 return negative_errno();
@@ -195,6 +225,9 @@ int vm_file_open_log(const char *source, VmFile *ret) {
                 return -EINVAL;
         fl = fcntl(f.fd, F_GETFL);
         if (fl < 0 || fcntl(f.fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+                return negative_errno();
+        /* After the type check: O_TRUNC at open would not wait for it. */
+        if (truncate && ftruncate(f.fd, 0) < 0)
                 return negative_errno();
         f.kind = VM_FILE_LOG;
         f.delivery = VM_FILE_BY_FDSET;
@@ -210,68 +243,222 @@ int vm_file_open_log(const char *source, VmFile *ret) {
         return 0;
 }
 
-typedef struct Collector {
-        VmFiles files;
-        char **ret_error;
-} Collector;
+/* Remove a socket left at name in dir_fd by an earlier run; refuse to
+ * bind over anything else. */
+static int remove_stale_socket(int dir_fd, const char *name) {
+        struct stat st;
 
-static int collect_add(Collector *c, const char *source, VmFileKind kind, VmFileDelivery delivery,
-                       int qemu_flags) {
-        _cleanup_(vm_file_done) VmFile f = VM_FILE_NULL;
-        int r;
-
-        /* One file, one entry: a path named twice (a log shared by two
-         * serial ports) is resolved and handed to QEMU once. */
-        if (vm_files_find(&c->files, kind, source))
-                return 0;
-        r = kind == VM_FILE_LOG ? vm_file_open_log(source, &f)
-                                : vm_file_resolve(source, kind, delivery, qemu_flags, &f);
-        if (r < 0)
-                return set_errorf(c->ret_error, r, "%s %s: %s", vm_file_kind_to_string(kind), source,
-                                  strerror(-r));
-        r = vm_files_add(&c->files, &f);
-        return r < 0 ? set_errorf(c->ret_error, r, "out of memory") : 0;
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        if (!S_ISSOCK(st.st_mode))
+                return -EEXIST;
+        return unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT ? negative_errno() : 0;
 }
 
-static int collect_os(Collector *c, const DomainOs *os) {
-        bool pflash = os->loader_type == DOMAIN_LOADER_PFLASH;
-        bool loader_ro = os->loader_readonly != DOMAIN_TRISTATE_OFF;
-        int r = 0;
+int vm_file_bind_socket(const char *source, VmFile *ret) {
+        _cleanup_(vm_file_done) VmFile f = VM_FILE_NULL;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_free_ char *name = NULL;
+        int r;
 
-        if (os->kernel)
-                r = collect_add(c, os->kernel, VM_FILE_BOOT, VM_FILE_BY_PROC_FD, O_RDONLY);
-        if (r >= 0 && os->initrd)
-                r = collect_add(c, os->initrd, VM_FILE_BOOT, VM_FILE_BY_PROC_FD, O_RDONLY);
-        if (r >= 0 && os->loader)
-                r = collect_add(c, os->loader, pflash && !loader_ro ? VM_FILE_NVRAM : VM_FILE_BOOT,
-                                pflash ? VM_FILE_BY_FDSET : VM_FILE_BY_PROC_FD,
-                                pflash && !loader_ro ? O_RDWR : O_RDONLY);
-        if (r >= 0 && os->nvram)
-                r = collect_add(c, os->nvram, VM_FILE_NVRAM, VM_FILE_BY_FDSET, O_RDWR);
+        *ret = VM_FILE_NULL;
+        if (!source || source[0] != '/')
+                return -EINVAL;
+        r = open_parent(source, &f.fd, &name);
+        if (r < 0)
+                return r;
+        f.parent_only = true;
+        /* Bound through the directory fd: the name is looked up in the
+         * directory resolved above, however the path looks by now. */
+        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", f.fd, name) >=
+            sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        r = remove_stale_socket(f.fd, name);
+        if (r < 0)
+                return r;
+        f.qemu_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (f.qemu_fd < 0)
+                return negative_errno();
+        if (bind(f.qemu_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(f.qemu_fd, SOMAXCONN) < 0)
+                return negative_errno();
+        if (fstatat(f.fd, name, &f.st, AT_SYMLINK_NOFOLLOW) < 0)
+                return negative_errno();
+        f.kind = VM_FILE_SOCKET;
+        f.delivery = VM_FILE_BY_FD;
+        f.qemu_flags = O_RDWR;
+        f.source = strdup(source);
+        if (!f.source)
+                return -ENOMEM;
+        r = path_in_parent(&f, name);
+        if (r < 0)
+                return r;
+        *ret = f;
+        f = VM_FILE_NULL;
+        return 0;
+}
+
+void vm_files_remove_sockets(const VmFiles *files) {
+        for (size_t i = 0; i < files->n; i++) {
+                const VmFile *f = &files->items[i];
+                const char *name = f->path ? strrchr(f->path, '/') : NULL;
+                struct stat st;
+
+                if (f->kind != VM_FILE_SOCKET || f->delivery != VM_FILE_BY_FD || !name || f->fd < 0)
+                        continue;
+                name++;
+                if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && stat_same_inode(&st, &f->st))
+                        (void) unlinkat(f->fd, name, 0);
+        }
+}
+
+/* ---- the domain's files ------------------------------------------------ */
+
+typedef struct Walker {
+        int (*fn)(const VmFileSpec *spec, void *userdata);
+        void *userdata;
+} Walker;
+
+static int walk_one(Walker *w, const char *what, const char *source, VmFileKind kind,
+                    VmFileDelivery delivery, int qemu_flags, mode_t want_type) {
+        VmFileSpec spec = {
+                .what = what,
+                .source = source,
+                .kind = kind,
+                .delivery = delivery,
+                .qemu_flags = delivery == VM_FILE_BY_PATH ? -1 : qemu_flags,
+                .want_type = want_type,
+        };
+
+        return source ? w->fn(&spec, w->userdata) : 0;
+}
+
+static int walk_os(Walker *w, const Domain *d) {
+        const DomainOs *os = &d->os;
+        QemuFirmware fw;
+        int r;
+
+        r = walk_one(w, "kernel", os->kernel, VM_FILE_BOOT, VM_FILE_BY_PROC_FD, O_RDONLY, 0);
+        if (r >= 0)
+                r = walk_one(w, "initrd", os->initrd, VM_FILE_BOOT, VM_FILE_BY_PROC_FD, O_RDONLY, 0);
+        /* A domain the builder refuses gets no loader here: the builder
+         * says why (exit 1), instead of a file error (exit 2) first. */
+        if (r >= 0 && qemu_firmware_resolve(d, &fw, NULL) >= 0 && fw.loader) {
+                VmFileKind kind = vm_file_kind_of_loader(fw.type, fw.code_readonly);
+                bool pflash = fw.type == DOMAIN_LOADER_PFLASH;
+
+                r = walk_one(w, "loader", fw.loader, kind, pflash ? VM_FILE_BY_FDSET : VM_FILE_BY_PROC_FD,
+                             kind == VM_FILE_NVRAM ? O_RDWR : O_RDONLY, 0);
+        }
+        if (r >= 0)
+                r = walk_one(w, "nvram", os->nvram, VM_FILE_NVRAM, VM_FILE_BY_FDSET, O_RDWR, 0);
         return r;
 }
 
-static int collect_devices(Collector *c, const Domain *d) {
+static int walk_chars(Walker *w, const Domain *d) {
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < d->n_chars; i++) {
+                const DomainChar *ch = &d->chars[i];
+                VmFileSpec spec = {
+                        .what = "log file",
+                        .source = ch->path,
+                        .kind = VM_FILE_LOG,
+                        .delivery = VM_FILE_BY_FDSET,
+                        .qemu_flags = O_WRONLY | O_APPEND,
+                        .truncate = !ch->append,
+                };
+
+                if (!ch->path)
+                        continue;
+                if (ch->type == DOMAIN_CHAR_FILE)
+                        r = w->fn(&spec, w->userdata);
+                else if (ch->type == DOMAIN_CHAR_UNIX)
+                        /* QEMU listens on a socket we bind; it connects by path. */
+                        r = walk_one(w, "socket", ch->path, VM_FILE_SOCKET,
+                                     ch->unix_listen ? VM_FILE_BY_FD : VM_FILE_BY_PATH, O_RDWR, 0);
+        }
+        return r;
+}
+
+static int walk_devices(Walker *w, const Domain *d) {
         int r = 0;
 
         for (size_t i = 0; r >= 0 && i < d->n_disks; i++) {
                 const DomainDisk *disk = &d->disks[i];
                 VmFileKind kind = vm_file_kind_of_disk(disk);
-                if (disk->source)
-                        r = collect_add(c, disk->source, kind, VM_FILE_BY_FDSET,
-                                        kind == VM_FILE_IMAGE_RO ? O_RDONLY : O_RDWR);
+
+                r = walk_one(w, "disk", disk->source, kind, VM_FILE_BY_FDSET,
+                             kind == VM_FILE_IMAGE_RO ? O_RDONLY : O_RDWR,
+                             disk->type == DOMAIN_DISK_TYPE_BLOCK ? S_IFBLK : 0);
         }
-        for (size_t i = 0; r >= 0 && i < d->n_chars; i++) {
-                const DomainChar *ch = &d->chars[i];
-                if (ch->path && ch->type == DOMAIN_CHAR_FILE)
-                        r = collect_add(c, ch->path, VM_FILE_LOG, VM_FILE_BY_FDSET, O_WRONLY | O_APPEND);
-                else if (ch->path && ch->type == DOMAIN_CHAR_UNIX)
-                        r = collect_add(c, ch->path, VM_FILE_SOCKET, VM_FILE_BY_PATH, -1);
-        }
+        if (r >= 0)
+                r = walk_chars(w, d);
+        /* QEMU 7.2 binds a VNC socket itself: -vnc has no fd= (and the
+         * QMP display-update route is not used). */
         for (size_t i = 0; r >= 0 && i < d->n_graphics; i++)
-                if (d->graphics[i].socket)
-                        r = collect_add(c, d->graphics[i].socket, VM_FILE_SOCKET, VM_FILE_BY_PATH, -1);
+                r = walk_one(w, "VNC socket", d->graphics[i].socket, VM_FILE_SOCKET, VM_FILE_BY_PATH, -1, 0);
         return r;
+}
+
+int vm_files_walk(const Domain *d, const char *run_dir, const char *console_log,
+                  int (*fn)(const VmFileSpec *spec, void *userdata), void *userdata) {
+        Walker w = { .fn = fn, .userdata = userdata };
+        int r;
+
+        r = walk_os(&w, d);
+        if (r >= 0)
+                r = walk_devices(&w, d);
+        if (r >= 0)
+                r = walk_one(&w, "console log", console_log, VM_FILE_LOG, VM_FILE_BY_FDSET,
+                             O_WRONLY | O_APPEND, 0);
+        if (r >= 0)
+                r = walk_one(&w, "runtime directory", run_dir, VM_FILE_RUNTIME_DIR, VM_FILE_BY_PATH, -1,
+                             S_IFDIR);
+        return r;
+}
+
+typedef struct Collector {
+        VmFiles files;
+        char **ret_error;
+} Collector;
+
+static int check_type(const VmFileSpec *spec, const VmFile *f) {
+        if (f->parent_only)
+                return 0;
+        if (spec->want_type == S_IFBLK && !S_ISBLK(f->st.st_mode))
+                return -ENOTBLK;
+        if (spec->want_type == S_IFDIR && !S_ISDIR(f->st.st_mode))
+                return -ENOTDIR;
+        if (spec->want_type != S_IFDIR && S_ISDIR(f->st.st_mode))
+                return -EISDIR;
+        return 0;
+}
+
+static int collect_one(const VmFileSpec *spec, void *userdata) {
+        Collector *c = userdata;
+        _cleanup_(vm_file_done) VmFile f = VM_FILE_NULL;
+        int r;
+
+        /* One file, one entry: a path named twice (a log shared by two
+         * serial ports) is resolved and handed to QEMU once. */
+        if (vm_files_find(&c->files, spec->kind, spec->source))
+                return 0;
+        if (spec->kind == VM_FILE_LOG)
+                r = vm_file_open_log(spec->source, spec->truncate, &f);
+        else if (spec->kind == VM_FILE_SOCKET && spec->delivery == VM_FILE_BY_FD)
+                r = vm_file_bind_socket(spec->source, &f);
+        else
+                r = vm_file_resolve(spec->source, spec->kind, spec->delivery, spec->qemu_flags, &f);
+        if (r >= 0)
+                r = check_type(spec, &f);
+        if (r == -ENOTBLK)
+                return set_errorf(c->ret_error, r, "%s %s is not a block device", spec->what, spec->source);
+        if (r == -EISDIR)
+                return set_errorf(c->ret_error, r, "%s %s is a directory", spec->what, spec->source);
+        if (r < 0)
+                return set_errorf(c->ret_error, r, "%s %s: %s", spec->what, spec->source, strerror(-r));
+        r = vm_files_add(&c->files, &f);
+        return r < 0 ? set_errorf(c->ret_error, r, "out of memory") : 0;
 }
 
 int vm_files_collect(const Domain *d, const char *run_dir, const char *console_log, VmFiles *ret,
@@ -280,17 +467,73 @@ int vm_files_collect(const Domain *d, const char *run_dir, const char *console_l
         int r;
 
         *ret = (VmFiles){};
-        r = collect_os(&c, &d->os);
-        if (r >= 0)
-                r = collect_devices(&c, d);
-        if (r >= 0 && console_log)
-                r = collect_add(&c, console_log, VM_FILE_LOG, VM_FILE_BY_FDSET, O_WRONLY | O_APPEND);
-        if (r >= 0 && run_dir)
-                r = collect_add(&c, run_dir, VM_FILE_RUNTIME_DIR, VM_FILE_BY_PATH, -1);
+        r = vm_files_walk(d, run_dir, console_log, collect_one, &c);
         if (r < 0) {
+                vm_files_remove_sockets(&c.files);
                 vm_files_done(&c.files);
                 return r;
         }
         *ret = c.files;
         return 0;
+}
+
+/* ---- QEMU's side ------------------------------------------------------- */
+
+static bool gets_fd(const VmFile *f) {
+        return f->delivery == VM_FILE_BY_FDSET || f->delivery == VM_FILE_BY_PROC_FD ||
+               f->delivery == VM_FILE_BY_FD;
+}
+
+size_t vm_files_number(VmFiles *files, int first_fd) {
+        unsigned set = 0;
+        size_t n = 0;
+
+        for (size_t i = 0; i < files->n; i++) {
+                VmFile *f = &files->items[i];
+
+                if (!gets_fd(f))
+                        continue;
+                f->child_fd = first_fd + (int) n++;
+                f->fdset = f->delivery == VM_FILE_BY_FDSET ? ++set : 0;
+        }
+        return n;
+}
+
+/* QEMU's own open file for f: f->fd itself (duplicated) when the
+ * supervisor opened it with QEMU's access mode already, else a new open
+ * of the same inode with exactly qemu_flags. */
+static int open_for_qemu(const VmFile *f) {
+        int fl = fcntl(f->fd, F_GETFL);
+
+        if (fl < 0)
+                return negative_errno();
+        if (!(fl & O_PATH) && (fl & (O_ACCMODE | O_APPEND)) == f->qemu_flags) {
+                int fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 3);
+                return fd < 0 ? negative_errno() : fd;
+        }
+        return fd_reopen(f->fd, f->qemu_flags | (S_ISBLK(f->st.st_mode) ? O_NONBLOCK : 0));
+}
+
+int vm_files_prepare_qemu(VmFiles *files, int first_fd, char **ret_error) {
+        for (size_t i = 0; i < files->n; i++) {
+                VmFile *f = &files->items[i];
+
+                if (!gets_fd(f) || f->qemu_fd >= 0)
+                        continue;
+                f->qemu_fd = open_for_qemu(f);
+                if (f->qemu_fd < 0) {
+                        int r = f->qemu_fd;
+
+                        vm_files_close_qemu(files);
+                        return set_errorf(ret_error, r, "%s %s: cannot open it for QEMU: %s",
+                                          vm_file_kind_to_string(f->kind), f->path ?: f->source,
+                                          strerror(-r));
+                }
+        }
+        return (int) vm_files_number(files, first_fd);
+}
+
+void vm_files_close_qemu(VmFiles *files) {
+        for (size_t i = 0; i < files->n; i++)
+                files->items[i].qemu_fd = safe_close(files->items[i].qemu_fd);
 }

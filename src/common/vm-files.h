@@ -42,8 +42,10 @@ typedef enum VmFileDelivery {
         VM_FILE_BY_PROC_FD, /* an inherited fd; the option says /proc/self/fd/N and QEMU
                              * reopens it (-kernel, -initrd, -bios: no fd sets there), so
                              * QEMU's own identity needs read access to the inode */
-        VM_FILE_BY_PATH,    /* QEMU opens or creates the path itself (sockets it binds or
-                             * connects, the runtime directory) */
+        VM_FILE_BY_FD,      /* an inherited fd the option names by number (fd=N): a UNIX
+                             * socket the supervisor bound for QEMU to listen on */
+        VM_FILE_BY_PATH,    /* QEMU opens or creates the path itself (sockets it connects
+                             * to, the VNC socket, the directory of its own files) */
 } VmFileDelivery;
 
 typedef struct VmFile {
@@ -61,14 +63,17 @@ typedef struct VmFile {
         char *path;
         /* The one resolution: O_PATH from resolve_path_once(), or the fd a
          * caller passed, or one the supervisor opened (a log it created).
-         * For a file that does not exist yet (BY_PATH sockets), the
-         * directory it will be created in, and parent_only is set. */
+         * For a socket (one QEMU creates, BY_PATH, or one the supervisor
+         * bound, BY_FD) the directory it is in, and parent_only is set. */
         int fd;
         bool parent_only;
-        struct stat st; /* fstat(fd) at resolution */
+        /* fstat(fd) at resolution; for a socket the supervisor bound, the
+         * socket node (so that only that node is ever removed). */
+        struct stat st;
         /* QEMU's side, filled by vm_files_prepare_qemu(): the fd reopened
-         * from fd with qemu_flags, the number it gets in QEMU's process,
-         * and (BY_FDSET) its set id. -EBADF / -1 / 0 until then. */
+         * from fd with qemu_flags (a BY_FD socket: the listening socket,
+         * from the start), the number it gets in QEMU's process, and
+         * (BY_FDSET) its set id. -EBADF / -1 / 0 until then. */
         int qemu_fd;
         int child_fd;
         unsigned fdset;
@@ -105,21 +110,80 @@ const VmFile *vm_files_find(const VmFiles *files, VmFileKind kind, const char *s
 /* The kind of disk's image: cdroms and <readonly/> are RO, <shareable/>
  * SHARED, else RW. */
 VmFileKind vm_file_kind_of_disk(const DomainDisk *disk);
+/* The kind of a firmware loader (type as qemu_firmware_resolve() left
+ * it): a writable pflash loader is a variable store of its own (NVRAM),
+ * anything else a BOOT file. */
+VmFileKind vm_file_kind_of_loader(DomainLoaderType type, bool code_readonly);
 const char *vm_file_kind_to_string(VmFileKind kind);
 
 /* Open (creating it 0600 if missing) the log file source for appending,
  * as the supervisor does for QEMU: its directory resolved once, the name
  * opened with O_NOFOLLOW and O_NONBLOCK (a FIFO planted there must not
- * block us), and only a regular file accepted. Returns 0 or -errno. */
-int vm_file_open_log(const char *source, VmFile *ret);
+ * block us), and only a regular file accepted; with truncate (<source
+ * append='off'>) emptied. Returns 0 or -errno. */
+int vm_file_open_log(const char *source, bool truncate, VmFile *ret);
+
+/* Bind and listen on the UNIX socket source for QEMU (<serial
+ * type='unix'> mode='bind'): its directory resolved once (ret->fd,
+ * parent_only), a stale socket of that name removed, the new one bound
+ * through that directory (/proc/self/fd/N/NAME, so no path is walked
+ * again) into ret->qemu_fd, ret->st its node. Anything but a socket at the
+ * name is -EEXIST. Returns 0 or -errno. */
+int vm_file_bind_socket(const char *source, VmFile *ret);
+
+/* One file a domain names, as vm_files_walk() reports it: what (for
+ * messages: "disk", "kernel", ...), the path, its kind and how QEMU gets
+ * it, the open mode for QEMU, the file type it must have (S_IFBLK for a
+ * <disk type='block'>, S_IFDIR for the runtime directory, 0: anything but
+ * a directory) and, for a log, whether to empty it (append='off'). */
+typedef struct VmFileSpec {
+        const char *what;
+        const char *source;
+        VmFileKind kind;
+        VmFileDelivery delivery;
+        int qemu_flags;
+        mode_t want_type;
+        bool truncate;
+} VmFileSpec;
+
+/* Call fn for every file of d that QEMU will use, in table order: kernel,
+ * initrd, firmware loader (firmware='efi' without <loader> included,
+ * through qemu_firmware_resolve(); none when that refuses the domain:
+ * the argv builder says why), NVRAM, disks, chardev logs and sockets, the
+ * VNC socket, then console_log and run_dir when given. A path named twice
+ * (a log two serial ports share) is reported twice: one entry per kind and
+ * path is the caller's to keep (vm_files_find()). Pure: no file is
+ * touched. Stops at and returns the first negative fn result; else 0. */
+int vm_files_walk(const Domain *d, const char *run_dir, const char *console_log,
+                  int (*fn)(const VmFileSpec *spec, void *userdata), void *userdata);
 
 /*
- * Every file of d that QEMU will use, each resolved once: disks (by
- * kind), kernel, initrd, loader, NVRAM, serial/console log files (opened
- * or created here), UNIX sockets, and, when given, the console log
- * (console_log) and the runtime directory (run_dir). On failure *ret is
+ * Every file of d that QEMU will use (vm_files_walk()), each resolved
+ * once: disks (by kind), kernel, initrd, loader, NVRAM, serial/console
+ * log files (opened or created here), UNIX sockets (bound here when QEMU
+ * listens on them), and, when given, the console log (console_log) and
+ * the directory QEMU may create files in (run_dir). On failure *ret is
  * empty and *ret_error names the file and why (caller frees); -ENOENT for
- * a file that does not exist.
+ * a file that does not exist, -ENOTBLK/-EISDIR/-ENOTDIR for one of the
+ * wrong type.
  */
 int vm_files_collect(const Domain *d, const char *run_dir, const char *console_log, VmFiles *ret,
                      char **ret_error);
+
+/* Number the entries QEMU receives as fds (BY_FDSET, BY_PROC_FD, BY_FD),
+ * in table order: child_fd from first_fd up, and fd-set ids from 1 for
+ * the BY_FDSET ones. Returns how many fds QEMU receives. Pure. */
+size_t vm_files_number(VmFiles *files, int first_fd);
+/* Open QEMU's fd of every entry that gets one: fd reopened with exactly
+ * qemu_flags (fd_reopen(); O_NONBLOCK added for block devices, so an
+ * empty cdrom drive opens as QEMU's host_cdrom would), or a duplicate of
+ * fd when the supervisor already opened it that way (a log), and number
+ * them (vm_files_number()). Returns the number of fds, or -errno with
+ * *ret_error naming the file (e.g. a writable disk on a read-only
+ * mount: -EROFS). */
+int vm_files_prepare_qemu(VmFiles *files, int first_fd, char **ret_error);
+/* Close the QEMU-side fds (QEMU has its own copies once it runs). */
+void vm_files_close_qemu(VmFiles *files);
+/* Remove the sockets the supervisor bound, relative to their directory,
+ * each only if the node there is still the one it bound. */
+void vm_files_remove_sockets(const VmFiles *files);

@@ -4,6 +4,7 @@
 
 #include "ctl.h"
 #include "domain-xml.h"
+#include "fs-util.h"
 #include "log.h"
 #include "save-file.h"
 
@@ -48,6 +49,19 @@ static int managed_save_check(Ctl *ctl, const char *name, bool remove) {
         return 0;
 }
 
+/* NAME's definition file, or NULL after saying in one line that there
+ * is none. */
+static char *defined_path(Ctl *ctl, const char *name) {
+        char *path = paths_domain_xml(&ctl->paths, name);
+
+        if (path && access(path, F_OK) < 0) {
+                log_error("domain '%s' is not defined (%s does not exist)", name, path);
+                free(path);
+                return NULL;
+        }
+        return path;
+}
+
 int ctl_cmd_undefine(Ctl *ctl, int argc, char **argv) {
         _cleanup_free_ char *path = NULL;
         bool managed = argc > 0 && streq(argv[0], "--managed-save");
@@ -56,13 +70,9 @@ int ctl_cmd_undefine(Ctl *ctl, int argc, char **argv) {
                 argc--, argv++;
         if (ctl_expect_args(argc, 1, "undefine [--managed-save] NAME") < 0 || ctl_check_name(argv[0]) < 0)
                 return 1;
-        path = paths_domain_xml(&ctl->paths, argv[0]);
+        path = defined_path(ctl, argv[0]);
         if (!path)
                 return 1;
-        if (access(path, F_OK) < 0) {
-                log_error("domain '%s' is not defined (%s does not exist)", argv[0], path);
-                return 1;
-        }
         if (managed_save_check(ctl, argv[0], managed) < 0)
                 return 1;
         if (unlink(path) < 0)
@@ -74,16 +84,30 @@ int ctl_cmd_undefine(Ctl *ctl, int argc, char **argv) {
 }
 
 /* A running domain's live XML (RUN/NAME/domain.xml, written by its
- * supervisor) wins over the definition, as with virsh dumpxml. */
-static char *dumpxml_source(Ctl *ctl, const char *name) {
-        _cleanup_free_ char *dir = paths_domain_run_dir(&ctl->paths, name);
-        char *live = NULL;
+ * supervisor) wins over the definition, as with virsh dumpxml. Returns 0
+ * with *ret set, -ENOENT when there is none to read (use the definition),
+ * or another -errno after logging (a refused file: -EPERM). */
+static int dumpxml_load_live(Ctl *ctl, const char *name, Domain **ret) {
+        _cleanup_free_ char *dir = NULL, *path = NULL, *buf = NULL, *err = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t size;
+        int r;
 
-        if (dir && ctl_domain_running_pid(ctl, name) > 0 && asprintf(&live, "%s/domain.xml", dir) >= 0 &&
-            access(live, R_OK) == 0)
-                return live;
-        free(live);
-        return paths_domain_xml(&ctl->paths, name);
+        if (ctl_domain_running_pid(ctl, name) <= 0)
+                return -ENOENT;
+        fd = ctl_open_runtime_file(ctl, name, "domain.xml");
+        if (fd < 0)
+                return fd == -EPERM ? fd : -ENOENT;
+        dir = paths_domain_run_dir(&ctl->paths, name);
+        if (!dir || asprintf(&path, "%s/domain.xml", dir) < 0)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        r = read_all_fd(fd, 16 * 1024 * 1024, &buf, &size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read %s: %m", path);
+        r = domain_parse_buffer(buf, size, path, ret, &err);
+        if (r < 0)
+                log_error("%s", err ?: strerror(-r));
+        return r;
 }
 
 /* With -H only the running domain's live XML can be had: from its
@@ -109,15 +133,14 @@ int ctl_cmd_dumpxml(Ctl *ctl, int argc, char **argv) {
                 return 1;
         if (ctl->host)
                 return dumpxml_remote(ctl, argv[0]);
-        path = dumpxml_source(ctl, argv[0]);
-        if (!path)
+        r = dumpxml_load_live(ctl, argv[0], &d);
+        if (r < 0 && r != -ENOENT)
                 return 1;
-        if (access(path, F_OK) < 0) {
-                log_error("domain '%s' is not defined (%s does not exist)", argv[0], path);
-                return 1;
+        if (r == -ENOENT) {
+                path = defined_path(ctl, argv[0]);
+                if (!path || ctl_load_domain_file(path, &d) < 0)
+                        return 1;
         }
-        if (ctl_load_domain_file(path, &d) < 0)
-                return 1;
         r = domain_format_xml(d, &xml);
         if (r < 0)
                 return log_error_errno(r, "Failed to format the domain: %m"), 1;

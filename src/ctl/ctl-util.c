@@ -49,20 +49,39 @@ int ctl_define_domain(Ctl *ctl, const Domain *d) {
         return 0;
 }
 
-int ctl_domain_running_pid(Ctl *ctl, const char *name) {
+int ctl_open_runtime_file(Ctl *ctl, const char *name, const char *file) {
         _cleanup_free_ char *dir = paths_domain_run_dir(&ctl->paths, name), *path = NULL;
-        FILE *f;
-        int pid = 0;
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
 
-        if (!dir || asprintf(&path, "%s/pid", dir) < 0)
+        if (!dir || asprintf(&path, "%s/%s", dir, file) < 0)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return negative_errno(); /* not running, or not ours to read */
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(negative_errno(), "Failed to stat %s: %m", path);
+        /* The supervisor writes these as root (or as the user running it
+         * in embedded mode), 0644, in a directory only it may write:
+         * anything else was put there by someone else. */
+        if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && (!ctl->root || st.st_uid != geteuid())) ||
+            (st.st_mode & 0022)) {
+                log_error("refusing %s: not a file the supervisor wrote (owner uid %u, mode %04o)", path,
+                          (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+                return -EPERM;
+        }
+        return TAKE_FD(fd);
+}
+
+int ctl_domain_running_pid(Ctl *ctl, const char *name) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int fd = ctl_open_runtime_file(ctl, name, "pid");
+        size_t size;
+        int pid;
+
+        if (fd < 0 || read_all_fd(fd, 64, &text, &size) < 0)
                 return 0;
-        f = fopen(path, "re");
-        if (!f)
-                return 0;
-        if (fscanf(f, "%d", &pid) != 1)
-                pid = 0;
-        fclose(f);
-        if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+        if (sscanf(text, "%d", &pid) != 1 || pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
                 return 0;
         return pid;
 }

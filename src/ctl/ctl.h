@@ -75,6 +75,13 @@ int ctl_check_unit_name(const char *name);
 int ctl_daemon_reload(Ctl *ctl);
 /* Require exactly n positional arguments; log usage otherwise. */
 int ctl_expect_args(int argc, int n, const char *usage);
+/* Open RUN/NAME/FILE (pid, domain.xml: what the domain's supervisor
+ * records) for reading: never through a symlink, and only a regular file
+ * the supervisor can have written (root's, or in embedded mode ours, not
+ * writable by group or others). Returns the fd; -ENOENT/-EACCES and the
+ * like as open(2) says (not logged: not running, or not ours to read);
+ * -EPERM for a file that is refused, logged as one line. */
+int ctl_open_runtime_file(Ctl *ctl, const char *name, const char *file);
 /* The PID recorded in RUN/NAME/pid when that process is alive, else 0. */
 int ctl_domain_running_pid(Ctl *ctl, const char *name);
 

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The parent's side of confinement, in the order it must happen before
- * QEMU is forked: the VM's cgroup with its device list, then labels (DAC
- * owners and the MAC), all recorded in the label journal before they are
- * made. Teardown runs the other way. Any step that fails stops the start
- * (fail closed) with a line naming the step.
+ * QEMU is forked: the domain's files, each resolved once; the VM's cgroup
+ * with its device list (block devices by the number of the inode resolved
+ * there); labels (DAC ACL entries and the MAC), all recorded in the label
+ * journal before they are made; then the fds QEMU will inherit, opened
+ * from the resolved files. Teardown runs the other way. Any step that
+ * fails stops the start (fail closed) with a line naming the step.
  */
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "cgroup.h"
 #include "label.h"
@@ -14,7 +18,9 @@
 #include "supervisor.h"
 
 /* The devices the VM may open: the shared cgroup_device_acl (missing
- * entries such as /dev/hpet skipped) plus its own block-device disks. */
+ * entries such as /dev/hpet skipped) plus every block device among its
+ * files (disks, and whatever else names one), by the device number of the
+ * inode the table resolved: never from a second look at the path. */
 static int allow_vm_devices(Supervisor *s) {
         const char *failed = NULL;
         int r;
@@ -24,17 +30,19 @@ static int allow_vm_devices(Supervisor *s) {
         if (r < 0)
                 return log_error_errno(r, "cgroup device ACL: cannot allow %s: %m",
                                        failed ?: "cgroup_device_acl");
-        for (size_t i = 0; i < s->domain->n_disks; i++) {
-                const DomainDisk *d = &s->domain->disks[i];
+        for (size_t i = 0; i < s->files.n; i++) {
+                const VmFile *f = &s->files.items[i];
                 unsigned access = CGROUP_DEVICE_READ;
 
-                if (d->type != DOMAIN_DISK_TYPE_BLOCK || !d->source)
+                if (f->parent_only || !S_ISBLK(f->st.st_mode))
                         continue;
-                if (!d->readonly)
+                if (f->qemu_flags >= 0 && (f->qemu_flags & O_ACCMODE) != O_RDONLY)
                         access |= CGROUP_DEVICE_WRITE;
-                r = vm_cgroup_allow_device(s->cgroup, d->source, access);
+                r = vm_cgroup_allow_number(s->cgroup, 'b', major(f->st.st_rdev), minor(f->st.st_rdev),
+                                           access);
                 if (r < 0)
-                        return log_error_errno(r, "cgroup device ACL: cannot allow disk %s: %m", d->source);
+                        return log_error_errno(r, "cgroup device ACL: cannot allow %s %s: %m",
+                                               vm_file_kind_to_string(f->kind), f->path);
         }
         return 0;
 }
@@ -73,13 +81,7 @@ static int setup_labels(Supervisor *s) {
                 .qemu_uid = s->identity.uid,
                 .qemu_gid = s->identity.gid,
         };
-        int r = vm_files_collect(s->domain, s->run_dir, NULL, &s->files, &err);
-
-        if (r < 0) {
-                log_error("security: %s", err ?: strerror(-r));
-                return r;
-        }
-        r = label_manager_new(&p, &s->labels, &err);
+        int r = label_manager_new(&p, &s->labels, &err);
 
         if (r < 0) {
                 log_error("security: %s", err ?: strerror(-r));
@@ -98,10 +100,40 @@ static int setup_labels(Supervisor *s) {
         return 0;
 }
 
+/* The domain's files, each resolved once: first, because the device ACL
+ * and the labels work on what is resolved here, and a file that cannot be
+ * had stops the start before anything is changed. */
+static int setup_files(Supervisor *s) {
+        _cleanup_free_ char *err = NULL;
+        int r = vm_files_collect(s->domain, s->qemu_dir, s->console_path, &s->files, &err);
+
+        if (r < 0)
+                log_error("%s: %s", s->xml_path, err ?: strerror(-r));
+        return r;
+}
+
+/* QEMU's own open files, last: each file is opened once labelled, that
+ * is as what QEMU will use it as (under SELinux the supervisor's domain
+ * may open the VM's image context, not every type an image may carry
+ * before). A mode the file cannot be had in (a writable disk on a
+ * read-only mount) stops the start here, naming it. */
+static int open_qemu_fds(Supervisor *s) {
+        _cleanup_free_ char *err = NULL;
+        int r = vm_files_prepare_qemu(&s->files, QEMU_CHILD_FIRST_FILE_FD, &err);
+
+        if (r < 0)
+                log_error("%s: %s", s->xml_path, err ?: strerror(-r));
+        return r;
+}
+
 int confinement_prepare(Supervisor *s) {
+        if (setup_files(s) < 0)
+                return VMUNIT_EXIT_HOST;
         if (setup_cgroup(s) < 0)
                 return VMUNIT_EXIT_HOST;
         if (setup_labels(s) < 0)
+                return VMUNIT_EXIT_HOST;
+        if (open_qemu_fds(s) < 0)
                 return VMUNIT_EXIT_HOST;
         return 0;
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Preflight: everything QEMU will need from the host is checked before it
- * starts, so a missing disk or emulator is one clear line and exit 2
- * rather than a QEMU error buried in its output.
+ * Preflight: what QEMU will need from the host besides the domain's files
+ * is checked before it starts, so a missing emulator or /dev/kvm is one
+ * clear line and exit 2 rather than a QEMU error buried in its output.
+ * The files themselves (disks, kernel, loader, ...) are checked where
+ * they are resolved, once, for good: vm_files_collect() in
+ * confinement.c, with the same kind of line and exit status.
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -46,48 +49,23 @@ static int check_kvm(const Supervisor *s) {
         return 0;
 }
 
-static int check_path(const Supervisor *s, const char *what, const char *path, bool want_block) {
+/* QEMU never opens the template (only <nvram> itself, which is in the
+ * file table): a plain look is enough. */
+static int check_nvram_template(const Supervisor *s) {
+        const char *path = s->domain->os.nvram_template;
         struct stat st;
 
         if (!path)
                 return 0;
         if (stat(path, &st) < 0) {
-                log_error("%s: %s %s: %m", s->xml_path, what, path);
+                log_error("%s: nvram template %s: %m", s->xml_path, path);
                 return VMUNIT_EXIT_HOST;
         }
-        if (want_block && !S_ISBLK(st.st_mode)) {
-                log_error("%s: %s %s is not a block device", s->xml_path, what, path);
-                return VMUNIT_EXIT_HOST;
-        }
-        if (!want_block && S_ISDIR(st.st_mode)) {
-                log_error("%s: %s %s is a directory", s->xml_path, what, path);
+        if (S_ISDIR(st.st_mode)) {
+                log_error("%s: nvram template %s is a directory", s->xml_path, path);
                 return VMUNIT_EXIT_HOST;
         }
         return 0;
-}
-
-static int check_disks(const Supervisor *s) {
-        for (size_t i = 0; i < s->domain->n_disks; i++) {
-                const DomainDisk *d = &s->domain->disks[i];
-                int r = check_path(s, "disk", d->source, d->type == DOMAIN_DISK_TYPE_BLOCK);
-                if (r != 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int check_boot_files(const Supervisor *s) {
-        const DomainOs *os = &s->domain->os;
-        int r;
-
-        r = check_path(s, "kernel", os->kernel, false);
-        if (r == 0)
-                r = check_path(s, "initrd", os->initrd, false);
-        if (r == 0)
-                r = check_path(s, "loader", os->loader, false);
-        if (r == 0)
-                r = check_path(s, "nvram template", os->nvram_template, false);
-        return r;
 }
 
 int host_checks_run(const Supervisor *s) {
@@ -97,8 +75,6 @@ int host_checks_run(const Supervisor *s) {
         if (r == 0)
                 r = check_kvm(s);
         if (r == 0)
-                r = check_boot_files(s);
-        if (r == 0)
-                r = check_disks(s);
+                r = check_nvram_template(s);
         return r;
 }

@@ -2,13 +2,14 @@
 /*
  * What QEMU and the guest print, turned into log lines: QEMU's stdout and
  * stderr arrive on a pipe; the first serial port is mirrored by QEMU into
- * RUNTIME/console.log (chardev logfile=), which we follow with inotify.
- * The pty itself stays free for `vmctl console`.
+ * RUNTIME/console.log (chardev logfile=, an fd we opened for it), which we
+ * follow with inotify. The pty itself stays free for `vmctl console`.
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/inotify.h>
 
+#include "fs-util.h"
 #include "log.h"
 #include "supervisor.h"
 
@@ -74,11 +75,6 @@ static void console_drain(Supervisor *s) {
         char data[4096];
         ssize_t n;
 
-        if (s->console_fd < 0) {
-                s->console_fd = open(s->console_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-                if (s->console_fd < 0)
-                        return; /* not created yet */
-        }
         while ((n = read(s->console_fd, data, sizeof(data))) > 0)
                 emit_lines(&s->console_buf, data, (size_t) n, "console: ");
 }
@@ -89,13 +85,27 @@ static int on_console_change(sd_event_source *es, const struct inotify_event *ev
 }
 
 int output_watch_console(Supervisor *s) {
-        /* Watch the directory: the log file appears only once QEMU opens it. */
-        return sd_event_add_inotify(s->event, &s->console_source, s->run_dir,
-                                    IN_MODIFY | IN_CREATE | IN_ONLYDIR, on_console_change, s);
+        const VmFile *log = vm_files_find(&s->files, VM_FILE_LOG, s->console_path);
+        int r;
+
+        if (!log)
+                return -ENOENT;
+        /* The log we created for QEMU, read through its own inode: no path
+         * is looked up again, so nothing put in its place can be read
+         * instead (or block us, as a FIFO would). */
+        s->console_fd = fd_reopen(log->fd, O_RDONLY | O_NONBLOCK);
+        if (s->console_fd < 0)
+                return s->console_fd;
+        r = sd_event_add_inotify_fd(s->event, &s->console_source, s->console_fd, IN_MODIFY,
+                                    on_console_change, s);
+        if (r < 0)
+                return r;
+        console_drain(s);
+        return 0;
 }
 
 void output_flush(Supervisor *s) {
-        if (s->console_path)
+        if (s->console_fd >= 0)
                 console_drain(s);
         flush_partial(&s->console_buf, "console: ");
         if (s->stderr_source) {

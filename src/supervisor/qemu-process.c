@@ -25,8 +25,6 @@
 
 extern char **environ;
 
-#define QMP_CHILD_FD 3
-
 /* Report a failed step to the parent through the status pipe and die.
  * The parent turns it into one log line; nothing is printed here because
  * the child shares the parent's stderr only by accident of inheritance. */
@@ -63,7 +61,7 @@ static const char *step_name(int step) {
         case STEP_BOUNDING: return "drop the capability bounding set for";
         case STEP_IDENTITY: return "switch to QEMU's user and groups for";
         case STEP_CAPABILITIES: return "drop capabilities for";
-        case STEP_FDS: return "arrange file descriptors";
+        case STEP_FDS: return "arrange the file descriptors for";
         case STEP_EXEC_LABEL: return "set the exec security label for";
         case STEP_NO_NEW_PRIVS: return "set no_new_privs for";
         case STEP_SECCOMP: return "install the seccomp filter for";
@@ -77,7 +75,8 @@ typedef struct ChildPlan {
         pid_t parent;
         char **argv;
         char **envp;
-        int qmp_fd;
+        int *fds;     /* fds[i] becomes QEMU's fd QEMU_CHILD_QMP_FD + i: QMP, then the files */
+        size_t n_fds; /* at least 1 (QMP) */
         int out_fd;
         int status_fd;
         const VmCgroup *cgroup;       /* NULL: no cgroup step */
@@ -127,20 +126,28 @@ static int child_setup_stdio(int out_fd) {
         return 0;
 }
 
-/* 9. Exactly one inherited descriptor besides stdio: the QMP listening
- *    socket as fd 3 (what the command line says). Everything else the
+/* 9. Exactly the inherited descriptors the command line names, besides
+ *    stdio: the QMP listening socket as fd 3, then the domain's files
+ *    from 4 on (-add-fd fd=N, /proc/self/fd/N, chardev fd=N), in table
+ *    order. Each is first lifted above that range, so that putting one in
+ *    place cannot overwrite another still waiting for its own; dup2()
+ *    clears close-on-exec on the copy QEMU keeps. Everything else the
  *    supervisor has is O_CLOEXEC; close_range makes sure of it. After the
  *    privileged steps (a descriptor they used cannot leak past this) and
  *    before the exec label, so QEMU's new domain inherits only what it is
  *    meant to have. */
-static int child_arrange_fds(int qmp_fd, int status_fd) {
-        if (qmp_fd == QMP_CHILD_FD) {
-                if (fcntl(qmp_fd, F_SETFD, 0) < 0)
+static int child_arrange_fds(int *fds, size_t n_fds, int status_fd) {
+        int end = QEMU_CHILD_QMP_FD + (int) n_fds; /* the first number QEMU does not get */
+
+        for (size_t i = 0; i < n_fds; i++)
+                if (fds[i] < end && (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, end)) < 0)
                         return -errno;
-        } else if (dup2(qmp_fd, QMP_CHILD_FD) < 0)
-                return -errno;
-        /* status_fd must survive until exec (CLOEXEC closes it then). */
-        if (status_fd > QMP_CHILD_FD + 1 && syscall(SYS_close_range, QMP_CHILD_FD + 1, status_fd - 1, 0) < 0)
+        for (size_t i = 0; i < n_fds; i++)
+                if (dup2(fds[i], QEMU_CHILD_QMP_FD + (int) i) < 0)
+                        return -errno;
+        /* status_fd (above end, see child_exec) must survive until exec
+         * (CLOEXEC closes it then). */
+        if (status_fd > end && syscall(SYS_close_range, end, status_fd - 1, 0) < 0)
                 return -errno;
         if (syscall(SYS_close_range, status_fd + 1, ~0U, 0) < 0)
                 return -errno;
@@ -245,9 +252,9 @@ _Noreturn static void child_exec(ChildPlan *p) {
         CHILD_STEP(p, STEP_SESSION, child_new_session());
         CHILD_STEP(p, STEP_SIGNALS, child_reset_signals());
         CHILD_STEP(p, STEP_STDIO, child_setup_stdio(p->out_fd));
-        if (p->status_fd <= QMP_CHILD_FD) {
-                /* Keep the status pipe clear of the slot reserved for QMP. */
-                p->status_fd = fcntl(p->status_fd, F_DUPFD_CLOEXEC, QMP_CHILD_FD + 1);
+        if (p->status_fd < QEMU_CHILD_QMP_FD + (int) p->n_fds) {
+                /* Keep the status pipe clear of the numbers QEMU's fds get. */
+                p->status_fd = fcntl(p->status_fd, F_DUPFD_CLOEXEC, QEMU_CHILD_QMP_FD + (int) p->n_fds);
                 if (p->status_fd < 0)
                         _exit(127);
         }
@@ -255,7 +262,7 @@ _Noreturn static void child_exec(ChildPlan *p) {
         CHILD_STEP(p, STEP_BOUNDING, child_drop_bounding(p->last_cap));
         CHILD_STEP(p, STEP_IDENTITY, child_switch_identity(p->identity, p->parent));
         CHILD_STEP(p, STEP_CAPABILITIES, child_drop_capabilities());
-        CHILD_STEP(p, STEP_FDS, child_arrange_fds(p->qmp_fd, p->status_fd));
+        CHILD_STEP(p, STEP_FDS, child_arrange_fds(p->fds, p->n_fds, p->status_fd));
         CHILD_STEP(p, STEP_EXEC_LABEL, child_set_exec_label(p->labels));
         CHILD_STEP(p, STEP_NO_NEW_PRIVS, child_set_no_new_privs());
         CHILD_STEP(p, STEP_SECCOMP, child_install_seccomp(p->seccomp));
@@ -330,6 +337,30 @@ static pid_t fork_into_cgroup(const VmCgroup *cgroup, bool *ret_in_cgroup) {
         return fork();
 }
 
+/* QEMU's descriptors in the order of their numbers: QMP first, then each
+ * file that gets an fd, at the child_fd the command line names. */
+static int plan_fds(const Supervisor *s, int qmp_fd, ChildPlan *plan) {
+        size_t n = 1;
+
+        for (size_t i = 0; i < s->files.n; i++)
+                n += s->files.items[i].qemu_fd >= 0;
+        plan->fds = calloc(n, sizeof(int));
+        if (!plan->fds)
+                return -ENOMEM;
+        plan->n_fds = n;
+        plan->fds[0] = qmp_fd;
+        for (size_t i = 0, k = 1; i < s->files.n; i++) {
+                const VmFile *f = &s->files.items[i];
+
+                if (f->qemu_fd < 0)
+                        continue;
+                if (f->child_fd != QEMU_CHILD_QMP_FD + (int) k)
+                        return -EINVAL; /* not numbered from QEMU_CHILD_FIRST_FILE_FD */
+                plan->fds[k++] = f->qemu_fd;
+        }
+        return 0;
+}
+
 static void close_pipes(int out[2], int status[2]) {
         safe_close(out[0]), safe_close(out[1]), safe_close(status[0]), safe_close(status[1]);
 }
@@ -338,7 +369,8 @@ int qemu_process_spawn(Supervisor *s, char **argv, char **extra_env, int qmp_lis
                        const char **ret_step) {
         _cleanup_strv_ Strv env = {};
         _cleanup_(seccomp_program_done) SeccompProgram seccomp = {};
-        ChildPlan plan = { .parent = getpid(), .argv = argv, .qmp_fd = qmp_listen_fd };
+        ChildPlan plan = { .parent = getpid(), .argv = argv };
+        _cleanup_free_ int *fds = NULL;
         int out[2] = { -EBADF, -EBADF }, status[2] = { -EBADF, -EBADF }, r;
         bool in_cgroup;
         pid_t pid;
@@ -348,6 +380,12 @@ int qemu_process_spawn(Supervisor *s, char **argv, char **extra_env, int qmp_lis
         if (r < 0)
                 return r;
         plan.envp = env.items;
+        r = plan_fds(s, qmp_listen_fd, &plan);
+        fds = plan.fds;
+        if (r < 0) {
+                *ret_step = "arrange the file descriptors for";
+                return r;
+        }
         r = plan_confinement(s, &seccomp, &plan, ret_step);
         if (r < 0)
                 return r;

@@ -76,27 +76,77 @@ static int setup_logging(Supervisor *s) {
         return 0;
 }
 
-/* Remove what an earlier run of this VM may have left (a supervisor that
- * was SIGKILLed cannot clean up after itself). Only our own file names. */
-/* Empty the VM's runtime directory: it is ours alone (QMP socket, pid,
- * live XML, console log, and whatever QEMU creates there, e.g. extra
- * monitor sockets from <qemu:commandline>). A supervisor that was
- * SIGKILLed cannot do this itself, hence also --cleanup. One level only:
- * nothing we or QEMU put there is a directory, and unlinkat never
- * follows a symlink out of it. */
-static void runtime_dir_clean(const char *dir) {
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+/* Remove dfd's entries; with depth > 0 subdirectories too (their entries
+ * first, depth - 1 levels further down). Nothing is followed: a symlink is
+ * removed as a name, and a subdirectory is opened with O_NOFOLLOW. */
+static void dir_clean_at(int dfd, unsigned depth) {
+        int copy = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = copy >= 0 ? fdopendir(copy) : NULL;
         struct dirent *de;
 
         if (!d) {
-                safe_close(dfd);
+                safe_close(copy);
                 return;
         }
-        while ((de = readdir(d)))
-                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        (void) unlinkat(dfd, de->d_name, 0);
+        while ((de = readdir(d))) {
+                int sub;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (unlinkat(dfd, de->d_name, 0) == 0 || errno != EISDIR || depth == 0)
+                        continue;
+                sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub >= 0) {
+                        dir_clean_at(sub, depth - 1);
+                        safe_close(sub);
+                }
+                (void) unlinkat(dfd, de->d_name, AT_REMOVEDIR);
+        }
         closedir(d);
+}
+
+/* Empty the VM's runtime directory: the supervisor's files (QMP socket,
+ * pid, live XML, console log and link, bound chardev sockets) and the
+ * qemu/ subdirectory with whatever QEMU created in it. A supervisor that
+ * was SIGKILLed cannot do this itself, hence also at the next start and
+ * in --cleanup. One level down only: qemu/ is the one directory there, and
+ * QEMU has no business making directories in it. */
+static void runtime_dir_clean(const char *dir) {
+        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+        if (dfd >= 0)
+                dir_clean_at(dfd, /* depth= */ 1);
+}
+
+/* RUN/NAME is ours (root's in system mode), 0755, and writable by nobody
+ * else: vmctl trusts the pid and the live XML in it, and a QEMU taken
+ * over by its guest must not be able to forge them. A directory left by
+ * an older version, which handed it to QEMU's user, is taken back. */
+static int runtime_dir_take(const char *dir) {
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        struct stat st;
+
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return negative_errno();
+        if ((st.st_uid != geteuid() || st.st_gid != getegid()) && fchown(fd, geteuid(), getegid()) < 0)
+                return negative_errno();
+        if ((st.st_mode & 07777) != 0755 && fchmod(fd, 0755) < 0)
+                return negative_errno();
+        return 0;
+}
+
+/* RUN/NAME/qemu: the one place QEMU may create files (the labels give
+ * its identity access to it), for sockets a <qemu:commandline> names; a
+ * domain without one gets none, since nothing vmunit passes QEMU needs
+ * it. */
+static int prepare_qemu_dir(Supervisor *s) {
+        if (s->domain->n_qemu_args == 0)
+                return 0;
+        if (asprintf(&s->qemu_dir, "%s/" QEMU_DIR_NAME, s->run_dir) < 0) {
+                s->qemu_dir = NULL;
+                return -ENOMEM;
+        }
+        return mkdir(s->qemu_dir, 0700) < 0 ? negative_errno() : 0;
 }
 
 static int prepare_runtime_dir(Supervisor *s) {
@@ -113,10 +163,16 @@ static int prepare_runtime_dir(Supervisor *s) {
                           s->qmp_path, strlen(s->qmp_path), UNIX_PATH_LIMIT);
                 return VMUNIT_EXIT_HOST;
         }
-        r = mkdir_parents(s->run_dir, 0750);
+        r = mkdir_parents(s->run_dir, 0755);
+        if (r >= 0)
+                r = runtime_dir_take(s->run_dir);
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", s->run_dir), VMUNIT_EXIT_HOST;
         runtime_dir_clean(s->run_dir);
+        r = prepare_qemu_dir(s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create %s/" QEMU_DIR_NAME ": %m", s->run_dir),
+                       VMUNIT_EXIT_HOST;
         return 0;
 }
 
@@ -166,7 +222,9 @@ static int qmp_listen(const char *path) {
                 return negative_errno();
         strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
         (void) unlink(path);
-        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
+        /* The runtime dir is ours (root's), so the path is too; the socket
+         * is for us alone (connecting needs write access). */
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 || listen(fd, 1) < 0)
                 return negative_errno();
         return TAKE_FD(fd);
 }
@@ -176,10 +234,11 @@ static int build_argv(Supervisor *s, Strv *argv, Strv *env) {
         QemuArgvOptions o = {
                 .default_emulator = s->config.emulator,
                 .runtime_dir = s->run_dir,
-                .qmp_fd = 3,
+                .qmp_fd = QEMU_CHILD_QMP_FD,
                 .seccomp_sandbox = s->config.seccomp_sandbox,
                 .console_log = true,
                 .incoming_defer = save_restoring(s),
+                .files = &s->files,
         };
         int r = qemu_argv_build(s->domain, &o, argv, env, &err);
 
@@ -232,6 +291,8 @@ static int start_qemu(Supervisor *s) {
                 return log_error_errno(listen_fd, "Failed to listen on %s: %m", s->qmp_path),
                        VMUNIT_EXIT_HOST;
         r = qemu_process_spawn(s, argv.items, env.items, listen_fd, &stderr_fd, &step);
+        /* QEMU has its own copies now (or will never run). */
+        vm_files_close_qemu(&s->files);
         if (r < 0)
                 return log_error_errno(r, "Failed to %s %s: %m", step, argv.items[0]), VMUNIT_EXIT_HOST;
         log_info("started QEMU, pid %d", (int) s->qemu_pid);
@@ -300,6 +361,8 @@ void supervisor_done(Supervisor *s) {
         s->child_source = sd_event_source_disable_unref(s->child_source);
         kill_and_reap_qemu(s);
         confinement_teardown(s);
+        vm_files_remove_sockets(&s->files);
+        vm_files_done(&s->files);
         machined_unregister(s);
         s->stderr_source = sd_event_source_disable_unref(s->stderr_source);
         s->console_source = sd_event_source_disable_unref(s->console_source);
@@ -316,6 +379,7 @@ void supervisor_done(Supervisor *s) {
         free(s->stderr_buf);
         free(s->console_buf);
         free(s->run_dir);
+        free(s->qemu_dir);
         free(s->qmp_path);
         free(s->console_path);
         free(s->xml_path);

@@ -19,6 +19,15 @@
 #include "qmp.h"
 #include "vm-files.h"
 
+/* QEMU's inherited descriptors besides stdio, as its command line names
+ * them and qemu-process.c arranges them: the QMP listening socket, then
+ * the domain's files (s->files, in table order). */
+#define QEMU_CHILD_QMP_FD 3
+#define QEMU_CHILD_FIRST_FILE_FD 4
+
+/* RUN/NAME/QEMU_DIR_NAME: the directory QEMU may create files in. */
+#define QEMU_DIR_NAME "qemu"
+
 typedef enum SupervisorState {
         SUPERVISOR_STARTING,
         SUPERVISOR_RUNNING,
@@ -39,7 +48,8 @@ typedef struct Supervisor {
         char uuid[37];
 
         /* Runtime */
-        char *run_dir;
+        char *run_dir;  /* RUN/NAME: the supervisor's, 0755 */
+        char *qemu_dir; /* RUN/NAME/qemu: where QEMU may create files; NULL without <qemu:commandline> */
         char *qmp_path;
         char *console_path;
         sd_event *event;
@@ -69,8 +79,9 @@ typedef struct Supervisor {
         QemuIdentity identity;
         struct VmCgroup *cgroup;
         struct LabelManager *labels;
-        /* Every file of the domain resolved once (vm_files_collect()):
-         * what the labels were given, by fd. */
+        /* Every file of the domain, resolved once (vm-files.h), with
+         * QEMU's fds for them until it runs: the one source for the
+         * device ACL, the command line and the child's descriptors. */
         VmFiles files;
         /* --- end confinement */
 
@@ -108,9 +119,10 @@ int supervisor_cleanup(const char *root, const char *name);
  * or VMUNIT_EXIT_HOST after logging what is missing. */
 int host_checks_run(const Supervisor *s);
 
-/* qemu-process.c: fork and exec QEMU with the QMP listening socket as fd 3.
- * Returns 0 or -errno with *ret_step naming the step that failed;
- * *ret_stderr_fd reads QEMU's stdout+stderr. */
+/* qemu-process.c: fork and exec QEMU with the QMP listening socket as
+ * QEMU_CHILD_QMP_FD and the QEMU-side fd of each s->files entry as its
+ * child_fd. Returns 0 or -errno with *ret_step naming the step that
+ * failed; *ret_stderr_fd reads QEMU's stdout+stderr. */
 int qemu_process_spawn(Supervisor *s, char **argv, char **extra_env, int qmp_listen_fd, int *ret_stderr_fd,
                        const char **ret_step);
 
@@ -120,9 +132,10 @@ int qemu_process_spawn(Supervisor *s, char **argv, char **extra_env, int qmp_lis
  * or a change of identity needs root). */
 int qemu_identity_prepare(Supervisor *s);
 
-/* confinement.c: cgroup + device ACL, then labels, before QEMU is forked;
- * returns 0 or an exit status after logging the failed step. Teardown
- * after QEMU has been reaped. */
+/* confinement.c: the domain's files (s->files), the cgroup + device ACL,
+ * labels, then QEMU's fds, before QEMU is forked; returns 0 or an exit
+ * status after logging the failed step (a file that cannot be had: 2,
+ * naming it). Teardown after QEMU has been reaped. */
 int confinement_prepare(Supervisor *s);
 void confinement_teardown(Supervisor *s);
 

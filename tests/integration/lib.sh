@@ -12,6 +12,25 @@ T_FAILED=0
 T_PASSED=0
 T_CASE=""
 T_ROOTS=()
+T_USERS=()
+
+# add_test_user NAME: a throwaway system user with its own group (for
+# QEMU's identity), unless it exists; removed again by cleanup_all.
+add_test_user() {
+        if ! getent passwd "$1" >/dev/null; then
+                useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$1"
+                T_USERS+=("$1")
+        fi
+}
+
+remove_test_users() {
+        local u
+        for u in "${T_USERS[@]}"; do
+                userdel "$u" 2>/dev/null || true
+                groupdel "$u" 2>/dev/null || true
+        done
+        T_USERS=()
+}
 
 cleanup_all() {
         local r
@@ -26,6 +45,7 @@ cleanup_all() {
                 fi
                 rm -rf "$r"
         done
+        remove_test_users
 }
 trap cleanup_all EXIT
 

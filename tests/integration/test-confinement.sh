@@ -15,24 +15,12 @@ fi
 # A throwaway system user, member of kvm (QEMU gets it as a supplementary
 # group) and of disk (which QEMU must NOT get: the list is explicit).
 CT_USER=vmunit-ct-qemu
-CT_CREATED=0
-if ! getent passwd "$CT_USER" >/dev/null; then
-        useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$CT_USER"
-        CT_CREATED=1
-fi
+add_test_user "$CT_USER"
 getent group kvm >/dev/null || groupadd --system kvm
 usermod -a -G kvm,disk "$CT_USER"
 CT_UID=$(id -u "$CT_USER")
 CT_GID=$(id -g "$CT_USER")
 KVM_GID=$(getent group kvm | cut -d: -f3)
-
-remove_ct_user() {
-        if [ "$CT_CREATED" = 1 ]; then
-                userdel "$CT_USER" 2>/dev/null || true
-                groupdel "$CT_USER" 2>/dev/null || true
-        fi
-}
-trap 'remove_ct_user; cleanup_all' EXIT
 
 ZERO_CAPS=0000000000000000
 
@@ -230,5 +218,4 @@ if [ "$rc" != 1 ]; then t_fail "exit $rc, want 1: $(cat "$root/stderr")"
 elif ! grep -q "vmunit.conf: .*no-such-vmunit-group" "$root/stderr"; then t_fail "message: $(cat "$root/stderr")"
 else t_pass; fi
 
-remove_ct_user
 t_end

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # vmctl in embedded mode: validate, define, list, dumpxml, undefine,
-# domxml-to-native, and run with Ctrl-C (SIGINT) as a graceful shutdown.
+# domxml-to-native, run with Ctrl-C (SIGINT) as a graceful shutdown, and
+# the runtime files it trusts only when the supervisor can have written them.
 source "$(dirname "$0")/lib.sh"
 
 root=$(new_root)
@@ -61,6 +62,50 @@ if wait_log "$root" web1 "waiting for ACPI power button" && wait_log "$root" web
         elif check_no_runtime_left "$root" web1; then t_pass; fi
 else
         kill -KILL "$pid"; wait "$pid" || true; t_fail "did not start: $(cat "$root/run.err")"
+fi
+
+t_begin "dumpxml: the live XML only when the supervisor can have written it (owner, mode, no link)"
+if [ "$(id -u)" != 0 ]; then
+        echo "SKIP: needs root (chown)"
+        t_pass
+else
+        r2=$(new_root)
+        guest_xml live acpi >"$r2/live.xml"
+        "$VMCTL" --root "$r2" define "$r2/live.xml" >/dev/null
+        # What a running domain leaves: a pid that is alive, the live XML.
+        mkdir -p "$r2/run/live"
+        sleep 120 &
+        sleeper=$!
+        echo "$sleeper" >"$r2/run/live/pid"
+        sed "s/<memory unit='MiB'>32</<memory unit='MiB'>48</" "$r2/live.xml" >"$r2/run/live/domain.xml"
+        chmod 0644 "$r2/run/live/pid" "$r2/run/live/domain.xml"
+        live_ok=$("$VMCTL" --root "$r2" dumpxml live 2>&1) || true
+        chown nobody "$r2/run/live/domain.xml"
+        rc1=0; out1=$("$VMCTL" --root "$r2" dumpxml live 2>&1) || rc1=$?
+        chown root "$r2/run/live/domain.xml"
+        chmod 0666 "$r2/run/live/domain.xml"
+        rc2=0; out2=$("$VMCTL" --root "$r2" dumpxml live 2>&1) || rc2=$?
+        chmod 0644 "$r2/run/live/domain.xml"
+        mv "$r2/run/live/domain.xml" "$r2/run/live/real.xml"
+        ln -s real.xml "$r2/run/live/domain.xml"
+        link_out=$("$VMCTL" --root "$r2" dumpxml live 2>&1) || true
+        # A pid file someone else wrote: not running, the definition is shown.
+        rm "$r2/run/live/domain.xml"
+        mv "$r2/run/live/real.xml" "$r2/run/live/domain.xml"
+        chown nobody "$r2/run/live/pid"
+        pid_out=$("$VMCTL" --root "$r2" dumpxml live 2>&1) || true
+        kill "$sleeper"
+        wait "$sleeper" 2>/dev/null || true
+        if ! grep -q "<memory unit='KiB'>49152</memory>" <<<"$live_ok"; then t_fail "live XML not shown: $live_ok"
+        elif [ "$rc1" = 0 ] || ! grep -q "refusing $r2/run/live/domain.xml: .*owner uid $(id -u nobody)" <<<"$out1"; then
+                t_fail "a live XML owned by nobody: rc=$rc1 $out1"
+        elif [ "$rc2" = 0 ] || ! grep -q "refusing .*mode 0666" <<<"$out2"; then
+                t_fail "a world-writable live XML: rc=$rc2 $out2"
+        elif grep -q "49152" <<<"$link_out"; then t_fail "the live XML was read through a symlink: $link_out"
+        elif ! grep -q "refusing $r2/run/live/pid" <<<"$pid_out" || grep -q "49152" <<<"$pid_out" ||
+                ! grep -q "<memory unit='KiB'>32768</memory>" <<<"$pid_out"; then
+                t_fail "a pid file owned by nobody was trusted: $pid_out"
+        else t_pass; fi
 fi
 
 t_end

@@ -201,6 +201,14 @@ test_vm_xml() {
 XML
 }
 
+# with_test_monitor NAME: the domain XML on stdin (from test_vm_xml) with
+# a second QMP monitor for the test through <qemu:commandline>, in the
+# directory QEMU may create files in (see qmp()).
+with_test_monitor() {
+        sed -e "s|^<domain type='qemu'>|<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>|" \
+                -e "s|^</domain>|  <qemu:commandline>\n    <qemu:arg value='-qmp'/>\n    <qemu:arg value='unix:/run/vmunit/$1/qemu/test-qmp.sock,server=on,wait=off'/>\n  </qemu:commandline>\n</domain>|"
+}
+
 # define_test_vm NAME MODE [EXTRA_DEVICES] [LIFECYCLE]: drop it into
 # /etc/vmunit/domains (as an admin would, no vmctl).
 define_test_vm() {
@@ -234,10 +242,11 @@ wait_guest_acpi() {
 }
 
 # qmp NAME JSON: one command on NAME's extra test monitor
-# (/run/vmunit/NAME/test-qmp.sock, added through <qemu:commandline>: the
-# supervisor holds the first one); prints the reply.
+# (/run/vmunit/NAME/qemu/test-qmp.sock, added through <qemu:commandline>
+# in the directory QEMU may create files in: the supervisor holds the first
+# one); prints the reply.
 qmp() {
-        local sock=/run/vmunit/$1/test-qmp.sock
+        local sock=/run/vmunit/$1/qemu/test-qmp.sock
         wait_for 30 test -S "$sock"
         printf '%s\n%s\n' '{"execute":"qmp_capabilities"}' "$2" |
                 socat -t 3 - UNIX-CONNECT:"$sock" | tr -d '\r' | grep -v '"QMP"' | tail -n 1

@@ -2,7 +2,10 @@
 /*
  * The QEMU command builder: helpers, models built in C (so each rule is
  * tested on its own), and golden files: tests/data/NAME.xml -> NAME.argv,
- * one line per word, environment first as "env: NAME=VALUE" lines.
+ * one line per word, environment first as "env: NAME=VALUE" lines, and
+ * NAME.fd.argv: the same domain with a file table (what the supervisor
+ * runs: QEMU gets fds, never a path), which differs from NAME.argv only
+ * in the words that name files.
  * VMUNIT_REGENERATE_GOLDEN=1 rewrites the .argv files; review the diff.
  */
 #include <criterion/criterion.h>
@@ -83,6 +86,29 @@ static void expect_lacks(const Domain *d, const char *what) {
         _cleanup_free_ char *line = build_line(d);
 
         cr_assert(!strstr(line, what), "'%s' unexpectedly in: %s", what, line);
+}
+
+/* A file table as the supervisor's would be for d, without touching the
+ * file system: vm_files_walk() for the entries, numbered from fd 4 (QMP
+ * is 3). */
+static int add_spec(const VmFileSpec *spec, void *userdata) {
+        VmFiles *files = userdata;
+        VmFile f = VM_FILE_NULL;
+
+        if (vm_files_find(files, spec->kind, spec->source))
+                return 0;
+        f.kind = spec->kind;
+        f.delivery = spec->delivery;
+        f.qemu_flags = spec->qemu_flags;
+        f.source = strdup(spec->source);
+        cr_assert_not_null(f.source);
+        return vm_files_add(files, &f);
+}
+
+static void synthetic_files(const Domain *d, const char *console_log, VmFiles *ret) {
+        *ret = (VmFiles){};
+        cr_assert_eq(vm_files_walk(d, NULL, console_log, add_spec, ret), 0);
+        vm_files_number(ret, 4);
 }
 
 /* ---- public helpers ----------------------------------------------------- */
@@ -764,6 +790,136 @@ Test(qemu_argv, qmp_socket_too_long) {
         cr_assert_eq(r, 0);
 }
 
+/* ---- with a file table: QEMU gets fds ----------------------------------- */
+
+Test(qemu_argv_fds, every_kind_of_file) {
+        Domain d = base_domain();
+        DomainDisk disks[] = {
+                { .source = (char *) "/i/a,b.img", .target_dev = (char *) "vda" },
+                { .source = (char *) "/dev/sdz",
+                  .type = DOMAIN_DISK_TYPE_BLOCK,
+                  .device = DOMAIN_DISK_DEVICE_CDROM,
+                  .target_dev = (char *) "hdc" },
+        };
+        DomainChar chars[] = {
+                { .kind = DOMAIN_CHAR_SERIAL,
+                  .type = DOMAIN_CHAR_FILE,
+                  .path = (char *) "/l/s.log",
+                  .target_port = 1 },
+                { .kind = DOMAIN_CHAR_SERIAL,
+                  .type = DOMAIN_CHAR_UNIX,
+                  .path = (char *) "/run/b.sock",
+                  .unix_listen = true,
+                  .target_port = 0 },
+                { .kind = DOMAIN_CHAR_SERIAL,
+                  .type = DOMAIN_CHAR_UNIX,
+                  .path = (char *) "/run/c.sock",
+                  .target_port = 2 },
+        };
+        QemuArgvOptions o = test_options;
+        _cleanup_(vm_files_done) VmFiles files = {};
+        _cleanup_free_ char *line = NULL;
+
+        d.disks = disks;
+        d.n_disks = ELEMENTSOF(disks);
+        d.chars = chars;
+        d.n_chars = ELEMENTSOF(chars);
+        d.os.kernel = (char *) "/boot/vmlinuz";
+        d.os.initrd = (char *) "/boot/initrd";
+        d.os.loader = (char *) "/fw/bios.bin";
+        o.console_log = true;
+        synthetic_files(&d, "/run/vmunit/t/console.log", &files);
+        o.files = &files;
+        line = build_line_opts(&d, &o, NULL, NULL);
+        /* kernel 4, initrd 5, bios 6: reopened by QEMU's loaders. */
+        cr_assert(strstr(line, "-bios /proc/self/fd/6 "), "%s", line);
+        cr_assert(strstr(line, "-kernel /proc/self/fd/4 -initrd /proc/self/fd/5 "), "%s", line);
+        /* Disks: fd sets 1 and 2, the node and device part unchanged. */
+        cr_assert(strstr(line,
+                         "-add-fd fd=7,set=1,opaque=disk0-storage "
+                         "-blockdev driver=file,filename=/dev/fdset/1,node-name=disk0-storage,read-only=off "
+                         "-blockdev driver=raw,file=disk0-storage,node-name=disk0-format,read-only=off "
+                         "-device virtio-blk-pci,id=virtio-disk0,drive=disk0-format "),
+                  "%s", line);
+        cr_assert(strstr(line, "-add-fd fd=8,set=2,opaque=disk1-storage "
+                               "-blockdev driver=host_cdrom,filename=/dev/fdset/2,node-name=disk1-storage,"
+                               "read-only=on "),
+                  "%s", line);
+        /* A log QEMU appends to (append='off' is the supervisor's
+         * truncation), a socket it listens on by fd, one it connects to
+         * by path, and the console log. */
+        cr_assert(strstr(line, "-add-fd fd=9,set=3,opaque=charserial1 "
+                               "-chardev file,id=charserial1,path=/dev/fdset/3,append=on "),
+                  "%s", line);
+        cr_assert(strstr(line, "-add-fd fd=11,set=4,opaque=charserial0-log "
+                               "-chardev socket,id=charserial0,fd=10,server=on,wait=off,"
+                               "logfile=/dev/fdset/4,logappend=on "),
+                  "%s", line);
+        cr_assert(strstr(line, "-chardev socket,id=charserial2,path=/run/c.sock "), "%s", line);
+        cr_assert(!strstr(line, "/i/a") && !strstr(line, "/l/s.log") && !strstr(line, "/boot/") &&
+                          !strstr(line, "console.log") && !strstr(line, "/dev/sdz") &&
+                          !strstr(line, "b.sock"),
+                  "a path QEMU gets an fd for is on its command line: %s", line);
+}
+
+Test(qemu_argv_fds, pflash_and_a_missing_entry) {
+        Domain d = base_domain();
+        QemuArgvOptions o = test_options;
+        _cleanup_(vm_files_done) VmFiles files = {};
+        _cleanup_free_ char *line = NULL, *error = NULL;
+        int r = 0;
+
+        d.os.firmware = DOMAIN_FIRMWARE_EFI;
+        d.os.nvram = (char *) "/var/lib/vmunit/t/VARS.fd";
+        synthetic_files(&d, NULL, &files);
+        o.files = &files;
+        line = build_line_opts(&d, &o, NULL, NULL);
+        cr_assert(
+                strstr(line,
+                       "-add-fd fd=4,set=1,opaque=pflash0-storage "
+                       "-blockdev driver=file,filename=/dev/fdset/1,node-name=pflash0-storage,read-only=on "
+                       "-blockdev driver=raw,file=pflash0-storage,node-name=pflash0-format,read-only=on "
+                       "-add-fd fd=5,set=2,opaque=pflash1-storage "
+                       "-blockdev "
+                       "driver=file,filename=/dev/fdset/2,node-name=pflash1-storage,read-only=off "),
+                "%s", line);
+        /* The builder never falls back to a path the table does not have. */
+        d.os.nvram = (char *) "/elsewhere/VARS.fd";
+        free(build_line_opts(&d, &o, &r, &error));
+        cr_assert_eq(r, -EINVAL);
+        cr_assert(strstr(error, "NVRAM file /elsewhere/VARS.fd has no file descriptor for QEMU"), "%s",
+                  error);
+}
+
+Test(qemu_argv_fds, one_file_one_fd_set) {
+        Domain d = base_domain();
+        DomainChar chars[] = {
+                { .kind = DOMAIN_CHAR_SERIAL,
+                  .type = DOMAIN_CHAR_FILE,
+                  .path = (char *) "/l/s.log",
+                  .target_port = 0 },
+                { .kind = DOMAIN_CHAR_SERIAL,
+                  .type = DOMAIN_CHAR_FILE,
+                  .path = (char *) "/l/s.log",
+                  .target_port = 1 },
+        };
+        QemuArgvOptions o = test_options;
+        _cleanup_(vm_files_done) VmFiles files = {};
+        _cleanup_free_ char *line = NULL;
+
+        d.chars = chars;
+        d.n_chars = ELEMENTSOF(chars);
+        synthetic_files(&d, NULL, &files);
+        cr_assert_eq(files.n, 1);
+        o.files = &files;
+        line = build_line_opts(&d, &o, NULL, NULL);
+        cr_assert(strstr(line, "-add-fd fd=4,set=1,opaque=charserial0 -chardev "
+                               "file,id=charserial0,path=/dev/fdset/1,"
+                               "append=on -device isa-serial,chardev=charserial0,id=serial0,index=0 "
+                               "-chardev file,id=charserial1,path=/dev/fdset/1,append=on "),
+                  "%s", line);
+}
+
 /* ---- golden files ------------------------------------------------------- */
 
 static const char *data_dir(void) {
@@ -809,17 +965,81 @@ static QemuArgvOptions golden_options(const char *runtime_dir) {
         };
 }
 
-/* Returns true when the golden matched (or was regenerated). */
+/* Compare got with the golden file at path (or rewrite it). */
+static bool golden_matches(const char *name, const char *path, const char *got) {
+        _cleanup_free_ char *want = NULL;
+
+        if (getenv("VMUNIT_REGENERATE_GOLDEN")) {
+                FILE *f = fopen(path, "we");
+
+                cr_assert_not_null(f, "cannot write %s", path);
+                fputs(got, f);
+                cr_assert_eq(fclose(f), 0);
+                return true;
+        }
+        want = read_file(path);
+        cr_expect_not_null(want, "%s: missing golden %s (VMUNIT_REGENERATE_GOLDEN=1 writes it)", name, path);
+        cr_expect(want && streq(got, want), "%s: argv differs from %s:\n--- got ---\n%s--- want ---\n%s",
+                  name, path, got, want ?: "");
+        return want && streq(got, want);
+}
+
+static bool names_a_file(const char *opt) {
+        return streq(opt, "-blockdev") || streq(opt, "-chardev") || streq(opt, "-kernel") ||
+               streq(opt, "-initrd") || streq(opt, "-bios");
+}
+
+/* The fd form is the path form with -add-fd options added and file names
+ * replaced, nothing else: machine, devices and their addresses are the
+ * same; and no path QEMU gets an fd for is left on the command line. */
+static bool fd_form_only_names_differ(const char *name, const Strv *paths, const Strv *fds,
+                                      const VmFiles *files) {
+        size_t j = 0;
+
+        for (size_t i = 0; i < fds->n; i++) {
+                const char *w = fds->items[i];
+
+                if (streq(w, "-add-fd")) {
+                        i++;
+                        continue;
+                }
+                cr_expect_lt(j, paths->n, "%s: the fd form is longer", name);
+                if (j >= paths->n)
+                        return false;
+                if (!streq(w, paths->items[j]) && !(j > 0 && names_a_file(paths->items[j - 1]))) {
+                        cr_expect(false, "%s: word %zu differs beyond a file name: '%s' vs '%s'", name, j, w,
+                                  paths->items[j]);
+                        return false;
+                }
+                for (size_t k = 0; k < files->n; k++) {
+                        _cleanup_free_ char *esc = qemu_opt_escape(files->items[k].source);
+
+                        if (files->items[k].delivery != VM_FILE_BY_PATH &&
+                            (strstr(w, files->items[k].source) || strstr(w, esc))) {
+                                cr_expect(false, "%s: '%s' still names %s", name, w, files->items[k].source);
+                                return false;
+                        }
+                }
+                j++;
+        }
+        cr_expect_eq(j, paths->n, "%s: the fd form is shorter", name);
+        return j == paths->n;
+}
+
+/* Returns true when both goldens matched (or were regenerated). */
 static bool check_golden(const char *name) {
-        _cleanup_free_ char *xml = NULL, *argv_path = NULL, *runtime = NULL, *error = NULL, *got = NULL,
-                            *want = NULL;
-        _cleanup_strv_ Strv argv = {}, env = {};
+        _cleanup_free_ char *xml = NULL, *argv_path = NULL, *fd_path = NULL, *runtime = NULL, *error = NULL,
+                            *got = NULL, *got_fd = NULL;
+        _cleanup_strv_ Strv argv = {}, env = {}, fd_argv = {}, fd_env = {};
+        _cleanup_(vm_files_done) VmFiles files = {};
         _cleanup_domain_ Domain *d = NULL;
         QemuArgvOptions o;
+        bool ok;
         int r;
 
         cr_assert_gt(asprintf(&xml, "%s/%s.xml", data_dir(), name), 0);
         cr_assert_gt(asprintf(&argv_path, "%s/%s.argv", data_dir(), name), 0);
+        cr_assert_gt(asprintf(&fd_path, "%s/%s.fd.argv", data_dir(), name), 0);
         r = domain_parse_file(xml, &d, &error);
         cr_expect_eq(r, 0, "%s: parse failed: %s", name, error ?: "?");
         if (r < 0)
@@ -832,20 +1052,23 @@ static bool check_golden(const char *name) {
         if (r < 0)
                 return false;
         got = render_golden(&env, &argv);
-        if (getenv("VMUNIT_REGENERATE_GOLDEN")) {
-                FILE *f = fopen(argv_path, "we");
+        ok = golden_matches(name, argv_path, got);
 
-                cr_assert_not_null(f, "cannot write %s", argv_path);
-                fputs(got, f);
-                cr_assert_eq(fclose(f), 0);
-                return true;
-        }
-        want = read_file(argv_path);
-        cr_expect_not_null(want, "%s: missing golden %s (VMUNIT_REGENERATE_GOLDEN=1 writes it)", name,
-                           argv_path);
-        cr_expect(want && streq(got, want), "%s: argv differs from %s:\n--- got ---\n%s--- want ---\n%s",
-                  name, argv_path, got, want ?: "");
-        return want && streq(got, want);
+        synthetic_files(d, NULL, &files);
+        o.files = &files;
+        o.qmp_fd = 3;
+        r = qemu_argv_build(d, &o, &fd_argv, &fd_env, &error);
+        cr_expect_eq(r, 0, "%s: build with a file table failed: %s", name, error ?: "?");
+        if (r < 0)
+                return false;
+        got_fd = render_golden(&fd_env, &fd_argv);
+        ok = golden_matches(name, fd_path, got_fd) && ok;
+        /* QMP differs on purpose (fd=3 vs the path): compare without it. */
+        o.files = NULL;
+        strv_done(&argv);
+        strv_done(&env);
+        cr_assert_eq(qemu_argv_build(d, &o, &argv, &env, NULL), 0);
+        return fd_form_only_names_differ(name, &argv, &fd_argv, &files) && ok;
 }
 
 static bool has_suffix(const char *s, const char *suffix) {
@@ -867,7 +1090,8 @@ Test(qemu_argv, golden_files) {
                         continue;
                 if (has_suffix(de->d_name, ".argv")) {
                         /* No stale goldens without their XML. */
-                        name = strndup(de->d_name, strlen(de->d_name) - 5);
+                        name = strndup(de->d_name,
+                                       strlen(de->d_name) - (has_suffix(de->d_name, ".fd.argv") ? 8 : 5));
                         cr_assert_gt(asprintf(&other, "%s/%s.xml", data_dir(), name), 0);
                         cr_expect_eq(access(other, F_OK), 0, "%s has no %s", de->d_name, other);
                         continue;

@@ -25,33 +25,8 @@ PB=vmunit-$UB
 # and a second QMP monitor in its runtime directory, for the test to talk
 # to QEMU directly (the supervisor holds the first one).
 aa_vm_xml() {
-        cat <<XML
-<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-  <name>$1</name>
-  <uuid>$2</uuid>
-  <memory unit='MiB'>32</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$VMUNIT_TEST_GUEST</kernel>
-    <cmdline>mode=acpi</cmdline>
-  </os>
-  <features><acpi/></features>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='$3'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <serial type='pty'/>
-    <memballoon model='none'/>
-  </devices>
-  <qemu:commandline>
-    <qemu:arg value='-qmp'/>
-    <qemu:arg value='unix:/run/vmunit/$1/test-qmp.sock,server=on,wait=off'/>
-  </qemu:commandline>
-</domain>
-XML
+        test_vm_xml "$1" acpi "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$3'/><target dev='vda' bus='virtio'/></disk>" \
+                "<uuid>$2</uuid>" | with_test_monitor "$1"
 }
 
 profile_loaded() { grep -q "^$1 " /sys/kernel/security/apparmor/profiles; }
@@ -86,8 +61,23 @@ profile_loaded "$PA" || fail "$PA not in the kernel's profile list"
 assert_file "$AA_DIR/$PA"
 files=$(cat "$AA_DIR/$PA.files")
 assert_contains "$files" "\"$IMAGES/aa-a.img\" rwk," "A's .files"
-assert_contains "$files" "\"/run/vmunit/aa-a/\" rw," "A's .files"
+assert_contains "$files" "\"/run/vmunit/aa-a/qemu/\" rw," "A's .files"
+assert_not_contains "$files" "\"/run/vmunit/aa-a/\"" "A's .files: the runtime dir itself is the supervisor's"
 assert_not_contains "$files" "aa-b.img" "A's .files"
+
+step "A's QEMU holds its files as fds from the unconfined supervisor"
+# AppArmor revalidates inherited fds at exec only when their opener was
+# confined: the supervisor is not, so the console log (root's, 0600, in no
+# rule of A's profile) is written through its fd, and QEMU cannot open it
+# by path.
+qa=$(qemu_pid_of aa-a)
+assert_contains "$(ls -l "/proc/$qa/fd")" "$IMAGES/aa-a.img" "A's fds"
+assert_contains "$(ls -l "/proc/$qa/fd")" "/run/vmunit/aa-a/console.log" "A's fds"
+assert_not_contains "$(tr '\0' ' ' <"/proc/$qa/cmdline")" "aa-a.img" "A's command line"
+assert_not_contains "$files" "console.log" "A's .files"
+wait_for 60 sh -c "journalctl -b --no-pager -u vm@aa-a.service | grep -q 'console: VMUNIT-TEST-GUEST: booted'"
+out=$(blockdev_add aa-a clog /run/vmunit/aa-a/console.log)
+assert_contains "$out" "Permission denied" "blockdev-add of A's console log from A"
 
 step "A cannot open B's image; B can"
 out=$(blockdev_add aa-a steal "$IMAGES/aa-b.img")

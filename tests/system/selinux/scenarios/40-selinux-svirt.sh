@@ -27,32 +27,11 @@ proc_label() { tr -d '\0' <"/proc/$1/attr/current"; }
 
 # A second QMP monitor per VM, ours, for the cross-VM check.
 se_vm_xml() { # NAME DISK
-        cat <<XML
-<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-  <name>$1</name>
-  <memory unit='MiB'>32</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$IMG/guest.elf</kernel>
-    <cmdline>mode=acpi</cmdline>
-  </os>
-  <features><acpi/></features>
-  <devices>
-    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$IMG/$2'/><target dev='vda' bus='virtio'/></disk>
+        test_vm_xml "$1" acpi "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$IMG/$2'/><target dev='vda' bus='virtio'/></disk>
     <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$IMG/shared.img'/><target dev='vdb' bus='virtio'/><shareable/></disk>
-    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$IMG/ro.img'/><target dev='vdc' bus='virtio'/><readonly/></disk>
-    <serial type='pty'/>
-    <memballoon model='none'/>
-  </devices>
-  <qemu:commandline>
-    <qemu:arg value='-qmp'/>
-    <qemu:arg value='unix:/run/vmunit/$1/test-qmp.sock,server=on,wait=off'/>
-  </qemu:commandline>
-</domain>
-XML
+    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$IMG/ro.img'/><target dev='vdc' bus='virtio'/><readonly/></disk>" |
+                sed "s|<kernel>.*</kernel>|<kernel>$IMG/guest.elf</kernel>|" | with_test_monitor "$1"
 }
-
 
 step "SELinux is on; install the vmunit policy module"
 [ -e /sys/fs/selinux/enforce ] || fail "SELinux is not enabled (boot the selinux test-host variant)"
@@ -90,10 +69,6 @@ round() {
         esac
         note "SELinux $(getenforce)"
         mark_avcs
-        # Our extra monitor socket is no file vmunit knows: after the KILL
-        # of the previous round it is left behind with that round pair,
-        # which the new QEMU (rightly) may not unlink.
-        rm -f /run/vmunit/se-a/test-qmp.sock /run/vmunit/se-b/test-qmp.sock
         rm -rf "$IMG"
         mkdir -p "$IMG"
         truncate -s 1M "$IMG/a.img" "$IMG/b.img" "$IMG/shared.img" "$IMG/ro.img"
@@ -139,6 +114,14 @@ round() {
         assert_file "/var/lib/vmunit/labels/mcs/$pa"
         assert_file "/var/lib/vmunit/labels/mcs/$pb"
 
+        step "[$mode] se-a's QEMU holds its files as fds, its command line names none"
+        out=$(for f in /proc/"$(qemu_pid_of se-a)"/fd/*; do readlink "$f"; done)
+        for f in a.img shared.img ro.img guest.elf; do
+                assert_contains "$out" "$IMG/$f" "se-a's fds"
+                assert_not_contains "$(tr '\0' ' ' <"/proc/$(qemu_pid_of se-a)/cmdline")" "$f" "se-a's command line"
+        done
+        assert_contains "$out" /run/vmunit/se-a/console.log "se-a's fds"
+
         if [ "$mode" = enforcing ]; then
                 step "[$mode] MCS keeps se-a's QEMU away from se-b's disk"
                 out=$(blockdev_add se-a steal "$IMG/b.img" ',"locking":"off"')
@@ -150,6 +133,10 @@ round() {
                 out=$(blockdev_add se-a shadow /etc/shadow ',"locking":"off"')
                 echo "se-a opens /etc/shadow: $out"
                 assert_contains "$out" "Permission denied" "blockdev-add of /etc/shadow from A"
+                # Written through its fd, never opened by QEMU itself.
+                out=$(blockdev_add se-a clog /run/vmunit/se-a/console.log ',"locking":"off"')
+                echo "se-a opens its console log by path: $out"
+                assert_contains "$out" "Permission denied" "blockdev-add of A's console log from A"
         fi
 
         step "[$mode] clean stop of se-a: its labels back, the shared disk stays for se-b"

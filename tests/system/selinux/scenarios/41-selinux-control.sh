@@ -212,7 +212,8 @@ round() {
         note "[$mode] ticks: $before before save, first after restore $first"
         pair=$(qemu_pair)
         echo "restored QEMU: $(proc_label "$(qemu_pid_of "$VM")")"
-        assert_eq "$IMAGE_CTX:$pair" "$(label_of "/run/vmunit/$VM")" "[$mode] runtime dir after restore"
+        # The runtime dir is the supervisor's: QEMU gets fds, not a place to write.
+        assert_not_contains "$(label_of "/run/vmunit/$VM")" "$pair" "[$mode] runtime dir after restore"
         console_round "$mode-console-restored"
 
         step "[$mode] stop: the labels are back"
