@@ -71,6 +71,12 @@ Test(apparmor_rules, injection_refused) {
                   "AppArmor rule" },
                 { "/img\n/** rwk,", LABEL_PATH_IMAGE_RO,
                   "disk image path contains the byte 0x0a, which cannot be written into an AppArmor rule" },
+                /* The reason is one line: a control byte anywhere is named, never quoted
+                 * (found by tests/fuzz/fuzz-apparmor-rules). */
+                { "/img\", / rwk,\n\"", LABEL_PATH_IMAGE_RW,
+                  "disk image path contains the byte 0x0a, which cannot be written into an AppArmor rule" },
+                { "img\n/** rwk,", LABEL_PATH_IMAGE_RW,
+                  "disk image path contains the byte 0x0a, which cannot be written into an AppArmor rule" },
                 { "/var/*.img", LABEL_PATH_IMAGE_RW,
                   "disk image path '/var/*.img' contains '*', which cannot be written into an AppArmor "
                   "rule" },
