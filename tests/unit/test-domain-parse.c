@@ -614,6 +614,20 @@ Test(errors, semantic) {
         }
 }
 
+/* Values are quoted in messages: a control character in one is shown as
+ * \xNN, so the error stays one line (found by tests/fuzz/fuzz-domain-xml
+ * and fuzz-disk-xml). */
+Test(errors, control_characters_escaped) {
+        assert_string_error("<domain type='qemu'><name>n</name><memory>1</memory>\n"
+                            "<uuid>a\nb\x7f</uuid><os><type>hvm</type></os></domain>",
+                            "mem.xml:2: /domain/uuid: invalid UUID 'a\\x0ab\\x7f'");
+        assert_string_error("<domain type='qemu'><name>n</name><memory>1</memory><os><type>hvm</type></os>"
+                            "<devices><disk><driver type='raw&#9;'/><target dev='vda'/></disk></devices>"
+                            "</domain>",
+                            "mem.xml:1: /domain/devices/disk/driver: unsupported value 'raw\\x09' for "
+                            "attribute 'type' (expected one of: raw, qcow2)");
+}
+
 Test(errors, os_boot_and_device_boot) {
         assert_string_error(
                 "<domain type='qemu'><name>n</name><memory>1</memory>\n"
@@ -663,7 +677,8 @@ static const SemanticCase seclabel_cases[] = {
         { "<seclabel type='static' model='selinux'><label>a:b:c:</label></seclabel>", "",
           "/domain/seclabel/label: invalid SELinux context 'a:b:c:' (expected user:role:type:range)" },
         { "<seclabel type='static' model='selinux'><label>a:b:c:s0&#10;x</label></seclabel>", "",
-          "/domain/seclabel/label: invalid SELinux context 'a:b:c:s0\nx' (expected user:role:type:range)" },
+          "/domain/seclabel/label: invalid SELinux context 'a:b:c:s0\\x0ax' (expected "
+          "user:role:type:range)" },
         { "<seclabel type='static' model='apparmor'><label>p { /** rw, }</label></seclabel>", "",
           "/domain/seclabel/label: invalid security label 'p { /** rw, }'" },
         { "<seclabel type='static' model='apparmor'><label>-p</label></seclabel>", "",
