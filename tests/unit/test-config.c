@@ -87,6 +87,16 @@ Test(config, bad_values) {
                      "vmunit.conf:1: on_host_shutdown: expected shutdown or save, got 'hibernate'");
 }
 
+/* The line is quoted in messages: control characters in it are shown as
+ * \xNN, so the error stays one line (found by tests/fuzz/fuzz-config). */
+Test(config, control_characters_escaped) {
+        expect_error("uesr\x1a = x\n", "vmunit.conf:1: unknown key 'uesr\\x1a'");
+        expect_error("user\r\n", "vmunit.conf:1: expected 'key = value', got 'user'");
+        expect_error("security_driver = \x1b[31mnone\n",
+                     "vmunit.conf:1: security_driver: expected auto, selinux, apparmor or none, got "
+                     "'\\x1b[31mnone'");
+}
+
 Test(config, missing_file_is_defaults) {
         _cleanup_free_ char *err = NULL;
 
