@@ -807,7 +807,7 @@ static int parse_domain_element(XmlCtx *c, xmlNode *root, Domain **ret) {
 static void libxml_error(void *userdata, xmlError *e) {
         xmlParserCtxt *ctxt = userdata;
         XmlCtx *c = ctxt->_private;
-        _cleanup_free_ char *msg = NULL;
+        _cleanup_free_ char *msg = NULL, *line = NULL;
         size_t len;
 
         if (c->error || e->level < XML_ERR_ERROR)
@@ -821,8 +821,12 @@ static void libxml_error(void *userdata, xmlError *e) {
         len = strlen(msg);
         while (len > 0 && msg[len - 1] == ' ')
                 msg[--len] = 0;
-        if (asprintf(&c->error, "%s:%d: %s", c->filename, e->line, msg) < 0)
-                c->error = NULL;
+        /* libxml2 quotes the document too (a URI, an unfinished CDATA
+         * section): its other control characters are written \xNN. */
+        if (asprintf(&line, "%s:%d: %s", c->filename, e->line, msg) < 0)
+                line = NULL;
+        else
+                c->error = xml_escape_controls(line);
 }
 
 /* The DTD node carries no line number: find the declaration ourselves. */

@@ -77,10 +77,7 @@ char *xml_node_path(const xmlNode *n) {
         return buf;
 }
 
-/* Control characters as \xNN: messages quote values from the document,
- * and an error must stay one line (it is printed, logged, and for
- * hotplug sent back to the caller). Returns malloc'd or NULL (OOM). */
-static char *escape_controls(const char *s) {
+char *xml_escape_controls(const char *s) {
         char *out = malloc(strlen(s) * 4 + 1), *o = out;
 
         if (!out)
@@ -113,7 +110,7 @@ int xml_fail(XmlCtx *c, const xmlNode *n, const char *fmt, ...) {
                 line = NULL;
                 return -ENOMEM;
         }
-        c->error = escape_controls(line);
+        c->error = xml_escape_controls(line);
         return c->error ? -EINVAL : -ENOMEM;
 }
 

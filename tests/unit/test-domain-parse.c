@@ -626,6 +626,9 @@ Test(errors, control_characters_escaped) {
                             "</domain>",
                             "mem.xml:1: /domain/devices/disk/driver: unsupported value 'raw\\x09' for "
                             "attribute 'type' (expected one of: raw, qcow2)");
+        /* libxml2's own messages quote the document too. */
+        assert_string_error("<domain type='qemu' xmlns:qemu='http://a\x7f b'><name>n</name></domain>",
+                            "mem.xml:1: xmlns:qemu: 'http://a\\x7f b' is not a valid URI");
 }
 
 Test(errors, os_boot_and_device_boot) {
