@@ -151,6 +151,20 @@ static int parse_host_shutdown(const ConfigCursor *cur, const char *key, const c
         return 0;
 }
 
+/* Under /dev and staying there: no "." or ".." component anywhere, the
+ * last one included ("/dev/.." is "/"). */
+static bool device_path_ok(const char *path) {
+        if (strncmp(path, "/dev/", 5) != 0)
+                return false;
+        for (const char *p = path + 4; p; p = strchr(p + 1, '/')) {
+                size_t len = strcspn(p + 1, "/");
+
+                if ((len == 1 && p[1] == '.') || (len == 2 && p[1] == '.' && p[2] == '.'))
+                        return false;
+        }
+        return true;
+}
+
 /* cgroup_device_acl = /dev/null, /dev/kvm, ... (also accepts qemu.conf's
  * bracketed, quoted list form). Every entry must be an absolute /dev path. */
 static int parse_device_list(const ConfigCursor *cur, const char *key, const char *v, char ***ret) {
@@ -161,7 +175,7 @@ static int parse_device_list(const ConfigCursor *cur, const char *key, const cha
         if (!copy)
                 return -ENOMEM;
         for (char *tok = strtok_r(copy, ",[] \t\"", &save); tok; tok = strtok_r(NULL, ",[] \t\"", &save)) {
-                if (strncmp(tok, "/dev/", 5) != 0 || strstr(tok, "/../") || strstr(tok, "/./"))
+                if (!device_path_ok(tok))
                         return config_error(cur, "%s: '%s' is not a /dev path", key, tok);
                 if (strv_push(&list, tok) < 0)
                         return -ENOMEM;

@@ -81,6 +81,11 @@ Test(config, bad_values) {
                 "vmunit.conf:1: security_driver: expected auto, selinux, apparmor or none, got 'smack'");
         expect_error("cgroup_device_acl = /etc/shadow\n",
                      "vmunit.conf:1: cgroup_device_acl: '/etc/shadow' is not a /dev path");
+        /* A last "." or ".." component leaves /dev too (found by fuzz-config). */
+        expect_error("cgroup_device_acl = /dev/null, /dev/..\n",
+                     "vmunit.conf:1: cgroup_device_acl: '/dev/..' is not a /dev path");
+        expect_error("cgroup_device_acl = [\"/dev/.\"]\n",
+                     "vmunit.conf:1: cgroup_device_acl: '/dev/.' is not a /dev path");
         expect_error("user\n", "vmunit.conf:1: expected 'key = value', got 'user'");
         expect_error("user =\n", "vmunit.conf:1: user: empty value");
         expect_error("on_host_shutdown = hibernate\n",
