@@ -140,6 +140,9 @@ int apparmor_rules_for_path(const char *path, LabelPathKind kind, char **ret_rul
          * the path was checked to contain none. */
         while (len > 1 && path[len - 1] == '/')
                 len--;
+        /* "/" and its glob would be the whole file system: fail closed. */
+        if (len == 1)
+                return why_set(ret_why, "%s path '%s' is the root directory", what, path);
         return asprintf(ret_rules, "  \"%.*s/\" %s,\n  \"%.*s/**\" rwk,\n", (int) len, path, perms,
                         (int) len, path) < 0
                        ? -ENOMEM
