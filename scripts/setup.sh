@@ -10,6 +10,8 @@ packages=(
         libxml2-dev libsystemd-dev libseccomp-dev libapparmor-dev libselinux1-dev libjson-c-dev
         # tests
         libcriterion-dev clang-format socat
+        # fuzz harnesses (tests/fuzz/, bench/fuzz): clang and its libFuzzer runtime
+        clang libclang-rt-14-dev
         # the D-Bus API tests: a private dbus-daemon, busctl
         dbus systemd
         # running VMs (demo, integration tests)
