@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <libxml/parser.h>
 #include <stdio.h>
@@ -752,8 +753,10 @@ static const XmlChild domain_children[] = {
         { "commandline", parse_qemu_commandline, XML_CHILD_QEMU },
 };
 
-static unsigned topology_vcpus(const DomainCpu *cpu) {
-        return (cpu->sockets ?: 1) * (cpu->dies ?: 1) * (cpu->cores ?: 1) * (cpu->threads ?: 1);
+/* In 64 bits: four factors of up to 4096 overflow 32 (and wrapped
+ * around, 2 x 205 x 2642 x 3965 would match <vcpu>4</vcpu>). */
+static uint64_t topology_vcpus(const DomainCpu *cpu) {
+        return (uint64_t) (cpu->sockets ?: 1) * (cpu->dies ?: 1) * (cpu->cores ?: 1) * (cpu->threads ?: 1);
 }
 
 /* Checks across elements, after all of them were read. */
@@ -766,7 +769,8 @@ static int domain_check(XmlCtx *c, const ParseState *s) {
                 return xml_fail(c, s->vcpu, "current vCPUs (%u) exceed the maximum (%u)", d->vcpus_current,
                                 d->vcpus);
         if (s->topology && topology_vcpus(&d->cpu) != d->vcpus)
-                return xml_fail(c, s->topology, "CPU topology (%u vCPUs) does not match vcpu count (%u)",
+                return xml_fail(c, s->topology,
+                                "CPU topology (%" PRIu64 " vCPUs) does not match vcpu count (%u)",
                                 topology_vcpus(&d->cpu), d->vcpus);
         if (d->os.n_boot > 0 && domain_has_device_boot_order(d))
                 return xml_fail(c, s->os,

@@ -595,6 +595,9 @@ static const SemanticCase semantic_cases[] = {
           "/domain/devices/disk/readonly: unsupported attribute 'ro'" },
         { "<vcpu cpuset='16384'>1</vcpu>", "", "/domain/vcpu: invalid cpuset '16384'" },
         { "<vcpu cpuset='0-3,^0,^1,^2,^3'>1</vcpu>", "", "/domain/vcpu: invalid cpuset '0-3,^0,^1,^2,^3'" },
+        /* 2^32 + 4: counted in 32 bits it matched (found writing fuzz-domain-xml's checks). */
+        { "<vcpu>4</vcpu><cpu><topology sockets='2' dies='205' cores='2642' threads='3965'/></cpu>", "",
+          "/domain/cpu/topology: CPU topology (4294967300 vCPUs) does not match vcpu count (4)" },
 };
 
 Test(errors, semantic) {
