@@ -634,6 +634,24 @@ Test(errors, control_characters_escaped) {
                             "mem.xml:1: xmlns:qemu: 'http://a\\x7f b' is not a valid URI");
 }
 
+/* With every index of a type taken, one without index= has none left: it
+ * was given 256, which the formatter wrote out and the parser refused
+ * (found by fuzz-domain-xml's round trip). */
+Test(errors, controller_index_exhausted) {
+        _cleanup_free_ char *xml = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&xml, &size);
+
+        cr_assert_not_null(f);
+        fputs("<domain type='qemu'><name>n</name><memory>1</memory><os><type>hvm</type></os><devices>", f);
+        for (unsigned i = 0; i <= 255; i++)
+                fprintf(f, "<controller type='sata' index='%u'/>", i);
+        fputs("<controller type='sata'/></devices></domain>", f);
+        cr_assert_eq(fclose(f), 0);
+        assert_string_error(xml, "mem.xml:1: /domain/devices/controller[257]: no free index for another "
+                                 "controller of type 'sata' (at most 255)");
+}
+
 Test(errors, os_boot_and_device_boot) {
         assert_string_error(
                 "<domain type='qemu'><name>n</name><memory>1</memory>\n"
