@@ -81,10 +81,12 @@ fuzz_tmp=$(mktemp -d)
 for harness in build-fuzz/tests/fuzz/fuzz-*; do
         [ -x "$harness" ] && [ -f "$harness" ] || continue
         target=${harness##*/fuzz-}
-        dict=()
-        case $target in domain-xml|disk-xml|generator-render) dict=(-dict=tests/fuzz/domain-xml.dict) ;; esac
+        xml=()
+        case $target in
+        domain-xml|disk-xml|generator-render) xml=(-dict=tests/fuzz/domain-xml.dict -max_len=16384) ;;
+        esac
         mkdir -p "$fuzz_tmp/$target"
-        if "$harness" -runs="${VMUNIT_FUZZ_RUNS:-50000}" -seed=1 -timeout=10 -max_len=8192 "${dict[@]}" \
+        if "$harness" -runs="${VMUNIT_FUZZ_RUNS:-50000}" -seed=1 -timeout=10 "${xml[@]}" \
                 -artifact_prefix="$fuzz_tmp/$target/" "$fuzz_tmp/$target" "tests/fuzz/corpus/$target" \
                 >"$fuzz_tmp/$target.log" 2>&1; then
                 echo "fuzz-$target: ok ($(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$fuzz_tmp/$target.log"))"
