@@ -5,10 +5,11 @@
  * the monitor socket, fed through qmp_client_feed(), the function the
  * socket reader calls, with commands pending so replies find handlers.
  *
- * Input: byte 0 chooses the commands queued before any byte arrives and
- * which handler frees the client from inside itself; byte 1 the size of
- * the pieces the rest arrives in (0 = all at once); the rest is the
- * stream.
+ * Input: byte 0 chooses the commands queued before any byte arrives
+ * (bits 0-3), which handler frees the client from inside itself (bits
+ * 4-6) and (bit 7) whether the first line of the rest is a caller's raw
+ * command, as MonitorCommand() passes it on; byte 1 the size of the
+ * pieces the rest arrives in (0 = all at once); the rest is the stream.
  *
  * Promises checked (qmp.h): each command's handler runs at most once;
  * a plain handler gets either a result or an error class, never both; a
@@ -16,6 +17,8 @@
  * id; ready and disconnect each happen at most once, and nothing runs
  * after disconnect; a feed that fails has disconnected the client and
  * failed every pending command; once disconnected, sends are refused.
+ * What the client writes is one JSON command object per line, each with
+ * "execute" and an id of ours, so no caller text can add a command.
  * ASan/LSan check that every message, pending entry and queued buffer is
  * released, also when a handler frees the client mid-dispatch.
  */
@@ -37,13 +40,14 @@ enum {
 typedef struct Command {
         int calls;
         bool raw;
+        char *want_id; /* raw: the caller's id as JSON text, NULL for none */
 } Command;
 
 typedef struct State {
         QmpClient *client;
         int free_on;
         int ready, disconnects, events;
-        Command commands[4];
+        Command commands[5];
         size_t n_commands;
 } State;
 
@@ -76,9 +80,12 @@ static void on_reply(QmpClient *c, json_object *reply, const char *error_class, 
 
                 /* The whole reply, with the caller's id in place of ours. */
                 fuzz_assert(json_object_is_type(reply, json_type_object));
-                fuzz_assert(json_object_object_get_ex(reply, "id", &id));
-                fuzz_assert(json_object_is_type(id, json_type_string));
-                fuzz_assert(strcmp(json_object_get_string(id), "mine") == 0);
+                if (!cmd->want_id)
+                        fuzz_assert(!json_object_object_get_ex(reply, "id", NULL));
+                else {
+                        fuzz_assert(json_object_object_get_ex(reply, "id", &id));
+                        fuzz_assert(streq(json_object_to_json_string(id), cmd->want_id));
+                }
         } else if (cmd->raw)
                 fuzz_assert(error_class); /* no reply object: disconnected */
         else
@@ -124,6 +131,8 @@ static void queue_commands(State *s, unsigned mask, int fd) {
         if (mask & 2) {
                 cmd = &s->commands[s->n_commands++];
                 cmd->raw = true;
+                cmd->want_id = strdup("\"mine\"");
+                fuzz_assert(cmd->want_id);
                 fuzz_assert(qmp_client_send_raw(s->client, "{\"execute\": \"query-name\", \"id\": \"mine\"}",
                                                 on_reply, cmd) == 0);
         }
@@ -137,16 +146,81 @@ static void queue_commands(State *s, unsigned mask, int fd) {
         }
 }
 
-/* Take what the client wrote, so its socket never fills up. */
-static void drain(int fd) {
-        char buf[4096];
+/* A caller's command text (MonitorCommand): accepted or -EINVAL; when
+ * accepted, its reply comes back with the caller's own id. */
+static void queue_caller_command(State *s, const char *text) {
+        Command *cmd = &s->commands[s->n_commands];
+        json_object *parsed = json_tokener_parse(text), *id;
+        int r;
 
-        while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-                ;
+        r = qmp_client_send_raw(s->client, text, on_reply, cmd);
+        if (r < 0) {
+                fuzz_assert(r == -EINVAL || r == -ENOMEM);
+                json_object_put(parsed);
+                return;
+        }
+        fuzz_assert(parsed && json_object_is_type(parsed, json_type_object));
+        if (json_object_object_get_ex(parsed, "id", &id)) {
+                cmd->want_id = strdup(json_object_to_json_string(id));
+                fuzz_assert(cmd->want_id);
+        }
+        cmd->raw = true;
+        s->n_commands++;
+        json_object_put(parsed);
+}
+
+typedef struct Written {
+        char *data;
+        size_t size;
+} Written;
+
+/* Take what the client wrote, so its socket never fills up. */
+static void drain(int fd, Written *w) {
+        char buf[4096];
+        ssize_t n;
+
+        while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+                char *p = realloc(w->data, w->size + (size_t) n + 1);
+
+                if (!p)
+                        abort();
+                memcpy(p + w->size, buf, (size_t) n);
+                w->data = p;
+                w->size += (size_t) n;
+                w->data[w->size] = 0;
+        }
+}
+
+/* Every complete line is one command object with "execute" and an id of
+ * ours (an integer, never used twice). */
+static void check_written(const Written *w) {
+        int64_t ids[64];
+        size_t n_ids = 0;
+
+        for (char *line = w->data, *nl;
+             line && (nl = memchr(line, '\n', w->size - (size_t) (line - w->data))); line = nl + 1) {
+                json_object *cmd, *v;
+
+                *nl = 0;
+                cmd = json_tokener_parse(line);
+                if (!cmd || !json_object_is_type(cmd, json_type_object))
+                        fuzz_fail("client wrote a line that is no JSON object: %s", line);
+                fuzz_assert(json_object_object_get_ex(cmd, "execute", &v) &&
+                            json_object_is_type(v, json_type_string));
+                fuzz_assert(json_object_object_get_ex(cmd, "id", &v) &&
+                            json_object_is_type(v, json_type_int));
+                for (size_t i = 0; i < n_ids; i++)
+                        fuzz_assert(ids[i] != json_object_get_int64(v));
+                if (n_ids < ELEMENTSOF(ids))
+                        ids[n_ids++] = json_object_get_int64(v);
+                json_object_put(cmd);
+                *nl = '\n';
+        }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         State s = {};
+        Written written = {};
         size_t piece, pos;
         int sv[2], devnull, r = 0;
 
@@ -158,10 +232,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (devnull < 0 || qmp_client_new(event, sv[0], &s.client) < 0)
                 abort();
         state = &s;
-        s.free_on = (data[0] >> 4) % 5;
+        s.free_on = ((data[0] >> 4) & 7) % 5;
         qmp_client_set_handlers(s.client, on_ready, on_event, on_disconnect, &s);
         queue_commands(&s, data[0] & 15, devnull);
         piece = data[1] ? data[1] : size;
+        if (data[0] & 0x80) {
+                const uint8_t *nl = memchr(data + 2, '\n', size - 2);
+                size_t len = nl ? (size_t) (nl - data - 2) : size - 2;
+                _cleanup_free_ char *text = fuzz_strndup(data + 2, len);
+
+                queue_caller_command(&s, text);
+                size -= len + (nl ? 1 : 0);
+                data += len + (nl ? 1 : 0);
+        }
         data += 2;
         size -= 2;
 
@@ -169,7 +252,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 size_t n = size - pos < piece ? size - pos : piece;
 
                 r = qmp_client_feed(s.client, data + pos, n);
-                drain(sv[1]);
+                drain(sv[1], &written);
                 if (r < 0) {
                         fuzz_assert(r == -EBADMSG || r == -EMSGSIZE || r == -ENOMEM);
                         break;
@@ -189,6 +272,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 fuzz_assert(s.commands[i].calls <= 1);
 
         s.client = qmp_client_free(s.client);
+        drain(sv[1], &written);
+        check_written(&written);
+        free(written.data);
+        for (size_t i = 0; i < s.n_commands; i++)
+                free(s.commands[i].want_id);
         state = NULL;
         close(sv[1]);
         close(devnull);

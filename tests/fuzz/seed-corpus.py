@@ -103,6 +103,13 @@ write("qmp", "seed-free-on-event", b"\x20\x00" + GREETING + ret(1) + EVENTS + re
 write("qmp", "seed-free-on-reply", b"\x33\x05" + GREETING + ret(3) + ret(2) + ret(1))
 write("qmp", "seed-garbage", b"\x47\x00" + GREETING + ret(4) + b'{"event": "X"}\n}}not json\n')
 write("qmp", "seed-capabilities-refused", b"\x01\x00" + GREETING + b'{"error": {"class": "GenericError", "desc": "no"}, "id": 2}\n')
+# bit 7: the first line is a caller's command (MonitorCommand), its own id kept
+write("qmp", "seed-caller-command", b"\x80\x00"
+      + b'{"execute": "human-monitor-command", "arguments": {"command-line": "info\\nstatus"}, "id": {"a": [1, "x"]}}\n'
+      + GREETING + ret(2) + ret(1, b'"VM status: paused\\r\\n"'))
+write("qmp", "seed-caller-command-no-id", b"\x81\x09" + b'{"execute": "query-kvm"}\n' + GREETING + ret(3)
+      + b'{"error": {"class": "GenericError", "desc": "x"}, "id": 2}\n' + ret(1))
+write("qmp", "seed-caller-command-refused", b"\x80\x00" + b'{"execute": 5}\n' + GREETING + ret(1))
 write("qmp", "seed-nested", b"\x01\x03" + GREETING + ret(2)
       + ret(1, b'{"a": [1, 2.5, -3, null, true, "\\u00e9\\"}", {"b": [[[[]]]]}]}'))
 
