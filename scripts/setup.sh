@@ -11,6 +11,8 @@ packages=(
         nettle-dev # HMAC-SHA256 of save files
         # tests
         libcriterion-dev clang-format socat
+        # fuzz harnesses (tests/fuzz/, bench/fuzz): clang and its libFuzzer runtime
+        clang libclang-rt-14-dev
         # the D-Bus API tests: a private dbus-daemon, busctl; fds over D-Bus (Save(h))
         dbus systemd python3-dbus
         # running VMs (demo, integration tests)

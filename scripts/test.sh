@@ -73,6 +73,35 @@ if grep -q "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" build
         status=1
 fi
 
+step "fuzz harnesses (short fixed count)"
+# tests/fuzz/ built with clang (-Dfuzz=true, ASan+UBSan): each harness runs
+# its committed corpus, regression inputs included, then a fixed number of
+# mutations from a fixed seed. New inputs go to a scratch directory, never
+# into the committed corpus. bench/fuzz is the long run.
+CC=clang setup_build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false -Dtests=disabled
+fuzz_tmp=$(mktemp -d)
+for harness in build-fuzz/tests/fuzz/fuzz-*; do
+        [ -x "$harness" ] && [ -f "$harness" ] || continue
+        target=${harness##*/fuzz-}
+        xml=()
+        case $target in
+        domain-xml|disk-xml|generator-render) xml=(-dict=tests/fuzz/domain-xml.dict -max_len=16384) ;;
+        esac
+        mkdir -p "$fuzz_tmp/$target"
+        if "$harness" -runs="${VMUNIT_FUZZ_RUNS:-50000}" -seed=1 -timeout=10 "${xml[@]}" \
+                -artifact_prefix="$fuzz_tmp/$target/" "$fuzz_tmp/$target" "tests/fuzz/corpus/$target" \
+                >"$fuzz_tmp/$target.log" 2>&1; then
+                echo "fuzz-$target: ok ($(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$fuzz_tmp/$target.log"))"
+                passed=$((passed + 1))
+        else
+                echo "fuzz-$target: FAILED; its log:" >&2
+                grep -v '^#[0-9]' "$fuzz_tmp/$target.log" | tail -40 >&2
+                failed=$((failed + 1))
+                status=1
+        fi
+done
+rm -rf "$fuzz_tmp"
+
 # run_system TITLE [ENV...]: one system-tier run, its summary line counted.
 run_system() {
         local title=$1 out summary

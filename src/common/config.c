@@ -63,9 +63,25 @@ typedef struct ConfigCursor {
         char **error;
 } ConfigCursor;
 
+/* Control characters as \xNN: messages quote the line, and an error
+ * must stay one line in the log. Returns malloc'd or NULL (OOM). */
+static char *escape_controls(const char *s) {
+        char *out = malloc(strlen(s) * 4 + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        o += sprintf(o, "\\x%02x", *p);
+                else
+                        *o++ = (char) *p;
+        *o = 0;
+        return out;
+}
+
 static int config_error(const ConfigCursor *cur, const char *fmt, ...) _printf_(2, 3);
 static int config_error(const ConfigCursor *cur, const char *fmt, ...) {
-        _cleanup_free_ char *what = NULL;
+        _cleanup_free_ char *what = NULL, *line = NULL;
         va_list ap;
 
         if (!cur->error)
@@ -75,8 +91,11 @@ static int config_error(const ConfigCursor *cur, const char *fmt, ...) {
                 what = NULL;
         va_end(ap);
         free(*cur->error);
-        if (asprintf(cur->error, "%s:%u: %s", cur->filename, cur->line, what ?: "error") < 0)
-                *cur->error = NULL;
+        *cur->error = NULL;
+        if (asprintf(&line, "%s:%u: %s", cur->filename, cur->line, what ?: "error") < 0)
+                line = NULL;
+        else
+                *cur->error = escape_controls(line);
         return -EINVAL;
 }
 
@@ -132,6 +151,20 @@ static int parse_host_shutdown(const ConfigCursor *cur, const char *key, const c
         return 0;
 }
 
+/* Under /dev and staying there: no "." or ".." component anywhere, the
+ * last one included ("/dev/.." is "/"). */
+static bool device_path_ok(const char *path) {
+        if (strncmp(path, "/dev/", 5) != 0)
+                return false;
+        for (const char *p = path + 4; p; p = strchr(p + 1, '/')) {
+                size_t len = strcspn(p + 1, "/");
+
+                if ((len == 1 && p[1] == '.') || (len == 2 && p[1] == '.' && p[2] == '.'))
+                        return false;
+        }
+        return true;
+}
+
 /* cgroup_device_acl = /dev/null, /dev/kvm, ... (also accepts qemu.conf's
  * bracketed, quoted list form). Every entry must be an absolute /dev path. */
 static int parse_device_list(const ConfigCursor *cur, const char *key, const char *v, char ***ret) {
@@ -142,7 +175,7 @@ static int parse_device_list(const ConfigCursor *cur, const char *key, const cha
         if (!copy)
                 return -ENOMEM;
         for (char *tok = strtok_r(copy, ",[] \t\"", &save); tok; tok = strtok_r(NULL, ",[] \t\"", &save)) {
-                if (strncmp(tok, "/dev/", 5) != 0 || strstr(tok, "/../") || strstr(tok, "/./"))
+                if (!device_path_ok(tok))
                         return config_error(cur, "%s: '%s' is not a /dev path", key, tok);
                 if (strv_push(&list, tok) < 0)
                         return -ENOMEM;

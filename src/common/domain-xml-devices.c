@@ -603,6 +603,11 @@ static int parse_controller(XmlCtx *c, xmlNode *n, void *userdata) {
         if (r == 0)
                 while (controller_index_taken(d, ctl, ctl->index))
                         ctl->index++;
+        /* The one picked is written out: it must be one that parses. */
+        if (r == 0 && ctl->index > CONTROLLER_INDEX_MAX)
+                return xml_fail(c, n, "no free index for another controller of type '%s' (at most %u)",
+                                xml_enum_to_string(&domain_xml_controller_type, ctl->type),
+                                CONTROLLER_INDEX_MAX);
         if (r >= 0)
                 r = controller_model(c, n, ctl);
         if (r >= 0)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <libxml/parser.h>
 #include <stdio.h>
@@ -752,8 +753,10 @@ static const XmlChild domain_children[] = {
         { "commandline", parse_qemu_commandline, XML_CHILD_QEMU },
 };
 
-static unsigned topology_vcpus(const DomainCpu *cpu) {
-        return (cpu->sockets ?: 1) * (cpu->dies ?: 1) * (cpu->cores ?: 1) * (cpu->threads ?: 1);
+/* In 64 bits: four factors of up to 4096 overflow 32 (and wrapped
+ * around, 2 x 205 x 2642 x 3965 would match <vcpu>4</vcpu>). */
+static uint64_t topology_vcpus(const DomainCpu *cpu) {
+        return (uint64_t) (cpu->sockets ?: 1) * (cpu->dies ?: 1) * (cpu->cores ?: 1) * (cpu->threads ?: 1);
 }
 
 /* Checks across elements, after all of them were read. */
@@ -766,7 +769,8 @@ static int domain_check(XmlCtx *c, const ParseState *s) {
                 return xml_fail(c, s->vcpu, "current vCPUs (%u) exceed the maximum (%u)", d->vcpus_current,
                                 d->vcpus);
         if (s->topology && topology_vcpus(&d->cpu) != d->vcpus)
-                return xml_fail(c, s->topology, "CPU topology (%u vCPUs) does not match vcpu count (%u)",
+                return xml_fail(c, s->topology,
+                                "CPU topology (%" PRIu64 " vCPUs) does not match vcpu count (%u)",
                                 topology_vcpus(&d->cpu), d->vcpus);
         if (d->os.n_boot > 0 && domain_has_device_boot_order(d))
                 return xml_fail(c, s->os,
@@ -807,7 +811,7 @@ static int parse_domain_element(XmlCtx *c, xmlNode *root, Domain **ret) {
 static void libxml_error(void *userdata, xmlError *e) {
         xmlParserCtxt *ctxt = userdata;
         XmlCtx *c = ctxt->_private;
-        _cleanup_free_ char *msg = NULL;
+        _cleanup_free_ char *msg = NULL, *line = NULL;
         size_t len;
 
         if (c->error || e->level < XML_ERR_ERROR)
@@ -821,8 +825,12 @@ static void libxml_error(void *userdata, xmlError *e) {
         len = strlen(msg);
         while (len > 0 && msg[len - 1] == ' ')
                 msg[--len] = 0;
-        if (asprintf(&c->error, "%s:%d: %s", c->filename, e->line, msg) < 0)
-                c->error = NULL;
+        /* libxml2 quotes the document too (a URI, an unfinished CDATA
+         * section): its other control characters are written \xNN. */
+        if (asprintf(&line, "%s:%d: %s", c->filename, e->line, msg) < 0)
+                line = NULL;
+        else
+                c->error = xml_escape_controls(line);
 }
 
 /* The DTD node carries no line number: find the declaration ourselves. */

@@ -498,13 +498,16 @@ static int opt_append_value(char **s, const char *name, json_object *v) {
         case json_type_string:
                 escaped = qemu_opt_escape(json_object_get_string(v));
                 return escaped ? qemu_argv_appendf(s, "%s=%s", name, escaped) : -ENOMEM;
-        case json_type_object:
+        case json_type_object: {
+                /* A block: json_object_object_foreach() declares variables,
+                 * which C does not allow straight after a case label. */
                 json_object_object_foreach(v, k, sub) {
                         int r = opt_append(s, name, k, sub);
                         if (r < 0)
                                 return r;
                 }
                 return 0;
+        }
         default: return -EINVAL;
         }
 }

@@ -616,6 +616,32 @@ static int qmp_client_parse(QmpClient *c, const char *buf, size_t n) {
         return 0;
 }
 
+int qmp_client_feed(QmpClient *c, const void *buf, size_t n) {
+        _cleanup_(qmp_client_unrefp) QmpClient *ref = NULL;
+        const char *p = buf;
+
+        if (!c || (!buf && n > 0))
+                return -EINVAL;
+        if (!qmp_client_alive(c))
+                return -ENOTCONN;
+
+        /* Handlers may free the client: hold it until we are done. */
+        ref = qmp_client_ref(c);
+        /* In read-sized pieces, as from the socket (json-c takes an int). */
+        while (n > 0 && qmp_client_alive(c)) {
+                size_t k = n < QMP_READ_CHUNK ? n : QMP_READ_CHUNK;
+                int r = qmp_client_parse(c, p, k);
+
+                if (r < 0) {
+                        qmp_client_disconnect(c);
+                        return r;
+                }
+                p += k;
+                n -= k;
+        }
+        return 0;
+}
+
 static int qmp_client_read(QmpClient *c) {
         char buf[QMP_READ_CHUNK];
 
@@ -632,7 +658,7 @@ static int qmp_client_read(QmpClient *c) {
                 }
                 if (n == 0)
                         return -ECONNRESET;
-                r = qmp_client_parse(c, buf, (size_t) n);
+                r = qmp_client_feed(c, buf, (size_t) n);
                 if (r < 0)
                         return r;
         }

@@ -69,3 +69,14 @@ int qmp_client_call(QmpClient *c, const char *command, json_object *arguments, u
 
 /* Whether capabilities negotiation finished. */
 bool qmp_client_is_ready(QmpClient *c);
+
+/* Process bytes as if they had just been read from the socket: the
+ * reader's own entry point, public so that the fuzz harness and tests can
+ * drive it without a peer. Complete messages are dispatched to the
+ * handlers at once; a message cut short is kept for the next call. A
+ * malformed message, or one over the size cap, disconnects the client
+ * (pending replies fail, then the disconnect handler runs) and returns
+ * -EBADMSG or -EMSGSIZE; -ENOTCONN once disconnected or freed. Returns 0
+ * otherwise. A handler may free the client; the caller must then not use
+ * it after this returns. */
+int qmp_client_feed(QmpClient *c, const void *buf, size_t n);

@@ -77,8 +77,22 @@ char *xml_node_path(const xmlNode *n) {
         return buf;
 }
 
+char *xml_escape_controls(const char *s) {
+        char *out = malloc(strlen(s) * 4 + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        o += sprintf(o, "\\x%02x", *p);
+                else
+                        *o++ = (char) *p;
+        *o = 0;
+        return out;
+}
+
 int xml_fail(XmlCtx *c, const xmlNode *n, const char *fmt, ...) {
-        _cleanup_free_ char *path = NULL, *msg = NULL;
+        _cleanup_free_ char *path = NULL, *msg = NULL, *line = NULL;
         va_list ap;
         int r;
 
@@ -92,11 +106,12 @@ int xml_fail(XmlCtx *c, const xmlNode *n, const char *fmt, ...) {
         va_end(ap);
         if (r < 0)
                 return -ENOMEM;
-        if (asprintf(&c->error, "%s:%ld: %s: %s", c->filename, xmlGetLineNo(n), path, msg) < 0) {
-                c->error = NULL;
+        if (asprintf(&line, "%s:%ld: %s: %s", c->filename, xmlGetLineNo(n), path, msg) < 0) {
+                line = NULL;
                 return -ENOMEM;
         }
-        return -EINVAL;
+        c->error = xml_escape_controls(line);
+        return c->error ? -EINVAL : -ENOMEM;
 }
 
 const char *xml_enum_to_string(const XmlEnum *e, int value) {

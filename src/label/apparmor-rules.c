@@ -88,22 +88,26 @@ static bool apparmor_path_canonical(const char *path) {
 }
 
 int apparmor_path_check(const char *path, const char *what, char **ret_why) {
-        if (!path || path[0] != '/')
-                return why_set(ret_why,
-                               "%s path '%s' is not absolute, which cannot be written into an AppArmor rule",
-                               what, path ? path : "(null)");
-        for (const char *p = path; *p; p++) {
-                if (apparmor_path_char_ok(*p))
-                        continue;
+        /* Bytes that are not printable ASCII first: every later message
+         * quotes the path, which must then be one clean line (the reason
+         * is logged, and sent back to a hotplug caller). */
+        for (const char *p = path ?: ""; *p; p++)
                 if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f)
                         return why_set(ret_why,
                                        "%s path contains the byte 0x%02x, which cannot be written into an "
                                        "AppArmor rule",
                                        what, (unsigned char) *p);
+        if (!path || path[0] != '/')
                 return why_set(ret_why,
-                               "%s path '%s' contains '%c', which cannot be written into an AppArmor rule",
-                               what, path, *p);
-        }
+                               "%s path '%s' is not absolute, which cannot be written into an AppArmor rule",
+                               what, path ? path : "(null)");
+        for (const char *p = path; *p; p++)
+                if (!apparmor_path_char_ok(*p))
+                        return why_set(
+                                ret_why,
+                                "%s path '%s' contains '%c', which cannot be written into an AppArmor "
+                                "rule",
+                                what, path, *p);
         if (!apparmor_path_canonical(path))
                 return why_set(
                         ret_why,
@@ -136,6 +140,9 @@ int apparmor_rules_for_path(const char *path, VmFileKind kind, char **ret_rules,
          * the path was checked to contain none. */
         while (len > 1 && path[len - 1] == '/')
                 len--;
+        /* "/" and its glob would be the whole file system: fail closed. */
+        if (len == 1)
+                return why_set(ret_why, "%s path '%s' is the root directory", what, path);
         return asprintf(ret_rules, "  \"%.*s/\" %s,\n  \"%.*s/**\" rwk,\n", (int) len, path, perms,
                         (int) len, path) < 0
                        ? -ENOMEM

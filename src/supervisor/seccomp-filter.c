@@ -111,7 +111,7 @@ static int add_denied(scmp_filter_ctx ctx) {
  * upper half fails the equality and is denied, never allowed. */
 static int add_personality(scmp_filter_ctx ctx) {
         return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1,
-                                SCMP_A0(SCMP_CMP_NE, PER_LINUX));
+                                SCMP_A0(SCMP_CMP_NE, PER_LINUX, /* datum_b= */ 0));
 }
 
 /* clone() with a namespace flag is unshare() in disguise. clone3() passes

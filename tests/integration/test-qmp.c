@@ -876,6 +876,34 @@ Test(qmp_fake, call_timeout_then_late_reply_is_ignored) {
         reply_done(&r);
 }
 
+/* qmp_client_feed(), the fuzz harness's entry point, is the reader the
+ * socket uses: same dispatch, same disconnect on garbage. */
+Test(qmp_fake, feed_is_the_socket_reader) {
+        static const char reply[] = "{\"return\": {}, \"id\": 1}\n";
+        static const char event[] = "{\"event\": \"STOP\"}\n{\"ev";
+        Reply a = {};
+        char *id;
+
+        cr_assert_eq(qmp_client_feed(t.client, GREETING, strlen(GREETING)), 0);
+        id = fake_expect_command("qmp_capabilities");
+        cr_assert_str_eq(id, "1");
+        cr_assert_eq(qmp_client_feed(t.client, reply, strlen(reply)), 0);
+        cr_assert_eq(seen.ready, 1);
+        cr_assert_eq(qmp_client_send(t.client, "cmd-a", NULL, on_reply, &a), 0);
+        /* A message and the start of the next one. */
+        cr_assert_eq(qmp_client_feed(t.client, event, strlen(event)), 0);
+        cr_assert_eq(seen.n_events, 1);
+        cr_assert_str_eq(seen.events[0], "STOP");
+        cr_assert_eq(qmp_client_feed(t.client, "ent\": }", strlen("ent\": }")), -EBADMSG);
+        cr_assert_eq(seen.disconnects, 1);
+        cr_assert_eq(a.calls, 1);
+        cr_assert_str_eq(a.error_class, "Disconnected");
+        cr_assert_eq(qmp_client_feed(t.client, "{}", 2), -ENOTCONN);
+        cr_assert_eq(seen.disconnects, 1);
+        free(id);
+        reply_done(&a);
+}
+
 Test(qmp_fake, free_in_callback_with_more_messages_buffered) {
         Reply a = {}, b = {};
         char *ida, *idb, *text = NULL;

@@ -70,6 +70,12 @@ Test(apparmor_rules, injection_refused) {
                   "AppArmor rule" },
                 { "/img\n/** rwk,", VM_FILE_IMAGE_RO,
                   "disk image path contains the byte 0x0a, which cannot be written into an AppArmor rule" },
+                /* The reason is one line: a control byte anywhere is named, never quoted
+                 * (found by tests/fuzz/fuzz-apparmor-rules). */
+                { "/img\", / rwk,\n\"", VM_FILE_IMAGE_RW,
+                  "disk image path contains the byte 0x0a, which cannot be written into an AppArmor rule" },
+                { "img\n/** rwk,", VM_FILE_IMAGE_RW,
+                  "disk image path contains the byte 0x0a, which cannot be written into an AppArmor rule" },
                 { "/var/*.img", VM_FILE_IMAGE_RW,
                   "disk image path '/var/*.img' contains '*', which cannot be written into an AppArmor "
                   "rule" },
@@ -116,6 +122,8 @@ Test(apparmor_rules, injection_refused) {
                   "path" },
                 { "/var/images/", VM_FILE_IMAGE_RW,
                   "disk image path '/var/images/' ends in '/', but must name a file" },
+                /* Its rules would cover everything (found by fuzz-apparmor-rules). */
+                { "/", VM_FILE_RUNTIME_DIR, "runtime directory path '/' is the root directory" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

@@ -81,10 +81,25 @@ Test(config, bad_values) {
                 "vmunit.conf:1: security_driver: expected auto, selinux, apparmor or none, got 'smack'");
         expect_error("cgroup_device_acl = /etc/shadow\n",
                      "vmunit.conf:1: cgroup_device_acl: '/etc/shadow' is not a /dev path");
+        /* A last "." or ".." component leaves /dev too (found by fuzz-config). */
+        expect_error("cgroup_device_acl = /dev/null, /dev/..\n",
+                     "vmunit.conf:1: cgroup_device_acl: '/dev/..' is not a /dev path");
+        expect_error("cgroup_device_acl = [\"/dev/.\"]\n",
+                     "vmunit.conf:1: cgroup_device_acl: '/dev/.' is not a /dev path");
         expect_error("user\n", "vmunit.conf:1: expected 'key = value', got 'user'");
         expect_error("user =\n", "vmunit.conf:1: user: empty value");
         expect_error("on_host_shutdown = hibernate\n",
                      "vmunit.conf:1: on_host_shutdown: expected shutdown or save, got 'hibernate'");
+}
+
+/* The line is quoted in messages: control characters in it are shown as
+ * \xNN, so the error stays one line (found by tests/fuzz/fuzz-config). */
+Test(config, control_characters_escaped) {
+        expect_error("uesr\x1a = x\n", "vmunit.conf:1: unknown key 'uesr\\x1a'");
+        expect_error("user\r\n", "vmunit.conf:1: expected 'key = value', got 'user'");
+        expect_error("security_driver = \x1b[31mnone\n",
+                     "vmunit.conf:1: security_driver: expected auto, selinux, apparmor or none, got "
+                     "'\\x1b[31mnone'");
 }
 
 Test(config, missing_file_is_defaults) {

@@ -595,6 +595,9 @@ static const SemanticCase semantic_cases[] = {
           "/domain/devices/disk/readonly: unsupported attribute 'ro'" },
         { "<vcpu cpuset='16384'>1</vcpu>", "", "/domain/vcpu: invalid cpuset '16384'" },
         { "<vcpu cpuset='0-3,^0,^1,^2,^3'>1</vcpu>", "", "/domain/vcpu: invalid cpuset '0-3,^0,^1,^2,^3'" },
+        /* 2^32 + 4: counted in 32 bits it matched (found writing fuzz-domain-xml's checks). */
+        { "<vcpu>4</vcpu><cpu><topology sockets='2' dies='205' cores='2642' threads='3965'/></cpu>", "",
+          "/domain/cpu/topology: CPU topology (4294967300 vCPUs) does not match vcpu count (4)" },
 };
 
 Test(errors, semantic) {
@@ -612,6 +615,41 @@ Test(errors, semantic) {
                 cr_assert_geq(asprintf(&want, "mem.xml:1: %s", t->message), 0);
                 assert_string_error(xml, want);
         }
+}
+
+/* Values are quoted in messages: a control character in one is shown as
+ * \xNN, so the error stays one line (found by tests/fuzz/fuzz-domain-xml
+ * and fuzz-disk-xml). */
+Test(errors, control_characters_escaped) {
+        assert_string_error("<domain type='qemu'><name>n</name><memory>1</memory>\n"
+                            "<uuid>a\nb\x7f</uuid><os><type>hvm</type></os></domain>",
+                            "mem.xml:2: /domain/uuid: invalid UUID 'a\\x0ab\\x7f'");
+        assert_string_error("<domain type='qemu'><name>n</name><memory>1</memory><os><type>hvm</type></os>"
+                            "<devices><disk><driver type='raw&#9;'/><target dev='vda'/></disk></devices>"
+                            "</domain>",
+                            "mem.xml:1: /domain/devices/disk/driver: unsupported value 'raw\\x09' for "
+                            "attribute 'type' (expected one of: raw, qcow2)");
+        /* libxml2's own messages quote the document too. */
+        assert_string_error("<domain type='qemu' xmlns:qemu='http://a\x7f b'><name>n</name></domain>",
+                            "mem.xml:1: xmlns:qemu: 'http://a\\x7f b' is not a valid URI");
+}
+
+/* With every index of a type taken, one without index= has none left: it
+ * was given 256, which the formatter wrote out and the parser refused
+ * (found by fuzz-domain-xml's round trip). */
+Test(errors, controller_index_exhausted) {
+        _cleanup_free_ char *xml = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&xml, &size);
+
+        cr_assert_not_null(f);
+        fputs("<domain type='qemu'><name>n</name><memory>1</memory><os><type>hvm</type></os><devices>", f);
+        for (unsigned i = 0; i <= 255; i++)
+                fprintf(f, "<controller type='sata' index='%u'/>", i);
+        fputs("<controller type='sata'/></devices></domain>", f);
+        cr_assert_eq(fclose(f), 0);
+        assert_string_error(xml, "mem.xml:1: /domain/devices/controller[257]: no free index for another "
+                                 "controller of type 'sata' (at most 255)");
 }
 
 Test(errors, os_boot_and_device_boot) {
@@ -663,7 +701,8 @@ static const SemanticCase seclabel_cases[] = {
         { "<seclabel type='static' model='selinux'><label>a:b:c:</label></seclabel>", "",
           "/domain/seclabel/label: invalid SELinux context 'a:b:c:' (expected user:role:type:range)" },
         { "<seclabel type='static' model='selinux'><label>a:b:c:s0&#10;x</label></seclabel>", "",
-          "/domain/seclabel/label: invalid SELinux context 'a:b:c:s0\nx' (expected user:role:type:range)" },
+          "/domain/seclabel/label: invalid SELinux context 'a:b:c:s0\\x0ax' (expected "
+          "user:role:type:range)" },
         { "<seclabel type='static' model='apparmor'><label>p { /** rw, }</label></seclabel>", "",
           "/domain/seclabel/label: invalid security label 'p { /** rw, }'" },
         { "<seclabel type='static' model='apparmor'><label>-p</label></seclabel>", "",
