@@ -63,22 +63,6 @@ typedef struct ConfigCursor {
         char **error;
 } ConfigCursor;
 
-/* Control characters as \xNN: messages quote the line, and an error
- * must stay one line in the log. Returns malloc'd or NULL (OOM). */
-static char *escape_controls(const char *s) {
-        char *out = malloc(strlen(s) * 4 + 1), *o = out;
-
-        if (!out)
-                return NULL;
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-                if (*p < 0x20 || *p == 0x7f)
-                        o += sprintf(o, "\\x%02x", *p);
-                else
-                        *o++ = (char) *p;
-        *o = 0;
-        return out;
-}
-
 static int config_error(const ConfigCursor *cur, const char *fmt, ...) _printf_(2, 3);
 static int config_error(const ConfigCursor *cur, const char *fmt, ...) {
         _cleanup_free_ char *what = NULL, *line = NULL;
@@ -95,7 +79,7 @@ static int config_error(const ConfigCursor *cur, const char *fmt, ...) {
         if (asprintf(&line, "%s:%u: %s", cur->filename, cur->line, what ?: "error") < 0)
                 line = NULL;
         else
-                *cur->error = escape_controls(line);
+                *cur->error = cescape(line, SIZE_MAX);
         return -EINVAL;
 }
 

@@ -830,7 +830,7 @@ static void libxml_error(void *userdata, xmlError *e) {
         if (asprintf(&line, "%s:%d: %s", c->filename, e->line, msg) < 0)
                 line = NULL;
         else
-                c->error = xml_escape_controls(line);
+                c->error = cescape(line, SIZE_MAX);
 }
 
 /* The DTD node carries no line number: find the declaration ourselves. */

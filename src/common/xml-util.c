@@ -77,20 +77,6 @@ char *xml_node_path(const xmlNode *n) {
         return buf;
 }
 
-char *xml_escape_controls(const char *s) {
-        char *out = malloc(strlen(s) * 4 + 1), *o = out;
-
-        if (!out)
-                return NULL;
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-                if (*p < 0x20 || *p == 0x7f)
-                        o += sprintf(o, "\\x%02x", *p);
-                else
-                        *o++ = (char) *p;
-        *o = 0;
-        return out;
-}
-
 int xml_fail(XmlCtx *c, const xmlNode *n, const char *fmt, ...) {
         _cleanup_free_ char *path = NULL, *msg = NULL, *line = NULL;
         va_list ap;
@@ -110,7 +96,7 @@ int xml_fail(XmlCtx *c, const xmlNode *n, const char *fmt, ...) {
                 line = NULL;
                 return -ENOMEM;
         }
-        c->error = xml_escape_controls(line);
+        c->error = cescape(line, SIZE_MAX);
         return c->error ? -EINVAL : -ENOMEM;
 }
 

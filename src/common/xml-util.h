@@ -29,11 +29,6 @@ typedef struct XmlCtx {
  * the first error only. Returns -EINVAL (or -ENOMEM). */
 int xml_fail(XmlCtx *c, const xmlNode *n, const char *fmt, ...) _printf_(3, 4);
 
-/* s with control characters written as \xNN: messages quote document
- * text, and an error must stay one line (it is printed, logged, and for
- * hotplug sent back to the caller). Returns malloc'd or NULL (OOM). */
-char *xml_escape_controls(const char *s);
-
 /* "/domain/devices/disk[2]/target": [N] only when a same-named sibling
  * exists. Returns a malloc'd string or NULL on OOM. */
 char *xml_node_path(const xmlNode *n);
