@@ -255,6 +255,7 @@ static bool string_in_charset(const char *s, const char *charset) {
 }
 
 #define DIGITS "0123456789"
+#define LETTERS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #define LOWER "abcdefghijklmnopqrstuvwxyz"
 #define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -276,78 +277,10 @@ static int machine_classify(const char *m, bool *ret_q35) {
         return 0;
 }
 
-/* QEMU 7.2 x86 CPU model names (from `qemu-system-x86_64 -cpu help`);
- * versioned names NAME-vN are accepted for each of them. */
-static const char *const cpu_models[] = {
-        "486",
-        "Broadwell",
-        "Broadwell-IBRS",
-        "Broadwell-noTSX",
-        "Broadwell-noTSX-IBRS",
-        "Cascadelake-Server",
-        "Cascadelake-Server-noTSX",
-        "Conroe",
-        "Cooperlake",
-        "Denverton",
-        "Dhyana",
-        "EPYC",
-        "EPYC-IBPB",
-        "EPYC-Milan",
-        "EPYC-Rome",
-        "Haswell",
-        "Haswell-IBRS",
-        "Haswell-noTSX",
-        "Haswell-noTSX-IBRS",
-        "Icelake-Server",
-        "Icelake-Server-noTSX",
-        "IvyBridge",
-        "IvyBridge-IBRS",
-        "KnightsMill",
-        "Nehalem",
-        "Nehalem-IBRS",
-        "Opteron_G1",
-        "Opteron_G2",
-        "Opteron_G3",
-        "Opteron_G4",
-        "Opteron_G5",
-        "Penryn",
-        "SandyBridge",
-        "SandyBridge-IBRS",
-        "Skylake-Client",
-        "Skylake-Client-IBRS",
-        "Skylake-Client-noTSX-IBRS",
-        "Skylake-Server",
-        "Skylake-Server-IBRS",
-        "Skylake-Server-noTSX-IBRS",
-        "Snowridge",
-        "Westmere",
-        "Westmere-IBRS",
-        "athlon",
-        "core2duo",
-        "coreduo",
-        "kvm32",
-        "kvm64",
-        "n270",
-        "pentium",
-        "pentium2",
-        "pentium3",
-        "phenom",
-        "qemu32",
-        "qemu64",
-};
-
-static bool cpu_model_known(const char *model) {
-        for (size_t i = 0; i < ELEMENTSOF(cpu_models); i++) {
-                size_t n = strlen(cpu_models[i]);
-
-                if (strncmp(model, cpu_models[i], n) != 0)
-                        continue;
-                if (model[n] == '\0')
-                        return true;
-                if (strncmp(model + n, "-v", 2) == 0 && string_in_charset(model + n + 2, DIGITS))
-                        return true;
-        }
-        return false;
+/* A CPU model name as QEMU spells them ("Skylake-Server-v4", "Opteron_G5",
+ * "486"): which names exist is the installed QEMU's to say (caps). */
+static bool cpu_model_name_valid(const char *model) {
+        return *model && string_in_charset(model, LETTERS DIGITS "-_.") && model[0] != '-';
 }
 
 /* ---- machine ------------------------------------------------------------ */
@@ -510,8 +443,13 @@ static int cpu_base_name(QemuArgvBuilder *b, DomainCpuMode mode, const char **re
         case DOMAIN_CPU_MODE_CUSTOM:
                 if (!cpu->model)
                         return qemu_argv_fail(b, "<cpu mode='custom'> needs a <model>");
-                if (!cpu_model_known(cpu->model))
-                        return qemu_argv_fail(b, "unknown CPU model '%s'", cpu->model);
+                if (!cpu_model_name_valid(cpu->model))
+                        return qemu_argv_fail(b, "'%s' is not a CPU model name", cpu->model);
+                if (b->o->caps && !qemu_caps_has_cpu_model(b->o->caps, cpu->model))
+                        return qemu_argv_fail(b,
+                                              "CPU model '%s' is not offered by this host's QEMU "
+                                              "(vmctl capabilities lists the ones it has)",
+                                              cpu->model);
                 *ret = cpu->model;
                 return 0;
         case DOMAIN_CPU_MODE_HOST_PASSTHROUGH:
@@ -878,6 +816,11 @@ static int check_domain(QemuArgvBuilder *b, const char *emulator) {
                 return qemu_argv_fail(
                         b, "unsupported machine type '%s' (use pc, q35, pc-i440fx-X.Y or pc-q35-X.Y)",
                         d->os.machine);
+        if (d->os.machine && b->o->caps && !qemu_caps_has_machine(b->o->caps, d->os.machine))
+                return qemu_argv_fail(b,
+                                      "machine type '%s' is not offered by this host's QEMU "
+                                      "(vmctl capabilities lists the ones it has)",
+                                      d->os.machine);
         if (d->features.apic == DOMAIN_TRISTATE_OFF || d->features.pae == DOMAIN_TRISTATE_OFF)
                 return qemu_argv_fail(b, "turning off <apic> or <pae> is not supported");
         if (!b->o->runtime_dir)
@@ -886,7 +829,7 @@ static int check_domain(QemuArgvBuilder *b, const char *emulator) {
 }
 
 static int build_all(QemuArgvBuilder *b) {
-        const char *emulator = b->d->emulator ?: b->o->default_emulator ?: QEMU_DEFAULT_EMULATOR;
+        const char *emulator = qemu_argv_emulator(b->d, b->o->default_emulator);
         MachineExtras x = {};
         QemuFirmware f;
         int r;
@@ -949,4 +892,8 @@ int qemu_argv_build(const Domain *d, const QemuArgvOptions *o, Strv *ret_argv, S
         *ret_argv = b.argv;
         *ret_env = b.env;
         return 0;
+}
+
+const char *qemu_argv_emulator(const Domain *d, const char *default_emulator) {
+        return d->emulator ?: default_emulator ?: QEMU_DEFAULT_EMULATOR;
 }

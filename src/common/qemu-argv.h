@@ -10,12 +10,17 @@
 #include <stdbool.h>
 
 #include "domain.h"
+#include "qemu-caps.h"
 #include "strv.h"
 #include "vm-files.h"
 
 #define QEMU_DEFAULT_EMULATOR "/usr/bin/qemu-system-x86_64"
 
 typedef struct QemuArgvOptions {
+        /* The emulator's machine types and CPU models (qemu-caps.h): names
+         * it lacks are refused. NULL: names are checked for syntax only
+         * (unit tests, golden files). */
+        const QemuCaps *caps;
         /* Used when the domain has no <emulator>. NULL = QEMU_DEFAULT_EMULATOR. */
         const char *default_emulator;
         /* Directory for the QMP socket (RUNTIME/qmp.sock) and the console log.
@@ -50,6 +55,10 @@ typedef struct QemuArgvOptions {
  * empty. */
 int qemu_argv_build(const Domain *d, const QemuArgvOptions *o, Strv *ret_argv, Strv *ret_env,
                     char **ret_error);
+
+/* The emulator d runs on: its <emulator>, else default_emulator (from
+ * vmunit.conf), else QEMU_DEFAULT_EMULATOR. */
+const char *qemu_argv_emulator(const Domain *d, const char *default_emulator);
 
 /* Escape a value for QEMU's key=value,... option syntax: commas doubled.
  * Returns a malloc'd string or NULL on OOM. */

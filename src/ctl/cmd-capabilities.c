@@ -22,6 +22,7 @@
 #include "label.h"
 #include "log.h"
 #include "qemu-argv.h"
+#include "qemu-caps.h"
 #include "strv.h"
 
 #define FIRMWARE_SYSTEM_DIR "/usr/share/qemu/firmware"
@@ -77,51 +78,14 @@ static bool kvm_usable(void) {
         return fd >= 0 && ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
 }
 
-/* ---- running QEMU for its listings ---- */
-
-/* Lines QEMU prints for `emulator args...` (stdin and stderr /dev/null). */
-static int qemu_lines(const char *emulator, const char *a1, const char *a2, Strv *ret) {
-        char *line = NULL;
-        size_t size = 0;
-        int pipefd[2], status;
-        FILE *f;
-        pid_t pid;
-
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return negative_errno();
-        pid = fork();
-        if (pid < 0)
-                return safe_close(pipefd[0]), safe_close(pipefd[1]), negative_errno();
-        if (pid == 0) {
-                int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-                if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(pipefd[1], 1) < 0 || dup2(null_fd, 2) < 0)
-                        _exit(127);
-                execl(emulator, emulator, a1, a2, (char *) NULL);
-                _exit(127);
-        }
-        safe_close(pipefd[1]);
-        f = fdopen(pipefd[0], "re");
-        while (f && getline(&line, &size, f) >= 0) {
-                line[strcspn(line, "\n")] = '\0';
-                (void) strv_push(ret, line);
-        }
-        free(line);
-        if (f)
-                fclose(f);
-        else
-                safe_close(pipefd[0]);
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return negative_errno();
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
-}
+/* ---- QEMU's own listings (qemu_help_lines(), qemu-caps.h) ---- */
 
 /* "QEMU emulator version 7.2.22 (Debian ...)" -> "7.2.22". */
 static char *qemu_version(const char *emulator) {
         _cleanup_strv_ Strv lines = {};
         const char *p;
 
-        if (qemu_lines(emulator, "-version", NULL, &lines) < 0 || lines.n == 0)
+        if (qemu_help_lines(emulator, "-version", NULL, &lines) < 0 || lines.n == 0)
                 return NULL;
         p = strstr(lines.items[0], "version ");
         if (!p)
@@ -134,7 +98,7 @@ static char *qemu_version(const char *emulator) {
 static void add_machines(xmlNode *arch, const char *emulator) {
         _cleanup_strv_ Strv lines = {};
 
-        if (qemu_lines(emulator, "-machine", "help", &lines) < 0)
+        if (qemu_help_lines(emulator, "-machine", "help", &lines) < 0)
                 return;
         for (size_t i = 1; i < lines.n; i++) { /* 0: "Supported machines are:" */
                 const char *l = lines.items[i], *alias = strstr(l, "(alias of ");
@@ -161,7 +125,7 @@ static void add_cpu_models(xmlNode *arch, const char *emulator) {
         _cleanup_strv_ Strv lines = {};
         xmlNode *cpu;
 
-        if (qemu_lines(emulator, "-cpu", "help", &lines) < 0)
+        if (qemu_help_lines(emulator, "-cpu", "help", &lines) < 0)
                 return;
         cpu = xmlNewChild(arch, NULL, BAD_CAST "cpu", NULL);
         for (size_t i = 0; i < lines.n; i++) {

@@ -16,8 +16,12 @@ static void print_null_separated(char **env, char **argv) {
 }
 
 static int build(Ctl *ctl, const Domain *d, const VmunitConfig *cfg, Strv *argv, Strv *env) {
-        _cleanup_free_ char *run_dir = paths_domain_run_dir(&ctl->paths, d->name), *err = NULL;
+        _cleanup_free_ char *run_dir = paths_domain_run_dir(&ctl->paths, d->name), *err = NULL,
+                            *cache = NULL;
+        const char *emulator = qemu_argv_emulator(d, cfg->emulator);
+        _cleanup_(qemu_caps_done) QemuCaps caps = {};
         QemuArgvOptions o = {
+                .caps = &caps,
                 .default_emulator = cfg->emulator,
                 .runtime_dir = run_dir,
                 .qmp_fd = -1,
@@ -25,8 +29,17 @@ static int build(Ctl *ctl, const Domain *d, const VmunitConfig *cfg, Strv *argv,
         };
         int r;
 
-        if (!run_dir)
+        if (!run_dir || asprintf(&cache, "%s/caps", ctl->paths.run_dir) < 0)
                 return -ENOMEM;
+        /* The same names the supervisor would accept: asked of the
+         * emulator the domain names (the cache is used when we may). */
+        r = qemu_caps_probe(emulator, cache, &caps);
+        if (r == -ENOENT)
+                return log_error_errno(r, "%s: no such emulator", emulator);
+        if (r < 0) {
+                log_warning_errno(r, "%s: cannot ask QEMU for its machine types and CPU models: %m", emulator);
+                o.caps = NULL;
+        }
         r = qemu_argv_build(d, &o, argv, env, &err);
         if (r < 0)
                 log_error("%s", err ?: strerror(-r));

@@ -17,7 +17,7 @@
 #include "supervisor.h"
 
 static int check_emulator(const Supervisor *s) {
-        const char *emulator = s->domain->emulator ?: s->config.emulator ?: QEMU_DEFAULT_EMULATOR;
+        const char *emulator = qemu_argv_emulator(s->domain, s->config.emulator);
 
         if (access(emulator, X_OK) < 0) {
                 log_error("%s: emulator %s is not usable: %m", s->xml_path, emulator);

@@ -229,9 +229,31 @@ static int qmp_listen(const char *path) {
         return TAKE_FD(fd);
 }
 
+/* What this host's QEMU offers, so a CPU model or machine type it lacks
+ * is a configuration error naming the element, not QEMU's exit at start.
+ * Cached in RUN/caps (qemu-caps.h): a start reads one small file. An
+ * emulator that cannot list them (a wrapper script) is still run: names
+ * are then checked for syntax only and QEMU itself judges them. */
+static int probe_caps(Supervisor *s, QemuCaps *ret) {
+        const char *emulator = qemu_argv_emulator(s->domain, s->config.emulator);
+        _cleanup_free_ char *cache = NULL;
+        int r;
+
+        if (asprintf(&cache, "%s/caps", s->paths.run_dir) < 0)
+                return -ENOMEM;
+        r = qemu_caps_probe(emulator, cache, ret);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot ask QEMU for its machine types and CPU models: %m",
+                                  emulator);
+        return r;
+}
+
 static int build_argv(Supervisor *s, Strv *argv, Strv *env) {
+        _cleanup_(qemu_caps_done) QemuCaps caps = {};
         _cleanup_free_ char *err = NULL;
+        bool have_caps = probe_caps(s, &caps) >= 0;
         QemuArgvOptions o = {
+                .caps = have_caps ? &caps : NULL,
                 .default_emulator = s->config.emulator,
                 .runtime_dir = s->run_dir,
                 .qmp_fd = QEMU_CHILD_QMP_FD,

@@ -364,11 +364,28 @@ static int serve_qmp(int listen_fd) {
         return 0;
 }
 
+/* `-machine help` / `-cpu help`, as the supervisor asks before a start
+ * (qemu-caps.h): what the test domains use. */
+static int print_help(const char *what) {
+        if (strcmp(what, "-machine") == 0)
+                printf("Supported machines are:\npc                   Standard PC (alias of pc-i440fx-7.2)\n"
+                       "pc-i440fx-7.2        Standard PC (default)\nq35                  Standard PC (alias "
+                       "of "
+                       "pc-q35-7.2)\npc-q35-7.2           Standard PC (Q35 + ICH9, 2009)\n");
+        else
+                printf("Available CPUs:\nx86 qemu64                QEMU Virtual CPU version 2.5+\n"
+                       "x86 max                   Enables all features supported by the accelerator\n");
+        return 0;
+}
+
 int main(int argc, char **argv) {
         const char *path = getenv("VMUNIT_FAKE_QEMU_REPORT");
-        char *name = guest_name(argc, argv), *fallback = NULL;
+        char *name, *fallback = NULL;
         int r;
 
+        if (argc == 3 && strcmp(argv[2], "help") == 0)
+                return print_help(argv[1]);
+        name = guest_name(argc, argv);
         if (!path) {
                 if (asprintf(&fallback, "/tmp/fake-qemu-%s.report", name ?: "unnamed") < 0)
                         return 1;

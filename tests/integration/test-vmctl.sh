@@ -49,6 +49,15 @@ elif ! grep -qx -- "-S" <<<"$words"; then t_fail "--null form lacks -S"
 elif ! grep -q "path=$root/run/web1/qmp.sock" <<<"$words"; then t_fail "QMP socket not in the runtime dir"
 else t_pass; fi
 
+t_begin "CPU models and machine types are the installed QEMU's, not a frozen list (review finding 16)"
+sed 's|</vcpu>|</vcpu><cpu mode="custom"><model>Skylake-Client-v4</model></cpu>|' "$root/web1.xml" >"$root/cpu-ok.xml"
+sed 's|</vcpu>|</vcpu><cpu mode="custom"><model>NoSuchLake-v9</model></cpu>|' "$root/web1.xml" >"$root/cpu-bad.xml"
+rc=0; bad=$("$VMCTL" --root "$root" domxml-to-native "$root/cpu-bad.xml" 2>&1) || rc=$?
+if ! "$VMCTL" --root "$root" domxml-to-native "$root/cpu-ok.xml" | grep -q -- "-cpu Skylake-Client-v4"; then t_fail "a model QEMU has was refused"
+elif [ "$rc" = 0 ] || ! grep -q "CPU model 'NoSuchLake-v9' is not offered by this host's QEMU" <<<"$bad"; then t_fail "rc=$rc: $bad"
+elif ! ls "$root"/run/caps/qemu-*.caps >/dev/null 2>&1; then t_fail "no capabilities cache in $root/run/caps"
+else t_pass; fi
+
 t_begin "run in the foreground; SIGINT (Ctrl-C) -> graceful shutdown, exit 0"
 "$VMCTL" --root "$root" run "$root/web1.xml" 2>"$root/run.err" &
 pid=$!
