@@ -37,7 +37,8 @@ static int build(Ctl *ctl, const Domain *d, const VmunitConfig *cfg, Strv *argv,
         if (r == -ENOENT)
                 return log_error_errno(r, "%s: no such emulator", emulator);
         if (r < 0) {
-                log_warning_errno(r, "%s: cannot ask QEMU for its machine types and CPU models: %m", emulator);
+                log_warning_errno(r, "%s: cannot ask QEMU for its machine types and CPU models: %m",
+                                  emulator);
                 o.caps = NULL;
         }
         r = qemu_argv_build(d, &o, argv, env, &err);
