@@ -3,10 +3,10 @@
 # Build selinux/vmunit.pp with the reference policy's development Makefile
 # (Debian: apt-get install selinux-policy-dev). Usage:
 #   selinux/build-policy.sh [OUTPUT.pp]
-# Install on a SELinux host: semodule -i vmunit.pp, then
-#   restorecon -RF /usr/libexec/vmunit /etc/vmunit /run/vmunit /var/lib/vmunit
-# and, for TCG guests (no KVM: QEMU writes and runs translated code),
-#   setsebool -P virt_use_execmem on
+# meson installs it to DATADIR/selinux/packages/vmunit.pp, where the host
+# setup step, LIBEXECDIR/vmunit/vmunit-setup, loads it (semodule -i) and
+# applies its file contexts (restorecon). No boolean needs setting: TCG
+# guests run as svirt_tcg_t, the one domain with execmem.
 set -eu
 src=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$PWD/vmunit.pp}

@@ -45,14 +45,10 @@ install_stage() {
         cat "$STATE/installed-files"
         tar -C "$stage" -cf - . | tar -C / --keep-directory-symlink --no-overwrite-dir -xpf - || return 1
         echo "+ ldconfig" && ldconfig || return 1
-        echo "+ systemd-sysusers" && systemd-sysusers || return 1
-        # tmpfiles exits non-zero for entries it merely could not apply
-        # (e.g. missing parents of unrelated packages); log, do not fail.
-        echo "+ systemd-tmpfiles --create" && { systemd-tmpfiles --create || echo "(systemd-tmpfiles exited $?)"; }
-        echo "+ systemctl daemon-reload" && systemctl daemon-reload || return 1
-        # New bus policy files (org.vmunit.vm.conf) take effect on reload,
-        # as a package's dbus trigger would do.
-        echo "+ systemctl reload dbus" && { systemctl reload dbus || echo "(reload dbus exited $?)"; }
+        # The README's host-setup step after `meson install`, exactly, and
+        # nothing else: users, directories, on the SELinux variant the
+        # policy module and labels, daemon-reload, the bus policy.
+        echo "+ /usr/libexec/vmunit/vmunit-setup" && /usr/libexec/vmunit/vmunit-setup || return 1
 }
 
 scenario_timeout() {
