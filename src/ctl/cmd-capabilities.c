@@ -35,6 +35,21 @@ static void xml_doc_freep(xmlDoc **d) {
 
 /* ---- host ---- */
 
+/* As libvirt: the process label of each domain type, before the VM's
+ * category pair is added. A TCG guest (type='qemu') runs in a domain of
+ * its own (svirt_tcg_t), because only it needs execmem. */
+static void add_selinux_baselabels(xmlNode *sec) {
+        _cleanup_free_ char *kvm = NULL, *tcg = NULL;
+        xmlNode *n;
+
+        if (label_selinux_base_labels(&kvm, &tcg) < 0)
+                return;
+        n = xmlNewTextChild(sec, NULL, BAD_CAST "baselabel", BAD_CAST kvm);
+        xmlNewProp(n, BAD_CAST "type", BAD_CAST "kvm");
+        n = xmlNewTextChild(sec, NULL, BAD_CAST "baselabel", BAD_CAST tcg);
+        xmlNewProp(n, BAD_CAST "type", BAD_CAST "qemu");
+}
+
 /* What the label manager (src/label/label.c, pick_mac) would choose:
  * an explicit driver must probe usable, "auto" takes SELinux, then
  * AppArmor, else none. Probes run as this process, as the supervisor's
@@ -62,6 +77,8 @@ static void add_secmodel(xmlNode *host, const VmunitConfig *config) {
         xmlNewTextChild(sec, NULL, BAD_CAST "model", BAD_CAST pick->name);
         xmlNewTextChild(sec, NULL, BAD_CAST "configured",
                         BAD_CAST security_driver_to_string(config->security_driver));
+        if (pick == &label_backend_selinux)
+                add_selinux_baselabels(sec);
         /* An explicit MAC that is absent makes every start fail closed:
          * say so here rather than leave it to the first start. */
         if (wanted && wanted->probe && wanted->probe(&probe_ctx) <= 0)

@@ -144,6 +144,13 @@ int label_manager_restore_domain(LabelManager *m);
  * then stays for the next try). */
 int label_cleanup_from_journal(const VmunitPaths *paths, const char *name, char ***ret_notices);
 
+/* The SELinux process contexts without categories a VM gets per domain
+ * type (vmctl capabilities, as libvirt's <baselabel>): *ret_kvm the
+ * policy's virtual domain (svirt_t), *ret_tcg its TCG domain, or the
+ * one vmunit's module declares (svirt_tcg_t). Both malloc'd. Returns 0,
+ * -ENOENT (no virtual context files), -EINVAL or -ENOMEM. */
+int label_selinux_base_labels(char **ret_kvm, char **ret_tcg);
+
 /* This boot's id (/proc/sys/kernel/random/boot_id; a test build may
  * override it, see test-hook.h) into buf. Returns 0 or -errno. */
 int label_boot_id(char buf[static 37]);

@@ -231,6 +231,21 @@ int mcs_context_type(const char *ctx, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+int mcs_context_with_type(const char *base, const char *type, char **ret) {
+        const char *t, *end;
+
+        if (mcs_context_check(base) < 0 || !type || !*type || strchr(type, ':'))
+                return -EINVAL;
+        for (const char *c = type; *c; c++)
+                if (!isgraph((unsigned char) *c))
+                        return -EINVAL;
+        t = strchr(strchr(base, ':') + 1, ':') + 1;
+        end = strchr(t, ':');
+        if (asprintf(ret, "%.*s%s%s", (int) (t - base), base, type, end) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 int mcs_context_max_category(const char *ctx, unsigned *ret) {
         const char *range, *high, *cats, *e;
         unsigned lo, hi;
@@ -301,6 +316,17 @@ int mcs_virt_contexts_parse(const char *domain_text, const char *image_text, Mcs
         *ret = v;
         v = (McsVirtContexts){ 0 };
         return 0;
+}
+
+int mcs_virt_contexts_default_tcg(McsVirtContexts *v) {
+        int r;
+
+        if (!v || !v->domain)
+                return -EINVAL;
+        if (v->domain_tcg)
+                return 0;
+        r = mcs_context_with_type(v->domain, MCS_TCG_DOMAIN_TYPE, &v->domain_tcg);
+        return r < 0 ? r : 1;
 }
 
 void mcs_virt_contexts_done(McsVirtContexts *v) {

@@ -67,6 +67,9 @@ int mcs_context_with_pair(const char *base, const McsPair *p, char **ret);
 int mcs_context_with_range_of(const char *base, const char *other, char **ret);
 /* The type field of ctx, malloc'd. Returns 0, -EINVAL or -ENOMEM. */
 int mcs_context_type(const char *ctx, char **ret);
+/* base with its type replaced by type (a non-empty name without ':' or
+ * whitespace). *ret is malloc'd. Returns 0, -EINVAL or -ENOMEM. */
+int mcs_context_with_type(const char *base, const char *type, char **ret);
 
 /* The policy's contexts/virtual_domain_context and virtual_image_context
  * (paths from libselinux). Domain file: line 1 the KVM domain
@@ -83,6 +86,16 @@ typedef struct McsVirtContexts {
 
 /* Returns 0, -EINVAL (missing line or bad context) or -ENOMEM. */
 int mcs_virt_contexts_parse(const char *domain_text, const char *image_text, McsVirtContexts *ret);
+
+/* The TCG domain vmunit's policy module declares (selinux/vmunit.te) for
+ * a policy whose virtual_domain_context names none (Debian's): the KVM
+ * domain with execmem added, as libvirt's svirt_tcg_t on Fedora. */
+#define MCS_TCG_DOMAIN_TYPE "svirt_tcg_t"
+/* A policy without a TCG line gets domain_tcg = its KVM domain with the
+ * type MCS_TCG_DOMAIN_TYPE. Returns 1 when it filled it in (the type is
+ * then the module's, which the caller must check the policy has), 0
+ * when the policy names its own, -ENOMEM. */
+int mcs_virt_contexts_default_tcg(McsVirtContexts *v);
 void mcs_virt_contexts_done(McsVirtContexts *v);
 
 /* <seclabel> as the domain model will carry it (see the report for the

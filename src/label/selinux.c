@@ -31,6 +31,7 @@
 #include "label.h"
 #include "mcs.h"
 #include "test-hook.h"
+#include "vmunit-config.h"
 
 /* Our LabelContext.data slot (AppArmor uses 2; only one MAC is active). */
 #define SELINUX_SLOT 1
@@ -39,6 +40,17 @@
 
 /* The holder record on each relabelled file (holders.h). */
 #define SELINUX_HOLDERS_XATTR "trusted.vmunit.secontext"
+
+/* vmunit's policy module (selinux/vmunit.te): a context of a type only it
+ * declares (the supervisor's file), and the domain it runs the
+ * supervisor in. */
+#define SELINUX_MODULE_PROBE_CONTEXT "system_u:object_r:vmunit_supervisor_exec_t:s0"
+#define SELINUX_SUPERVISOR_DOMAIN "virtd_t"
+/* What files that cannot be relabelled may be turned into by an admin:
+ * the policy's image type (writable disks) and its read-only content
+ * type (kernels, initrds, firmware, read-only disks). */
+#define SELINUX_ADMIN_IMAGE_TYPE "virt_image_t"
+#define SELINUX_ADMIN_CONTENT_TYPE "virt_content_t"
 
 typedef struct SelinuxState {
         McsLabels labels;
@@ -92,7 +104,10 @@ static void selinux_seclabel_of(const Domain *d, McsSeclabel *ret) {
         }
 }
 
-static int read_virt_contexts(McsVirtContexts *ret) {
+/* The policy's virtual contexts, the TCG domain filled in from vmunit's
+ * module when the policy names none (*ret_tcg_ours then true). */
+static int read_virt_contexts(McsVirtContexts *ret, bool *ret_tcg_ours) {
+        _cleanup_(mcs_virt_contexts_done) McsVirtContexts v = { 0 };
         _cleanup_free_ char *domain = NULL, *image = NULL;
         const char *dp = selinux_virtual_domain_context_path();
         const char *ip = selinux_virtual_image_context_path();
@@ -106,7 +121,90 @@ static int read_virt_contexts(McsVirtContexts *ret) {
         r = read_small_file(ip, SELINUX_CONTEXT_FILE_MAX, &image);
         if (r < 0)
                 return r;
-        return mcs_virt_contexts_parse(domain, image, ret);
+        r = mcs_virt_contexts_parse(domain, image, &v);
+        if (r < 0)
+                return r;
+        r = mcs_virt_contexts_default_tcg(&v);
+        if (r < 0)
+                return r;
+        if (ret_tcg_ours)
+                *ret_tcg_ours = r > 0;
+        *ret = v;
+        v = (McsVirtContexts){ 0 };
+        return 0;
+}
+
+static void set_error(LabelContext *c, char *msg) {
+        free(c->error);
+        c->error = msg;
+}
+
+/* 1 when the loaded policy knows ctx, 0 when it does not (an unknown
+ * type: the module that declares it is not loaded), < 0 when it cannot
+ * be asked. */
+static int policy_knows(const char *ctx) {
+        if (security_check_context(ctx) >= 0)
+                return 1;
+        return errno == EINVAL ? 0 : negative_errno();
+}
+
+/* The type of the supervisor's own domain, malloc'd. */
+static int own_type(char **ret) {
+        _cleanup_freecon_ char *con = NULL;
+
+        if (getcon(&con) < 0)
+                return negative_errno();
+        return mcs_context_type(con, ret);
+}
+
+/*
+ * Whether the loaded policy can run this VM, asked before anything is
+ * reserved or relabelled. Without vmunit's module (never loaded, or
+ * removed) the supervisor runs in the domain init gives an unknown
+ * program (initrc_t), every file gets relabelled, and then the exec
+ * into svirt_t under no_new_privs fails with a bare EPERM; and a
+ * supervisor binary the module's file context never reached (no
+ * restorecon after the install) does the same. Each gets one line that
+ * names the fix instead. Returns 0, or -ENOPKG/-EPERM with c->error set,
+ * or the -errno of a policy that cannot be asked.
+ */
+static int check_policy(LabelContext *c, const McsSeclabel *sec, const McsVirtContexts *v, bool tcg_ours) {
+        bool tcg = c->domain->virt_type == DOMAIN_VIRT_QEMU;
+        _cleanup_free_ char *type = NULL, *msg = NULL;
+        int r;
+
+        r = policy_knows(SELINUX_MODULE_PROBE_CONTEXT);
+        /* An older module, from before it declared the TCG domain. */
+        if (r > 0 && sec->type == MCS_SECLABEL_DYNAMIC && tcg && tcg_ours)
+                r = policy_knows(v->domain_tcg);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                if (asprintf(&msg,
+                             "the SELinux policy module vmunit is not loaded: run " VMUNIT_SETUP_PATH
+                             " (semodule -i " VMUNIT_SELINUX_MODULE_PATH ", restorecon; see README)") < 0)
+                        return -ENOMEM;
+                set_error(c, TAKE_PTR(msg));
+                return -ENOPKG;
+        }
+        /* Embedded mode runs in its caller's domain, and type='none'
+         * execs QEMU into no other domain: nothing to check there. */
+        if (c->paths->embedded || sec->type == MCS_SECLABEL_NONE)
+                return 0;
+        r = own_type(&type);
+        if (r < 0)
+                return r;
+        if (streq(type, SELINUX_SUPERVISOR_DOMAIN))
+                return 0;
+        if (asprintf(&msg,
+                     "the supervisor runs as %s, not " SELINUX_SUPERVISOR_DOMAIN
+                     ", so the policy will not let it start QEMU: " VMUNIT_SUPERVISOR_PATH
+                     " lacks its file context (run " VMUNIT_SETUP_PATH
+                     ", which runs restorecon; see README)",
+                     type) < 0)
+                return -ENOMEM;
+        set_error(c, TAKE_PTR(msg));
+        return -EPERM;
 }
 
 static int random_u32(uint32_t *ret, void *userdata) {
@@ -236,7 +334,7 @@ static int selinux_generate(LabelContext *c) {
         _cleanup_(mcs_virt_contexts_done) McsVirtContexts v = { 0 };
         McsSeclabel sec;
         McsPair pair = { 0 };
-        bool need_virt;
+        bool need_virt, tcg_ours = false;
         int r;
 
         if (!c->journal || c->data[SELINUX_SLOT])
@@ -256,17 +354,21 @@ static int selinux_generate(LabelContext *c) {
         }
         need_virt = sec.type == MCS_SECLABEL_DYNAMIC || (sec.type == MCS_SECLABEL_STATIC && sec.relabel);
         if (need_virt) {
-                r = read_virt_contexts(&v);
+                r = read_virt_contexts(&v, &tcg_ours);
                 if (r < 0)
                         return r;
         }
+        r = check_policy(c, &sec, &v, tcg_ours);
+        if (r < 0)
+                return r;
         if (sec.type == MCS_SECLABEL_DYNAMIC) {
                 r = reserve_pair(c, s, &pair);
                 if (r < 0)
                         return r;
         }
         /* TCG translates guest code into executable memory: give it the
-         * policy's TCG domain when there is one. */
+         * policy's TCG domain, or the module's (svirt_tcg_t); a KVM guest
+         * keeps svirt_t, which has no execmem. */
         r = mcs_labels_compute(&sec, need_virt ? &v : NULL, c->domain->virt_type == DOMAIN_VIRT_QEMU, &pair,
                                &s->labels);
         if (r < 0) {
@@ -328,9 +430,66 @@ static int selinux_change(LabelContext *c, const VmFile *f, const char *current,
         return streq(current, desired) ? 0 : selinux_put(f->fd, desired);
 }
 
+/*
+ * A file the policy does not let the supervisor relabel (its type is not
+ * one of the virt image types, e.g. var_lib_t or a home directory's), or
+ * one on a read-only mount: say where such a file belongs, or how to
+ * give it a type the supervisor may change. Read-only content (kernels,
+ * initrds, firmware, read-only disks) goes to the boot directory, every
+ * other image to the image pool.
+ */
+static void explain_refusal(LabelContext *c, const VmFile *f, int error) {
+        bool content = f->kind == VM_FILE_BOOT || f->kind == VM_FILE_IMAGE_RO;
+        const char *dir = content ? "boot" : "images";
+        const char *fix_type = content ? SELINUX_ADMIN_CONTENT_TYPE : SELINUX_ADMIN_IMAGE_TYPE;
+        _cleanup_free_ char *con = NULL, *type = NULL, *msg = NULL;
+        const char *state = c->paths->state_dir;
+        int r;
+
+        if (error == -EROFS)
+                r = asprintf(&msg,
+                             "%s: on a read-only file system, so it cannot be relabelled for the VM; "
+                             "copy it to %s/%s",
+                             f->path, state, dir);
+        else {
+                if (selinux_get(f->fd, &con) < 0 || mcs_context_type(con, &type) < 0)
+                        type = NULL;
+                r = asprintf(&msg,
+                             "%s: SELinux type %s cannot be relabelled by vmunit; move the file to %s/%s, "
+                             "or chcon -t %s %s",
+                             f->path, type ?: "(unknown)", state, dir, fix_type, f->path);
+        }
+        if (r >= 0)
+                set_error(c, TAKE_PTR(msg));
+}
+
+/*
+ * The console log: the supervisor creates it in the VM's runtime
+ * directory (RUN/NAME, the supervisor's, virt_runtime_t) and QEMU gets
+ * it only as an fd open for appending, which the module allows every
+ * virtual domain on that type, and nothing more: QEMU cannot open it, or
+ * any other VM's, by path. It keeps its type; relabelling it (which the
+ * policy does not let the supervisor do) would add nothing. A log file
+ * the domain names itself (<serial type='file'>) lives elsewhere and is
+ * relabelled like an image.
+ */
+static bool is_console_log(const LabelContext *c, const VmFile *f) {
+        _cleanup_free_ char *run_dir = NULL;
+        size_t n;
+
+        if (f->kind != VM_FILE_LOG || !f->path)
+                return false;
+        run_dir = paths_domain_run_dir(c->paths, c->name);
+        if (!run_dir)
+                return false;
+        n = strlen(run_dir);
+        return strncmp(f->path, run_dir, n) == 0 && f->path[n] == '/' && !strchr(f->path + n + 1, '/');
+}
+
 static int selinux_label_file(LabelContext *c, const VmFile *f) {
         SelinuxState *s = c->data[SELINUX_SLOT];
         const char *desired;
+        int r;
 
         if (!s)
                 return -EINVAL;
@@ -339,10 +498,15 @@ static int selinux_label_file(LabelContext *c, const VmFile *f) {
                 return 0; /* static relabel='no' or type='none' */
         /* A socket QEMU will bind does not exist yet; it is created in
          * its directory and gets its label from there. */
-        if (f->parent_only)
+        if (f->parent_only || is_console_log(c, f))
                 return 0;
-        return label_hold_file(c, &selinux_hold_ops, f, /* held= */ true, selinux_check, selinux_change,
-                               (void *) desired);
+        r = label_hold_file(c, &selinux_hold_ops, f, /* held= */ true, selinux_check, selinux_change,
+                            (void *) desired);
+        /* The policy refused the holder record (setattr) or the relabel
+         * itself (relabelfrom): both are the file's type. */
+        if (r == -EACCES || r == -EPERM || r == -EROFS)
+                explain_refusal(c, f, r);
+        return r;
 }
 
 static int selinux_restore_file(LabelContext *c, const VmFile *f) {
@@ -439,6 +603,22 @@ static int selinux_undo_record(const char *labels_dir, const LabelRecord *rec, c
         if (streq_ptr(rec->op, "mcs"))
                 return undo_mcs(rec);
         return label_hold_undo_record(&selinux_hold_ops, labels_dir, rec, ret_notice);
+}
+
+int label_selinux_base_labels(char **ret_kvm, char **ret_tcg) {
+        _cleanup_(mcs_virt_contexts_done) McsVirtContexts v = { 0 };
+        _cleanup_free_ char *kvm = NULL;
+        int r;
+
+        r = read_virt_contexts(&v, NULL);
+        if (r < 0)
+                return r;
+        kvm = strdup(v.domain);
+        if (!kvm)
+                return -ENOMEM;
+        *ret_tcg = TAKE_PTR(v.domain_tcg);
+        *ret_kvm = TAKE_PTR(kvm);
+        return 0;
 }
 
 const LabelBackend label_backend_selinux = {

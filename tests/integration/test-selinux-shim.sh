@@ -63,10 +63,11 @@ expect_con() {
         [ "$got" = "$2" ] || { t_fail "$1: label '$got', want '$2'"; return 1; }
 }
 
-# domain_xml NAME UUID EXCLUSIVE_DISK [SECLABEL_ELEMENT]
+# domain_xml NAME UUID EXCLUSIVE_DISK [SECLABEL_ELEMENT]; a TCG domain
+# unless DOMAIN_TYPE says otherwise (the driver never opens /dev/kvm).
 domain_xml() {
         cat <<XML
-<domain type='qemu'>
+<domain type='${DOMAIN_TYPE:-qemu}'>
   <name>$1</name>
   <uuid>$2</uuid>
   <memory unit='MiB'>32</memory>
@@ -122,7 +123,9 @@ stop_vm() {
 }
 
 exec_of() { sed -n 's/^exec //p' "${OUT[$1]}"; }
-pair_of() { exec_of "$1" | sed -n 's/^system_u:system_r:svirt_t:s0:\(c[0-9]*,c[0-9]*\)$/\1/p'; }
+# The pair of a TCG domain: Debian's policy names no TCG domain, so it is
+# the one vmunit's module declares.
+pair_of() { exec_of "$1" | sed -n 's/^system_u:system_r:svirt_tcg_t:s0:\(c[0-9]*,c[0-9]*\)$/\1/p'; }
 
 cleanup_vm() {
         LD_PRELOAD=$VMUNIT_SELINUX_SHIM "$VMUNIT_SELINUX_DRIVER" "$R" "$1" cleanup >/dev/null
@@ -135,12 +138,12 @@ set_con "$IMG/a.img" system_u:object_r:virt_image_t:s0
 UUID_A=0a0a0a0a-0000-4000-8000-00000000000a
 UUID_B=0b0b0b0b-0000-4000-8000-00000000000b
 
-t_begin "first VM: svirt_t with a pair, matching image labels"
+t_begin "first VM: svirt_tcg_t (TCG) with a pair, matching image labels"
 if start_vm a $UUID_A "$IMG/a.img"; then
         PA=$(pair_of a)
         grep -qx 'backends selinux' "${OUT[a]}" || t_fail "backends: $(head -1 "${OUT[a]}")"
         if [ -z "$PA" ]; then
-                t_fail "exec label '$(exec_of a)' is not svirt_t:s0:cA,cB"
+                t_fail "exec label '$(exec_of a)' is not svirt_tcg_t:s0:cA,cB"
         else
                 ok=1
                 expect_con "$IMG/a.img" "system_u:object_r:svirt_image_t:s0:$PA" || ok=0
@@ -355,6 +358,97 @@ elif ! grep -q "label 'some-profile' is not an SELinux context" "$R/y.err"; then
 fi
 expect_con "$IMG/c.img" "$ORIG" || ok=0
 [ -z "$(ls "$MCS" 2>/dev/null)" ] || { t_fail "a pair was left: $(ls "$MCS")"; ok=0; }
+[ $ok = 1 ] && t_pass
+
+t_begin "a KVM domain runs as svirt_t, with a pair and the same image labels"
+if DOMAIN_TYPE=kvm start_vm k 0e0e0e0e-0000-4000-8000-00000000000e "$IMG/c.img"; then
+        ok=1
+        PK=$(exec_of k | sed -n 's/^system_u:system_r:svirt_t:s0:\(c[0-9]*,c[0-9]*\)$/\1/p')
+        [ -n "$PK" ] || { t_fail "exec label '$(exec_of k)' is not svirt_t:s0:cA,cB"; ok=0; }
+        expect_con "$IMG/c.img" "system_u:object_r:svirt_image_t:s0:$PK" || ok=0
+        [ -e "$MCS/$PK" ] || { t_fail "no reservation $MCS/$PK"; ok=0; }
+        stop_vm k || { t_fail "did not stop"; ok=0; }
+        expect_con "$IMG/c.img" "$ORIG" || ok=0
+        [ $ok = 1 ] && t_pass
+else
+        t_fail "VM k did not start: $(cat "$R/k.err")"
+fi
+
+t_begin "a policy's own TCG domain (line 2 of virtual_domain_context) is used"
+cp "$S/virtual_domain_context" "$R/vdc.saved"
+printf 'system_u:system_r:svirt_t:s0\nsystem_u:system_r:svirt_prot_exec_t:s0\n' >"$S/virtual_domain_context"
+# And the module's own type need not be known then.
+echo svirt_tcg_t >"$S/unknown-types"
+if start_vm t 0f0f0f0f-0000-4000-8000-00000000000f "$IMG/c.img"; then
+        case $(exec_of t) in
+        system_u:system_r:svirt_prot_exec_t:s0:c*,c*) t_pass ;;
+        *) t_fail "exec label '$(exec_of t)' is not the policy's TCG domain" ;;
+        esac
+        stop_vm t || true
+else
+        t_fail "VM t did not start: $(cat "$R/t.err")"
+fi
+cp "$R/vdc.saved" "$S/virtual_domain_context"
+rm -f "$S/unknown-types"
+
+# nothing_left NAME: no pair reserved, no journal, c.img as it was.
+nothing_left() {
+        local ok=0
+        expect_con "$IMG/c.img" "$ORIG" || ok=1
+        [ -z "$(holders_of "$IMG/c.img")" ] || { t_fail "c.img keeps a holder record"; ok=1; }
+        [ -z "$(ls "$MCS" 2>/dev/null)" ] || { t_fail "a pair was left: $(ls "$MCS")"; ok=1; }
+        [ ! -e "$R/run/labels/$1.journal" ] || { t_fail "journal left"; ok=1; }
+        return $ok
+}
+
+t_begin "without vmunit's policy module: one line naming the fix, nothing left behind"
+ok=1
+echo vmunit_supervisor_exec_t >"$S/unknown-types"
+if start_vm u 10101010-0000-4000-8000-000000000010 "$IMG/c.img"; then
+        t_fail "started without the module"
+        stop_vm u || true
+        ok=0
+elif ! grep -q "the SELinux policy module vmunit is not loaded: run .*vmunit-setup (semodule -i .*/selinux/packages/vmunit.pp" "$R/u.err"; then
+        t_fail "unexpected error: $(cat "$R/u.err")"
+        ok=0
+fi
+nothing_left u || ok=0
+# A module from before svirt_tcg_t: TCG domains are refused the same way,
+# KVM domains still run.
+echo svirt_tcg_t >"$S/unknown-types"
+if start_vm v 11111111-0000-4000-8000-000000000011 "$IMG/c.img"; then
+        t_fail "a TCG domain started without svirt_tcg_t in the policy"
+        stop_vm v || true
+        ok=0
+elif ! grep -q "policy module vmunit is not loaded" "$R/v.err"; then
+        t_fail "unexpected error: $(cat "$R/v.err")"
+        ok=0
+fi
+nothing_left v || ok=0
+if DOMAIN_TYPE=kvm start_vm w 12121212-0000-4000-8000-000000000012 "$IMG/c.img"; then
+        stop_vm w || { t_fail "w did not stop"; ok=0; }
+else
+        t_fail "a KVM domain needs no svirt_tcg_t: $(cat "$R/w.err")"
+        ok=0
+fi
+rm -f "$S/unknown-types"
+[ $ok = 1 ] && t_pass
+
+t_begin "a file the policy will not let us relabel: its path, type and the fix"
+ok=1
+touch "$S/deny-relabel"
+if start_vm e 13131313-0000-4000-8000-000000000013 "$IMG/c.img"; then
+        t_fail "started though relabelling is denied"
+        stop_vm e || true
+        ok=0
+# The kernel comes first: read-only content, whose place is the boot
+# directory and whose type would be virt_content_t.
+elif ! grep -q "$IMG/vmlinuz: SELinux type user_tmp_t cannot be relabelled by vmunit; move the file to $R/lib/boot, or chcon -t virt_content_t $IMG/vmlinuz" "$R/e.err"; then
+        t_fail "unexpected error: $(cat "$R/e.err")"
+        ok=0
+fi
+rm -f "$S/deny-relabel"
+nothing_left e || ok=0
 [ $ok = 1 ] && t_pass
 
 t_begin "security_driver = selinux on a host without SELinux fails closed"

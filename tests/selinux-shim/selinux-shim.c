@@ -11,6 +11,11 @@
  *   virtual_domain_context    returned by selinux_virtual_domain_context_path()
  *   virtual_image_context     returned by selinux_virtual_image_context_path()
  *   default-filecon           label of a file never set (default: default_t:s0)
+ *   unknown-types             types the loaded policy lacks, one a line:
+ *                             security_check_context() of a context with
+ *                             one fails with EINVAL (a module not loaded)
+ *   deny-relabel              exists: setfilecon() fails with EACCES, as
+ *                             the kernel does when relabelfrom is denied
  *   filecon/DEV:INO           a file's label, set by setfilecon
  *   xattr/DEV:INO@NAME        trusted.vmunit.* xattrs (tmpfs/rootless safe)
  *
@@ -195,6 +200,13 @@ static int shim_setfilecon(const char *path, bool follow, const char *con) {
 
         if (inode_of(path, follow, &st) < 0 || ensure_sub("filecon") < 0)
                 return -1;
+        p = state_path("deny-relabel", NULL);
+        r = access(p, F_OK);
+        free(p);
+        if (r == 0) {
+                errno = EACCES;
+                return -1;
+        }
         /* A malformed context is what the kernel would reject too. */
         if (!con || !strchr(con, ':') || strpbrk(con, " \n\t")) {
                 errno = EINVAL;
@@ -214,6 +226,41 @@ int setfilecon(const char *path, const char *con) {
 
 int lsetfilecon(const char *path, const char *con) {
         return shim_setfilecon(path, false, con);
+}
+
+/* Whether the line-list file DIR/name holds word. */
+static bool listed(const char *name, const char *word, size_t len) {
+        char *p = state_path(name, NULL), line[256];
+        bool found = false;
+        FILE *f = p ? fopen(p, "re") : NULL;
+
+        free(p);
+        if (!f)
+                return false;
+        while (!found && fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\n")] = '\0';
+                found = strlen(line) == len && strncmp(line, word, len) == 0;
+        }
+        fclose(f);
+        return found;
+}
+
+int security_check_context(const char *con) {
+        const char *type, *end;
+
+        if (!shim_dir()) {
+                errno = ENOENT;
+                return -1;
+        }
+        /* user:role:type:range */
+        type = con ? strchr(con, ':') : NULL;
+        type = type ? strchr(type + 1, ':') : NULL;
+        end = type ? strchr(type + 1, ':') : NULL;
+        if (!end || listed("unknown-types", type + 1, (size_t) (end - type - 1))) {
+                errno = EINVAL;
+                return -1;
+        }
+        return 0;
 }
 
 static char *exec_con;

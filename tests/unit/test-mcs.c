@@ -272,6 +272,37 @@ Test(mcs, virt_contexts_fedora_style) {
         cr_assert_str_eq(v.content, CONTENT_CTX);
 }
 
+Test(mcs, virt_contexts_default_tcg) {
+        _cleanup_(mcs_virt_contexts_done) McsVirtContexts v = { 0 }, f = { 0 };
+
+        /* Debian's policy names no TCG domain: vmunit's module's, with the
+         * KVM domain's user, role and range. */
+        cr_assert_eq(mcs_virt_contexts_parse(DOMAIN_CTX "\n", IMAGE_CTX "\n" CONTENT_CTX "\n", &v), 0);
+        cr_assert_eq(mcs_virt_contexts_default_tcg(&v), 1);
+        cr_assert_str_eq(v.domain_tcg, "system_u:system_r:" MCS_TCG_DOMAIN_TYPE ":s0");
+        cr_assert_str_eq(v.domain, DOMAIN_CTX);
+        /* A policy's own line stays. */
+        cr_assert_eq(mcs_virt_contexts_parse(DOMAIN_CTX "\nsystem_u:system_r:svirt_prot_exec_t:s0\n",
+                                             IMAGE_CTX "\n" CONTENT_CTX "\n", &f),
+                     0);
+        cr_assert_eq(mcs_virt_contexts_default_tcg(&f), 0);
+        cr_assert_str_eq(f.domain_tcg, "system_u:system_r:svirt_prot_exec_t:s0");
+        cr_assert_eq(mcs_virt_contexts_default_tcg(NULL), -EINVAL);
+}
+
+Test(mcs, context_with_type) {
+        _cleanup_free_ char *a = NULL, *b = NULL;
+
+        cr_assert_eq(mcs_context_with_type("u:r:svirt_t:s0-s0:c0.c1023", "svirt_tcg_t", &a), 0);
+        cr_assert_str_eq(a, "u:r:svirt_tcg_t:s0-s0:c0.c1023");
+        cr_assert_eq(mcs_context_with_type("u:r:t:s0", "x_t", &b), 0);
+        cr_assert_str_eq(b, "u:r:x_t:s0");
+        cr_assert_eq(mcs_context_with_type("u:r:t:s0", "", &a), -EINVAL);
+        cr_assert_eq(mcs_context_with_type("u:r:t:s0", "a:b", &a), -EINVAL);
+        cr_assert_eq(mcs_context_with_type("u:r:t:s0", "a b", &a), -EINVAL);
+        cr_assert_eq(mcs_context_with_type("nonsense", "x_t", &a), -EINVAL);
+}
+
 Test(mcs, virt_contexts_refused) {
         McsVirtContexts v = { 0 };
 
