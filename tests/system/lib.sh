@@ -288,3 +288,8 @@ avcs_since_mark() {
                 journalctl --no-pager -o cat --since "@$AVC_SINCE"
         fi | grep -E 'avc: +denied|SELINUX_ERR' || true
 }
+# vmunit_avcs_since_mark: those of QEMU, the supervisor (and vmunit-setup)
+# and vmctl, by command name or by domain.
+vmunit_avcs_since_mark() {
+        avcs_since_mark | grep -E 'comm="(qemu-system-|vmunit-|vmctl")|scontext=[^ ]*:(svirt_t|svirt_tcg_t|virtd_t):' || true
+}

@@ -9,7 +9,8 @@
 # /etc/apparmor.d/vmunit/vmunit-UUID survives a restart and takes effect;
 # vmunit-UUID.files is regenerated; stop and SIGKILL+cleanup unload the
 # profile; a disk path that would inject rules is refused with a clear
-# error.
+# error. B boots a kernel from the boot directory (/var/lib/vmunit/boot,
+# made by vmunit-setup), which its .files names, and A's does not.
 # vmunit-test-timeout: 300
 # shellcheck source=tests/system/lib.sh
 . "$VMUNIT_TEST_LIB"
@@ -49,7 +50,10 @@ chmod 0644 "$IMAGES/aa-extra.img"
 rm -f "$AA_DIR/$PA" "$AA_DIR/$PA.files" "$AA_DIR/$PB" "$AA_DIR/$PB.files"
 mkdir -p "$VMUNIT_DOMAINS"
 aa_vm_xml aa-a "$UA" "$IMAGES/aa-a.img" >"$VMUNIT_DOMAINS/aa-a.xml"
-aa_vm_xml aa-b "$UB" "$IMAGES/aa-b.img" >"$VMUNIT_DOMAINS/aa-b.xml"
+[ -d /var/lib/vmunit/boot ] || fail "no boot directory /var/lib/vmunit/boot after vmunit-setup"
+cp "$VMUNIT_TEST_GUEST" /var/lib/vmunit/boot/aa-guest.elf
+aa_vm_xml aa-b "$UB" "$IMAGES/aa-b.img" |
+        sed "s|<kernel>.*</kernel>|<kernel>/var/lib/vmunit/boot/aa-guest.elf</kernel>|" >"$VMUNIT_DOMAINS/aa-b.xml"
 systemctl daemon-reload
 assert_success systemctl start vm@aa-a.service
 assert_success systemctl start vm@aa-b.service
@@ -64,6 +68,9 @@ assert_contains "$files" "\"$IMAGES/aa-a.img\" rwk," "A's .files"
 assert_contains "$files" "\"/run/vmunit/aa-a/qemu/\" rw," "A's .files"
 assert_not_contains "$files" "\"/run/vmunit/aa-a/\"" "A's .files: the runtime dir itself is the supervisor's"
 assert_not_contains "$files" "aa-b.img" "A's .files"
+assert_not_contains "$files" "/var/lib/vmunit/boot/" "A's .files"
+assert_contains "$(cat "$AA_DIR/$PB.files")" "\"/var/lib/vmunit/boot/aa-guest.elf\" rk," "B's .files"
+wait_for 60 sh -c "journalctl -b --no-pager -u vm@aa-b.service | grep -q 'console: VMUNIT-TEST-GUEST: booted'"
 
 step "A's QEMU holds its files as fds from the unconfined supervisor"
 # AppArmor revalidates inherited fds at exec only when their opener was
@@ -153,6 +160,7 @@ rm -rf /run/systemd/system/vm@aa-noload.service.d
 step "clean up"
 systemctl reset-failed vm@aa-bad.service vm@aa-noload.service 2>/dev/null || true
 rm -f "$VMUNIT_DOMAINS/aa-a.xml" "$VMUNIT_DOMAINS/aa-b.xml" "$VMUNIT_DOMAINS/aa-bad.xml" "$VMUNIT_DOMAINS/aa-noload.xml" \
-        "$IMAGES/aa-a.img" "$IMAGES/aa-b.img" "$IMAGES/aa-extra.img" "$IMAGES/aa-{a,b}.img"
+        "$IMAGES/aa-a.img" "$IMAGES/aa-b.img" "$IMAGES/aa-extra.img" "$IMAGES/aa-{a,b}.img" \
+        /var/lib/vmunit/boot/aa-guest.elf
 systemctl daemon-reload
 echo ok
