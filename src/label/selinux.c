@@ -338,8 +338,9 @@ static int selinux_label_file(LabelContext *c, const VmFile *f) {
         if (!desired)
                 return 0; /* static relabel='no' or type='none' */
         /* A socket QEMU will bind does not exist yet; it is created in
-         * its directory and gets its label from there. */
-        if (f->parent_only)
+         * its directory and gets its label from there. The console log
+         * keeps the runtime directory's type (vm-files.h; vmunit.te). */
+        if (f->parent_only || f->console_log)
                 return 0;
         return label_hold_file(c, &selinux_hold_ops, f, /* held= */ true, selinux_check, selinux_change,
                                (void *) desired);
