@@ -408,9 +408,14 @@ int vm_files_walk(const Domain *d, const char *run_dir, const char *console_log,
         r = walk_os(&w, d);
         if (r >= 0)
                 r = walk_devices(&w, d);
-        if (r >= 0)
-                r = walk_one(&w, "console log", console_log, VM_FILE_LOG, VM_FILE_BY_FDSET,
-                             O_WRONLY | O_APPEND, 0);
+        if (r >= 0 && console_log)
+                r = w.fn(&(VmFileSpec){ .what = "console log",
+                                        .source = console_log,
+                                        .kind = VM_FILE_LOG,
+                                        .delivery = VM_FILE_BY_FDSET,
+                                        .qemu_flags = O_WRONLY | O_APPEND,
+                                        .console_log = true },
+                         w.userdata);
         if (r >= 0)
                 r = walk_one(&w, "runtime directory", run_dir, VM_FILE_RUNTIME_DIR, VM_FILE_BY_PATH, -1,
                              S_IFDIR);
@@ -443,9 +448,10 @@ static int collect_one(const VmFileSpec *spec, void *userdata) {
          * serial ports) is resolved and handed to QEMU once. */
         if (vm_files_find(&c->files, spec->kind, spec->source))
                 return 0;
-        if (spec->kind == VM_FILE_LOG)
+        if (spec->kind == VM_FILE_LOG) {
                 r = vm_file_open_log(spec->source, spec->truncate, &f);
-        else if (spec->kind == VM_FILE_SOCKET && spec->delivery == VM_FILE_BY_FD)
+                f.console_log = spec->console_log;
+        } else if (spec->kind == VM_FILE_SOCKET && spec->delivery == VM_FILE_BY_FD)
                 r = vm_file_bind_socket(spec->source, &f);
         else
                 r = vm_file_resolve(spec->source, spec->kind, spec->delivery, spec->qemu_flags, &f);

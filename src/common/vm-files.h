@@ -67,6 +67,12 @@ typedef struct VmFile {
          * bound, BY_FD) the directory it is in, and parent_only is set. */
         int fd;
         bool parent_only;
+        /* The console log the supervisor creates for QEMU in the VM's own
+         * runtime directory (RUN/NAME/console.log): it keeps that
+         * directory's label. No MAC relabels it: the SELinux policy lets
+         * QEMU append to it through its fd and nothing else, so QEMU
+         * cannot open it by path (with the VM's image context it could). */
+        bool console_log;
         /* fstat(fd) at resolution; for a socket the supervisor bound, the
          * socket node (so that only that node is ever removed). */
         struct stat st;
@@ -144,6 +150,7 @@ typedef struct VmFileSpec {
         int qemu_flags;
         mode_t want_type;
         bool truncate;
+        bool console_log; /* VmFile.console_log */
 } VmFileSpec;
 
 /* Call fn for every file of d that QEMU will use, in table order: kernel,

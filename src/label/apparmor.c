@@ -178,6 +178,11 @@ static int apparmor_label_file(LabelContext *c, const VmFile *f) {
         /* No generated profile, no rules: nothing to add. */
         if (s->mode != APPARMOR_MODE_GENERATED)
                 return 0;
+        /* QEMU writes the console log only through the fd the unconfined
+         * supervisor opened, which AppArmor does not revalidate at exec;
+         * a rule would let QEMU open it by path. */
+        if (f->console_log)
+                return 0;
         /* Check the path as written too: refuse it even when it happens to
          * resolve to something harmless. */
         r = apparmor_path_check(f->source, apparmor_path_kind_to_string(f->kind), &why);

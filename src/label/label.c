@@ -284,6 +284,7 @@ static int file_copy(const VmFile *f, VmFile *ret) {
         c.delivery = f->delivery;
         c.qemu_flags = f->qemu_flags;
         c.parent_only = f->parent_only;
+        c.console_log = f->console_log;
         c.st = f->st;
         c.fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 3);
         if (c.fd < 0)

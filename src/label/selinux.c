@@ -473,19 +473,6 @@ static void explain_refusal(LabelContext *c, const VmFile *f, int error) {
  * the domain names itself (<serial type='file'>) lives elsewhere and is
  * relabelled like an image.
  */
-static bool is_console_log(const LabelContext *c, const VmFile *f) {
-        _cleanup_free_ char *run_dir = NULL;
-        size_t n;
-
-        if (f->kind != VM_FILE_LOG || !f->path)
-                return false;
-        run_dir = paths_domain_run_dir(c->paths, c->name);
-        if (!run_dir)
-                return false;
-        n = strlen(run_dir);
-        return strncmp(f->path, run_dir, n) == 0 && f->path[n] == '/' && !strchr(f->path + n + 1, '/');
-}
-
 static int selinux_label_file(LabelContext *c, const VmFile *f) {
         SelinuxState *s = c->data[SELINUX_SLOT];
         const char *desired;
@@ -497,8 +484,9 @@ static int selinux_label_file(LabelContext *c, const VmFile *f) {
         if (!desired)
                 return 0; /* static relabel='no' or type='none' */
         /* A socket QEMU will bind does not exist yet; it is created in
-         * its directory and gets its label from there. */
-        if (f->parent_only || is_console_log(c, f))
+         * its directory and gets its label from there. The console log
+         * keeps the runtime directory's type (vm-files.h; vmunit.te). */
+        if (f->parent_only || f->console_log)
                 return 0;
         r = label_hold_file(c, &selinux_hold_ops, f, /* held= */ true, selinux_check, selinux_change,
                             (void *) desired);

@@ -11,6 +11,9 @@
  * reached in this process) the process writes "PID STEP\n" to the file
  * VMUNIT_TEST_PAUSE_FILE names and stops itself (SIGSTOP), so a test can
  * SIGKILL it exactly there and check that --cleanup undoes the rest.
+ * With VMUNIT_TEST_TRACE_FILE=PATH every step reached is appended to PATH
+ * as "PID STEP\n" (pausing or not), so a test can learn the steps of a
+ * whole run, and how many times each comes, from one run.
  *
  * test_hook_boot_id() is VMUNIT_TEST_BOOT_ID when set: a test plays a
  * reboot (power loss) by changing the boot id the label library sees.

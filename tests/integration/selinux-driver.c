@@ -5,7 +5,8 @@
  * it under the LD_PRELOAD libselinux shim (tests/selinux-shim/):
  *
  *   selinux-driver ROOT DOMAIN.XML run
- *       label the domain (embedded paths under ROOT, no DAC), set the exec
+ *       label the domain (embedded paths under ROOT, no DAC; the console
+ *       log ROOT/run/NAME/console.log as the supervisor has), set the exec
  *       label, print "backends NAMES", "exec CONTEXT" and "ready", then wait
  *       for SIGTERM (restore everything, print "restored", exit 0). SIGKILL
  *       leaves the labels and the journal for the cleanup step.
@@ -53,7 +54,7 @@ static int wait_for_sigterm(void) {
 static int run(VmunitPaths *paths, VmunitConfig *config, const char *xml) {
         _cleanup_(label_manager_freep) LabelManager *m = NULL;
         _cleanup_domain_ Domain *d = NULL;
-        _cleanup_free_ char *error = NULL, *run_dir = NULL;
+        _cleanup_free_ char *error = NULL, *run_dir = NULL, *console = NULL;
         _cleanup_(vm_files_done) VmFiles files = {};
         char *exec = NULL;
         int r;
@@ -79,7 +80,11 @@ static int run(VmunitPaths *paths, VmunitConfig *config, const char *xml) {
         if (r < 0)
                 return die("label_manager_new", r, error);
         printf("backends %s\n", label_manager_describe(m));
-        r = vm_files_collect(d, run_dir, NULL, &files, &error);
+        /* The supervisor's console log in the runtime directory, as it
+         * creates one for every VM. */
+        if (asprintf(&console, "%s/console.log", run_dir) < 0)
+                return die("console log", -ENOMEM, NULL);
+        r = vm_files_collect(d, run_dir, console, &files, &error);
         if (r < 0)
                 return die("collect", r, error);
         r = label_manager_label_domain(m, &files, &error);

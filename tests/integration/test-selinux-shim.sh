@@ -148,6 +148,10 @@ if start_vm a $UUID_A "$IMG/a.img"; then
                 ok=1
                 expect_con "$IMG/a.img" "system_u:object_r:svirt_image_t:s0:$PA" || ok=0
                 expect_con "$R/run/a" "system_u:object_r:svirt_image_t:s0:$PA" || ok=0
+                # The supervisor's console log keeps its directory's label:
+                # QEMU appends through its fd, and may not open it by path.
+                expect_con "$R/run/a/console.log" "$ORIG" || ok=0
+                [ -z "$(holders_of "$R/run/a/console.log")" ] || { t_fail "console.log got a holder record"; ok=0; }
                 expect_con "$IMG/shared.img" system_u:object_r:svirt_image_t:s0 || ok=0
                 expect_con "$IMG/ro.img" system_u:object_r:virt_content_t:s0 || ok=0
                 expect_con "$IMG/vmlinuz" system_u:object_r:virt_content_t:s0 || ok=0

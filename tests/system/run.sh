@@ -121,8 +121,9 @@ else
                 die "meson install failed (log: $RESULTS/meson-install.log)"
         fi
 fi
-# Test helpers (tests/helpers/), for the scenarios that race paths.
-for helper in flip-dirs; do
+# Test helpers (tests/helpers/): for the scenarios that race paths, and
+# the label scenarios' state dumps (the test host has no getfattr/getfacl).
+for helper in flip-dirs xattr-dump; do
         if [ -x "$BUILD_DIR/tests/helpers/$helper" ]; then
                 install -D -m 0755 "$BUILD_DIR/tests/helpers/$helper" "$PAYLOAD/stage/usr/local/lib/vmunit-test/$helper"
         fi
@@ -142,6 +143,8 @@ log "test-host image ready in $((SECONDS - t))s: $IMAGE"
 # (c) The payload disk; results come back on it.
 install -m 0755 "$HERE/runner.sh" "$PAYLOAD/runner.sh"
 install -m 0644 "$HERE/lib.sh" "$PAYLOAD/lib.sh"
+# Helpers a few scenarios share on top of lib.sh (lib-labels.sh).
+for lib in "$HERE"/lib-*.sh; do [ -f "$lib" ] && install -m 0644 "$lib" "$PAYLOAD/"; done
 for s in "${SCENARIOS[@]}"; do install -m 0755 "$s" "$PAYLOAD/scenarios/"; done
 size_mb=$(( $(du -sm "$PAYLOAD" | cut -f1) + 512 ))
 truncate -s "${size_mb}M" "$WORK/payload.img"

@@ -5,7 +5,8 @@
 # start returns once the guest runs; status shows STATUS=; the journal has
 # the guest's marker and supervisor events with VMUNIT_DOMAIN=; machinectl
 # lists it as a vm; systemctl stop -> ACPI -> inactive, exit 0; an
-# ACPI-ignoring guest is forced off after shutdown_timeout.
+# ACPI-ignoring guest is forced off after shutdown_timeout; and
+# `systemd-analyze security` rates the unit's exposure at most 4.1.
 # vmunit-test-timeout: 240
 . "$VMUNIT_TEST_LIB"
 
@@ -36,9 +37,16 @@ assert_contains "$m" "vm" "machinectl list"
 assert_eq "$(qemu_pid_of demo)" "$(machinectl show --property=Leader --value demo)" "machine leader"
 assert_eq vm "$(machinectl show --property=Class --value demo)" "machine class"
 
-step "hardening: systemd-analyze security (reported, not asserted)"
+step "hardening: systemd-analyze security, exposure no worse than 4.1 (issue 9)"
+# 4.1: the score issue 9 asks not to get worse than (this test host said
+# 4.0 at be36c3e, the unit without CAP_CHOWN). Lower is better; the whole
+# report stays in the artifacts (security.txt).
 systemd-analyze security --no-pager vm@demo.service >security.txt 2>&1 || true
-grep -i "overall exposure" security.txt || note "no exposure line: $(tail -n 3 security.txt)"
+exposure=$(grep -i "overall exposure" security.txt) || fail "no exposure line: $(tail -n 3 security.txt)"
+echo "$exposure"
+score=$(sed -n 's/.*[Oo]verall exposure level for [^:]*: *\([0-9][0-9.]*\).*/\1/p' <<<"$exposure")
+[ -n "$score" ] || fail "no score in: $exposure"
+awk -v s="$score" 'BEGIN { exit !(s + 0 <= 4.1) }' || fail "systemd-analyze security: exposure $score, worse than 4.1"
 
 step "systemctl stop: ACPI power button -> guest powers off -> inactive, exit 0"
 assert_success systemctl stop vm@demo.service
