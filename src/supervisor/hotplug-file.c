@@ -109,6 +109,13 @@ int hotplug_file_take(const DomainDisk *disk, int fd, VmFile *ret, char **ret_ms
                 r = check_type(disk, f.st.st_mode, ret_msg);
         if (r < 0)
                 return r;
+        /* The caller's text names nothing from here on: the file is known
+         * by its fd's own path (the AppArmor rule set's key, the live XML),
+         * so no <source> string can stand for another disk's file. */
+        free(f.source);
+        f.source = strdup(f.path);
+        if (!f.source)
+                return set_errorf(ret_msg, -ENOMEM, "AttachDevice: out of memory");
         *ret = f;
         f = VM_FILE_NULL;
         return 0;

@@ -31,8 +31,9 @@ int hotplug_file_check_fds(const Domain *fragment, size_t n_fds, const Caller *c
  * or with fd < 0 disk->source resolved once (root's path), checked
  * against the disk: an O_RDWR fd for a writable disk, O_RDONLY or O_RDWR
  * for a <readonly/> one; a regular file for type='file', a block device
- * for type='block'. Returns 0, or -errno with a line naming the target in
- * *ret_msg; *ret stays VM_FILE_NULL on failure. */
+ * for type='block'. Its source is its own path, not the caller's text.
+ * Returns 0, or -errno with a line naming the target in *ret_msg; *ret
+ * stays VM_FILE_NULL on failure. */
 int hotplug_file_take(const DomainDisk *disk, int fd, VmFile *ret, char **ret_msg);
 
 /* Whether a and b are one file to QEMU: the same inode, or two nodes of

@@ -139,6 +139,17 @@ elif [ "$(file_state "$root/img/hot.img")" != "$hot_state" ]; then
         t_fail "hot.img changed: $(file_state "$root/img/hot.img"), was $hot_state"
 else t_pass; fi
 
+t_begin "the <source> text of a call with an fd names nothing: the live XML records the fd's own path"
+out=$(attach "$(disk_xml /etc/shadow vdc)" "rdwr:$root/img/second.img")
+xml=$(live_xml)
+out2=$(call DetachDevice string:"$(disk_xml /etc/shadow vdc)")
+if [ "$out" != ok ]; then t_fail "AttachDevice: $out"
+elif grep -q "/etc/shadow" <<<"$xml" || ! grep -q "source file='$root/img/second.img'" <<<"$xml"; then
+        t_fail "live XML: $(grep -A2 "vdc\|shadow" <<<"$xml")"
+elif grep -q "^Error" <<<"$out2"; then t_fail "DetachDevice: $out2"
+elif [ -n "$(qemu_fd_modes "$root/img/second.img")" ]; then t_fail "QEMU keeps an fd on second.img"
+else t_pass; fi
+
 t_begin "bad fragments and sources: InvalidArgs with one line; unsupported buses: NotSupported; nothing changes"
 before=$(live_xml)
 sets_before=$(fdsets)
@@ -211,12 +222,13 @@ elif [ $ok = 1 ]; then t_pass; fi
 
 t_begin "QEMU refuses the format node: block nodes, fd set, QEMU's fd and the host side undone, nothing in the live XML"
 out=$(attach "$(disk_xml "$root/img/second.img" vdc qcow2)" "rdwr:$root/img/second.img")
+node=disk$(device_id vdc | grep -o '[0-9]*$')
 nodes=$(block_nodes)
 if ! expect_error "raw image as qcow2" org.vmunit.Error.Failed "$out"; then :
 elif ! grep -q "QEMU refused blockdev-add (format node)" <<<"$out"; then t_fail "message: $out"
 elif [ "$(file_state "$root/img/second.img")" != "$second_state" ]; then t_fail "second.img changed"
-elif grep -q "disk2-\|/dev/fdset/2\b" <<<"$nodes"; then t_fail "block node left in QEMU: $nodes"
-elif fdsets | grep -q "disk2-storage"; then t_fail "fd set left in QEMU: $(fdsets)"
+elif [ "$node" = disk ] || grep -q "$node-" <<<"$nodes"; then t_fail "block node $node left in QEMU: $nodes"
+elif fdsets | grep -q "$node-storage"; then t_fail "fd set left in QEMU: $(fdsets)"
 elif [ -n "$(qemu_fd_modes "$root/img/second.img")" ]; then t_fail "QEMU still has an fd on second.img"
 elif call GetXML | grep -q "vdc"; then t_fail "vdc in the live XML"
 else t_pass; fi
