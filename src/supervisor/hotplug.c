@@ -680,11 +680,11 @@ void hotplug_attach(Supervisor *s, const char *xml, const int *fds, size_t n_fds
         s->hotplug->next_node++; /* never reused, even when this attach fails */
         target = cescape(op->target, 64);
         source = cescape(op->file.path ?: "", 1024);
-        log_info("AttachDevice: disk %s (%s, %s) as %s", target ?: "", source ?: "",
+        log_info("AttachDevice: disk %s (%s, %s) as %s, node %s", target ?: "", source ?: "",
                  op->file.fd < 0        ? "no source"
                  : op->file.from_caller ? "the caller's fd"
                                         : "root's path",
-                 op->plan.device_id);
+                 op->plan.device_id, op->plan.storage_node ?: "-");
         if (attach_host(s, op) < 0) {
                 attach_undo_host(s, op);
                 op_finish(s);

@@ -77,20 +77,12 @@ attach() { call_fd AttachDevice "$@"; }
 # qemu_fd_modes FILE: the access modes (r, w, rw) of QEMU's fds on
 # FILE's inode (the fd-set one and QEMU's dup of it), each once; nothing
 # when QEMU has none.
-qemu_fd_modes() {
-        local q want f fl
-        q=$(qemu_pid_of "$QROOT" "$NAME")
-        want=$(stat -L -c %d:%i "$1")
-        for f in /proc/"$q"/fd/*; do
-                [ "$(stat -L -c %d:%i "$f" 2>/dev/null)" = "$want" ] || continue
-                fl=$(sed -n 's/^flags:[[:space:]]*//p' "/proc/$q/fdinfo/${f##*/}")
-                case $((8#$fl & 3)) in 0) echo r ;; 1) echo w ;; *) echo rw ;; esac
-        done | sort -u
-}
-# device_id TARGET: the QEMU device id the supervisor gave the disk.
-device_id() {
-        grep -o "AttachDevice: disk $1 .* as virtio-disk[0-9]*" "$QROOT/log/$NAME.log" | tail -n1 | grep -o "virtio-disk[0-9]*$"
-}
+qemu_fd_modes() { "$VMUNIT_FD_MODES" "$(qemu_pid_of "$QROOT" "$NAME")" "$1"; }
+# device_id TARGET / node_of TARGET: the QEMU device id and the block node
+# number ("disk3") the supervisor gave the disk at its last attach.
+attach_line() { grep "AttachDevice: disk $1 (" "$QROOT/log/$NAME.log" | tail -n1; }
+device_id() { attach_line "$1" | grep -o " as virtio-disk[0-9]*" | cut -c5-; }
+node_of() { attach_line "$1" | grep -o "node disk[0-9]*-storage$" | sed 's/^node \(.*\)-storage$/\1/'; }
 # qemu_io TARGET COMMAND: qemu-io on the disk's device (its virtio
 # backend) through raw QMP (root's). QEMU prints what qemu-io did on its
 # stdout; the reply carries only errors.
@@ -222,13 +214,13 @@ elif [ $ok = 1 ]; then t_pass; fi
 
 t_begin "QEMU refuses the format node: block nodes, fd set, QEMU's fd and the host side undone, nothing in the live XML"
 out=$(attach "$(disk_xml "$root/img/second.img" vdc qcow2)" "rdwr:$root/img/second.img")
-node=disk$(device_id vdc | grep -o '[0-9]*$')
+node=$(node_of vdc)
 nodes=$(block_nodes)
 if ! expect_error "raw image as qcow2" org.vmunit.Error.Failed "$out"; then :
 elif ! grep -q "QEMU refused blockdev-add (format node)" <<<"$out"; then t_fail "message: $out"
 elif [ "$(file_state "$root/img/second.img")" != "$second_state" ]; then t_fail "second.img changed"
-elif [ "$node" = disk ] || grep -q "$node-" <<<"$nodes"; then t_fail "block node $node left in QEMU: $nodes"
-elif fdsets | grep -q "$node-storage"; then t_fail "fd set left in QEMU: $(fdsets)"
+elif [ -z "$node" ] || grep -qF "\\\"$node-" <<<"$nodes"; then t_fail "block node ${node:-?} left in QEMU: $nodes"
+elif fdsets | grep -qF "\\\"$node-storage"; then t_fail "fd set left in QEMU: $(fdsets)"
 elif [ -n "$(qemu_fd_modes "$root/img/second.img")" ]; then t_fail "QEMU still has an fd on second.img"
 elif call GetXML | grep -q "vdc"; then t_fail "vdc in the live XML"
 else t_pass; fi
@@ -276,7 +268,7 @@ t_begin "a block device by fd: QEMU's own rw fd, in the cgroup device ACL while 
 if [ $IS_ROOT = 1 ] && loop=$(losetup --find --show "$root/img/second.img" 2>/dev/null); then
         majmin=$(printf '%d:%d' "0x$(stat -c %t "$loop")" "0x$(stat -c %T "$loop")")
         chmod 0600 "$loop"
-        loop_state=$(stat -c '%U:%G %a %z' "$loop")
+        loop_state=$(stat -c '%U:%G %a' "$loop") # not its times: udev may touch the node
         acl=$(acl_file || true)
         out=$(attach "$(disk_xml "$loop" vdd qcow2 block)" "rdwr:$loop")
         failed_acl=$([ -n "$acl" ] && grep -c "^b $majmin " "$acl" || true)
@@ -288,7 +280,7 @@ if [ $IS_ROOT = 1 ] && loop=$(losetup --find --show "$root/img/second.img" 2>/de
         out3=$(call DetachDevice string:"$(disk_xml "$loop" vdd raw block)")
         out_acl=$([ -n "$acl" ] && grep -c "^b $majmin " "$acl" || true)
         out_fds=$(qemu_fd_modes "$loop")
-        out_state=$(stat -c '%U:%G %a %z' "$loop")
+        out_state=$(stat -c '%U:%G %a' "$loop")
         losetup -d "$loop"
         [ -z "$acl" ] && echo "    (no v1 devices cgroup to read: ACL lines not checked)"
         if ! expect_error "block as qcow2" org.vmunit.Error.Failed "$out"; then :
@@ -535,9 +527,11 @@ if [ $IS_ROOT = 1 ]; then
         truncate -s 1M "$froot/m/d/img"
         { echo "root's data"; head -c 65536 /dev/urandom; } >"$froot/m/v/img"
         chmod 0600 "$froot/m/v/img"
-        victim_state=$(file_state "$froot/m/v/img")
-        victim_sum=$(sha256sum <"$froot/m/v/img")
-        victim_ino=$(stat -c %d:%i "$froot/m/v/img")
+        # A second name for root's img, out of the flips' way, to find it
+        # among QEMU's fds whichever name it has at the moment.
+        ln "$froot/m/v/img" "$froot/victim"
+        victim_state=$(file_state "$froot/victim")
+        victim_sum=$(sha256sum <"$froot/victim")
         QROOT=$froot
         define_guest "$froot" "$NAME" "acpi pci"
         VMUNIT_BUS_ADDRESS=$BUS start_supervisor "$froot" "$NAME"
@@ -550,12 +544,10 @@ if [ $IS_ROOT = 1 ]; then
                 attached=0 refused=0 bad=""
                 for i in $(seq "${VMUNIT_HOTPLUG_RACE_ROUNDS:-300}"); do
                         out=$(as_member_vmctl attach-disk "$NAME" "$froot/m/d/img" vdb) && rc=0 || rc=$?
-                        for f in /proc/"$qpid"/fd/*; do
-                                if [ "$(stat -L -c %d:%i "$f" 2>/dev/null)" = "$victim_ino" ]; then
-                                        bad="round $i: QEMU has root's img open ($f)"
-                                        break 2
-                                fi
-                        done
+                        if [ -n "$("$VMUNIT_FD_MODES" "$qpid" "$froot/victim")" ]; then
+                                bad="round $i: QEMU has root's img open"
+                                break
+                        fi
                         if [ $rc = 0 ]; then
                                 attached=$((attached + 1))
                                 out=$(as_member_vmctl detach-disk "$NAME" vdb) || { bad="round $i: detach: $out"; break; }
@@ -576,9 +568,9 @@ if [ $IS_ROOT = 1 ]; then
                 wait_rc "$SUP_PID"
                 if [ -n "$bad" ]; then t_fail "$bad"
                 elif grep -q "/m/v/img\|root's data" <<<"$blocks"; then t_fail "query-block shows root's img: $blocks"
-                elif [ "$(file_state "$froot/m/v/img")" != "$victim_state" ]; then
-                        t_fail "root's img changed: $(file_state "$froot/m/v/img"), was $victim_state"
-                elif [ "$(sha256sum <"$froot/m/v/img")" != "$victim_sum" ]; then t_fail "root's img was written to"
+                elif [ "$(file_state "$froot/victim")" != "$victim_state" ]; then
+                        t_fail "root's img changed: $(file_state "$froot/victim"), was $victim_state"
+                elif [ "$(sha256sum <"$froot/victim")" != "$victim_sum" ]; then t_fail "root's img was written to"
                 elif [ "$failures" != 0 ]; then
                         t_fail "the supervisor refused or failed $failures attaches: $(grep "AttachDevice vdb failed\|hotplug refused" "$froot/log/$NAME.log" | head -n 3)"
                 elif [ "${flips:-0}" -lt 1000 ] || [ $attached -lt 50 ] || [ $refused -lt 1 ]; then
