@@ -122,7 +122,7 @@ else
         fi
 fi
 # Test helpers (tests/helpers/), for the scenarios that race paths.
-for helper in flip-dirs; do
+for helper in flip-dirs list-xattrs fd-modes; do
         if [ -x "$BUILD_DIR/tests/helpers/$helper" ]; then
                 install -D -m 0755 "$BUILD_DIR/tests/helpers/$helper" "$PAYLOAD/stage/usr/local/lib/vmunit-test/$helper"
         fi
