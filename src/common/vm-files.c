@@ -125,15 +125,10 @@ int vm_file_adopt_fd(int fd, const char *source, VmFileKind kind, int qemu_flags
         *ret = VM_FILE_NULL;
         if (fd < 0 || !source || (unsigned) kind >= _VM_FILE_KIND_MAX)
                 return -EINVAL;
-        fl = fcntl(fd, F_GETFL);
-        if (fl < 0)
-                return negative_errno();
-        /* O_PATH carries no access at all: the caller proved nothing. */
-        if ((fl & O_PATH) || !access_allows(fl, qemu_flags))
-                return -EBADF;
         f.kind = kind;
         f.delivery = VM_FILE_BY_FDSET;
         f.qemu_flags = qemu_flags;
+        f.from_caller = true;
         f.fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         if (f.fd < 0)
                 return negative_errno();
@@ -141,6 +136,12 @@ int vm_file_adopt_fd(int fd, const char *source, VmFileKind kind, int qemu_flags
                 return negative_errno();
         if (!S_ISREG(f.st.st_mode) && !S_ISBLK(f.st.st_mode))
                 return -EINVAL;
+        fl = fcntl(f.fd, F_GETFL);
+        if (fl < 0)
+                return negative_errno();
+        /* O_PATH carries no access at all: the caller proved nothing. */
+        if ((fl & O_PATH) || !access_allows(fl, qemu_flags))
+                return -EBADF;
         f.source = strdup(source);
         if (!f.source)
                 return -ENOMEM;
@@ -149,6 +150,32 @@ int vm_file_adopt_fd(int fd, const char *source, VmFileKind kind, int qemu_flags
                 return r;
         *ret = f;
         f = VM_FILE_NULL;
+        return 0;
+}
+
+int vm_file_copy(const VmFile *f, VmFile *ret) {
+        _cleanup_(vm_file_done) VmFile c = VM_FILE_NULL;
+
+        *ret = VM_FILE_NULL;
+        if (f->fd < 0 || !f->path || !f->source)
+                return -EINVAL;
+        c.kind = f->kind;
+        c.delivery = f->delivery;
+        c.qemu_flags = f->qemu_flags;
+        c.parent_only = f->parent_only;
+        c.from_caller = f->from_caller;
+        c.console_log = f->console_log;
+        c.st = f->st;
+        c.fdset = f->fdset;
+        c.fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 3);
+        if (c.fd < 0)
+                return negative_errno();
+        c.source = strdup(f->source);
+        c.path = strdup(f->path);
+        if (!c.source || !c.path)
+                return -ENOMEM;
+        *ret = c;
+        c = VM_FILE_NULL;
         return 0;
 }
 
@@ -507,29 +534,45 @@ size_t vm_files_number(VmFiles *files, int first_fd) {
 
 /* QEMU's own open file for f: f->fd itself (duplicated) when the
  * supervisor opened it with QEMU's access mode already, else a new open
- * of the same inode with exactly qemu_flags. */
+ * of the same inode with exactly qemu_flags. A caller's fd is always
+ * opened anew: the mode never exceeds the one the caller's fd proves
+ * (vm_file_adopt_fd() checked that), and the open file description is
+ * then ours alone. */
 static int open_for_qemu(const VmFile *f) {
         int fl = fcntl(f->fd, F_GETFL);
 
         if (fl < 0)
                 return negative_errno();
-        if (!(fl & O_PATH) && (fl & (O_ACCMODE | O_APPEND)) == f->qemu_flags) {
+        if (!f->from_caller && !(fl & O_PATH) && (fl & (O_ACCMODE | O_APPEND)) == f->qemu_flags) {
                 int fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 3);
                 return fd < 0 ? negative_errno() : fd;
         }
         return fd_reopen(f->fd, f->qemu_flags | (S_ISBLK(f->st.st_mode) ? O_NONBLOCK : 0));
 }
 
+int vm_file_prepare_qemu(VmFile *f) {
+        int fd;
+
+        if (!gets_fd(f))
+                return -EINVAL;
+        if (f->qemu_fd >= 0)
+                return 0;
+        fd = open_for_qemu(f);
+        if (fd < 0)
+                return fd;
+        f->qemu_fd = fd;
+        return 0;
+}
+
 int vm_files_prepare_qemu(VmFiles *files, int first_fd, char **ret_error) {
         for (size_t i = 0; i < files->n; i++) {
                 VmFile *f = &files->items[i];
+                int r;
 
                 if (!gets_fd(f) || f->qemu_fd >= 0)
                         continue;
-                f->qemu_fd = open_for_qemu(f);
-                if (f->qemu_fd < 0) {
-                        int r = f->qemu_fd;
-
+                r = vm_file_prepare_qemu(f);
+                if (r < 0) {
                         vm_files_close_qemu(files);
                         return set_errorf(ret_error, r, "%s %s: cannot open it for QEMU: %s",
                                           vm_file_kind_to_string(f->kind), f->path ?: f->source,

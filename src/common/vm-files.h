@@ -73,6 +73,12 @@ typedef struct VmFile {
          * QEMU append to it through its fd and nothing else, so QEMU
          * cannot open it by path (with the VM's image context it could). */
         bool console_log;
+        /* fd is one a D-Bus caller opened (vm_file_adopt_fd()): QEMU then
+         * always gets an open of its own (vm_file_prepare_qemu()), never
+         * the caller's open file description, whose status flags the
+         * caller can still change and whose owner (the caller's SELinux
+         * domain) QEMU has no business using. */
+        bool from_caller;
         /* fstat(fd) at resolution; for a socket the supervisor bound, the
          * socket node (so that only that node is ever removed). */
         struct stat st;
@@ -96,11 +102,20 @@ typedef struct VmFile {
 int vm_file_resolve(const char *source, VmFileKind kind, VmFileDelivery delivery, int qemu_flags,
                     VmFile *ret);
 /* The same for an fd a D-Bus caller opened and passed (duplicated here;
- * the caller's copy stays theirs). The fd's own access mode must allow
- * qemu_flags (a read-only fd cannot become a writable disk): -EBADF
- * otherwise; it must be a regular file or block device: -EINVAL. */
+ * the caller's copy stays theirs; from_caller set). It must be a regular
+ * file or block device: -EINVAL otherwise; and its own access mode must
+ * allow qemu_flags (a read-only fd cannot become a writable disk, an
+ * O_PATH fd proves no access): -EBADF otherwise. */
 int vm_file_adopt_fd(int fd, const char *source, VmFileKind kind, int qemu_flags, VmFile *ret);
 void vm_file_done(VmFile *f);
+/* A copy of f that reaches the same inode: its fd duplicated, strings
+ * copied, no QEMU-side fd. For whoever must outlive the table f is in
+ * (the label manager, a hotplugged disk). Returns 0, -EINVAL for a file
+ * without fd, path or source, or -errno. */
+int vm_file_copy(const VmFile *f, VmFile *ret);
+/* Open QEMU's fd of f (f->qemu_fd, not numbered): see
+ * vm_files_prepare_qemu(). Returns 0 or -errno. */
+int vm_file_prepare_qemu(VmFile *f);
 
 /* Every file of a domain, in one table. */
 typedef struct VmFiles {
@@ -184,7 +199,8 @@ size_t vm_files_number(VmFiles *files, int first_fd);
 /* Open QEMU's fd of every entry that gets one: fd reopened with exactly
  * qemu_flags (fd_reopen(); O_NONBLOCK added for block devices, so an
  * empty cdrom drive opens as QEMU's host_cdrom would), or a duplicate of
- * fd when the supervisor already opened it that way (a log), and number
+ * fd when the supervisor already opened it that way (a log; never a
+ * caller's fd, from_caller), and number
  * them (vm_files_number()). Returns the number of fds, or -errno with
  * *ret_error naming the file (e.g. a writable disk on a read-only
  * mount: -EROFS). */

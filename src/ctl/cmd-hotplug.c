@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * attach-disk / detach-disk, shaped like virsh's: attach-disk builds the
- * <disk> fragment from SOURCE and TARGET (file or block by stat, raw
- * unless --subdriver says qcow2, the bus from the target's prefix) and hands it to the running VM's AttachDevice();
+ * attach-disk / detach-disk, shaped like virsh's.
+ *
+ * attach-disk opens SOURCE itself, as the calling user (read-write, or
+ * read-only for --mode readonly), builds the <disk> fragment for it (file
+ * or block by what the fd is, raw unless --subdriver says qcow2, the bus
+ * from the target's prefix) and hands the fragment and the fd to the
+ * running VM's AttachDevice(s xml, ah fds): the supervisor (root) never
+ * opens the path, so it can give the guest nothing the user could not
+ * open. With -H (fds cannot cross SSH) the path goes in the XML alone,
+ * which the supervisor accepts from root only.
+ *
  * detach-disk sends DetachDevice() the disk as the live XML has it.
  * The supervisor does the work and says what went wrong.
  */
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -17,6 +24,7 @@
 
 #include "ctl.h"
 #include "domain-xml.h"
+#include "fs-util.h"
 #include "log.h"
 
 #define ATTACH_USAGE "attach-disk NAME SOURCE TARGET [--mode readonly|shareable] [--subdriver raw|qcow2]"
@@ -38,28 +46,26 @@ static const char *bus_for_target(const char *target) {
         return NULL;
 }
 
-/* Whether path starts like a qcow2 image ("QFI\xfb"). */
-static bool looks_like_qcow2(const char *path) {
+/* Whether the file of fd starts like a qcow2 image ("QFI\xfb"). */
+static bool looks_like_qcow2(int fd) {
         static const unsigned char qcow2_magic[4] = { 'Q', 'F', 'I', 0xfb };
         unsigned char magic[4];
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        ssize_t n = fd >= 0 ? read(fd, magic, sizeof(magic)) : -1;
 
-        if (fd >= 0)
-                close(fd);
-        return n == (ssize_t) sizeof(magic) && memcmp(magic, qcow2_magic, sizeof(magic)) == 0;
+        return pread(fd, magic, sizeof(magic), 0) == (ssize_t) sizeof(magic) &&
+               memcmp(magic, qcow2_magic, sizeof(magic)) == 0;
 }
 
 /* The image format: --subdriver, else raw. Never guessed from the
  * contents, as libvirt does not: a guest can write a qcow2 header (naming
  * any backing file) into a raw disk it owns. What looks like qcow2 without
- * a --subdriver is refused rather than silently attached as raw. */
-static int attach_format(const Ctl *ctl, const char *path, const AttachOptions *o, const char **ret) {
+ * a --subdriver is refused rather than silently attached as raw (read
+ * from the fd we pass: the file the VM gets; no fd with -H: not looked at). */
+static int attach_format(int fd, const char *path, const AttachOptions *o, const char **ret) {
         if (o->subdriver) {
                 *ret = o->subdriver;
                 return 0;
         }
-        if (!ctl->host && looks_like_qcow2(path))
+        if (fd >= 0 && looks_like_qcow2(fd))
                 return log_error("attach-disk: %s looks like a qcow2 image; say --subdriver qcow2 (or raw): "
                                  "disk formats are not guessed",
                                  path),
@@ -139,40 +145,75 @@ static int parse_attach_options(int *argc, char ***argv, AttachOptions *o) {
         return ctl_expect_args(*argc, 3, ATTACH_USAGE);
 }
 
-/* The fragment for SOURCE as TARGET: an absolute path (relative to where
- * vmctl runs), file or block device by what it is. */
-static int attach_fragment(Ctl *ctl, const char *source, const char *target, const AttachOptions *o,
-                           char **ret) {
-        _cleanup_free_ char *abs = NULL;
-        struct stat st = {};
-        const char *format;
-        bool block;
+/*
+ * SOURCE opened as the calling user, as the guest will use it: O_RDWR, or
+ * O_RDONLY for --mode readonly. O_NONBLOCK|O_NOCTTY so that a FIFO or a
+ * terminal at that name cannot block or adopt us; then only a regular
+ * file or a block device is accepted. *ret_path is where the fd really
+ * is, for the XML (the supervisor records its own fd's path anyway).
+ */
+static int open_source(const char *source, const AttachOptions *o, int *ret_fd, char **ret_path,
+                       bool *ret_block) {
+        bool readonly = o->mode && streq(o->mode, "readonly");
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
 
-        if (!bus_for_target(target))
-                return log_error("attach-disk: cannot tell the bus from target '%s' (use vdX for virtio)",
-                                 target),
-                       -EINVAL;
-        abs = source[0] == '/' ? strdup(source) : realpath(source, NULL);
-        if (!abs)
-                return log_error_errno(-errno, "attach-disk: cannot use source '%s': %m", source);
-        /* Over -H the path names a file on the remote host: no local look. */
-        if (!ctl->host && stat(abs, &st) < 0)
-                return log_error_errno(-errno, "attach-disk: cannot use source '%s': %m", abs);
-        block = S_ISBLK(st.st_mode);
-        if (attach_format(ctl, abs, o, &format) < 0)
-                return -EINVAL;
-        return build_fragment(abs, target, block, format, o, ret);
+        fd = open(source, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0 && (errno == EACCES || errno == EPERM || errno == EROFS))
+                return log_error_errno(negative_errno(), "attach-disk: you may not %s '%s': %m",
+                                       readonly ? "read" : "read and write", source);
+        if (fd < 0)
+                return log_error_errno(negative_errno(), "attach-disk: cannot open '%s': %m", source);
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(negative_errno(), "attach-disk: cannot use '%s': %m", source);
+        if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+                return log_error("attach-disk: '%s' is not a regular file or block device", source), -EINVAL;
+        r = fd_get_path(fd, ret_path);
+        if (r < 0)
+                return log_error_errno(r, "attach-disk: cannot tell where '%s' is: %m", source);
+        *ret_block = S_ISBLK(st.st_mode);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
 }
 
 int ctl_cmd_attach_disk(Ctl *ctl, int argc, char **argv) {
-        _cleanup_free_ char *xml = NULL;
+        _cleanup_free_ char *xml = NULL, *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        const char *source, *target, *format;
         AttachOptions o = {};
+        bool block = false;
+        int r;
 
-        if (parse_attach_options(&argc, &argv, &o) < 0)
+        if (parse_attach_options(&argc, &argv, &o) < 0 || ctl_check_name(argv[0]) < 0)
                 return 1;
-        if (ctl_check_name(argv[0]) < 0 || attach_fragment(ctl, argv[1], argv[2], &o, &xml) < 0)
+        source = argv[1];
+        target = argv[2];
+        if (!bus_for_target(target))
+                return log_error("attach-disk: cannot tell the bus from target '%s' (use vdX for virtio)",
+                                 target),
+                       1;
+        if (ctl->host) {
+                /* SOURCE names a file on that host, which its supervisor
+                 * opens for root alone (AttachDevice without fds). */
+                if (ctl_check_remote_path("attach-disk -H HOST: SOURCE", source) < 0)
+                        return 1;
+                path = strdup(source);
+                if (!path)
+                        return log_error("attach-disk: out of memory"), 1;
+                block = strncmp(source, "/dev/", 5) == 0;
+        } else if (open_source(source, &o, &fd, &path, &block) < 0)
                 return 1;
-        if (ctl_vm_call(ctl, argv[0], "AttachDevice", NULL, "s", xml) < 0)
+        if (attach_format(fd, path, &o, &format) < 0)
+                return 1;
+        r = build_fragment(path, target, block, format, &o, &xml);
+        if (r < 0)
+                return log_error_errno(r, "attach-disk: %m"), 1;
+        if (fd >= 0)
+                r = ctl_vm_call(ctl, argv[0], "AttachDevice", NULL, "sah", xml, 1, fd);
+        else
+                r = ctl_vm_call(ctl, argv[0], "AttachDevice", NULL, "sah", xml, 0);
+        if (r < 0)
                 return 1;
         puts("Disk attached successfully");
         return 0;

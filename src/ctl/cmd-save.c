@@ -34,19 +34,6 @@
 
 #define COPY_CHUNK (1024U * 1024U)
 
-/* FILE as the remote supervisor must see it (-H): absolute, and not in
- * /tmp or /var/tmp, which are private to the VM's service. */
-static int check_remote_path(const char *path) {
-        if (path[0] != '/')
-                return log_error("save -H HOST: FILE must be an absolute path on that host"), -EINVAL;
-        if (strncmp(path, "/tmp/", 5) == 0 || strncmp(path, "/var/tmp/", 9) == 0)
-                return log_error("%s: /tmp and /var/tmp are private to the VM's service; use another "
-                                 "directory",
-                                 path),
-                       -EINVAL;
-        return 0;
-}
-
 /* A Save() that failed left FILE empty: remove it, but only if FILE is
  * still the file we created (we are the user; this is their own file). */
 static void remove_own_file(const char *path, int fd) {
@@ -65,7 +52,7 @@ int ctl_cmd_save(Ctl *ctl, int argc, char **argv) {
          * default; the supervisor answers once the file is complete. */
         (void) setenv("SYSTEMD_BUS_TIMEOUT", "1h", /* overwrite= */ 0);
         if (ctl->host) {
-                if (check_remote_path(argv[1]) < 0 ||
+                if (ctl_check_remote_path("save -H HOST: FILE", argv[1]) < 0 ||
                     ctl_vm_call(ctl, argv[0], "SaveToPath", NULL, "s", argv[1]) < 0)
                         return 1;
                 printf("Domain '%s' saved to %s on %s\n", argv[0], argv[1], ctl->host);

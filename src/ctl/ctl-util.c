@@ -21,6 +21,17 @@ int ctl_expect_args(int argc, int n, const char *usage) {
         return -EINVAL;
 }
 
+int ctl_check_remote_path(const char *what, const char *path) {
+        if (path[0] != '/')
+                return log_error("%s must be an absolute path on that host", what), -EINVAL;
+        if (strncmp(path, "/tmp/", 5) == 0 || strncmp(path, "/var/tmp/", 9) == 0)
+                return log_error("%s: /tmp and /var/tmp are private to the VM's service; use another "
+                                 "directory",
+                                 path),
+                       -EINVAL;
+        return 0;
+}
+
 int ctl_load_domain_file(const char *path, Domain **ret) {
         _cleanup_free_ char *err = NULL;
         int r = domain_parse_file(path, ret, &err);

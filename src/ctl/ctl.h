@@ -73,6 +73,11 @@ int ctl_check_name(const char *name);
 int ctl_check_unit_name(const char *name);
 /* daemon-reload in system mode when booted with systemd; 0 otherwise. */
 int ctl_daemon_reload(Ctl *ctl);
+/* A path a remote supervisor is to open itself (-H: root's path
+ * variants, SaveToPath and AttachDevice without fds): absolute, and not
+ * in /tmp or /var/tmp, which are private to the VM's service. what names
+ * it in the one-line error. Returns 0 or -EINVAL (logged). */
+int ctl_check_remote_path(const char *what, const char *path);
 /* Require exactly n positional arguments; log usage otherwise. */
 int ctl_expect_args(int argc, int n, const char *usage);
 /* Open RUN/NAME/FILE (pid, domain.xml: what the domain's supervisor

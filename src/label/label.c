@@ -273,36 +273,13 @@ static int release_all(LabelManager *m) {
 
 /* ---- files ---- */
 
-/* A copy of f the manager keeps: the caller's table may be reallocated
- * or freed, and restore must reach the same inode. */
-static int file_copy(const VmFile *f, VmFile *ret) {
-        _cleanup_(vm_file_done) VmFile c = VM_FILE_NULL;
-
-        if (f->fd < 0 || !f->path || !f->source)
-                return -EINVAL;
-        c.kind = f->kind;
-        c.delivery = f->delivery;
-        c.qemu_flags = f->qemu_flags;
-        c.parent_only = f->parent_only;
-        c.console_log = f->console_log;
-        c.st = f->st;
-        c.fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 3);
-        if (c.fd < 0)
-                return negative_errno();
-        c.source = strdup(f->source);
-        c.path = strdup(f->path);
-        if (!c.source || !c.path)
-                return -ENOMEM;
-        *ret = c;
-        c = VM_FILE_NULL;
-        return 0;
-}
-
-/* Append an entry for f; nothing is added on failure. */
+/* Append an entry for a copy of f (the caller's table may be reallocated
+ * or freed; restore must reach the same inode); nothing is added on
+ * failure. */
 static int entry_add(LabelManager *m, const VmFile *f) {
         _cleanup_(vm_file_done) VmFile copy = VM_FILE_NULL;
         LabelEntry *e;
-        int r = file_copy(f, &copy);
+        int r = vm_file_copy(f, &copy);
 
         if (r < 0)
                 return r;

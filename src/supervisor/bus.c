@@ -559,11 +559,65 @@ static int method_save_to_path(sd_bus_message *m, void *userdata, sd_bus_error *
         return 1;
 }
 
-/* AttachDevice(xml), DetachDevice(xml): hotplug.c checks the state. */
-typedef void (*HotplugStart)(Supervisor *s, const char *xml, const Caller *caller, SupervisorOpDone done,
-                             void *userdata);
+/* The most fds an AttachDevice() takes: one per <source>, and a <disk>
+ * has one; a few more leave room for a fragment with more sources. */
+#define ATTACH_MAX_FDS 8
 
-static int hotplug_op(sd_bus_message *m, Supervisor *s, sd_bus_error *error, HotplugStart start) {
+/* ah: the fds, borrowed from m (valid while m is). */
+static int read_fds(sd_bus_message *m, int fds[static ATTACH_MAX_FDS], size_t *ret_n, sd_bus_error *error) {
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "h");
+        if (r < 0)
+                return r;
+        for (;;) {
+                int fd;
+
+                r = sd_bus_message_read_basic(m, 'h', &fd);
+                if (r <= 0)
+                        break;
+                if (n == ATTACH_MAX_FDS)
+                        return sd_bus_error_setf(error, VMUNIT_BUS_ERROR_INVALID_ARGS,
+                                                 "AttachDevice: more than %d file descriptors",
+                                                 ATTACH_MAX_FDS);
+                fds[n++] = fd;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        *ret_n = n;
+        return 0;
+}
+
+/* AttachDevice(s xml, ah fds): each fd a file the caller opened as
+ * itself, one per <source> of xml; hotplug.c checks the state, the
+ * count (root alone may pass none) and each fd. */
+static int method_attach_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Supervisor *s = userdata;
+        _cleanup_(caller_done) Caller caller = {};
+        int fds[ATTACH_MAX_FDS];
+        const char *xml;
+        size_t n_fds = 0;
+        BusCall *c;
+        int r = long_op_begin(s, m, 's', &xml, &caller, error);
+
+        if (r >= 0)
+                r = read_fds(m, fds, &n_fds, error);
+        if (r < 0)
+                return r;
+        c = op_call_new(s, m, "AttachDevice");
+        if (!c)
+                return -ENOMEM;
+        hotplug_attach(s, xml, fds, n_fds, &caller, on_op_done, c);
+        return 1;
+}
+
+/* DetachDevice(s xml): the live disk with the fragment's target. */
+static int method_detach_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Supervisor *s = userdata;
         _cleanup_(caller_done) Caller caller = {};
         const char *xml;
         BusCall *c;
@@ -571,21 +625,11 @@ static int hotplug_op(sd_bus_message *m, Supervisor *s, sd_bus_error *error, Hot
 
         if (r < 0)
                 return r;
-        c = op_call_new(s, m, sd_bus_message_get_member(m));
+        c = op_call_new(s, m, "DetachDevice");
         if (!c)
                 return -ENOMEM;
-        /* The caller is needed only while the operation starts: files
-         * are opened on its behalf right away. */
-        start(s, xml, &caller, on_op_done, c);
+        hotplug_detach(s, xml, on_op_done, c);
         return 1;
-}
-
-static int method_attach_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return hotplug_op(m, userdata, error, hotplug_attach);
-}
-
-static int method_detach_device(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return hotplug_op(m, userdata, error, hotplug_detach);
 }
 
 /* OpenConsole() -> h: the console pty, opened by us, so that who may use
@@ -632,7 +676,8 @@ static const sd_bus_vtable vm_vtable[] = {
         METHOD("Resume", "", SD_BUS_PARAM(), "", SD_BUS_PARAM(), method_resume),
         METHOD("Save", "h", SD_BUS_PARAM(fd), "", SD_BUS_PARAM(), method_save),
         METHOD("SaveToPath", "s", SD_BUS_PARAM(path), "", SD_BUS_PARAM(), method_save_to_path),
-        METHOD("AttachDevice", "s", SD_BUS_PARAM(xml), "", SD_BUS_PARAM(), method_attach_device),
+        METHOD("AttachDevice", "sah", SD_BUS_PARAM(xml) SD_BUS_PARAM(fds), "", SD_BUS_PARAM(),
+               method_attach_device),
         METHOD("DetachDevice", "s", SD_BUS_PARAM(xml), "", SD_BUS_PARAM(), method_detach_device),
         METHOD("OpenConsole", "", SD_BUS_PARAM(), "h", SD_BUS_PARAM(pty), method_open_console),
         METHOD("GetXML", "", SD_BUS_PARAM(), "s", SD_BUS_PARAM(xml), method_get_xml),

@@ -1,15 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Disk hotplug: AttachDevice(xml) / DetachDevice(xml) for one <disk>.
+ * Disk hotplug: AttachDevice(xml, fds) / DetachDevice(xml) for one <disk>.
+ *
+ * The image reaches us as a file descriptor the caller opened as itself
+ * (vmctl attach-disk): fds[i] is the file of the i-th <source file=|dev=>
+ * of the fragment, in document order. The caller's path is never opened,
+ * stat'ed or resolved here: it only names the disk in messages until the
+ * fd's own path replaces it. Root alone may pass no fds (vmctl -H, where
+ * fds cannot cross SSH); each source is then resolved once, as a path of
+ * the root-owned domain XML would be, and the attach goes on exactly as
+ * with an fd.
  *
  * Attach, in the order access must be granted: parse the fragment with
- * the domain parser, check it against the live disks, plan the QEMU side
- * with the argv builder's qemu_disk_plan() (so a hotplugged disk is
- * configured like a boot-time one), label the image (DAC owner, MAC label,
- * AppArmor .files through the label manager's commit), allow a block
- * device in the cgroup ACL, then blockdev-add (protocol node, format
- * node) and device_add. Any failure undoes what was done, newest first,
- * before the caller hears about it: nothing is left half attached.
+ * the domain parser, check it against the live disks, take the file (the
+ * fd adopted, vm_file_adopt_fd(): its access mode and type checked; it is
+ * one VmFile from here on), plan the QEMU side with the argv builder's
+ * qemu_disk_plan() (so a hotplugged disk is configured like a boot-time
+ * one), label the file through that fd (MAC label, AppArmor .files), allow
+ * a block device by its st_rdev (the unit's DeviceAllow= as
+ * /dev/block/MAJ:MIN, and our cgroup program), open QEMU's own fd of it
+ * with exactly the disk's access mode, hand it over with add-fd, then
+ * blockdev-add (protocol node on /dev/fdset/N, format node) and
+ * device_add. Any failure undoes what was done, newest first, before the
+ * caller hears about it: nothing is left half attached, no fd set stays
+ * in QEMU.
  *
  * Detach: device_del, then the guest must let go. On pc (i440FX) QEMU
  * asks through ACPI PCI hotplug and only finishes (DEVICE_DELETED) when
@@ -17,8 +31,9 @@
  * org.vmunit.Error.Timeout after DETACH_TIMEOUT_USEC and the disk stays
  * in the live XML, still labelled and allowed: the guest still has it.
  * Whenever DEVICE_DELETED does arrive (in time or late) the removal is
- * finished: blockdev-del, labels and owner restored, ACL entry removed,
- * the disk dropped from the live XML.
+ * finished: blockdev-del, remove-fd, labels restored and the cgroup rule
+ * removed through the file kept since the attach (or since the start,
+ * for a boot disk), the disk dropped from the live XML.
  *
  * Only virtio disks (vdX, virtio-blk-pci on pci.0) on pc machine types:
  * q35's root complex has no hotpluggable slots without pcie-root-ports,
@@ -31,26 +46,32 @@
  * disks get numbers never used before.
  */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <systemd/sd-bus.h>
 
-#include "cgroup.h"
 #include "domain-xml.h"
 #include "fs-util.h"
-#include "label.h"
+#include "hotplug-file.h"
 #include "log.h"
 #include "qemu-disk.h"
-#include "unit-name.h"
 #include "supervisor.h"
 #include "vm-bus.h"
 
 #define DETACH_TIMEOUT_USEC (20 * 1000000ULL)
 
+/* A live disk: its node number and, when it has a source, its file as
+ * resolved once (at the attach, or at the start for a boot disk), which
+ * the detach gives back through, and the fd set QEMU holds it in. */
 typedef struct HotplugNode {
         char *target;
         size_t node;
+        VmFile file;        /* VM_FILE_NULL without a source */
+        int64_t fdset;      /* QEMU's fd set with its fd; -1: none */
+        HotplugGrant grant; /* what the detach takes back */
 } HotplugNode;
 
 typedef struct HotplugOp {
@@ -61,7 +82,9 @@ typedef struct HotplugOp {
         char *target;      /* the disk's target (vdb) */
         QemuDiskPlan plan; /* node names, device id, QMP arguments */
         size_t node;
-        bool labelled, allowed; /* attach: label manager / cgroup ACL entry done */
+        VmFile file;        /* attach: the new disk's file; its node takes it */
+        int64_t fdset;      /* attach: the fd set add-fd made; -1 until then */
+        HotplugGrant grant; /* attach: what QEMU was given of the file so far */
         bool storage_added, format_added;
         unsigned replies;         /* QMP replies still expected */
         bool awaiting_device_del; /* detach: device_del sent, its reply not seen */
@@ -92,10 +115,35 @@ static void op_free(HotplugOp *op) {
         domain_free(op->fragment);
         free(op->target);
         qemu_disk_plan_done(&op->plan);
+        vm_file_done(&op->file);
         free(op->error);
         free(op->message);
         sd_event_source_disable_unref(op->timer);
         free(op);
+}
+
+/* A boot disk's node: its index, and a copy of its file from the
+ * start's table (s->files), with the fd set the command line put it in. */
+static int boot_node(Supervisor *s, size_t i, HotplugNode *ret) {
+        const DomainDisk *disk = &s->domain->disks[i];
+        const VmFile *f =
+                disk->source ? vm_files_find(&s->files, vm_file_kind_of_disk(disk), disk->source) : NULL;
+
+        *ret = (HotplugNode){
+                .target = strdup(disk->target_dev), .node = i, .file = VM_FILE_NULL, .fdset = -1
+        };
+        if (!ret->target)
+                return -ENOMEM;
+        if (f && f->fd >= 0) {
+                int r = vm_file_copy(f, &ret->file);
+                if (r < 0)
+                        return r;
+                ret->fdset = f->fdset > 0 ? (int64_t) f->fdset : -1;
+                /* What confinement_prepare() gave it at start. */
+                ret->grant = (HotplugGrant){ .labelled = s->labels != NULL,
+                                             .allowed = s->cgroup && S_ISBLK(f->st.st_mode) };
+        }
+        return 0;
 }
 
 /* The node numbers of the disks QEMU was started with: their index. */
@@ -112,17 +160,18 @@ static Hotplug *hotplug_get(Supervisor *s) {
                 free(hp);
                 return NULL;
         }
+        s->hotplug = hp;
         for (size_t i = 0; i < s->domain->n_disks; i++) {
-                hp->nodes[i] = (HotplugNode){ .target = strdup(s->domain->disks[i].target_dev), .node = i };
-                if (!hp->nodes[i].target) {
-                        hp->n_nodes = i;
-                        s->hotplug = hp;
+                int r = boot_node(s, i, &hp->nodes[i]);
+
+                hp->n_nodes = i + 1;
+                if (r < 0) {
                         hotplug_done(s);
                         return NULL;
                 }
         }
         hp->n_nodes = hp->next_node = s->domain->n_disks;
-        return s->hotplug = hp;
+        return hp;
 }
 
 static HotplugNode *node_find(Hotplug *hp, const char *target) {
@@ -132,17 +181,28 @@ static HotplugNode *node_find(Hotplug *hp, const char *target) {
         return NULL;
 }
 
-static int node_add(Hotplug *hp, const char *target, size_t node) {
+/* A node for the disk op attached, taking its file (left VM_FILE_NULL). */
+static int node_add(Hotplug *hp, HotplugOp *op) {
         HotplugNode *n = reallocarray(hp->nodes, hp->n_nodes + 1, sizeof(HotplugNode));
+        char *t = strdup(op->target);
 
-        if (!n)
+        if (n)
+                hp->nodes = n;
+        if (!n || !t) {
+                free(t);
                 return -ENOMEM;
-        hp->nodes = n;
-        n[hp->n_nodes] = (HotplugNode){ .target = strdup(target), .node = node };
-        if (!n[hp->n_nodes].target)
-                return -ENOMEM;
-        hp->n_nodes++;
+        }
+        n[hp->n_nodes++] = (HotplugNode){
+                .target = t, .node = op->node, .file = op->file, .fdset = op->fdset, .grant = op->grant
+        };
+        op->file = VM_FILE_NULL;
+        op->grant = (HotplugGrant){};
         return 0;
+}
+
+static void node_free(HotplugNode *n) {
+        free(n->target);
+        vm_file_done(&n->file);
 }
 
 static void node_remove(Hotplug *hp, const char *target) {
@@ -150,8 +210,17 @@ static void node_remove(Hotplug *hp, const char *target) {
 
         if (!n)
                 return;
-        free(n->target);
+        node_free(n);
         *n = hp->nodes[--hp->n_nodes];
+}
+
+/* The live disk other than except whose file is f, or NULL. Two boot
+ * disks may name one file; a hotplugged one never shares (check_in_use()). */
+static const HotplugNode *node_with_file(const Hotplug *hp, const VmFile *f, const HotplugNode *except) {
+        for (size_t i = 0; i < hp->n_nodes; i++)
+                if (&hp->nodes[i] != except && hotplug_same_file(&hp->nodes[i].file, f))
+                        return &hp->nodes[i];
+        return NULL;
 }
 
 static DomainDisk *live_disk(Supervisor *s, const char *target) {
@@ -312,68 +381,50 @@ static int check_hotpluggable(Supervisor *s, const DomainDisk *disk, const char 
         return 0;
 }
 
-/* ---- attach ---------------------------------------------------------------- */
+/* ---- attach ------------------------------------------------------------ */
 
-/* The caller hands the image to their guest: they must be able to use it
- * themselves as the guest will (root, or ourselves, may use anything). A
- * file is opened as them; a block device our unit's device policy keeps
- * us from opening until attach_allow_block() is judged by its mode bits. */
-static int caller_can_use(const DomainDisk *disk, const struct stat *st, const Caller *caller) {
-        int fd;
+/* One image, one set of labels and one cgroup rule: a file already live
+ * under another target is refused, found by inode (or device number),
+ * never by a path. */
+static int check_in_use(Supervisor *s, const DomainDisk *disk, const VmFile *f, char **ret_msg) {
+        const HotplugNode *other = node_with_file(s->hotplug, f, NULL);
 
-        if (!caller_is_other(caller))
-                return 0;
-        if (S_ISBLK(st->st_mode))
-                return caller_may(caller, st, disk->readonly ? R_OK : R_OK | W_OK) ? 0 : -EACCES;
-        fd = caller_open(caller, disk->source, (disk->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY,
-                         0);
-        if (fd < 0)
-                return fd;
-        safe_close(fd);
+        if (other)
+                return set_errorf(ret_msg, -EINVAL, "disk '%s': %s is already attached as '%s'",
+                                  disk->target_dev, f->path, other->target);
+        if (f->st.st_nlink == 0 && S_ISREG(f->st.st_mode))
+                return set_errorf(ret_msg, -EINVAL, "disk '%s': the file has been deleted",
+                                  disk->target_dev);
         return 0;
 }
 
-static int check_caller_access(const DomainDisk *disk, const struct stat *st, const Caller *caller,
-                               char **ret_msg) {
-        int r = caller_can_use(disk, st, caller);
+/* Take the disk's file (fds[0], or its source for root), check it, and
+ * let the live XML name it by the fd's own path from now on. */
+static int attach_file(Supervisor *s, DomainDisk *disk, const int *fds, size_t n_fds, VmFile *ret,
+                       char **ret_msg) {
+        _cleanup_(vm_file_done) VmFile f = VM_FILE_NULL;
+        char *path;
+        int r;
 
-        if (r >= 0)
+        if (!disk->source)
                 return 0;
-        return set_errorf(ret_msg, -EACCES, "disk '%s': you may not %s '%s': %s", disk->target_dev,
-                          disk->readonly ? "read" : "read and write", disk->source, strerror(-r));
+        r = hotplug_file_take(disk, n_fds > 0 ? fds[0] : -EBADF, &f, ret_msg);
+        if (r >= 0)
+                r = check_in_use(s, disk, &f, ret_msg);
+        if (r < 0)
+                return r;
+        path = strdup(f.path);
+        if (!path)
+                return set_errorf(ret_msg, -ENOMEM, "AttachDevice: out of memory");
+        free(disk->source);
+        disk->source = path;
+        *ret = f;
+        f = VM_FILE_NULL;
+        return 0;
 }
 
-/* The source must be there, be what type= says, and be the caller's to use. */
-static int check_source(const DomainDisk *disk, const Caller *caller, char **ret_msg) {
-        struct stat st;
-        bool block = disk->type == DOMAIN_DISK_TYPE_BLOCK;
-
-        if (stat(disk->source, &st) < 0)
-                return set_errorf(ret_msg, -EINVAL, "disk '%s': cannot use source '%s': %m",
-                                  disk->target_dev, disk->source);
-        if (block && !S_ISBLK(st.st_mode))
-                return set_errorf(ret_msg, -EINVAL,
-                                  "disk '%s': source '%s' is not a block device (use type='file')",
-                                  disk->target_dev, disk->source);
-        if (!block && !S_ISREG(st.st_mode))
-                return set_errorf(ret_msg, -EINVAL, "disk '%s': source '%s' is not a regular file%s",
-                                  disk->target_dev, disk->source,
-                                  S_ISBLK(st.st_mode) ? " (use type='block')" : "");
-        return check_caller_access(disk, &st, caller, ret_msg);
-}
-
-static const DomainDisk *disk_with_source(const Supervisor *s, const char *source) {
-        for (size_t i = 0; i < s->domain->n_disks; i++)
-                if (streq_ptr(s->domain->disks[i].source, source))
-                        return &s->domain->disks[i];
-        return NULL;
-}
-
-/* Against the live disks: target and source not in use (one image, one
- * set of remembered labels). */
-static int check_attach(Supervisor *s, const DomainDisk *disk, const Caller *caller, const char **ret_error,
-                        char **ret_msg) {
-        const DomainDisk *other;
+/* Against the live disks: hotpluggable, no boot order, target free. */
+static int check_attach(Supervisor *s, const DomainDisk *disk, const char **ret_error, char **ret_msg) {
         int r;
 
         r = check_hotpluggable(s, disk, ret_error, ret_msg);
@@ -387,63 +438,64 @@ static int check_attach(Supervisor *s, const DomainDisk *disk, const Caller *cal
         if (live_disk(s, disk->target_dev))
                 return set_errorf(ret_msg, -EINVAL, "disk '%s': target '%s' is already in use",
                                   disk->target_dev, disk->target_dev);
-        other = disk_with_source(s, disk->source);
-        if (other)
-                return set_errorf(ret_msg, -EINVAL, "disk '%s': source '%s' is already attached as '%s'",
-                                  disk->target_dev, disk->source, other->target_dev);
-        return check_source(disk, caller, ret_msg);
+        return 0;
 }
 
-/* A warning naming source, a path from the caller's XML: escaped. */
-static void warn_source(int r, const char *what, const char *source) {
-        _cleanup_free_ char *shown = cescape(source, 1024);
-
-        log_warning_errno(r, "hotplug: %s %s: %m", what, shown ?: "?");
-}
-
-/* The disk's image as a VmFile for the label manager. A stopgap: the
- * image is resolved here, once per call, by its path; AttachDevice will
- * take the caller's fd instead. */
-static int disk_file(const DomainDisk *disk, VmFile *ret) {
-        VmFileKind kind = vm_file_kind_of_disk(disk);
-
-        return vm_file_resolve(disk->source, kind, VM_FILE_BY_FDSET,
-                               kind == VM_FILE_IMAGE_RO ? O_RDONLY : O_RDWR, ret);
-}
-
-static int label_disk(Supervisor *s, const DomainDisk *disk, char **ret_error) {
-        _cleanup_(vm_file_done) VmFile f = VM_FILE_NULL;
-        int r = disk_file(disk, &f);
-
-        if (r < 0)
-                return set_errorf(ret_error, r, "cannot open %s: %s", disk->source, strerror(-r));
-        return label_manager_label_file(s->labels, &f, ret_error);
-}
-
-static int restore_disk(Supervisor *s, const DomainDisk *disk) {
-        _cleanup_(vm_file_done) VmFile f = VM_FILE_NULL;
-        int r = disk_file(disk, &f);
-
-        return r < 0 ? r : label_manager_restore_file(s->labels, &f);
-}
-
-/* Undo the host side of an attach (ACL, then labels), newest first. */
-static void attach_undo_host(Supervisor *s, HotplugOp *op) {
-        const DomainDisk *disk = &op->fragment->disks[0];
+/* Host side: labels, device ACL, QEMU's own fd (hotplug-file.c). */
+static int attach_host(Supervisor *s, HotplugOp *op) {
+        _cleanup_free_ char *msg = NULL;
         int r;
 
-        if (op->allowed && s->cgroup) {
-                r = vm_cgroup_deny_device(s->cgroup, disk->source);
-                if (r < 0)
-                        warn_source(r, "cannot remove from the device ACL", disk->source);
+        if (op->file.fd < 0)
+                return 0;
+        r = hotplug_file_grant(s, &op->file, &op->grant, &msg);
+        if (r < 0)
+                op_set_error(op, VMUNIT_BUS_ERROR_FAILED, "disk '%s': %s", op->target, msg ?: strerror(-r));
+        return r;
+}
+
+static void attach_undo_host(Supervisor *s, HotplugOp *op) {
+        hotplug_file_revoke(s, &op->file, &op->grant);
+}
+
+static json_object *one_arg(const char *key, json_object *value) {
+        json_object *args = json_object_new_object();
+
+        if (!args || !value || json_object_object_add(args, key, value) < 0) {
+                json_object_put(args);
+                json_object_put(value);
+                return NULL;
         }
-        op->allowed = false;
-        if (op->labelled && s->labels) {
-                r = restore_disk(s, disk);
-                if (r < 0)
-                        warn_source(r, "cannot restore the labels of", disk->source);
+        return args;
+}
+
+/* blockdev-del for each of nodes[] that is not NULL, then remove-fd for
+ * fdset (-1: none), back to back; QEMU answers in order. Returns how many
+ * were sent (each answered through cb). */
+static unsigned send_removals(Supervisor *s, const char *const nodes[2], int64_t fdset, QmpReplyHandler cb,
+                              void *userdata) {
+        unsigned sent = 0;
+
+        for (size_t i = 0; i < 2; i++) {
+                json_object *args;
+
+                if (!nodes[i])
+                        continue;
+                args = one_arg("node-name", json_object_new_string(nodes[i]));
+                if (args && qmp_client_send(s->qmp, "blockdev-del", args, cb, userdata) >= 0)
+                        sent++;
+                else
+                        log_warning("hotplug: cannot send blockdev-del %s", nodes[i]);
         }
-        op->labelled = false;
+        if (fdset >= 0) {
+                json_object *args = one_arg("fdset-id", json_object_new_int64(fdset));
+
+                if (args && qmp_client_send(s->qmp, "remove-fd", args, cb, userdata) >= 0)
+                        sent++;
+                else
+                        log_warning("hotplug: cannot send remove-fd for fd set %" PRId64, fdset);
+        }
+        return sent;
 }
 
 static void on_rollback_reply(QmpClient *c, json_object *reply, const char *error_class,
@@ -452,35 +504,20 @@ static void on_rollback_reply(QmpClient *c, json_object *reply, const char *erro
         HotplugOp *op = s->hotplug->op;
 
         if (error_class)
-                log_warning("hotplug: blockdev-del while undoing %s: %s", op->target,
-                            error_desc ?: error_class);
+                log_warning("hotplug: undoing %s: %s", op->target, error_desc ?: error_class);
         if (--op->replies > 0)
                 return;
         attach_undo_host(s, op);
         op_finish(s);
 }
 
-/* QEMU refused a step: remove the block nodes that were added, then the
- * host side, then answer. */
+/* QEMU refused a step: remove the block nodes that were added and QEMU's
+ * fd set, then the host side, then answer. */
 static void attach_rollback(Supervisor *s, HotplugOp *op) {
-        const char *nodes[] = { op->format_added ? op->plan.format_node : NULL,
-                                op->storage_added ? op->plan.storage_node : NULL };
+        const char *const nodes[2] = { op->format_added ? op->plan.format_node : NULL,
+                                       op->storage_added ? op->plan.storage_node : NULL };
 
-        op->replies = 0;
-        for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
-                json_object *args;
-
-                if (!nodes[i])
-                        continue;
-                args = json_object_new_object();
-                if (args && json_object_object_add(args, "node-name", json_object_new_string(nodes[i])) < 0)
-                        args = (json_object_put(args), NULL);
-                if (args && qmp_client_send(s->qmp, "blockdev-del", args, on_rollback_reply, s) >= 0)
-                        op->replies++;
-                else
-                        log_warning("hotplug: cannot send blockdev-del %s while undoing %s", nodes[i],
-                                    op->target);
-        }
+        op->replies = send_removals(s, nodes, op->fdset, on_rollback_reply, s);
         if (op->replies > 0)
                 return;
         attach_undo_host(s, op);
@@ -491,7 +528,7 @@ static void attach_commit(Supervisor *s, HotplugOp *op) {
         Hotplug *hp = s->hotplug;
         int r;
 
-        r = node_add(hp, op->target, op->node);
+        r = node_add(hp, op);
         if (r >= 0)
                 r = domain_take_disk(s->domain, op->fragment);
         if (r < 0) {
@@ -538,6 +575,7 @@ static int send_plan(Supervisor *s, HotplugOp *op) {
 
         for (size_t i = 0; i < ELEMENTSOF(args); i++) {
                 int r = qmp_client_send(s->qmp, cmds[i], json_object_get(args[i]), on_attach_reply, s);
+
                 if (r < 0)
                         return r; /* only before QMP is up or once it is gone: nothing was sent */
                 op->replies++;
@@ -545,97 +583,79 @@ static int send_plan(Supervisor *s, HotplugOp *op) {
         return 0;
 }
 
-/*
- * System mode: the unit runs with DevicePolicy=closed, and systemd's own
- * device filter on the unit's cgroup (DeviceAllow= from the generator)
- * applies to QEMU's leaf on top of ours; a block device that was not in
- * the domain at start needs a runtime DeviceAllow= there too. It is not
- * taken back on detach (systemd can only reset the whole list): our own
- * filter on the QEMU leaf is the one that follows the disk, and denies
- * it again.
- */
-static int unit_allow_device(Supervisor *s, const char *path, bool readonly, char **ret_msg) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_free_ char *unit = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
+/* QEMU has its fd in set N: the protocol node opens /dev/fdset/N. */
+static void on_add_fd_reply(QmpClient *c, json_object *reply, const char *error_class,
+                            const char *error_desc, void *userdata) {
+        Supervisor *s = userdata;
+        HotplugOp *op = s->hotplug->op;
+        json_object *v = NULL;
+        char filename[48];
+
+        op->replies--;
+        if (!error_class && reply && json_object_object_get_ex(reply, "fdset-id", &v) &&
+            json_object_is_type(v, json_type_int))
+                op->fdset = json_object_get_int64(v);
+        if (error_class || op->fdset < 0) {
+                op_set_error(op, VMUNIT_BUS_ERROR_FAILED, "disk '%s': QEMU refused add-fd: %s", op->target,
+                             error_desc ?: error_class ?: "no fd set in its answer");
+                attach_rollback(s, op);
+                return;
+        }
+        snprintf(filename, sizeof(filename), "/dev/fdset/%" PRId64, op->fdset);
+        if (qemu_disk_plan_set_filename(&op->plan, filename) < 0 || send_plan(s, op) < 0) {
+                op_set_error(op, VMUNIT_BUS_ERROR_FAILED, "disk '%s': cannot send the disk to QEMU",
+                             op->target);
+                if (op->replies == 0)
+                        attach_rollback(s, op);
+        }
+}
+
+/* QEMU gets its own fd of the image with add-fd (SCM_RIGHTS on the
+ * monitor), in a new fd set whose opaque names the disk's node; our copy
+ * goes once it is on its way. Without a source: straight to the plan. */
+static int send_file(Supervisor *s, HotplugOp *op) {
+        json_object *args;
         int r;
 
-        if (s->paths.embedded)
-                return 0;
-        r = vm_unit_name(s->name, &unit);
+        if (op->file.qemu_fd < 0)
+                return send_plan(s, op);
+        args = one_arg("opaque", json_object_new_string(op->plan.storage_node));
+        if (!args)
+                return -ENOMEM;
+        r = qmp_client_send_fd(s->qmp, "add-fd", args, op->file.qemu_fd, on_add_fd_reply, s);
+        op->file.qemu_fd = safe_close(op->file.qemu_fd);
         if (r >= 0)
-                r = sd_bus_open_system(&bus);
-        if (r >= 0)
-                r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                       "org.freedesktop.systemd1.Manager", "SetUnitProperties", &error, NULL,
-                                       "sba(sv)", unit, 1, 1, "DeviceAllow", "a(ss)", 1, path,
-                                       readonly ? "r" : "rw");
-        if (r < 0)
-                (void) set_errorf(ret_msg, r, "cannot allow %s in the unit's device policy: %s", path,
-                                  error.message ?: strerror(-r));
-        sd_bus_error_free(&error);
+                op->replies++;
         return r;
 }
 
-/* The cgroup device ACL for a block device: the unit's, then ours. */
-static int attach_allow_block(Supervisor *s, HotplugOp *op, const DomainDisk *disk) {
-        unsigned access = CGROUP_DEVICE_READ | (disk->readonly ? 0 : CGROUP_DEVICE_WRITE);
-        _cleanup_free_ char *msg = NULL;
-        int r;
-
-        r = unit_allow_device(s, disk->source, disk->readonly, &msg);
-        if (r < 0) {
-                op_set_error(op, VMUNIT_BUS_ERROR_FAILED, "disk '%s': %s", op->target, msg ?: strerror(-r));
-                return r;
-        }
-        r = vm_cgroup_allow_device(s->cgroup, disk->source, access);
-        if (r < 0) {
-                op_set_error(op, VMUNIT_BUS_ERROR_FAILED,
-                             "disk '%s': cannot allow %s in the VM's device ACL: %s", op->target,
-                             disk->source, strerror(-r));
-                return r;
-        }
-        op->allowed = true;
-        return 0;
-}
-
-/* Host side: labels (owner, MAC, AppArmor .files), then the ACL. */
-static int attach_host(Supervisor *s, HotplugOp *op) {
-        const DomainDisk *disk = &op->fragment->disks[0];
-        _cleanup_free_ char *err = NULL;
-        int r;
-
-        if (s->labels) {
-                r = label_disk(s, disk, &err);
-                if (r < 0) {
-                        op_set_error(op, VMUNIT_BUS_ERROR_FAILED, "disk '%s': %s", op->target,
-                                     err ?: strerror(-r));
-                        return r;
-                }
-                op->labelled = true;
-        }
-        if (disk->type == DOMAIN_DISK_TYPE_BLOCK && s->cgroup)
-                return attach_allow_block(s, op, disk);
-        return 0;
-}
-
-/* Parse, check, plan. Returns the new operation or NULL after answering. */
-static HotplugOp *attach_prepare(Supervisor *s, const char *xml, const Caller *caller, SupervisorOpDone done,
-                                 void *userdata) {
+/* Parse, check, take the file, plan. Returns the new operation or NULL
+ * after answering. */
+static HotplugOp *attach_prepare(Supervisor *s, const char *xml, const int *fds, size_t n_fds,
+                                 const Caller *caller, SupervisorOpDone done, void *userdata) {
         _cleanup_domain_ Domain *fragment = NULL;
+        _cleanup_(vm_file_done) VmFile file = VM_FILE_NULL;
         _cleanup_free_ char *msg = NULL;
         const char *error = NULL;
         HotplugOp *op;
 
         if (op_begin(s, "AttachDevice", xml, done, userdata, &fragment) < 0)
                 return NULL;
-        if (check_attach(s, &fragment->disks[0], caller, &error, &msg) < 0)
+        if (check_attach(s, &fragment->disks[0], &error, &msg) < 0)
                 return refuse(s, done, userdata, error, "%s", msg ?: "disk cannot be attached"), NULL;
+        if (hotplug_file_check_fds(fragment, n_fds, caller, &msg) < 0 ||
+            attach_file(s, &fragment->disks[0], fds, n_fds, &file, &msg) < 0)
+                return refuse(s, done, userdata, VMUNIT_BUS_ERROR_INVALID_ARGS, "%s",
+                              msg ?: "AttachDevice: the disk's file cannot be used"),
+                       NULL;
         op = calloc(1, sizeof(*op));
         if (!op)
                 return refuse(s, done, userdata, VMUNIT_BUS_ERROR_FAILED, "AttachDevice: out of memory"),
                        NULL;
-        *op = (HotplugOp){ .done = done, .userdata = userdata, .node = s->hotplug->next_node };
+        *op = (HotplugOp){
+                .done = done, .userdata = userdata, .node = s->hotplug->next_node, .file = file, .fdset = -1
+        };
+        file = VM_FILE_NULL;
         op->target = strdup(fragment->disks[0].target_dev);
         if (!op->target ||
             qemu_disk_plan(&fragment->disks[0], op->node, /* q35= */ false, &op->plan, &msg) < 0) {
@@ -648,26 +668,37 @@ static HotplugOp *attach_prepare(Supervisor *s, const char *xml, const Caller *c
         return op;
 }
 
-void hotplug_attach(Supervisor *s, const char *xml, const Caller *caller, SupervisorOpDone done,
-                    void *userdata) {
-        HotplugOp *op = attach_prepare(s, xml, caller, done, userdata);
+void hotplug_attach(Supervisor *s, const char *xml, const int *fds, size_t n_fds, const Caller *caller,
+                    SupervisorOpDone done, void *userdata) {
+        HotplugOp *op = attach_prepare(s, xml, fds, n_fds, caller, done, userdata);
         _cleanup_free_ char *target = NULL, *source = NULL;
+        int r;
 
         if (!op)
                 return;
         s->hotplug->op = op;
         s->hotplug->next_node++; /* never reused, even when this attach fails */
         target = cescape(op->target, 64);
-        source = cescape(op->fragment->disks[0].source ?: "", 1024);
-        log_info("AttachDevice: disk %s (%s) as %s", target ?: "", source ?: "", op->plan.device_id);
+        source = cescape(op->file.path ?: "", 1024);
+        log_info("AttachDevice: disk %s (%s, %s) as %s, node %s", target ?: "", source ?: "",
+                 op->file.fd < 0        ? "no source"
+                 : op->file.from_caller ? "the caller's fd"
+                                        : "root's path",
+                 op->plan.device_id, op->plan.storage_node ?: "-");
         if (attach_host(s, op) < 0) {
                 attach_undo_host(s, op);
                 op_finish(s);
                 return;
         }
-        if (send_plan(s, op) < 0 && op->replies == 0) {
-                op_set_error(op, VMUNIT_BUS_ERROR_FAILED, "disk '%s': QEMU's monitor is not available",
-                             op->target);
+        r = send_file(s, op);
+        if (r < 0 && op->replies == 0) {
+                if (r == -EBUSY)
+                        op_set_error(op, VMUNIT_BUS_ERROR_BUSY,
+                                     "disk '%s': QEMU's monitor is passing another file; try again",
+                                     op->target);
+                else
+                        op_set_error(op, VMUNIT_BUS_ERROR_FAILED,
+                                     "disk '%s': QEMU's monitor is not available", op->target);
                 attach_undo_host(s, op);
                 op_finish(s);
         }
@@ -700,24 +731,18 @@ static void removal_unlink(Hotplug *hp, Removal *r) {
         free(r);
 }
 
-/* The guest and QEMU's device are gone and so are the block nodes: give
- * the image back (ACL, labels and owner) and forget the disk. */
+/* The guest and QEMU's device are gone, and so are the block nodes and
+ * the fd set: give the file back (cgroup rule, labels) through the file
+ * kept for it, unless another live disk still uses it, and forget the
+ * disk. */
 static void remove_host_side(Supervisor *s, const char *target) {
         DomainDisk *disk = live_disk(s, target);
-        int r;
+        HotplugNode *n = node_find(s->hotplug, target);
 
         if (!disk)
                 return;
-        if (disk->type == DOMAIN_DISK_TYPE_BLOCK && disk->source && s->cgroup) {
-                r = vm_cgroup_deny_device(s->cgroup, disk->source);
-                if (r < 0)
-                        warn_source(r, "cannot remove from the device ACL", disk->source);
-        }
-        if (disk->source && s->labels) {
-                r = restore_disk(s, disk);
-                if (r < 0 && r != -ENOENT)
-                        warn_source(r, "cannot restore the labels of", disk->source);
-        }
+        if (n && !node_with_file(s->hotplug, &n->file, n))
+                hotplug_file_revoke(s, &n->file, &n->grant);
         node_remove(s->hotplug, target);
         domain_drop_disk(s->domain, disk);
         write_live_xml(s);
@@ -733,7 +758,8 @@ static void on_remove_reply(QmpClient *c, json_object *reply, const char *error_
         Supervisor *s = rm->s;
 
         if (error_class)
-                log_warning("hotplug: blockdev-del for disk %s: %s", rm->target, error_desc ?: error_class);
+                log_warning("hotplug: removing disk %s from QEMU: %s", rm->target,
+                            error_desc ?: error_class);
         if (--rm->replies > 0)
                 return;
         remove_host_side(s, rm->target);
@@ -744,21 +770,15 @@ static void on_remove_reply(QmpClient *c, json_object *reply, const char *error_
         removal_unlink(s->hotplug, rm);
 }
 
-static int send_blockdev_del(Supervisor *s, const char *node, Removal *rm) {
-        json_object *args = json_object_new_object();
-
-        if (!args || json_object_object_add(args, "node-name", json_object_new_string(node)) < 0) {
-                json_object_put(args);
-                return -ENOMEM;
-        }
-        return qmp_client_send(s->qmp, "blockdev-del", args, on_remove_reply, rm);
-}
-
 /* DEVICE_DELETED for a live disk: drop its block nodes (format node
- * first: it holds the protocol node), then the host side. */
+ * first: it holds the protocol node) and QEMU's fd set (unless another
+ * live disk shares it), then the host side. */
 static void disk_deleted(Supervisor *s, const DomainDisk *disk, const QemuDiskPlan *p) {
         Removal *rm = calloc(1, sizeof(*rm));
         HotplugOp *op = s->hotplug->op;
+        const HotplugNode *n = node_find(s->hotplug, disk->target_dev);
+        const char *const nodes[2] = { p->format_node, p->storage_node };
+        int64_t fdset = -1;
 
         if (op_is_detach_of(op, disk->target_dev))
                 op->timer = sd_event_source_disable_unref(op->timer);
@@ -770,10 +790,9 @@ static void disk_deleted(Supervisor *s, const DomainDisk *disk, const QemuDiskPl
         rm->s = s;
         rm->next = s->hotplug->removals;
         s->hotplug->removals = rm;
-        if (p->format_node && send_blockdev_del(s, p->format_node, rm) >= 0)
-                rm->replies++;
-        if (p->storage_node && send_blockdev_del(s, p->storage_node, rm) >= 0)
-                rm->replies++;
+        if (n && !node_with_file(s->hotplug, &n->file, n))
+                fdset = n->fdset;
+        rm->replies = send_removals(s, nodes, fdset, on_remove_reply, rm);
         if (rm->replies == 0) { /* no source, or no monitor: nothing to wait for */
                 rm->replies = 1;
                 on_remove_reply(NULL, NULL, NULL, NULL, rm);
@@ -880,7 +899,9 @@ static HotplugOp *detach_prepare(Supervisor *s, const char *xml, SupervisorOpDon
                 return free(op),
                        refuse(s, done, userdata, VMUNIT_BUS_ERROR_FAILED, "DetachDevice: out of memory"),
                        NULL;
-        *op = (HotplugOp){ .detach = true, .done = done, .userdata = userdata, .node = n->node };
+        *op = (HotplugOp){
+                .detach = true, .done = done, .userdata = userdata, .node = n->node, .fdset = -1
+        };
         op->target = strdup(target);
         if (!op->target || qemu_disk_plan(disk, n->node, /* q35= */ false, &op->plan, &msg) < 0) {
                 op_free(op);
@@ -891,8 +912,7 @@ static HotplugOp *detach_prepare(Supervisor *s, const char *xml, SupervisorOpDon
         return op;
 }
 
-void hotplug_detach(Supervisor *s, const char *xml, const Caller *caller, SupervisorOpDone done,
-                    void *userdata) {
+void hotplug_detach(Supervisor *s, const char *xml, SupervisorOpDone done, void *userdata) {
         HotplugOp *op = detach_prepare(s, xml, done, userdata);
         _cleanup_free_ char *target = NULL;
         json_object *args;
@@ -936,7 +956,7 @@ void hotplug_done(Supervisor *s) {
         while (hp->removals)
                 removal_unlink(hp, hp->removals);
         for (size_t i = 0; i < hp->n_nodes; i++)
-                free(hp->nodes[i].target);
+                node_free(&hp->nodes[i]);
         free(hp->nodes);
         free(hp);
         s->hotplug = NULL;

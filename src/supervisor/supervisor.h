@@ -205,11 +205,14 @@ void lifecycle_stop_after_failed_save(Supervisor *s, bool was_running);
 void lifecycle_done(Supervisor *s);
 /* <<< save.c */
 
-/* >>> hotplug.c: AttachDevice/DetachDevice for <disk> fragments. */
-void hotplug_attach(Supervisor *s, const char *xml, const Caller *caller, SupervisorOpDone done,
-                    void *userdata);
-void hotplug_detach(Supervisor *s, const char *xml, const Caller *caller, SupervisorOpDone done,
-                    void *userdata);
+/* >>> hotplug.c: AttachDevice/DetachDevice for <disk> fragments.
+ * hotplug_attach(): fds[i] (borrowed; duplicated here before it returns)
+ * is the file of the fragment's i-th <source>, which the caller opened;
+ * n_fds 0 only for root (caller), whose sources are then resolved here,
+ * once. */
+void hotplug_attach(Supervisor *s, const char *xml, const int *fds, size_t n_fds, const Caller *caller,
+                    SupervisorOpDone done, void *userdata);
+void hotplug_detach(Supervisor *s, const char *xml, SupervisorOpDone done, void *userdata);
 void hotplug_on_qmp_event(Supervisor *s, const char *event, json_object *data);
 void hotplug_done(Supervisor *s); /* free what hotplug.c holds */
 /* <<< hotplug.c */

@@ -137,8 +137,9 @@ else t_pass; fi
 t_begin "Save, SaveToPath, AttachDevice, DetachDevice with bad arguments -> org.vmunit.Error.InvalidArgs"
 ok=1
 expect_error "Save into a pipe" org.vmunit.Error.InvalidArgs "$(call_fd Save pipe)" || ok=0
-for c in "SaveToPath string:relative.save" "AttachDevice string:<disk/>" "DetachDevice string:<disk/>" \
-        "AttachDevice string:not-xml"; do
+expect_error "AttachDevice <disk/>" org.vmunit.Error.InvalidArgs "$(call_fd AttachDevice "<disk/>")" || ok=0
+expect_error "AttachDevice not-xml" org.vmunit.Error.InvalidArgs "$(call_fd AttachDevice not-xml)" || ok=0
+for c in "SaveToPath string:relative.save" "DetachDevice string:<disk/>"; do
         # shellcheck disable=SC2086
         expect_error "$c" org.vmunit.Error.InvalidArgs "$(call $c)" || ok=0
 done

@@ -80,6 +80,15 @@ assert_failure() {
         [ "$rc" != 0 ] || fail "\`$*\` succeeded, expected failure; output: $out"
 }
 
+# one_line_failure CMD...: non-zero exit and exactly one line of output.
+one_line_failure() {
+        local out rc=0
+        out=$("$@" 2>&1) || rc=$?
+        [ "$rc" != 0 ] || fail "\`$*\` succeeded; output: $out"
+        [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "\`$*\`: want one line, got: $out"
+        echo "$out"
+}
+
 # wait_for TIMEOUT_SECONDS CMD [ARGS...]: poll CMD (every 0.2 s) until it
 # succeeds; fail after TIMEOUT_SECONDS.
 wait_for() {
@@ -256,6 +265,20 @@ qmp() {
 # read-only, as a compromised QEMU would try; prints QMP's reply.
 blockdev_add() {
         qmp "$1" "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"file\",\"node-name\":\"$2\",\"filename\":\"$3\",\"read-only\":true${4:-}}}"
+}
+
+# ssh_root_localhost: root may ssh to root@localhost without a prompt (a
+# key of its own, the host key accepted), for vmctl -H.
+ssh_root_localhost() {
+        [ -e /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -A
+        systemctl start ssh.service
+        mkdir -p -m 0700 /root/.ssh
+        [ -e /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/id_ed25519
+        grep -qxF "$(cat /root/.ssh/id_ed25519.pub)" /root/.ssh/authorized_keys 2>/dev/null ||
+                cat /root/.ssh/id_ed25519.pub >>/root/.ssh/authorized_keys
+        chmod 0600 /root/.ssh/authorized_keys
+        printf 'Host localhost\n\tStrictHostKeyChecking accept-new\n\tBatchMode yes\n' >/root/.ssh/config
+        assert_success ssh root@localhost true
 }
 
 # journal_cursor: a journal cursor for "from now on" (--after-cursor=).

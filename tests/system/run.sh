@@ -123,7 +123,7 @@ else
 fi
 # Test helpers (tests/helpers/): for the scenarios that race paths, and
 # the label scenarios' state dumps (the test host has no getfattr/getfacl).
-for helper in flip-dirs xattr-dump; do
+for helper in flip-dirs xattr-dump fd-modes; do
         if [ -x "$BUILD_DIR/tests/helpers/$helper" ]; then
                 install -D -m 0755 "$BUILD_DIR/tests/helpers/$helper" "$PAYLOAD/stage/usr/local/lib/vmunit-test/$helper"
         fi

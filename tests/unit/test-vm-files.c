@@ -167,12 +167,64 @@ Test(resolve, adopt_checks_the_access_mode) {
 
 Test(resolve, adopt_refuses_what_is_not_a_file_or_block_device) {
         _cleanup_(vm_file_done) VmFile f = VM_FILE_NULL;
-        int p[2];
+        char src[256];
+        int p[2], opath;
 
         cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
         cr_assert_eq(vm_file_adopt_fd(p[0], "/x", VM_FILE_IMAGE_RO, O_RDONLY, &f), -EINVAL);
+        /* The type first: a pipe's write end is no disk, whatever its mode. */
+        cr_assert_eq(vm_file_adopt_fd(p[1], "/x", VM_FILE_IMAGE_RW, O_RDWR, &f), -EINVAL);
         close(p[0]);
         close(p[1]);
+        snprintf(src, sizeof(src), "%s/real", dir);
+        opath = open(src, O_PATH | O_CLOEXEC);
+        cr_assert_eq(vm_file_adopt_fd(opath, "/x", VM_FILE_IMAGE_RO, O_RDONLY, &f), -EINVAL, "a directory");
+        close(opath);
+        snprintf(src, sizeof(src), "%s/real/img", dir);
+        opath = open(src, O_PATH | O_CLOEXEC);
+        cr_assert_eq(vm_file_adopt_fd(opath, "/x", VM_FILE_IMAGE_RO, O_RDONLY, &f), -EBADF,
+                     "O_PATH proves no access");
+        close(opath);
+        cr_assert_eq(f.fd, -EBADF, "nothing kept on failure");
+}
+
+/* QEMU never shares a caller's open file description: its fd is a new
+ * open of the inode with exactly the disk's mode, even when the caller's
+ * fd has that mode already (a log the supervisor opened is passed on as
+ * it is). */
+Test(resolve, qemu_gets_its_own_open_of_a_callers_fd) {
+        _cleanup_(vm_file_done) VmFile rw = VM_FILE_NULL, ro = VM_FILE_NULL, copy = VM_FILE_NULL;
+        struct stat a, b;
+        char src[256];
+        int fd;
+
+        snprintf(src, sizeof(src), "%s/real/img", dir);
+        fd = open(src, O_RDWR | O_CLOEXEC);
+        cr_assert_geq(fd, 0);
+        cr_assert_eq(vm_file_adopt_fd(fd, "/x", VM_FILE_IMAGE_RW, O_RDWR, &rw), 0);
+        cr_assert_eq(vm_file_adopt_fd(fd, "/x", VM_FILE_IMAGE_RO, O_RDONLY, &ro), 0);
+        cr_assert(rw.from_caller);
+        cr_assert_eq(vm_file_prepare_qemu(&rw), 0);
+        cr_assert_eq(vm_file_prepare_qemu(&ro), 0);
+        cr_assert_eq(fcntl(rw.qemu_fd, F_GETFL) & O_ACCMODE, O_RDWR);
+        cr_assert_eq(fcntl(ro.qemu_fd, F_GETFL) & O_ACCMODE, O_RDONLY, "narrowed to the disk's mode");
+        /* Another file description: the caller's offset and flags are not QEMU's. */
+        cr_assert_eq(lseek(fd, 100, SEEK_SET), 100);
+        cr_assert_eq(lseek(rw.qemu_fd, 0, SEEK_CUR), 0);
+        cr_assert_eq(fcntl(fd, F_SETFL, O_APPEND), 0);
+        cr_assert_eq(fcntl(rw.qemu_fd, F_GETFL) & O_APPEND, 0);
+        cr_assert_eq(fstat(rw.qemu_fd, &a), 0);
+        cr_assert_eq(fstat(fd, &b), 0);
+        cr_assert(stat_same_inode(&a, &b));
+        close(fd);
+        /* A copy reaches the same inode through an fd of its own. */
+        cr_assert_eq(vm_file_copy(&rw, &copy), 0);
+        cr_assert_neq(copy.fd, rw.fd);
+        cr_assert(copy.from_caller);
+        cr_assert_eq(copy.qemu_fd, -EBADF);
+        cr_assert_str_eq(copy.path, rw.path);
+        cr_assert_eq(fstat(copy.fd, &a), 0);
+        cr_assert(stat_same_inode(&a, &b));
 }
 
 Test(cescape, controls_backslash_and_bad_utf8) {

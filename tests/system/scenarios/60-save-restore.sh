@@ -30,14 +30,6 @@ FLIP=/usr/local/lib/vmunit-test/flip-dirs
 NAME=org.vmunit.vm.sr
 OBJ=/org/vmunit/vm
 
-# one_line_failure CMD...: non-zero exit and exactly one line of output.
-one_line_failure() {
-        local out rc=0
-        out=$("$@" 2>&1) || rc=$?
-        [ "$rc" != 0 ] || fail "\`$*\` succeeded; output: $out"
-        [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "\`$*\`: want one line, got: $out"
-        echo "$out"
-}
 as_member() { runuser -u "$MEMBER" -- "$@"; }
 start_vm() {
         c0=$(journal_cursor)

@@ -101,14 +101,7 @@ assert_eq "Domain 'vc-off' XML configuration edited." "$out" "vmctl edit"
 assert_eq "edited-by-vmctl" "$(unit_property vm@vc-off.service Description)" "Description after edit"
 
 step "vmctl -H root@localhost over SSH"
-[ -e /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -A
-systemctl start ssh.service
-mkdir -p -m 0700 /root/.ssh
-[ -e /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/id_ed25519
-cat /root/.ssh/id_ed25519.pub >>/root/.ssh/authorized_keys
-chmod 0600 /root/.ssh/authorized_keys
-printf 'Host localhost\n\tStrictHostKeyChecking accept-new\n\tBatchMode yes\n' >/root/.ssh/config
-assert_success ssh root@localhost true
+ssh_root_localhost
 
 remote=$(vmctl -H root@localhost list)
 echo "$remote"
