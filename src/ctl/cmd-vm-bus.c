@@ -40,11 +40,14 @@ int ctl_vm_call(Ctl *ctl, const char *name, const char *method, sd_bus_message *
                 if (sd_bus_error_has_names(&error, SD_BUS_ERROR_SERVICE_UNKNOWN,
                                            SD_BUS_ERROR_NAME_HAS_NO_OWNER))
                         log_error("domain '%s' is not running", name);
+                else if (sd_bus_error_has_name(&error, VMUNIT_BUS_ERROR_ACCESS_DENIED))
+                        log_error("%s of domain '%s': permission denied: %s", method, name,
+                                  error.message ?: "not authorized");
                 else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
                         /* The bus daemon's refusal lists its policy rules;
-                         * the person needs the rule itself. */
-                        log_error("%s of domain '%s': permission denied (only root and members of group "
-                                  "vmunit may control VMs)",
+                         * the person needs to know whose policy it is. */
+                        log_error("%s of domain '%s': permission denied by the bus policy (is "
+                                  "org.vmunit.vm.conf installed in dbus-1/system.d?)",
                                   method, name);
                 else
                         log_error("%s of domain '%s' failed: %s", method, name,

@@ -17,10 +17,10 @@
  * (lifecycle.c, save.c, hotplug.c), which complete them through a
  * SupervisorOpDone callback exactly once.
  */
-#include <grp.h>
 #include <stdio.h>
 #include <systemd/sd-bus.h>
 
+#include "bus-access.h"
 #include "vm-bus.h"
 #include "domain-xml.h"
 #include "log.h"
@@ -42,76 +42,31 @@ typedef struct VmBus {
         sd_bus_slot *vtable_slot;
         sd_event_source *exit_source;
         char *service_name;
-        char *reason;                /* StateReason: the last human status from lifecycle.c */
-        gid_t vmunit_gid, admin_gid; /* groups vmunit and vmunit-admin */
-        bool have_vmunit_gid, have_admin_gid;
+        char *reason; /* StateReason: the last human status from lifecycle.c */
+        BusAccess *access;
         bool tainted_logged;
         BusCall *calls;
 } VmBus;
 
 /* --- access control ------------------------------------------------ */
 
-/* Who called m: the uid from the bus (dbus-daemon's UnixUserID, the
- * SO_PEERCRED of the connecting process), never anything read from /proc
- * (SD_BUS_CREDS_AUGMENT): a process can exec a setgid program after it
- * connected, and its groups in /proc would then be that program's. The
- * groups are the uid's own, from the user database (caller_from_uid()). */
-static int caller_identify(sd_bus_message *m, Caller *ret, sd_bus_error *error) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        uid_t uid;
-        int r;
-
-        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_UID, &creds);
-        if (r >= 0) {
-                r = sd_bus_creds_get_euid(creds, &uid);
-                if (r < 0)
-                        r = sd_bus_creds_get_uid(creds, &uid);
-        }
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "cannot determine the caller's identity: %m");
-        r = caller_from_uid(uid, ret);
-        if (r == -ENOENT)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                         "caller uid %u has no user entry", (unsigned) uid);
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "cannot look up the caller's groups: %m");
-        return 0;
+/* Whether the caller of m may do action (bus-access.h): 1 yes, 0 polkit
+ * is being asked (the method returns 1; sd-bus runs it again with the
+ * answer), <0 no. Every method asks before it acts. */
+static int authorize(Supervisor *s, sd_bus_message *m, VmAction action, Caller *ret, sd_bus_error *error) {
+        return bus_access_check(s->bus->access, m, action, ret, error);
 }
 
-static bool is_admin(const Supervisor *s, const Caller *c) {
-        return c->uid == 0 || (s->bus->have_admin_gid && caller_is_member(c, s->bus->admin_gid));
-}
-
-/* Whether the caller of m is root or in group vmunit (or vmunit-admin,
- * which may do more); *ret says who it is. The system bus policy already
- * keeps everyone else out; this check is for buses without our policy (a
- * private bus, a misconfigured system bus). */
-static int authorize(Supervisor *s, sd_bus_message *m, Caller *ret, sd_bus_error *error) {
-        int r = caller_identify(m, ret, error);
-
-        if (r < 0)
-                return r;
-        if (is_admin(s, ret) || (s->bus->have_vmunit_gid && caller_is_member(ret, s->bus->vmunit_gid)))
-                return 0;
-        return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                "only root and members of group vmunit may control this VM");
-}
-
-static int check_caller(Supervisor *s, sd_bus_message *m, sd_bus_error *error) {
+static int check_caller(Supervisor *s, sd_bus_message *m, VmAction action, sd_bus_error *error) {
         _cleanup_(caller_done) Caller c = {};
 
-        return authorize(s, m, &c, error);
+        return authorize(s, m, action, &c, error);
 }
 
-/* Property reads are checked too when a caller asks for them (Get,
- * GetAll); our own PropertiesChanged emission calls the same getters with
- * no such message current. */
-static int check_property_reader(sd_bus *bus, Supervisor *s, sd_bus_error *error) {
-        sd_bus_message *m = sd_bus_get_current_message(bus);
-
-        if (!m || !streq_ptr(sd_bus_message_get_interface(m), "org.freedesktop.DBus.Properties"))
-                return 0;
-        return check_caller(s, m, error);
+/* What a method returns when authorize() did not say yes: the error, or
+ * 1 (handled: the reply comes after polkit's answer). */
+static int not_authorized(int r) {
+        return r < 0 ? r : 1;
 }
 
 /* --- state --------------------------------------------------------- */
@@ -172,10 +127,9 @@ static int prop_get(sd_bus *bus, const char *path, const char *interface, const 
                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Supervisor *s = userdata;
         const Domain *d = s->domain;
-        int r = check_property_reader(bus, s, error);
 
-        if (r < 0)
-                return r;
+        (void) bus;
+        (void) error;
         if (streq(property, "Name"))
                 return sd_bus_message_append(reply, "s", s->name);
         if (streq(property, "UUID"))
@@ -267,10 +221,10 @@ static bool is_stopping(const Supervisor *s) {
 
 static int method_shutdown(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Supervisor *s = userdata;
-        int r = check_caller(s, m, error);
+        int r = check_caller(s, m, VM_ACTION_MANAGE, error);
 
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return not_authorized(r);
         /* A second SIGTERM skips the guest's say; a second Shutdown() must
          * not surprise its caller that way: Destroy() is the explicit way. */
         if (s->state == SUPERVISOR_SHUTTING_DOWN)
@@ -285,10 +239,10 @@ static int method_shutdown(sd_bus_message *m, void *userdata, sd_bus_error *erro
 
 static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Supervisor *s = userdata;
-        int r = check_caller(s, m, error);
+        int r = check_caller(s, m, VM_ACTION_MANAGE, error);
 
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return not_authorized(r);
         if (is_stopping(s))
                 return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is already stopping");
         lifecycle_request_destroy(s);
@@ -298,10 +252,10 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 /* A method that is one QMP command, in the states that allow it. */
 static int qmp_method(sd_bus_message *m, Supervisor *s, sd_bus_error *error, bool allowed,
                       const char *refusal, const char *command) {
-        int r = check_caller(s, m, error);
+        int r = check_caller(s, m, VM_ACTION_MANAGE, error);
 
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return not_authorized(r);
         if (!allowed)
                 return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, refusal);
         log_info("D-Bus: %s() requested", sd_bus_message_get_member(m));
@@ -332,10 +286,10 @@ static int method_resume(sd_bus_message *m, void *userdata, sd_bus_error *error)
 static int method_get_xml(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Supervisor *s = userdata;
         _cleanup_free_ char *xml = NULL;
-        int r = check_caller(s, m, error);
+        int r = check_caller(s, m, VM_ACTION_MANAGE, error);
 
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return not_authorized(r);
         r = domain_format_xml(s->domain, &xml);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "cannot format the domain XML: %m");
@@ -401,11 +355,10 @@ static int qmp_command_name(json_object *obj, const char **ret) {
         return 1;
 }
 
-/* Root and group vmunit-admin: anything; group vmunit: the allowlist. */
-static int check_monitor_command(Supervisor *s, const Caller *c, const char *json, bool *ret_raw,
-                                 sd_bus_error *error) {
+/* Which action json needs: the allowlisted queries are part of
+ * managing the VM; anything else is raw QMP (*ret_raw). */
+static int monitor_command_action(const char *json, VmAction *ret, bool *ret_raw, sd_bus_error *error) {
         _cleanup_(json_object_putp) json_object *obj = json_tokener_parse(json);
-        _cleanup_free_ char *name = NULL;
         const char *command = NULL;
         int r = qmp_command_name(obj, &command);
 
@@ -413,31 +366,27 @@ static int check_monitor_command(Supervisor *s, const Caller *c, const char *jso
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                         "not a QMP command: want a JSON object with \"execute\"");
         *ret_raw = !(r > 0 && member_may_send(command));
-        if (!*ret_raw || is_admin(s, c))
-                return 0;
-        name = cescape(command ?: "(a command with other keys than execute, arguments and id)", 64);
-        return sd_bus_error_setf(error, VMUNIT_BUS_ERROR_ACCESS_DENIED,
-                                 "MonitorCommand '%s': members of group vmunit may send only read-only "
-                                 "query commands; raw QMP is for root and members of group vmunit-admin",
-                                 name ?: "?");
+        *ret = *ret_raw ? VM_ACTION_MONITOR : VM_ACTION_MANAGE;
+        return 0;
 }
 
 static int method_monitor_command(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Supervisor *s = userdata;
         _cleanup_(caller_done) Caller caller = {};
         _cleanup_free_ char *shown = NULL;
+        VmAction action = VM_ACTION_MONITOR;
         const char *json;
         bool raw = true;
-        int r = authorize(s, m, &caller, error);
+        int r = sd_bus_message_read(m, "s", &json);
 
         if (r < 0)
                 return r;
-        r = sd_bus_message_read(m, "s", &json);
+        r = monitor_command_action(json, &action, &raw, error);
         if (r < 0)
                 return r;
-        r = check_monitor_command(s, &caller, json, &raw, error);
-        if (r < 0)
-                return r;
+        r = authorize(s, m, action, &caller, error);
+        if (r <= 0)
+                return not_authorized(r);
         if (is_stopping(s))
                 return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running");
         /* Like libvirt: raw monitor access can change the VM behind our
@@ -487,10 +436,10 @@ static BusCall *op_call_new(Supervisor *s, sd_bus_message *m, const char *what) 
 static int method_reboot(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Supervisor *s = userdata;
         BusCall *c;
-        int r = check_caller(s, m, error);
+        int r = check_caller(s, m, VM_ACTION_MANAGE, error);
 
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return not_authorized(r);
         if (s->state != SUPERVISOR_RUNNING)
                 return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running");
         log_info("D-Bus: Reboot() requested");
@@ -502,12 +451,13 @@ static int method_reboot(sd_bus_message *m, void *userdata, sd_bus_error *error)
 }
 
 /* The common head of the long methods with one argument: caller, the
- * argument (of D-Bus type `type`), the state. */
+ * argument (of D-Bus type `type`), the state. Returns 1 to go on, or
+ * what authorize() or the checks said. */
 static int long_op_begin(Supervisor *s, sd_bus_message *m, char type, void *ret_arg, Caller *ret_caller,
                          sd_bus_error *error) {
-        int r = authorize(s, m, ret_caller, error);
+        int r = authorize(s, m, VM_ACTION_MANAGE, ret_caller, error);
 
-        if (r < 0)
+        if (r <= 0)
                 return r;
         r = sd_bus_message_read_basic(m, type, ret_arg);
         if (r < 0)
@@ -516,7 +466,7 @@ static int long_op_begin(Supervisor *s, sd_bus_message *m, char type, void *ret_
                 return sd_bus_error_set(error, VMUNIT_BUS_ERROR_INVALID_STATE, "domain is not running");
         log_info("D-Bus: %s() requested by uid %u", sd_bus_message_get_member(m),
                  (unsigned) ret_caller->uid);
-        return 0;
+        return 1;
 }
 
 /* Save(h fd): the caller opened the file (as itself) and passes the fd;
@@ -527,8 +477,8 @@ static int method_save(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         BusCall *c;
         int fd, r = long_op_begin(s, m, 'h', &fd, &caller, error);
 
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return not_authorized(r);
         c = op_call_new(s, m, "Save");
         if (!c)
                 return -ENOMEM;
@@ -546,8 +496,8 @@ static int method_save_to_path(sd_bus_message *m, void *userdata, sd_bus_error *
         BusCall *c;
         int r = long_op_begin(s, m, 's', &path, &caller, error);
 
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return not_authorized(r);
         if (caller.uid != 0)
                 return sd_bus_error_set(error, VMUNIT_BUS_ERROR_ACCESS_DENIED,
                                         "SaveToPath() is for root only; open the file yourself and pass it "
@@ -604,8 +554,9 @@ static int method_attach_device(sd_bus_message *m, void *userdata, sd_bus_error 
         BusCall *c;
         int r = long_op_begin(s, m, 's', &xml, &caller, error);
 
-        if (r >= 0)
-                r = read_fds(m, fds, &n_fds, error);
+        if (r <= 0)
+                return not_authorized(r);
+        r = read_fds(m, fds, &n_fds, error);
         if (r < 0)
                 return r;
         c = op_call_new(s, m, "AttachDevice");
@@ -623,8 +574,8 @@ static int method_detach_device(sd_bus_message *m, void *userdata, sd_bus_error 
         BusCall *c;
         int r = long_op_begin(s, m, 's', &xml, &caller, error);
 
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return not_authorized(r);
         c = op_call_new(s, m, "DetachDevice");
         if (!c)
                 return -ENOMEM;
@@ -639,10 +590,10 @@ static int method_open_console(sd_bus_message *m, void *userdata, sd_bus_error *
         Supervisor *s = userdata;
         _cleanup_free_ char *message = NULL;
         const char *name = NULL;
-        int r = check_caller(s, m, error), fd;
+        int r = check_caller(s, m, VM_ACTION_CONSOLE, error), fd;
 
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return not_authorized(r);
         fd = console_open(s, &name, &message);
         if (fd < 0)
                 return sd_bus_error_set(error, name ?: VMUNIT_BUS_ERROR_FAILED,
@@ -761,20 +712,11 @@ static void vm_bus_free(VmBus *vb) {
                 return;
         sd_event_source_disable_unref(vb->exit_source);
         sd_bus_slot_unref(vb->vtable_slot);
+        bus_access_free(vb->access); /* before the bus: its pending polkit calls */
         sd_bus_flush_close_unref(vb->bus);
         free(vb->service_name);
         free(vb->reason);
         free(vb);
-}
-
-static bool lookup_group(const char *name, gid_t *ret) {
-        struct group grp, *result = NULL;
-        char buf[4096];
-
-        if (getgrnam_r(name, &grp, buf, sizeof(buf), &result) != 0 || !result)
-                return false;
-        *ret = result->gr_gid;
-        return true;
 }
 
 static int bus_serve(Supervisor *s, VmBus *vb, const char *address) {
@@ -818,8 +760,11 @@ int bus_attach(Supervisor *s) {
                 vm_bus_free(vb);
                 return log_warning_errno(r, "D-Bus: no bus name for '%s': %m", s->name);
         }
-        vb->have_vmunit_gid = lookup_group("vmunit", &vb->vmunit_gid);
-        vb->have_admin_gid = lookup_group("vmunit-admin", &vb->admin_gid);
+        vb->access = bus_access_new(s->name, s->uuid);
+        if (!vb->access) {
+                vm_bus_free(vb);
+                return log_warning_errno(-ENOMEM, "D-Bus: %m");
+        }
         s->bus = vb;
         r = bus_serve(s, vb, address);
         if (r < 0) {

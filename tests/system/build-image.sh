@@ -67,6 +67,12 @@ if [ -n "$VARIANT" ]; then
         KERNEL_CMDLINE=$VARIANT_CMDLINE
         cache=$cache-$VARIANT
         key=$( { key_script; cat "$variant_file"; printf '%s\n' "${PACKAGES[@]}"; } | sha256sum | cut -c1-16)
+else
+        # polkit on the default test host: the VMs' bus objects ask it
+        # there (50-dbus); the SELinux variant runs without it, on the
+        # supervisor's own group rule.
+        PACKAGES+=(polkitd)
+        key=$( { key_script; printf '%s\n' "${PACKAGES[@]}"; } | sha256sum | cut -c1-16)
 fi
 # <<< variant
 image_dir="$cache/$key"

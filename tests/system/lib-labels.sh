@@ -25,6 +25,28 @@ LC_DUMP=/usr/local/lib/vmunit-test/xattr-dump
 LC_SUPERVISOR=/usr/libexec/vmunit/vmunit-supervisor
 LC_MCS=/var/lib/vmunit/labels/mcs
 
+# The two VMs' files under IMG: a kernel only root may read (guest.elf),
+# an initrd (a-initrd), a read-only disk they share (ro.img) and a
+# writable disk each (a.img, b.img).
+lc_disk() { # FILE DEV [readonly]
+        echo "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$IMG/$1'/><target dev='$2' bus='virtio'/>${3:+<readonly/>}</disk>"
+}
+# A second QMP monitor (with_test_monitor) gives each VM the runtime qemu/
+# directory QEMU may create files in, which both backends label too.
+lc_vm_xml() { # NAME UUID MODE OWN-DISK [OWN-INITRD]
+        test_vm_xml "$1" "$3" "$(lc_disk ro.img vda ro) $(lc_disk "$4" vdb)" "<uuid>$2</uuid>" |
+                sed "s|<kernel>.*</kernel>|<kernel>$IMG/guest.elf</kernel>${5:+<initrd>$IMG/$5</initrd>}|" |
+                with_test_monitor "$1"
+}
+lc_make_files() {
+        mkdir -p "$IMG"
+        install -m 0600 -o root -g root "$VMUNIT_TEST_GUEST" "$IMG/guest.elf"
+        head -c 4096 /dev/zero >"$IMG/a-initrd"
+        chmod 0600 "$IMG/a-initrd"
+        truncate -s 1M "$IMG/ro.img" "$IMG/a.img" "$IMG/b.img"
+        chmod 0600 "$IMG/a.img" "$IMG/b.img"
+}
+
 # lc_setup VM...: an empty environment file and the drop-in naming it, for
 # each VM's unit; one daemon-reload.
 lc_setup() {
@@ -222,4 +244,40 @@ lc_kill_at() {
         now=$("$snap")
         lc_compare "$phase $at, after a second --cleanup" "$LC_BEFORE" "$now" || true
         systemctl reset-failed "$unit" 2>/dev/null || true
+}
+
+# lc_kill_whole_unit VM: SIGKILL every process of VM's running unit; after
+# its ExecStopPost's --cleanup, and after a second --cleanup by hand,
+# snapshot (the scenario's) must equal LC_BEFORE.
+lc_kill_whole_unit() {
+        systemctl kill --signal=KILL "$(vm_unit "$1")"
+        wait_for 60 lc_stopped "$(vm_unit "$1")"
+        lc_compare "running, after ExecStopPost's --cleanup" "$LC_BEFORE" "$(snapshot)" || true
+        assert_success "$LC_SUPERVISOR" --cleanup "$1"
+        lc_compare "running, after a second --cleanup" "$LC_BEFORE" "$(snapshot)" || true
+        systemctl reset-failed "$(vm_unit "$1")" 2>/dev/null || true
+}
+
+# lc_assert_survivor VM SUPERVISOR_PID QEMU_PID CURSOR: VM ran through it
+# all with the same processes, its guest still ticking.
+lc_assert_survivor() {
+        local ticks
+        assert_eq "active $2 $3" "$(unit_state "$(vm_unit "$1")") $(unit_property "$(vm_unit "$1")" MainPID) $(qemu_pid_of "$1")" "$1's state, supervisor and QEMU"
+        ticks=$(unit_last_tick "$(vm_unit "$1")" "$4")
+        echo "$1's guest: tick $ticks"
+        [ "$ticks" -ge 2 ] || fail "$1's guest ticked only $ticks times"
+}
+
+# lc_kill_at_every_point VM: lc_kill_at VM at each of LC_KILL_POINTS
+# (lc_trace), comparing snapshot (the scenario's); counts in LC_KILLS.
+LC_KILLS=0
+lc_kill_at_every_point() {
+        local kp t
+        for kp in "${LC_KILL_POINTS[@]}"; do
+                t=$SECONDS
+                lc_kill_at "$1" "${kp%% *}" "${kp#* }" snapshot
+                assert_eq reached "$LC_RESULT" "kill point $kp (traced in the clean run)"
+                LC_KILLS=$((LC_KILLS + 1))
+                echo "killed at $kp: $((SECONDS - t))s"
+        done
 }

@@ -234,6 +234,9 @@ qemu_pid_of() {
         cat "/run/vmunit/$1/pid"
 }
 
+# proc_label PID: the process's LSM label (SELinux context, AppArmor profile).
+proc_label() { tr -d '\0' <"/proc/$1/attr/current"; }
+
 # journal_of UNIT: this boot's journal for the unit, with fields.
 journal_of() {
         journalctl -b --no-pager -o verbose -u "$1"

@@ -446,6 +446,30 @@ Test(label, hotplug_label_and_restore_file_by_inode) {
         cr_assert_str_eq(fake_log, "generate;label 1 hot;restore hot;release;");
 }
 
+/* Review finding 12: a file the manager cannot keep (entry_add() fails, as
+ * on ENOMEM; here: no fd) is refused alone; the entry before it, the
+ * domain's disk, stays held and is restored at the end. */
+Test(label, unkeepable_file_drops_no_other_entry) {
+        _cleanup_domain_ Domain *d = domain_new_test(NULL);
+        _cleanup_(label_manager_freep) LabelManager *m = NULL;
+        _cleanup_free_ char *err = NULL;
+        _cleanup_(vm_files_done) VmFiles files = {};
+        VmFile unkeepable;
+
+        add_file(&files, "a", 0600, VM_FILE_IMAGE_RW, VM_FILE_BY_FDSET);
+        config.security_driver = SECURITY_DRIVER_APPARMOR;
+        fake_probe_apparmor = 1;
+        m = manager_mac_only(d, "vm");
+        cr_assert_eq(label_manager_label_domain(m, &files, &err), 0, "%s", err);
+        unkeepable = files.items[0]; /* a shallow copy: not freed */
+        unkeepable.fd = -1;
+        free(err);
+        err = NULL;
+        cr_assert_lt(label_manager_label_file(m, &unkeepable, &err), 0);
+        cr_assert_eq(label_manager_restore_domain(m), 0);
+        cr_assert_str_eq(fake_log, "generate;label 0 a;restore a;release;");
+}
+
 Test(label, cleanup_dispatches_live_records_by_backend) {
         _cleanup_free_ char *path = NULL;
         LabelJournal *j = NULL;

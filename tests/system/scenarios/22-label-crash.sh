@@ -34,17 +34,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-disk() { # FILE DEV [readonly]
-        echo "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$IMG/$1'/><target dev='$2' bus='virtio'/>${3:+<readonly/>}</disk>"
-}
-# A second QMP monitor (with_test_monitor) gives each VM the runtime qemu/
-# directory QEMU may create files in, which both backends label too.
-vm_xml() { # NAME UUID MODE OWN-DISK [OWN-INITRD]
-        test_vm_xml "$1" "$3" "$(disk ro.img vda ro) $(disk "$4" vdb)" "<uuid>$2</uuid>" |
-                sed "s|<kernel>.*</kernel>|<kernel>$IMG/guest.elf</kernel>${5:+<initrd>$IMG/$5</initrd>}|" |
-                with_test_monitor "$1"
-}
-
 FILES=("$IMG/guest.elf" "$IMG/a-initrd" "$IMG/ro.img" "$IMG/a.img" "$IMG/b.img" "/run/vmunit/$B/qemu")
 snapshot() {
         lc_snapshot "${FILES[@]}"
@@ -53,19 +42,14 @@ snapshot() {
 }
 
 step "files: a kernel only root may read, a shared read-only disk, one writable disk each"
-mkdir -p "$IMG"
-install -m 0600 -o root -g root "$VMUNIT_TEST_GUEST" "$IMG/guest.elf"
-head -c 4096 /dev/zero >"$IMG/a-initrd"
-chmod 0600 "$IMG/a-initrd"
-truncate -s 1M "$IMG/ro.img" "$IMG/a.img" "$IMG/b.img"
+lc_make_files
 chown daemon:daemon "$IMG/ro.img"
 chmod 0644 "$IMG/ro.img"
-chmod 0600 "$IMG/a.img" "$IMG/b.img"
 lc_file_state "$IMG/guest.elf" "$IMG/ro.img" "$IMG/a.img" "$IMG/b.img"
 ORIGINAL=$(lc_file_state "$IMG/guest.elf" "$IMG/a-initrd" "$IMG/ro.img" "$IMG/a.img" "$IMG/b.img")
 mkdir -p "$VMUNIT_DOMAINS"
-vm_xml $A $UUID_A acpi a.img a-initrd >"$VMUNIT_DOMAINS/$A.xml"
-vm_xml $B $UUID_B "acpi ticks" b.img >"$VMUNIT_DOMAINS/$B.xml"
+lc_vm_xml $A $UUID_A acpi a.img a-initrd >"$VMUNIT_DOMAINS/$A.xml"
+lc_vm_xml $B $UUID_B "acpi ticks" b.img >"$VMUNIT_DOMAINS/$B.xml"
 lc_setup $A $B
 
 step "$B starts and stays up"
@@ -96,32 +80,17 @@ echo "$LC_BEFORE"
 
 step "SIGKILL at every step, ExecStopPost's --cleanup, --cleanup again: as before"
 t0=$SECONDS
-kills=0
-for kp in "${LC_KILL_POINTS[@]}"; do
-        t=$SECONDS
-        lc_kill_at $A "${kp%% *}" "${kp#* }" snapshot
-        assert_eq reached "$LC_RESULT" "kill point $kp (traced in the clean run)"
-        kills=$((kills + 1))
-        echo "killed at $kp: $((SECONDS - t))s"
-done
+lc_kill_at_every_point $A
 
 step "SIGKILL of the whole unit while $A runs (profile loaded, QEMU up)"
 lc_start $A
 grep -q "^vmunit-$UUID_A " /sys/kernel/security/apparmor/profiles || fail "$A's profile is not loaded while it runs"
-systemctl kill --signal=KILL "$(vm_unit $A)"
-wait_for 60 lc_stopped "$(vm_unit $A)"
-lc_compare "running, after ExecStopPost's --cleanup" "$LC_BEFORE" "$(snapshot)" || true
-assert_success "$LC_SUPERVISOR" --cleanup $A
-lc_compare "running, after a second --cleanup" "$LC_BEFORE" "$(snapshot)" || true
-systemctl reset-failed "$(vm_unit $A)" 2>/dev/null || true
-kills=$((kills + 1))
-note "$kills kill points in $((SECONDS - t0))s"
+lc_kill_whole_unit $A
+LC_KILLS=$((LC_KILLS + 1))
+note "$LC_KILLS kill points in $((SECONDS - t0))s"
 
 step "$B ran through all of it"
-assert_eq "active $B_PID $B_QEMU" "$(unit_state "$(vm_unit $B)") $(unit_property "$(vm_unit $B)" MainPID) $(qemu_pid_of $B)" "$B's state, supervisor and QEMU"
-ticks=$(unit_last_tick "$(vm_unit $B)" "$B_CURSOR")
-echo "$B's guest: tick $ticks"
-[ "$ticks" -ge 2 ] || fail "$B's guest ticked only $ticks times"
+lc_assert_survivor $B "$B_PID" "$B_QEMU" "$B_CURSOR"
 
 if [ "${#LC_FAILED[@]}" -gt 0 ]; then
         printf 'differs: %s\n' "${LC_FAILED[@]}"

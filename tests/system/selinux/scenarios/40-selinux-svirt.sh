@@ -39,7 +39,6 @@ trap cleanup EXIT
 
 label_of() { stat -c %C "$1"; }
 type_of() { stat -c %C "$1" | cut -d: -f3; }
-proc_label() { tr -d '\0' <"/proc/$1/attr/current"; }
 
 # se_vm_xml NAME DISK TYPE: a second QMP monitor per VM, ours, for the
 # cross-VM check; the kernel from the boot directory.

@@ -50,7 +50,6 @@ cleanup() {
 trap cleanup EXIT
 
 label_of() { stat -c %C "$1"; }
-proc_label() { tr -d '\0' <"/proc/$1/attr/current"; }
 guest_count() { journalctl --no-pager -u "$UNIT" --after-cursor="$1" | grep -c "VMUNIT-TEST-GUEST: $2" || true; }
 # poll SECONDS CMD...: like wait_for, but returns 1 on timeout instead of
 # failing, so that the caller can print what it knows first.

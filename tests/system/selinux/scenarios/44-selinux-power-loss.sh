@@ -83,10 +83,6 @@ denials() {
         fi
 }
 
-proc_label() { tr -d '\0' <"/proc/$1/attr/current"; }
-disk() { # FILE DEV [readonly]
-        echo "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$IMG/$1'/><target dev='$2' bus='virtio'/>${3:+<readonly/>}</disk>"
-}
 # The pair in FILE's context, or its whole context when it has none.
 pair_of() { stat -c %C "$1" | sed -n 's/^.*:s0:\(c[0-9]*,c[0-9]*\)$/\1/p'; }
 # The pair VM's QEMU runs with.
@@ -113,7 +109,7 @@ start)
         chmod 0600 "$IMG/a.img" "$IMG/b.img" "$IMG/d.img"
         restorecon -RF "$IMG" >/dev/null 2>&1
         for vm in "${VMS[@]}"; do
-                test_vm_xml "$vm" acpi "$(disk ro.img vda ro) $(disk "${DISK[$vm]}" vdb)" "<uuid>${UUID[$vm]}</uuid>" |
+                test_vm_xml "$vm" acpi "$(lc_disk ro.img vda ro) $(lc_disk "${DISK[$vm]}" vdb)" "<uuid>${UUID[$vm]}</uuid>" |
                         sed "s|<kernel>.*</kernel>|<kernel>$IMG/guest.elf</kernel>|" >"$VMUNIT_DOMAINS/$vm.xml"
         done
         systemctl daemon-reload
