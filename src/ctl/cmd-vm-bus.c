@@ -40,7 +40,8 @@ int ctl_vm_call(Ctl *ctl, const char *name, const char *method, sd_bus_message *
                 if (sd_bus_error_has_names(&error, SD_BUS_ERROR_SERVICE_UNKNOWN,
                                            SD_BUS_ERROR_NAME_HAS_NO_OWNER))
                         log_error("domain '%s' is not running", name);
-                else if (sd_bus_error_has_name(&error, VMUNIT_BUS_ERROR_ACCESS_DENIED))
+                else if (sd_bus_error_has_names(&error, VMUNIT_BUS_ERROR_ACCESS_DENIED,
+                                                SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
                         log_error("%s of domain '%s': permission denied: %s", method, name,
                                   error.message ?: "not authorized");
                 else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))

@@ -45,6 +45,10 @@ static int check_type(const VmFile *f) {
         switch (f->kind) {
         case VM_FILE_RUNTIME_DIR: return S_ISDIR(m) ? 0 : -ENOTDIR;
         case VM_FILE_SOCKET:
+                /* One the supervisor bound (BY_FD): st is the socket node it
+                 * made (vm_file_bind_socket()), fd its directory. */
+                if (f->delivery == VM_FILE_BY_FD)
+                        return S_ISSOCK(m) ? 0 : -EINVAL;
                 if (f->parent_only)
                         return S_ISDIR(m) ? 0 : -ENOTDIR;
                 return S_ISSOCK(m) ? 0 : -EINVAL;
@@ -70,7 +74,8 @@ int dac_needed_perms(const VmFile *f) {
         if (S_ISCHR(f->st.st_mode))
                 return 0;
         switch (f->delivery) {
-        case VM_FILE_BY_FDSET: return 0;
+        case VM_FILE_BY_FDSET:
+        case VM_FILE_BY_FD: return 0;
         case VM_FILE_BY_PROC_FD: return ACL_XATTR_READ;
         case VM_FILE_BY_PATH:
                 if (f->parent_only)

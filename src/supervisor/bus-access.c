@@ -44,7 +44,8 @@ typedef struct Query {
         VmAction action;
         sd_bus_slot *slot; /* the call to polkit, while pending */
         QueryState state;
-        char *error_message;
+        bool challenge;      /* QUERY_DENIED: authentication would do */
+        char *error_message; /* QUERY_FAILED: why */
         struct Query *next;
         BusAccess *owner;
 } Query;
@@ -144,9 +145,15 @@ static bool group_allows(const Caller *c, VmAction action) {
         return action != VM_ACTION_MONITOR && in_group(c, "vmunit");
 }
 
-static int deny(VmAction action, sd_bus_error *error) {
+/* challenge: polkit would grant it after authentication (an
+ * administrator's password through an agent), which the caller did not
+ * allow; the standard error name says so to clients that can retry. */
+static int deny(VmAction action, bool challenge, sd_bus_error *error) {
         return sd_bus_error_setf(
-                error, VMUNIT_BUS_ERROR_ACCESS_DENIED, "not authorized for %s (%s)", vm_action_id(action),
+                error,
+                challenge ? SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED : VMUNIT_BUS_ERROR_ACCESS_DENIED,
+                "not authorized for %s%s (%s)", vm_action_id(action),
+                challenge ? " without interactive authentication" : "",
                 action == VM_ACTION_MONITOR ? "raw QMP: root and group vmunit-admin by default"
                                             : "root, groups vmunit and vmunit-admin by default");
 }
@@ -158,7 +165,7 @@ static bool polkit_absent(const sd_bus_error *e) {
 }
 
 /* CheckAuthorization() -> (bba{ss}): is_authorized, is_challenge, details. */
-static QueryState polkit_answer(sd_bus_message *reply, char **ret_message) {
+static QueryState polkit_answer(sd_bus_message *reply, bool *ret_challenge, char **ret_message) {
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         int authorized = 0, challenge = 0, r;
 
@@ -177,8 +184,7 @@ static QueryState polkit_answer(sd_bus_message *reply, char **ret_message) {
         }
         if (authorized)
                 return QUERY_ALLOWED;
-        if (challenge)
-                *ret_message = strdup("interactive authentication required");
+        *ret_challenge = challenge;
         return QUERY_DENIED;
 }
 
@@ -188,7 +194,7 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
 
         (void) ret_error;
         q->slot = sd_bus_slot_unref(q->slot);
-        q->state = polkit_answer(reply, &q->error_message);
+        q->state = polkit_answer(reply, &q->challenge, &q->error_message);
         /* Run the method again, from its first argument. */
         r = sd_bus_message_rewind(q->request, true);
         if (r >= 0)
@@ -245,11 +251,8 @@ static int query_take(BusAccess *a, Query *q, const Caller *c, sd_bus_error *err
         if (state == QUERY_FAILED)
                 r = sd_bus_error_setf(error, VMUNIT_BUS_ERROR_ACCESS_DENIED, "%s: %s",
                                       vm_action_id(q->action), q->error_message ?: "polkit failed");
-        else if (state == QUERY_DENIED && q->error_message)
-                r = sd_bus_error_setf(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED, "%s: %s",
-                                      vm_action_id(q->action), q->error_message);
         else if (state == QUERY_DENIED)
-                r = deny(q->action, error);
+                r = deny(q->action, q->challenge, error);
         query_free(q);
         return r;
 }

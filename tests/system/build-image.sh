@@ -70,8 +70,9 @@ if [ -n "$VARIANT" ]; then
 else
         # polkit on the default test host: the VMs' bus objects ask it
         # there (50-dbus); the SELinux variant runs without it, on the
-        # supervisor's own group rule.
-        PACKAGES+=(polkitd)
+        # supervisor's own group rule. polkitd needs logind
+        # (libpam-systemd), as on any Debian host that has it.
+        PACKAGES+=(polkitd libpam-systemd)
         key=$( { key_script; printf '%s\n' "${PACKAGES[@]}"; } | sha256sum | cut -c1-16)
 fi
 # <<< variant

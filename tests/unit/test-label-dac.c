@@ -223,6 +223,11 @@ Test(label, needed_perms_by_delivery_and_kind) {
         cr_assert_eq(dac_needed_perms(&f), 0);
         f = file_of(VM_FILE_IMAGE_SHARED, VM_FILE_BY_FDSET, S_IFBLK | 0660);
         cr_assert_eq(dac_needed_perms(&f), 0);
+        /* A socket the supervisor bound, QEMU listening on its fd=N: st is
+         * the socket node, fd its directory (vm_file_bind_socket()). */
+        f = file_of(VM_FILE_SOCKET, VM_FILE_BY_FD, S_IFSOCK | 0755);
+        f.parent_only = true;
+        cr_assert_eq(dac_needed_perms(&f), 0);
         /* Reopened by QEMU through /proc/self/fd/N: read. */
         f = file_of(VM_FILE_BOOT, VM_FILE_BY_PROC_FD, S_IFREG | 0600);
         cr_assert_eq(dac_needed_perms(&f), ACL_XATTR_READ);

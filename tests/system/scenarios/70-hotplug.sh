@@ -19,7 +19,7 @@
 #    the file unchanged: review finding 4); and attach/detach rounds of
 #    ~/d/img while flip-dirs swaps ~/d with a directory holding root's 0600
 #    img never attach or touch root's file (finding 3).
-# vmunit-test-timeout: 1200
+# vmunit-test-timeout: 600
 # shellcheck source=tests/system/lib.sh
 . "$VMUNIT_TEST_LIB"
 
@@ -35,7 +35,7 @@ HOME_DIR=/var/lib/vmunit-test-hotplug
 FLIP=/usr/local/lib/vmunit-test/flip-dirs
 XATTRS=/usr/local/lib/vmunit-test/xattr-dump
 FD_MODES=/usr/local/lib/vmunit-test/fd-modes
-ROUNDS=${VMUNIT_HOTPLUG_RACE_ROUNDS:-200}
+ROUNDS=${VMUNIT_HOTPLUG_RACE_ROUNDS:-60}
 
 # What must never change on a file: owner, group, mode, ACL mark, ctime
 # (a chown, chmod, ACL entry or xattr would move it), its xattrs.
@@ -222,7 +222,7 @@ journal=$(journalctl --no-pager -u "$UNIT" --after-cursor="$c0")
 assert_not_contains "$journal" "hotplug refused" "the supervisor during the race"
 assert_not_contains "$journal" "AttachDevice vdg failed" "the supervisor during the race"
 [ "${flips:-0}" -ge 1000 ] || fail "only $flips flips: the race did not run"
-[ "$attached" -ge 20 ] && [ "$refused" -ge 1 ] || fail "the race did not go both ways: $attached attached, $refused refused"
+[ "$attached" -ge 5 ] && [ "$refused" -ge 1 ] || fail "the race did not go both ways: $attached attached, $refused refused"
 
 step "stop: exit clean, the image unchanged"
 assert_success systemctl stop "$UNIT"
