@@ -1135,6 +1135,8 @@ Test(qemu_argv, caps_decide_models_and_machines) {
         line = build_line_opts(&d, &o, &r, &error);
         cr_assert_eq(r, -EINVAL);
         cr_assert_not_null(strstr(error, "CPU model 'GraniteRapids-v1' is not offered by this host's QEMU"));
+        free(error);
+        error = NULL;
         d.cpu.model = (char *) "qemu64";
         d.os.machine = (char *) "pc-i440fx-2.0";
         line = build_line_opts(&d, &o, &r, &error);
