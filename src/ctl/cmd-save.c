@@ -11,7 +11,7 @@
  * (fds cannot cross SSH) it is root's SaveToPath(s) on that host.
  *
  * restore opens FILE as the calling user, reads its header
- * (src/common/save-file.h), and makes the request in the domain's state
+ * (src/qemu/save-file.h), and makes the request in the domain's state
  * directory from that fd: a hard link when the file is already ours
  * (root's in system mode) and writable by nobody else, else a copy
  * (ours, 0600). Either way the supervisor gets a file no one else can

@@ -142,7 +142,7 @@ write("generator-render", "seed-fields", b"\x01" + b"\0".join(fields))
 write("generator-render", "seed-fields-minimal", b"\x01/etc/vmunit/domains/a.xml\0a\0\0a")
 
 # ---- the dictionary of the XML targets: what the parser's tables name ----
-src = "".join(read(os.path.join(root, "src/common", f)).decode()
+src = "".join(read(os.path.join(root, "src/domain", f)).decode()
               for f in ["domain-xml-parse.c", "domain-xml-devices.c", "domain-xml-tables.c", "xml-util.c"])
 elements = set(re.findall(r'\{ "([A-Za-z_]+)", [a-z_]+, [A-Z_ |0]+ \}', src)) | {"domain"}
 attributes = set(re.findall(r'xml_attr_\w+\(c, (?:n|root), "(\w+)"', src))
@@ -152,7 +152,7 @@ values = set(re.findall(r'\{ "([^"]+)", (?:DOMAIN_\w+|true|false|\d)[^}]*\}', sr
 lines = ["# SPDX-License-Identifier: LGPL-2.1-or-later",
          "# libFuzzer dictionary of the XML harnesses: the element and attribute",
          "# names and values the domain parser's tables accept. Written by",
-         "# tests/fuzz/seed-corpus.py from src/common/domain-xml-*.c; do not edit."]
+         "# tests/fuzz/seed-corpus.py from src/domain/domain-xml-*.c; do not edit."]
 lines += [f'"<{e}>"' for e in sorted(elements)] + [f'"</{e}>"' for e in sorted(elements)]
 lines += [f'"<qemu:{e}"' for e in ["commandline", "arg", "env"]]
 lines += [f'" {a}=\'"' for a in sorted(attributes)]
