@@ -8,14 +8,6 @@
 #include "log.h"
 #include "save-file.h"
 
-int ctl_cmd_validate(Ctl *ctl, int argc, char **argv) {
-        _cleanup_domain_ Domain *d = NULL;
-
-        if (ctl_expect_args(argc, 1, "validate FILE") < 0)
-                return 1;
-        return ctl_load_domain_file(argv[0], &d) < 0 ? 1 : 0;
-}
-
 int ctl_cmd_define(Ctl *ctl, int argc, char **argv) {
         _cleanup_domain_ Domain *d = NULL;
 

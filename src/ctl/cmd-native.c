@@ -15,7 +15,12 @@ static void print_null_separated(char **env, char **argv) {
                 fwrite(*p, 1, strlen(*p) + 1, stdout);
 }
 
-static int build(Ctl *ctl, const Domain *d, const VmunitConfig *cfg, Strv *argv, Strv *env) {
+/* QEMU's command line for d, as the supervisor would build it. Without
+ * the emulator: an error when need_emulator, else the checks that need
+ * no QEMU (validate on a host that lacks it). Errors are logged, each
+ * prefixed with what (the file) when given. */
+static int build(Ctl *ctl, const Domain *d, const VmunitConfig *cfg, bool need_emulator, const char *what,
+                 Strv *argv, Strv *env) {
         _cleanup_free_ char *run_dir = paths_domain_run_dir(&ctl->paths, d->name), *err = NULL,
                             *cache = NULL;
         const char *emulator = qemu_argv_emulator(d, cfg->emulator);
@@ -34,7 +39,7 @@ static int build(Ctl *ctl, const Domain *d, const VmunitConfig *cfg, Strv *argv,
         /* The same names the supervisor would accept: asked of the
          * emulator the domain names (the cache is used when we may). */
         r = qemu_caps_probe(emulator, cache, &caps);
-        if (r == -ENOENT)
+        if (r == -ENOENT && need_emulator)
                 return log_error_errno(r, "%s: no such emulator", emulator);
         if (r < 0) {
                 log_warning_errno(r, "%s: cannot ask QEMU for its machine types and CPU models: %m",
@@ -43,7 +48,7 @@ static int build(Ctl *ctl, const Domain *d, const VmunitConfig *cfg, Strv *argv,
         }
         r = qemu_argv_build(d, &o, argv, env, &err);
         if (r < 0)
-                log_error("%s", err ?: strerror(-r));
+                log_error("%s%s%s", what ?: "", what ? ": " : "", err ?: strerror(-r));
         return r;
 }
 
@@ -79,7 +84,7 @@ int ctl_cmd_domxml_to_native(Ctl *ctl, int argc, char **argv) {
                 return 1;
         r = load_config(ctl, &cfg);
         if (r >= 0)
-                r = build(ctl, d, &cfg, &qargv, &qenv);
+                r = build(ctl, d, &cfg, /* need_emulator= */ true, NULL, &qargv, &qenv);
         config_done(&cfg);
         if (r < 0)
                 return 1;
@@ -92,4 +97,25 @@ int ctl_cmd_domxml_to_native(Ctl *ctl, int argc, char **argv) {
                 return log_error_errno(r, "Failed to format the command: %m"), 1;
         puts(line);
         return 0;
+}
+
+/* validate FILE: the parser's checks, and then everything the supervisor
+ * would refuse when it builds QEMU's command line (an architecture, a
+ * machine type or CPU model this host's QEMU does not offer, firmware
+ * without its variables...), so that "valid" means it would start. */
+int ctl_cmd_validate(Ctl *ctl, int argc, char **argv) {
+        _cleanup_domain_ Domain *d = NULL;
+        _cleanup_strv_ Strv qargv = {}, qenv = {};
+        VmunitConfig cfg = {};
+        int r;
+
+        if (ctl_expect_args(argc, 1, "validate FILE") < 0)
+                return 1;
+        if (ctl_load_domain_file(argv[0], &d) < 0)
+                return 1;
+        r = load_config(ctl, &cfg);
+        if (r >= 0)
+                r = build(ctl, d, &cfg, /* need_emulator= */ false, argv[0], &qargv, &qenv);
+        config_done(&cfg);
+        return r < 0 ? 1 : 0;
 }

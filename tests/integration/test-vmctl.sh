@@ -58,6 +58,16 @@ elif [ "$rc" = 0 ] || ! grep -q "CPU model 'NoSuchLake-v9' is not offered by thi
 elif ! ls "$root"/run/caps/qemu-*.caps >/dev/null 2>&1; then t_fail "no capabilities cache in $root/run/caps"
 else t_pass; fi
 
+t_begin "validate refuses what domxml-to-native would: a machine type this QEMU lacks, one line naming the file"
+sed "s|machine='[^']*'|machine='pc-i440fx-99.0'|" "$root/web1.xml" >"$root/machine-bad.xml"
+rc=0; out=$("$VMCTL" --root "$root" validate "$root/machine-bad.xml" 2>&1) || rc=$?
+if ! grep -q "machine='pc-i440fx-99.0'" "$root/machine-bad.xml"; then t_fail "the test file has no machine type to change"
+elif [ "$rc" = 0 ]; then t_fail "validate accepted it: $out"
+elif [ "$(printf '%s\n' "$out" | wc -l)" != 1 ] || ! grep -q "^vmctl: $root/machine-bad.xml: machine type 'pc-i440fx-99.0' is not offered" <<<"$out"; then
+        t_fail "want one line naming the file and the machine type, got: $out"
+elif ! "$VMCTL" --root "$root" validate "$root/cpu-ok.xml"; then t_fail "a good file was refused"
+else t_pass; fi
+
 t_begin "run in the foreground; SIGINT (Ctrl-C) -> graceful shutdown, exit 0"
 "$VMCTL" --root "$root" run "$root/web1.xml" 2>"$root/run.err" &
 pid=$!
