@@ -15,9 +15,10 @@
  * console, group vmunit-admin all three); without polkit the same rule is
  * applied here, with the groups the user database lists for the caller's
  * uid at the time of the call. Either way a change of membership counts
- * at the caller's next call: nothing is cached, and the bus policy does
- * not filter by group (dbus-daemon would evaluate group= from a cache
- * that only a bus reload refreshes).
+ * at the caller's next call: no answer is kept here (polkit itself keeps
+ * only what an administrator's password granted, for auth_admin_keep),
+ * and the bus policy does not filter by group (dbus-daemon would
+ * evaluate group= from a cache that only a bus reload refreshes).
  */
 
 #include <systemd/sd-bus.h>
