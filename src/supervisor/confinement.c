@@ -146,7 +146,8 @@ void confinement_teardown(Supervisor *s) {
                                     strerror(-r));
                 s->labels = label_manager_free(s->labels);
         }
-        vm_files_done(&s->files);
+        /* s->files stays: supervisor_done() removes the sockets it bound
+         * (through its directory fds) before it frees the table. */
         if (s->cgroup) {
                 (void) vm_cgroup_destroy(s->cgroup);
                 s->cgroup = vm_cgroup_free(s->cgroup);

@@ -151,6 +151,7 @@ if wait_log "$root" sock "state: running" 20; then
         [ "$RC" = 0 ] || t_fail "supervisor exit $RC: $(cat "$root/supervisor.stderr")"
         [ ! -e "$sock" ] || t_fail "$sock left behind"
 else
+        t_fail "the VM did not start: $(cat "$root/supervisor.stderr")"
         kill -KILL "$SUP_PID" 2>/dev/null || true
         wait_rc "$SUP_PID"
 fi
