@@ -88,7 +88,7 @@ for harness in build-fuzz/tests/fuzz/fuzz-*; do
         domain-xml|disk-xml|generator-render) xml=(-dict=tests/fuzz/domain-xml.dict -max_len=16384) ;;
         esac
         mkdir -p "$fuzz_tmp/$target"
-        if "$harness" -runs="${VMUNIT_FUZZ_RUNS:-50000}" -seed=1 -timeout=10 "${xml[@]}" \
+        if "$harness" -runs="${VMUNIT_FUZZ_RUNS:-20000}" -seed=1 -timeout=10 "${xml[@]}" \
                 -artifact_prefix="$fuzz_tmp/$target/" "$fuzz_tmp/$target" "tests/fuzz/corpus/$target" \
                 >"$fuzz_tmp/$target.log" 2>&1; then
                 echo "fuzz-$target: ok ($(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$fuzz_tmp/$target.log"))"

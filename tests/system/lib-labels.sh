@@ -147,6 +147,16 @@ lc_trace() {
         [ "${#LC_KILL_POINTS[@]}" -gt 0 ] || fail "no step of $vm's supervisor (pid $pid) in the trace"
 }
 
+# lc_first_and_last_kill_points: keep, of each step that came for several
+# files, its first and its last coming: the first file half-done with
+# nothing else held yet, and the last with every other file done.
+lc_first_and_last_kill_points() {
+        mapfile -t LC_KILL_POINTS < <(printf '%s\n' "${LC_KILL_POINTS[@]}" | awk '{
+                step = $2; sub(/#[0-9]+$/, "", step); n = $2; sub(/^.*#/, "", n)
+                line[NR] = $0; key[NR] = step; if (n + 0 > last[step]) last[step] = n + 0; nth[NR] = n + 0 }
+                END { for (i = 1; i <= NR; i++) if (nth[i] == 1 || nth[i] == last[key[i]]) print line[i] }')
+}
+
 # lc_assert_traced STEP...: each step is among LC_KILL_POINTS.
 lc_assert_traced() {
         local s

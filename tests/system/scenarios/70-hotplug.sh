@@ -35,7 +35,7 @@ HOME_DIR=/var/lib/vmunit-test-hotplug
 FLIP=/usr/local/lib/vmunit-test/flip-dirs
 XATTRS=/usr/local/lib/vmunit-test/xattr-dump
 FD_MODES=/usr/local/lib/vmunit-test/fd-modes
-ROUNDS=${VMUNIT_HOTPLUG_RACE_ROUNDS:-60}
+ROUNDS=${VMUNIT_HOTPLUG_RACE_ROUNDS:-40}
 
 # What must never change on a file: owner, group, mode, ACL mark, ctime
 # (a chown, chmod, ACL entry or xattr would move it), its xattrs.

@@ -105,8 +105,10 @@ lc_assert_traced selinux-mcs-journalled selinux-mcs-reserved \
         restore-selinux-holder-removed restore-selinux-context-restored restore-selinux-record-removed \
         restore-selinux-mcs-released
 # DAC's steps are the same code on every host: 22-label-crash kills at
-# each of them on the AppArmor host. Here: every SELinux step.
+# each of them on the AppArmor host. Here: every SELinux step, at its first
+# and its last file.
 mapfile -t LC_KILL_POINTS < <(printf '%s\n' "${LC_KILL_POINTS[@]}" | grep -v ' \(restore-\)\?dac-')
+lc_first_and_last_kill_points
 lc_compare "a clean run of $A" "$LC_BEFORE" "$(snapshot)" || fail "a clean start and stop of $A changed something"
 echo "the state to come back to:"
 echo "$LC_BEFORE"
