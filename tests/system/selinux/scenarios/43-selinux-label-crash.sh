@@ -10,11 +10,12 @@
 # disk that gets its category pair.
 # One clean run of lc-a traces every journalled step (-Dtest_hooks=true):
 # the MCS reservation, DAC and SELinux labelling, and every restore step;
-# then, at each SELinux step in turn (DAC's are 22-label-crash's, the same
-# code on the AppArmor host), lc-a's supervisor stops itself and the
-# unit is SIGKILLed. Its ExecStopPost --cleanup, and a second --cleanup by
-# hand, must each leave every owner, mode, ACL, xattr (holder records,
-# SELinux contexts), MCS reservation and label journal exactly as before,
+# then, at each SELinux step (at its first and its last file; DAC's
+# steps are 22-label-crash's, the same code on the AppArmor host), lc-a's
+# supervisor stops itself and the unit is SIGKILLed. Its ExecStopPost
+# --cleanup, and a second --cleanup by hand, must each leave every owner,
+# mode, ACL, xattr (holder records, SELinux contexts), MCS reservation and
+# label journal exactly as before,
 # with lc-b still running, confined with its pair, its labels intact.
 # One more kill comes while lc-a runs. (The hook's SIGSTOP to itself
 # needs process:sigstop for virtd_t: a test-only module grants it.)
