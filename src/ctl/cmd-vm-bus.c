@@ -10,6 +10,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "polkit-agent.h"
 #include "vm-bus.h"
 
 int ctl_vm_call(Ctl *ctl, const char *name, const char *method, sd_bus_message **ret_reply,
@@ -17,6 +18,7 @@ int ctl_vm_call(Ctl *ctl, const char *name, const char *method, sd_bus_message *
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_free_ char *service = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
+        pid_t agent = 0;
         va_list ap;
         int r;
 
@@ -32,10 +34,17 @@ int ctl_vm_call(Ctl *ctl, const char *name, const char *method, sd_bus_message *
         r = ctl_bus_open(ctl, &bus);
         if (r < 0)
                 return r;
+        /* A person at this terminal may be asked for a password by polkit
+         * (bus-access.c); over SSH (-H) there is no agent to ask through. */
+        if (!ctl->host && polkit_agent_wanted()) {
+                (void) sd_bus_set_allow_interactive_authorization(bus, true);
+                agent = polkit_agent_start();
+        }
         va_start(ap, types);
         r = sd_bus_call_methodv(bus, service, VMUNIT_BUS_PATH, VMUNIT_BUS_INTERFACE, method, &error,
                                 ret_reply, types, ap);
         va_end(ap);
+        polkit_agent_stop(agent);
         if (r < 0) {
                 if (sd_bus_error_has_names(&error, SD_BUS_ERROR_SERVICE_UNKNOWN,
                                            SD_BUS_ERROR_NAME_HAS_NO_OWNER))

@@ -195,6 +195,10 @@ if [ $IS_ROOT = 1 ]; then
         m_suspend=$(ask "$MEMBER" org.vmunit.VM1.Suspend)
         a_raw=$(ask "$ADMIN" org.vmunit.VM1.MonitorCommand string:'{"execute":"qom-list","arguments":{"path":"/"}}')
         root_call=$(call GetXML)
+        # vmctl at a terminal lets polkit ask for a password (flags=1), as
+        # systemctl does; script(1) gives it one.
+        tty_out=$(as_nobody script -qec "env DBUS_SYSTEM_BUS_ADDRESS=$BUS $VMCTL qemu-monitor-command demo-1 \
+                '{\"execute\":\"query-status\"}'" /dev/null)
         printf '%s * yes\n' "$member_uid" >"$rules"
         m_again=$(ask "$MEMBER" org.vmunit.VM1.GetXML)
         kill "$POLKIT_PID" 2>/dev/null; wait "$POLKIT_PID" 2>/dev/null || true
@@ -209,6 +213,9 @@ if [ $IS_ROOT = 1 ]; then
                 t_fail "polkit was not asked with the subject's uid, the action and the VM: $(cat "$plog")"
         elif ! grep -q "^uid=$admin_uid action=org.vmunit.vm.monitor .* -> challenge$" "$plog"; then
                 t_fail "raw QMP did not ask for org.vmunit.vm.monitor: $(cat "$plog")"
+        elif ! grep -q '"status":"running"' <<<"$tty_out"; then t_fail "vmctl at a terminal: $tty_out"
+        elif ! grep -q "^uid=$nobody_uid action=org.vmunit.vm.manage .* flags=1 -> yes$" "$plog"; then
+                t_fail "vmctl at a terminal did not allow interactive authentication: $(cat "$plog")"
         elif grep -q "^Error" <<<"$m_again"; then t_fail "a changed answer was not taken at the next call: $m_again"
         elif grep -q "^Error" <<<"$m_without"; then t_fail "without polkit the member is back to the group rule: $m_without"
         elif ! expect_error "nobody without polkit" org.vmunit.Error.AccessDenied "$n_without"; then :
