@@ -31,7 +31,8 @@ bool polkit_agent_wanted(void) {
 static void exec_agent(pid_t parent, int notify_fd) {
         char pid_arg[32];
 
-        if (dup2(notify_fd, 3) < 0)
+        /* dup2() onto itself keeps O_CLOEXEC: the agent would never get it. */
+        if (notify_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(notify_fd, 3) < 0)
                 _exit(127);
         snprintf(pid_arg, sizeof(pid_arg), "%d", (int) parent);
         execl(PKTTYAGENT, PKTTYAGENT, "--notify-fd", "3", "--fallback", "--process", pid_arg, (char *) NULL);
