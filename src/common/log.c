@@ -102,3 +102,12 @@ int log_full_errno(LogLevel level, int r, const char *fmt, ...) {
         log_write_file(message);
         return r;
 }
+
+void log_lines(LogLevel level, const char *text) {
+        for (const char *p = text; *p;) {
+                size_t n = strcspn(p, "\n");
+
+                (void) log_full_errno(level, 0, "%.*s", (int) n, p);
+                p += n + (p[n] == '\n');
+        }
+}

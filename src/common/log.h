@@ -35,6 +35,9 @@ void log_close(void);
  * "%m" in fmt is replaced by strerror(-r). */
 int log_full_errno(LogLevel level, int r, const char *fmt, ...) _printf_(3, 4);
 
+/* Each line of text as its own log line (a parser's list of problems). */
+void log_lines(LogLevel level, const char *text);
+
 #define log_error_errno(r, ...) log_full_errno(LOG_LEVEL_ERR, (r), __VA_ARGS__)
 #define log_warning_errno(r, ...) log_full_errno(LOG_LEVEL_WARNING, (r), __VA_ARGS__)
 #define log_error(...) (void) log_full_errno(LOG_LEVEL_ERR, 0, __VA_ARGS__)

@@ -98,7 +98,7 @@ static int dumpxml_load_live(Ctl *ctl, const char *name, Domain **ret) {
                 return log_error_errno(r, "Failed to read %s: %m", path);
         r = domain_parse_buffer(buf, size, path, ret, &err);
         if (r < 0)
-                log_error("%s", err ?: strerror(-r));
+                log_lines(LOG_LEVEL_ERR, err ?: strerror(-r));
         return r;
 }
 

@@ -166,7 +166,7 @@ static int edit_loop(const char *original, TempFile *tmp, Domain **ret) {
                 r = domain_parse_file(tmp->path, ret, &err);
                 if (r >= 0)
                         return 0;
-                log_error("%s", err ?: strerror(-r));
+                log_lines(LOG_LEVEL_ERR, err ?: strerror(-r));
                 switch (ask_again()) {
                 case EDIT_GIVE_UP: return -EINVAL;
                 case EDIT_RESTART:

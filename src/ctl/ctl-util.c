@@ -37,7 +37,7 @@ int ctl_load_domain_file(const char *path, Domain **ret) {
         int r = domain_parse_file(path, ret, &err);
 
         if (r < 0)
-                log_error("%s", err ?: strerror(-r));
+                log_lines(LOG_LEVEL_ERR, err ?: strerror(-r));
         return r;
 }
 

@@ -13,6 +13,12 @@
 #define CHAR_PORT_MAX 255U
 #define VNC_PORT_MIN 5900U /* QEMU takes a display number: port - 5900 */
 
+/* Children of a device with nothing else inside. */
+static const XmlChild domain_xml_info_children[] = {
+        { "alias", domain_xml_parse_device_alias, 0 },
+        { "address", domain_xml_parse_device_address, 0 },
+};
+
 static int parse_emulator(XmlCtx *c, xmlNode *n, void *userdata) {
         return xml_text_path(c, n, "emulator", &((Domain *) userdata)->emulator);
 }
@@ -161,6 +167,8 @@ int domain_xml_parse_disk(XmlCtx *c, xmlNode *n, void *userdata) {
                 { "shareable", disk_shareable, 0 },
                 { "boot", disk_boot, 0 },
                 { "serial", disk_serial, 0 },
+                { "alias", domain_xml_parse_device_alias, 0 },
+                { "address", domain_xml_parse_device_address, 0 },
         };
         Domain *d = userdata;
         DomainDisk *disk;
@@ -263,6 +271,8 @@ static int parse_interface(XmlCtx *c, xmlNode *n, void *userdata) {
                 { "mac", interface_mac, 0 },
                 { "model", interface_model, 0 },
                 { "boot", interface_boot, 0 },
+                { "alias", domain_xml_parse_device_alias, 0 },
+                { "address", domain_xml_parse_device_address, 0 },
         };
         Domain *d = userdata;
         DomainInterface *iface;
@@ -354,6 +364,8 @@ static int parse_char(XmlCtx *c, xmlNode *n, Domain *d, DomainCharKind kind) {
         static const XmlChild children[] = {
                 { "source", char_source, 0 },
                 { "target", char_target, 0 },
+                { "alias", domain_xml_parse_device_alias, 0 },
+                { "address", domain_xml_parse_device_address, 0 },
         };
         DomainChar *ch;
         int r, type = DOMAIN_CHAR_PTY;
@@ -501,6 +513,8 @@ static int video_model(XmlCtx *c, xmlNode *n, void *userdata) {
 static int parse_video(XmlCtx *c, xmlNode *n, void *userdata) {
         static const XmlChild children[] = {
                 { "model", video_model, 0 },
+                { "alias", domain_xml_parse_device_alias, 0 },
+                { "address", domain_xml_parse_device_address, 0 },
         };
         Domain *d = userdata;
         DomainVideo *v;
@@ -540,7 +554,7 @@ static int parse_input(XmlCtx *c, xmlNode *n, void *userdata) {
         if (r >= 0)
                 r = xml_attr_enum(c, n, "bus", &domain_xml_input_bus, false, &bus);
         if (r >= 0)
-                r = xml_check_no_children(c, n);
+                r = XML_PARSE_CHILDREN(c, n, domain_xml_info_children, in);
         if (r < 0)
                 return r;
         if (type == DOMAIN_INPUT_TABLET && bus == DOMAIN_INPUT_BUS_PS2)
@@ -611,7 +625,7 @@ static int parse_controller(XmlCtx *c, xmlNode *n, void *userdata) {
         if (r >= 0)
                 r = controller_model(c, n, ctl);
         if (r >= 0)
-                r = xml_check_no_children(c, n);
+                r = XML_PARSE_CHILDREN(c, n, domain_xml_info_children, ctl);
         if (r < 0)
                 return r;
         if (controller_index_taken(d, ctl, ctl->index))

@@ -4,6 +4,7 @@
 
 #include "domain-xml-internal.h"
 #include "domain-xml.h"
+#include "xml-schema.h"
 
 /*
  * Model -> domain XML in libvirt's layout: two-space indent, attributes in
@@ -16,39 +17,8 @@
  * a failing fclose(), which is the only error this file reports.
  */
 
-static void put_escaped(FILE *f, const char *s, bool attr) {
-        for (; *s; s++)
-                switch (*s) {
-                case '&': fputs("&amp;", f); break;
-                case '<': fputs("&lt;", f); break;
-                case '>': fputs("&gt;", f); break;
-                case '\'': fputs(attr ? "&apos;" : "'", f); break;
-                case '"': fputs(attr ? "&quot;" : "\"", f); break;
-                case '\r':
-                        fputs("&#13;", f); /* a literal CR is read back as LF */
-                        break;
-                case '\n':
-                case '\t':
-                        /* attribute values are normalized on reading */
-                        if (attr)
-                                fprintf(f, "&#%d;", *s);
-                        else
-                                fputc(*s, f);
-                        break;
-                default: fputc(*s, f);
-                }
-}
-
 static void put_indent(FILE *f, int level) {
         fprintf(f, "%*s", level * 2, "");
-}
-
-static void put_attr(FILE *f, const char *name, const char *value) {
-        if (!value)
-                return;
-        fprintf(f, " %s='", name);
-        put_escaped(f, value, /* attr= */ true);
-        fputc('\'', f);
 }
 
 static void put_attr_uint(FILE *f, const char *name, uint64_t v) {
@@ -56,7 +26,7 @@ static void put_attr_uint(FILE *f, const char *name, uint64_t v) {
 }
 
 static void put_attr_enum(FILE *f, const char *name, const XmlEnum *e, int v) {
-        put_attr(f, name, xml_enum_to_string(e, v));
+        xml_put_attr(f, name, xml_enum_to_string(e, v));
 }
 
 static void put_text(FILE *f, int level, const char *name, const char *text) {
@@ -64,7 +34,7 @@ static void put_text(FILE *f, int level, const char *name, const char *text) {
                 return;
         put_indent(f, level);
         fprintf(f, "<%s>", name);
-        put_escaped(f, text, /* attr= */ false);
+        xml_put_escaped(f, text, /* attr= */ false);
         fprintf(f, "</%s>\n", name);
 }
 
@@ -79,7 +49,7 @@ static void format_header(FILE *f, const Domain *d) {
         fputs("<domain", f);
         put_attr_enum(f, "type", &domain_xml_virt_type, d->virt_type);
         if (d->n_qemu_args > 0 || d->n_qemu_env > 0)
-                put_attr(f, "xmlns:qemu", XML_QEMU_NS);
+                xml_put_attr(f, "xmlns:qemu", XML_QEMU_NS);
         fputs(">\n", f);
         put_text(f, 1, "name", d->name);
         domain_uuid_format(d->uuid, uuid);
@@ -103,8 +73,8 @@ static void format_resources(FILE *f, const Domain *d) {
                 fputs("  </memtune>\n", f);
         }
         fputs("  <vcpu", f);
-        put_attr(f, "placement", d->vcpu_placement_auto ? "auto" : "static");
-        put_attr(f, "cpuset", d->vcpu_cpuset);
+        xml_put_attr(f, "placement", d->vcpu_placement_auto ? "auto" : "static");
+        xml_put_attr(f, "cpuset", d->vcpu_cpuset);
         if (d->vcpus_current > 0)
                 put_attr_uint(f, "current", d->vcpus_current);
         fprintf(f, ">%u</vcpu>\n", d->vcpus);
@@ -124,7 +94,7 @@ static void format_os_loader(FILE *f, const DomainOs *os) {
                 return;
         }
         fputc('>', f);
-        put_escaped(f, os->loader, /* attr= */ false);
+        xml_put_escaped(f, os->loader, /* attr= */ false);
         fputs("</loader>\n", f);
 }
 
@@ -132,13 +102,13 @@ static void format_os_nvram(FILE *f, const DomainOs *os) {
         if (!os->nvram && !os->nvram_template)
                 return;
         fputs("    <nvram", f);
-        put_attr(f, "template", os->nvram_template);
+        xml_put_attr(f, "template", os->nvram_template);
         if (!os->nvram) {
                 fputs("/>\n", f);
                 return;
         }
         fputc('>', f);
-        put_escaped(f, os->nvram, /* attr= */ false);
+        xml_put_escaped(f, os->nvram, /* attr= */ false);
         fputs("</nvram>\n", f);
 }
 
@@ -146,10 +116,10 @@ static void format_os(FILE *f, const DomainOs *os) {
         fputs("  <os", f);
         put_attr_enum(f, "firmware", &domain_xml_firmware, os->firmware);
         fputs(">\n    <type", f);
-        put_attr(f, "arch", os->arch);
-        put_attr(f, "machine", os->machine);
+        xml_put_attr(f, "arch", os->arch);
+        xml_put_attr(f, "machine", os->machine);
         fputc('>', f);
-        put_escaped(f, os->type ?: "hvm", /* attr= */ false);
+        xml_put_escaped(f, os->type ?: "hvm", /* attr= */ false);
         fputs("</type>\n", f);
         format_os_loader(f, os);
         format_os_nvram(f, os);
@@ -215,7 +185,7 @@ static void format_cpu(FILE *f, const DomainCpu *cpu) {
         for (size_t i = 0; i < cpu->n_features; i++) {
                 fputs("    <feature", f);
                 put_attr_enum(f, "policy", &domain_xml_cpu_feature_policy, cpu->features[i].policy);
-                put_attr(f, "name", cpu->features[i].name);
+                xml_put_attr(f, "name", cpu->features[i].name);
                 fputs("/>\n", f);
         }
         fputs("  </cpu>\n", f);
@@ -233,7 +203,7 @@ static void format_clock(FILE *f, const DomainClock *clock) {
         fputs(">\n", f);
         for (size_t i = 0; i < clock->n_timers; i++) {
                 fputs("    <timer", f);
-                put_attr(f, "name", clock->timers[i].name);
+                xml_put_attr(f, "name", clock->timers[i].name);
                 put_attr_enum(f, "tickpolicy", &domain_xml_tick_policy, clock->timers[i].tickpolicy);
                 put_attr_enum(f, "present", &xml_enum_yes_no, clock->timers[i].present);
                 fputs("/>\n", f);
@@ -259,18 +229,18 @@ static void format_disk(FILE *f, const DomainDisk *disk) {
         fputs(">\n", f);
         if (disk->driver_name || disk->format || disk->cache) {
                 fputs("      <driver", f);
-                put_attr(f, "name", disk->driver_name);
+                xml_put_attr(f, "name", disk->driver_name);
                 put_attr_enum(f, "type", &domain_xml_disk_format, disk->format);
                 put_attr_enum(f, "cache", &domain_xml_disk_cache, disk->cache);
                 fputs("/>\n", f);
         }
         if (disk->source) {
                 fputs("      <source", f);
-                put_attr(f, disk->type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file", disk->source);
+                xml_put_attr(f, disk->type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file", disk->source);
                 fputs("/>\n", f);
         }
         fputs("      <target", f);
-        put_attr(f, "dev", disk->target_dev);
+        xml_put_attr(f, "dev", disk->target_dev);
         put_attr_enum(f, "bus", &domain_xml_disk_bus, disk->bus);
         fputs("/>\n", f);
         if (disk->readonly)
@@ -279,15 +249,28 @@ static void format_disk(FILE *f, const DomainDisk *disk) {
                 fputs("      <shareable/>\n", f);
         put_text(f, 3, "serial", disk->serial);
         format_boot_order(f, disk->boot_order);
+        domain_xml_format_device_info(f, 3, &disk->info);
         fputs("    </disk>\n", f);
+}
+
+/* End the start tag of a device whose only children are its alias and
+ * address, and close it. */
+static void format_info_tail(FILE *f, const char *element, const DomainDeviceInfo *info) {
+        if (!info->alias && !info->address) {
+                fputs("/>\n", f);
+                return;
+        }
+        fputs(">\n", f);
+        domain_xml_format_device_info(f, 3, info);
+        fprintf(f, "    </%s>\n", element);
 }
 
 static void format_controller(FILE *f, const DomainController *ctl) {
         fputs("    <controller", f);
         put_attr_enum(f, "type", &domain_xml_controller_type, ctl->type);
         put_attr_uint(f, "index", ctl->index);
-        put_attr(f, "model", ctl->model);
-        fputs("/>\n", f);
+        xml_put_attr(f, "model", ctl->model);
+        format_info_tail(f, "controller", &ctl->info);
 }
 
 static void format_interface(FILE *f, const DomainInterface *iface) {
@@ -300,10 +283,11 @@ static void format_interface(FILE *f, const DomainInterface *iface) {
                 m[5]);
         if (iface->model) {
                 fputs("      <model", f);
-                put_attr(f, "type", iface->model);
+                xml_put_attr(f, "type", iface->model);
                 fputs("/>\n", f);
         }
         format_boot_order(f, iface->boot_order);
+        domain_xml_format_device_info(f, 3, &iface->info);
         fputs("    </interface>\n", f);
 }
 
@@ -313,9 +297,9 @@ static void format_char_source(FILE *f, const DomainChar *ch) {
         fputs("      <source", f);
         if (ch->type == DOMAIN_CHAR_UNIX)
                 put_attr_enum(f, "mode", &domain_xml_char_mode, ch->unix_listen);
-        put_attr(f, "path", ch->path);
+        xml_put_attr(f, "path", ch->path);
         if (ch->type == DOMAIN_CHAR_FILE && ch->append)
-                put_attr(f, "append", "on");
+                xml_put_attr(f, "append", "on");
         fputs("/>\n", f);
 }
 
@@ -328,7 +312,7 @@ static void format_char(FILE *f, const DomainChar *ch) {
 
         fprintf(f, "    <%s", element);
         put_attr_enum(f, "type", &domain_xml_char_type, ch->type);
-        if (!ch->path && !target) {
+        if (!ch->path && !target && !ch->info.alias && !ch->info.address) {
                 fputs("/>\n", f);
                 return;
         }
@@ -341,6 +325,7 @@ static void format_char(FILE *f, const DomainChar *ch) {
                         put_attr_uint(f, "port", (unsigned) ch->target_port);
                 fputs("/>\n", f);
         }
+        domain_xml_format_device_info(f, 3, &ch->info);
         fprintf(f, "    </%s>\n", element);
 }
 
@@ -348,7 +333,7 @@ static void format_input(FILE *f, const DomainInput *in) {
         fputs("    <input", f);
         put_attr_enum(f, "type", &domain_xml_input_type, in->type);
         put_attr_enum(f, "bus", &domain_xml_input_bus, in->bus);
-        fputs("/>\n", f);
+        format_info_tail(f, "input", &in->info);
 }
 
 static void format_graphics(FILE *f, const DomainGraphics *g) {
@@ -356,32 +341,37 @@ static void format_graphics(FILE *f, const DomainGraphics *g) {
         put_attr_enum(f, "type", &domain_xml_graphics_type, g->type);
         if (!g->socket) {
                 fprintf(f, " port='%d'", g->autoport ? -1 : g->port);
-                put_attr(f, "autoport", g->autoport ? "yes" : "no");
-                put_attr(f, "listen", g->listen);
+                xml_put_attr(f, "autoport", g->autoport ? "yes" : "no");
+                xml_put_attr(f, "listen", g->listen);
         }
         if (!g->socket && !g->listen) {
                 fputs("/>\n", f);
                 return;
         }
         fputs(">\n      <listen", f);
-        put_attr(f, "type", g->socket ? "socket" : "address");
+        xml_put_attr(f, "type", g->socket ? "socket" : "address");
         if (g->socket)
-                put_attr(f, "socket", g->socket);
+                xml_put_attr(f, "socket", g->socket);
         else
-                put_attr(f, "address", g->listen);
+                xml_put_attr(f, "address", g->listen);
         fputs("/>\n    </graphics>\n", f);
 }
 
 static void format_video(FILE *f, const DomainVideo *v) {
-        if (v->model == DOMAIN_VIDEO_DEFAULT) {
+        if (v->model == DOMAIN_VIDEO_DEFAULT && !v->info.alias && !v->info.address) {
                 fputs("    <video/>\n", f);
                 return;
         }
-        fputs("    <video>\n      <model", f);
-        put_attr_enum(f, "type", &domain_xml_video_model, v->model);
-        if (v->vram_kib > 0)
-                put_attr_uint(f, "vram", v->vram_kib);
-        fputs("/>\n    </video>\n", f);
+        fputs("    <video>\n", f);
+        if (v->model != DOMAIN_VIDEO_DEFAULT) {
+                fputs("      <model", f);
+                put_attr_enum(f, "type", &domain_xml_video_model, v->model);
+                if (v->vram_kib > 0)
+                        put_attr_uint(f, "vram", v->vram_kib);
+                fputs("/>\n", f);
+        }
+        domain_xml_format_device_info(f, 3, &v->info);
+        fputs("    </video>\n", f);
 }
 
 static void format_devices_tail(FILE *f, const Domain *d) {
@@ -391,7 +381,7 @@ static void format_devices_tail(FILE *f, const Domain *d) {
                 format_video(f, &d->videos[i]);
         if (d->memballoon_given) {
                 fputs("    <memballoon", f);
-                put_attr(f, "model", d->memballoon_model);
+                xml_put_attr(f, "model", d->memballoon_model);
                 fputs("/>\n", f);
         }
         if (d->panic_given) {
@@ -430,8 +420,8 @@ static void format_seclabel(FILE *f, const DomainSeclabel *sec) {
         if (!sec->present)
                 return;
         fputs("  <seclabel", f);
-        put_attr(f, "type", domain_seclabel_type_to_string(sec->type));
-        put_attr(f, "model", sec->model);
+        xml_put_attr(f, "type", domain_seclabel_type_to_string(sec->type));
+        xml_put_attr(f, "model", sec->model);
         put_attr_enum(f, "relabel", &xml_enum_yes_no, sec->relabel);
         if (!sec->label && !sec->imagelabel) {
                 fputs("/>\n", f);
@@ -449,13 +439,13 @@ static void format_qemu(FILE *f, const Domain *d) {
         fputs("  <qemu:commandline>\n", f);
         for (size_t i = 0; i < d->n_qemu_args; i++) {
                 fputs("    <qemu:arg", f);
-                put_attr(f, "value", d->qemu_args[i]);
+                xml_put_attr(f, "value", d->qemu_args[i]);
                 fputs("/>\n", f);
         }
         for (size_t i = 0; i < d->n_qemu_env; i++) {
                 fputs("    <qemu:env", f);
-                put_attr(f, "name", d->qemu_env[i].name);
-                put_attr(f, "value", d->qemu_env[i].value);
+                xml_put_attr(f, "name", d->qemu_env[i].name);
+                xml_put_attr(f, "value", d->qemu_env[i].value);
                 fputs("/>\n", f);
         }
         fputs("  </qemu:commandline>\n", f);

@@ -9,6 +9,7 @@
  */
 
 #include "domain.h"
+#include "xml-schema.h"
 #include "xml-util.h"
 
 extern const XmlEnum domain_xml_virt_type;
@@ -47,6 +48,20 @@ extern const XmlEnum *const domain_xml_controller_models[];
 /* For string-valued fields checked against a table: the table's
  * entries carry no meaning beyond membership. */
 #define DOMAIN_XML_STRING 0
+
+/* <alias> and <address> (domain-xml-address.c): child handlers whose
+ * userdata is a device struct, which begins with its DomainDeviceInfo. */
+extern const XmlEnum domain_xml_address_type;
+extern const XmlElement domain_xml_address;
+extern const XmlElement domain_xml_alias;
+int domain_xml_parse_device_alias(XmlCtx *c, xmlNode *n, void *userdata);
+int domain_xml_parse_device_address(XmlCtx *c, xmlNode *n, void *userdata);
+void domain_xml_format_device_info(FILE *f, int level, const DomainDeviceInfo *info);
+/* The two as children of a schema element of struct type T. */
+#define DOMAIN_XML_INFO_SUBS(T)                                                                            \
+        { .kind = XML_SUB_INLINE, .elem = &domain_xml_alias, .offset = offsetof(T, info.alias) }, {        \
+                .kind = XML_SUB_OPTIONAL, .elem = &domain_xml_address, .offset = offsetof(T, info.address) \
+        }
 
 /* <devices> (domain-xml-devices.c); userdata is the Domain. */
 int domain_xml_parse_devices(XmlCtx *c, xmlNode *n, void *userdata);

@@ -794,7 +794,10 @@ static int parse_domain_element(XmlCtx *c, xmlNode *root, Domain **ret) {
         if (r >= 0)
                 r = xml_attr_enum(c, root, "type", &domain_xml_virt_type, true, &type);
         if (r >= 0)
-                r = XML_PARSE_CHILDREN(c, root, domain_children, &s);
+                r = xml_parse_children_all(c, root, domain_children, ELEMENTSOF(domain_children), &s);
+        /* Checks across elements see only a complete model. */
+        if (r >= 0 && c->n_errors > 0)
+                r = -EINVAL;
         if (r >= 0)
                 r = domain_check(c, &s);
         if (r >= 0 && !d->uuid_given)
@@ -913,6 +916,8 @@ static int parse_disk_element(XmlCtx *c, xmlNode *root, Domain **ret) {
         if (!d)
                 return -ENOMEM;
         r = domain_xml_parse_disk(c, root, d);
+        if (r >= 0 && c->n_errors > 0)
+                r = -EINVAL;
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(d);

@@ -35,27 +35,38 @@ static void domain_disks_free(DomainDisk *disks, size_t n) {
                 free(disks[i].source);
                 free(disks[i].target_dev);
                 free(disks[i].serial);
+                domain_device_info_done(&disks[i].info);
         }
         free(disks);
 }
 
 static void domain_devices_done(Domain *d) {
         domain_disks_free(d->disks, d->n_disks);
-        for (size_t i = 0; i < d->n_interfaces; i++)
+        for (size_t i = 0; i < d->n_interfaces; i++) {
                 free(d->interfaces[i].model);
+                domain_device_info_done(&d->interfaces[i].info);
+        }
         free(d->interfaces);
-        for (size_t i = 0; i < d->n_chars; i++)
+        for (size_t i = 0; i < d->n_chars; i++) {
                 free(d->chars[i].path);
+                domain_device_info_done(&d->chars[i].info);
+        }
         free(d->chars);
         for (size_t i = 0; i < d->n_graphics; i++) {
                 free(d->graphics[i].listen);
                 free(d->graphics[i].socket);
         }
         free(d->graphics);
+        for (size_t i = 0; i < d->n_videos; i++)
+                domain_device_info_done(&d->videos[i].info);
         free(d->videos);
+        for (size_t i = 0; i < d->n_inputs; i++)
+                domain_device_info_done(&d->inputs[i].info);
         free(d->inputs);
-        for (size_t i = 0; i < d->n_controllers; i++)
+        for (size_t i = 0; i < d->n_controllers; i++) {
                 free(d->controllers[i].model);
+                domain_device_info_done(&d->controllers[i].info);
+        }
         free(d->controllers);
         free(d->memballoon_model);
 }

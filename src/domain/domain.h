@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "xml-schema.h"
 
 #define DOMAIN_NAME_MAX 200 /* unit name limit (255) minus "vm@" + ".service" + escaping headroom */
 #define DOMAIN_BOOT_MAX 4
@@ -41,6 +42,36 @@ typedef enum DomainTristate {
         DOMAIN_TRISTATE_ON,
         DOMAIN_TRISTATE_OFF,
 } DomainTristate;
+
+/* <address type=...>: where a device sits on its bus, as libvirt writes
+ * it. Which fields a type takes is checked at parse time. */
+typedef enum DomainAddressType {
+        DOMAIN_ADDRESS_NONE,
+        DOMAIN_ADDRESS_PCI,
+        DOMAIN_ADDRESS_DRIVE,
+        DOMAIN_ADDRESS_USB,
+        DOMAIN_ADDRESS_VIRTIO_SERIAL,
+        DOMAIN_ADDRESS_CCID,
+        DOMAIN_ADDRESS_ISA,
+} DomainAddressType;
+
+typedef struct DomainAddress {
+        DomainAddressType type;
+        XmlNum domain, bus, slot, function; /* pci; bus also drive, usb, virtio-serial */
+        DomainTristate multifunction;       /* pci */
+        XmlNum controller, target, unit;    /* drive; controller also virtio-serial, ccid */
+        char *port;                         /* usb: "1" or a hub path "1.2"; virtio-serial: a number */
+        XmlNum iobase, irq;                 /* isa */
+} DomainAddress;
+
+/* What every device has: it is the first member of each device struct,
+ * so a child handler shared by all devices gets it from the device. */
+typedef struct DomainDeviceInfo {
+        char *alias;            /* <alias name=...>: QEMU's id for the device when "ua-" prefixed */
+        DomainAddress *address; /* NULL: placed by libvirt's rules at start */
+} DomainDeviceInfo;
+
+void domain_device_info_done(DomainDeviceInfo *info);
 
 typedef enum DomainBootDev {
         DOMAIN_BOOT_NONE,
@@ -178,6 +209,7 @@ typedef enum DomainDiskCache {
 } DomainDiskCache;
 
 typedef struct DomainDisk {
+        DomainDeviceInfo info; /* first member */
         DomainDiskType type;
         DomainDiskDevice device;
         char *driver_name; /* "qemu" only */
@@ -197,6 +229,7 @@ typedef enum DomainNetType {
 } DomainNetType;
 
 typedef struct DomainInterface {
+        DomainDeviceInfo info; /* first member */
         DomainNetType type;
         uint8_t mac[6];
         bool mac_given; /* else generated at parse time and written back */
@@ -225,6 +258,7 @@ typedef enum DomainCharTargetType {
 } DomainCharTargetType;
 
 typedef struct DomainChar {
+        DomainDeviceInfo info; /* first member */
         DomainCharKind kind;
         DomainCharType type;
         char *path;       /* file / unix socket path */
@@ -257,6 +291,7 @@ typedef enum DomainVideoModel {
 } DomainVideoModel;
 
 typedef struct DomainVideo {
+        DomainDeviceInfo info; /* first member */
         DomainVideoModel model;
         unsigned vram_kib; /* 0 = not given */
 } DomainVideo;
@@ -275,6 +310,7 @@ typedef enum DomainInputBus {
 } DomainInputBus;
 
 typedef struct DomainInput {
+        DomainDeviceInfo info; /* first member */
         DomainInputType type;
         DomainInputBus bus;
 } DomainInput;
@@ -294,6 +330,7 @@ typedef enum DomainControllerType {
 } DomainControllerType;
 
 typedef struct DomainController {
+        DomainDeviceInfo info; /* first member */
         DomainControllerType type;
         unsigned index;
         char *model; /* usb: qemu-xhci, nec-xhci, piix3-uhci, none; scsi: virtio-scsi; pci: pci-root, pcie-root, pcie-root-port */

@@ -19,7 +19,7 @@ static void xml_char_freep(xmlChar **p) {
 #define _cleanup_xml_char_ _cleanup_(xml_char_freep)
 
 static int children_walk(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_specs, void *userdata,
-                         bool allow_text);
+                         bool allow_text, bool keep_going);
 
 static bool same_element(const xmlNode *a, const xmlNode *b) {
         if (a->type != XML_ELEMENT_NODE || b->type != XML_ELEMENT_NODE)
@@ -77,27 +77,55 @@ char *xml_node_path(const xmlNode *n) {
         return buf;
 }
 
-int xml_fail(XmlCtx *c, const xmlNode *n, const char *fmt, ...) {
-        _cleanup_free_ char *path = NULL, *msg = NULL, *line = NULL;
-        va_list ap;
-        int r;
+/* Errors are kept in document order, one line each; past
+ * XML_ERRORS_MAX lines only the count grows (the file needs work, the
+ * admin has enough to start). */
+static int error_append(XmlCtx *c, const xmlNode *n, const char *fmt, va_list ap) {
+        _cleanup_free_ char *path = NULL, *msg = NULL, *line = NULL, *escaped = NULL;
+        char *joined;
 
-        if (c->error)
-                return -EINVAL; /* the first error is the one worth reading */
+        c->n_errors++;
+        if (c->n_errors > XML_ERRORS_MAX)
+                return 0;
         path = xml_node_path(n);
-        if (!path)
-                return -ENOMEM;
-        va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
-        va_end(ap);
-        if (r < 0)
+        if (!path || vasprintf(&msg, fmt, ap) < 0)
                 return -ENOMEM;
         if (asprintf(&line, "%s:%ld: %s: %s", c->filename, xmlGetLineNo(n), path, msg) < 0) {
                 line = NULL;
                 return -ENOMEM;
         }
-        c->error = cescape(line, SIZE_MAX);
-        return c->error ? -EINVAL : -ENOMEM;
+        escaped = cescape(line, SIZE_MAX);
+        if (!escaped)
+                return -ENOMEM;
+        if (!c->error) {
+                c->error = TAKE_PTR(escaped);
+                return 0;
+        }
+        if (asprintf(&joined, "%s\n%s", c->error, escaped) < 0)
+                return -ENOMEM;
+        free(c->error);
+        c->error = joined;
+        return 0;
+}
+
+int xml_fail(XmlCtx *c, const xmlNode *n, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = error_append(c, n, fmt, ap);
+        va_end(ap);
+        return r < 0 ? r : -EINVAL;
+}
+
+int xml_fail_soft(XmlCtx *c, const xmlNode *n, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = error_append(c, n, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 const char *xml_enum_to_string(const XmlEnum *e, int value) {
@@ -141,11 +169,15 @@ static bool name_allowed(const char *name, const char *const *allowed) {
 
 int xml_check_attrs(XmlCtx *c, const xmlNode *n, const char *const *allowed) {
         for (const xmlAttr *a = n->properties; a; a = a->next) {
+                int r = 0;
+
                 if (a->ns && a->ns->prefix)
-                        return xml_fail(c, n, "unsupported attribute '%s:%s'", (const char *) a->ns->prefix,
-                                        (const char *) a->name);
-                if (!name_allowed((const char *) a->name, allowed))
-                        return xml_fail(c, n, "unsupported attribute '%s'", (const char *) a->name);
+                        r = xml_fail_soft(c, n, "unsupported attribute '%s:%s'",
+                                          (const char *) a->ns->prefix, (const char *) a->name);
+                else if (!name_allowed((const char *) a->name, allowed))
+                        r = xml_fail_soft(c, n, "unsupported attribute '%s'", (const char *) a->name);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -268,7 +300,7 @@ int xml_text(XmlCtx *c, const xmlNode *n, char **ret) {
         char *copy;
         int r;
 
-        r = children_walk(c, (xmlNode *) n, NULL, 0, NULL, /* allow_text= */ true);
+        r = children_walk(c, (xmlNode *) n, NULL, 0, NULL, /* allow_text= */ true, /* keep_going= */ false);
         if (r < 0)
                 return r;
         v = xmlNodeGetContent(n);
@@ -430,23 +462,14 @@ static const XmlChild *child_find(const xmlNode *n, const XmlChild *specs, size_
         return NULL;
 }
 
-/* Names libvirt knows and we will learn; a clearer message than
- * "unsupported". */
-static bool not_yet(const xmlNode *n) {
-        return !n->ns && (xmlStrEqual(n->name, (const xmlChar *) "address") ||
-                          xmlStrEqual(n->name, (const xmlChar *) "alias"));
-}
-
-static int child_unknown(XmlCtx *c, const xmlNode *n) {
-        if (not_yet(n))
-                return xml_fail(c, n, "element '%s' is not supported yet", (const char *) n->name);
+int xml_fail_unknown_element(XmlCtx *c, const xmlNode *n) {
         if (n->ns && n->ns->prefix)
-                return xml_fail(c, n, "unsupported element '%s:%s'", (const char *) n->ns->prefix,
-                                (const char *) n->name);
-        return xml_fail(c, n, "unsupported element '%s'", (const char *) n->name);
+                return xml_fail_soft(c, n, "unsupported element '%s:%s'", (const char *) n->ns->prefix,
+                                     (const char *) n->name);
+        return xml_fail_soft(c, n, "unsupported element '%s'", (const char *) n->name);
 }
 
-static int child_other_node(XmlCtx *c, xmlNode *parent, const xmlNode *n, bool allow_text) {
+int xml_check_other_node(XmlCtx *c, xmlNode *parent, const xmlNode *n, bool allow_text) {
         switch (n->type) {
         case XML_TEXT_NODE:
         case XML_CDATA_SECTION_NODE:
@@ -476,9 +499,9 @@ static int child_one(XmlCtx *c, xmlNode *n, const XmlChild *spec, unsigned *coun
 }
 
 static int children_walk(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_specs, void *userdata,
-                         bool allow_text) {
+                         bool allow_text, bool keep_going) {
         unsigned counts[XML_CHILDREN_MAX] = {};
-        int r;
+        int r, first_error = 0;
 
         if (n_specs > XML_CHILDREN_MAX)
                 return -E2BIG;
@@ -486,18 +509,26 @@ static int children_walk(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_
                 const XmlChild *spec;
 
                 if (ch->type != XML_ELEMENT_NODE) {
-                        r = child_other_node(c, n, ch, allow_text);
+                        r = xml_check_other_node(c, n, ch, allow_text);
                         if (r < 0)
                                 return r;
                         continue;
                 }
                 spec = child_find(ch, specs, n_specs);
-                if (!spec)
-                        return child_unknown(c, ch);
+                if (!spec) {
+                        r = xml_fail_unknown_element(c, ch);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 r = child_one(c, ch, spec, &counts[spec - specs], userdata);
-                if (r < 0)
+                if (r == -EINVAL && keep_going && !first_error)
+                        first_error = r;
+                else if (r < 0)
                         return r;
         }
+        if (first_error < 0)
+                return first_error;
         for (size_t i = 0; i < n_specs; i++)
                 if ((specs[i].flags & XML_CHILD_REQUIRED) && counts[i] == 0)
                         return xml_fail(c, n, "missing element '%s'", specs[i].name);
@@ -505,7 +536,13 @@ static int children_walk(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_
 }
 
 int xml_parse_children(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_specs, void *userdata) {
-        return children_walk(c, n, specs, n_specs, userdata, /* allow_text= */ false);
+        return children_walk(c, n, specs, n_specs, userdata, /* allow_text= */ false,
+                             /* keep_going= */ false);
+}
+
+int xml_parse_children_all(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_specs, void *userdata) {
+        return children_walk(c, n, specs, n_specs, userdata, /* allow_text= */ false,
+                             /* keep_going= */ true);
 }
 
 int xml_parse_container(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_specs, void *userdata) {
@@ -518,7 +555,7 @@ int xml_parse_container(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_s
 }
 
 int xml_check_no_children(XmlCtx *c, xmlNode *n) {
-        return children_walk(c, n, NULL, 0, NULL, /* allow_text= */ false);
+        return children_walk(c, n, NULL, 0, NULL, /* allow_text= */ false, /* keep_going= */ false);
 }
 
 int xml_check_empty(XmlCtx *c, xmlNode *n) {

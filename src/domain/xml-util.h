@@ -5,7 +5,9 @@
  * Strict, table-driven helpers for reading an XML tree into a model:
  * every attribute and child element must be one the caller lists, and
  * every problem becomes one "FILE:LINE: /path/to/elem: message" line in
- * XmlCtx.error (only the first problem is kept, it is the one to fix).
+ * XmlCtx.error. An unknown attribute or element is reported and skipped
+ * (the parse goes on, so one run names all of them); a bad value stops
+ * the element it is in. Either way the parse fails (n_errors > 0).
  *
  * Return convention of the xml_attr_* / xml_text_* readers: 1 = value
  * found and stored, 0 = absent (only when not required; *ret untouched),
@@ -20,14 +22,25 @@
 
 #define XML_QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
 
+#define XML_ERRORS_MAX 50U
+
 typedef struct XmlCtx {
         const char *filename;
-        char *error; /* first error, malloc'd, owned by the caller */
+        char *error;       /* the errors, one per line, malloc'd, owned by the caller */
+        unsigned n_errors; /* may exceed the lines kept */
 } XmlCtx;
 
-/* Record an error located at node n (its line and element path). Keeps
- * the first error only. Returns -EINVAL (or -ENOMEM). */
+/* Record an error located at node n (its line and element path).
+ * Returns -EINVAL (or -ENOMEM). */
 int xml_fail(XmlCtx *c, const xmlNode *n, const char *fmt, ...) _printf_(3, 4);
+/* The same for a problem the parse can step over (an unknown attribute
+ * or element): returns 0 (or -ENOMEM). */
+int xml_fail_soft(XmlCtx *c, const xmlNode *n, const char *fmt, ...) _printf_(3, 4);
+/* "unsupported element 'x'" for n, soft. */
+int xml_fail_unknown_element(XmlCtx *c, const xmlNode *n);
+/* A non-element child of parent: comments pass, text only where
+ * allow_text (or blank), anything else fails. */
+int xml_check_other_node(XmlCtx *c, xmlNode *parent, const xmlNode *n, bool allow_text);
 
 /* "/domain/devices/disk[2]/target": [N] only when a same-named sibling
  * exists. Returns a malloc'd string or NULL on OOM. */
@@ -118,6 +131,9 @@ typedef struct XmlChild {
 int xml_parse_children(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_specs, void *userdata);
 #define XML_PARSE_CHILDREN(c, n, specs, userdata) \
         xml_parse_children(c, n, specs, ELEMENTSOF(specs), userdata)
+/* The same, going on to the next child after one that failed, so
+ * independent parts each report their problems. */
+int xml_parse_children_all(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_specs, void *userdata);
 /* xml_parse_children() of an element that must have no attributes. */
 int xml_parse_container(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_specs, void *userdata);
 #define XML_PARSE_CONTAINER(c, n, specs, userdata) \

@@ -48,7 +48,7 @@ static int load_domain(Supervisor *s) {
                 return VMUNIT_EXIT_CONFIG;
         }
         if (r < 0) {
-                log_error("%s", err ?: "cannot parse domain");
+                log_lines(LOG_LEVEL_ERR, err ?: "cannot parse domain");
                 return r == -EINVAL ? VMUNIT_EXIT_CONFIG : VMUNIT_EXIT_HOST;
         }
         if (!streq(s->domain->name, s->name)) {

@@ -71,8 +71,10 @@ ERROR_TEST(number_overflow, "number-overflow.xml",
 ERROR_TEST(memory_overflow, "memory-overflow.xml", "3: /domain/memory: value 16 EiB is too large")
 ERROR_TEST(bad_unit, "bad-unit.xml", "3: /domain/memory: unsupported value 'XB' for attribute 'unit'")
 ERROR_TEST(bad_cpuset, "bad-cpuset.xml", "4: /domain/vcpu: invalid cpuset '0-3,^'")
-ERROR_TEST(address_not_yet, "address-unsupported.xml",
-           "9: /domain/devices/interface/address: element 'address' is not supported yet")
+ERROR_TEST(
+        address_foreign, "address-foreign.xml",
+        "9: /domain/devices/interface/address: address type 'spapr-vio' is not supported: vmunit runs x86 "
+        "guests")
 ERROR_TEST(interface_bridge, "interface-bridge.xml",
            "8: /domain/devices/interface: unsupported value 'bridge' for attribute 'type' (expected one of: "
            "user)")
@@ -80,8 +82,8 @@ ERROR_TEST(
         graphics_spice, "graphics-spice.xml",
         "8: /domain/devices/graphics: unsupported value 'spice' for attribute 'type' (expected one of: vnc)")
 ERROR_TEST(feature_hyperv, "feature-hyperv.xml", "9: /domain/features/hyperv: unsupported element 'hyperv'")
-ERROR_TEST(pm_refused, "pm-refused.xml", "4: /domain/pm: unsupported element 'pm'")
-ERROR_TEST(cpu_match, "cpu-match.xml", "4: /domain/cpu: unsupported attribute 'match'")
+ERROR_TEST(pm_refused, "pm-refused.xml", "5: /domain/pm: unsupported element 'pm'")
+ERROR_TEST(cpu_match, "cpu-match.xml", "5: /domain/cpu: unsupported attribute 'match'")
 ERROR_TEST(qemu_unknown, "qemu-unknown.xml",
            "9: /domain/qemu:commandline/qemu:capabilities: unsupported element 'qemu:capabilities'")
 ERROR_TEST(topology_mismatch, "topology-mismatch.xml",
@@ -554,12 +556,15 @@ static const SemanticCase semantic_cases[] = {
           "/domain/devices/console/target: unsupported value 'isa-serial' for attribute 'type' "
           "(expected one of: serial, virtio)" },
         { "", "<disk type='block'><source file='/a'/><target dev='vda'/></disk>",
-          "/domain/devices/disk/source: unsupported attribute 'file'" },
+          "/domain/devices/disk/source: unsupported attribute 'file'\n"
+          "mem.xml:1: /domain/devices/disk/source: missing attribute 'dev'" },
         { "", "<disk><driver name='tap'/><source file='/a'/><target dev='vda'/></disk>",
           "/domain/devices/disk/driver: unsupported value 'tap' for attribute 'name' (expected one of: "
           "qemu)" },
-        { "", "<disk><source file='/a'/><target dev='vda'/><alias name='x'/></disk>",
-          "/domain/devices/disk/alias: element 'alias' is not supported yet" },
+        { "", "<disk><source file='/a'/><target dev='vda'/><alias name='1x'/></disk>",
+          "/domain/devices/disk/alias: invalid alias '1x': letters, digits, '-', '.' and '_', starting with "
+          "a "
+          "letter" },
         { "<qemu:commandline><qemu:env name='1X'/></qemu:commandline>", "",
           "/domain/qemu:commandline/qemu:env: invalid environment variable name '1X'" },
         { "<cpu><feature name='a,b'/></cpu>", "", "/domain/cpu/feature: invalid CPU feature name 'a,b'" },
@@ -776,4 +781,81 @@ Test(seclabel, type_strings) {
         cr_assert_eq(domain_seclabel_type_from_string("static"), DOMAIN_SECLABEL_STATIC);
         cr_assert_eq(domain_seclabel_type_from_string("Static"), -EINVAL);
         cr_assert_eq(domain_seclabel_type_from_string(NULL), -EINVAL);
+}
+
+/* Like a compiler: every unsupported element and attribute in the file,
+ * each on its own line, in document order. */
+Test(errors, every_unsupported_thing_reported) {
+        _cleanup_free_ char *path = data_path("errors", "many-unsupported.xml"), *err = NULL, *want = NULL;
+        Domain *d = NULL;
+
+        cr_assert_eq(domain_parse_file(path, &d, &err), -EINVAL);
+        cr_assert_null(d);
+        cr_assert_geq(asprintf(&want,
+                               "%1$s:9: /domain/features/hap: unsupported element 'hap'\n"
+                               "%1$s:11: /domain/blkiotune: unsupported element 'blkiotune'\n"
+                               "%1$s:13: /domain/devices/disk: unsupported attribute 'snapshot'\n"
+                               "%1$s:16: /domain/devices/disk/mirror: unsupported element 'mirror'\n"
+                               "%1$s:19: /domain/cpu: unsupported attribute 'match'\n"
+                               "%1$s:19: /domain/cpu: unsupported attribute 'check'",
+                               path),
+                      0);
+        cr_assert_str_eq(err, want);
+}
+
+/* Every address type libvirt writes for x86, and aliases, are kept. */
+Test(parse, addresses_and_aliases) {
+        _cleanup_free_ char *path = data_path("parse", "addresses.xml"), *err = NULL;
+        _cleanup_domain_ Domain *d = NULL;
+        const DomainAddress *a;
+
+        cr_assert_eq(domain_parse_file(path, &d, &err), 0, "%s", err);
+        a = d->disks[0].info.address;
+        cr_assert_not_null(a);
+        cr_assert_eq(a->type, DOMAIN_ADDRESS_PCI);
+        cr_assert(a->slot.set && a->slot.hex && a->slot.value == 7);
+        cr_assert_str_eq(d->disks[0].info.alias, "ua-disk0");
+        a = d->disks[1].info.address;
+        cr_assert_eq(a->type, DOMAIN_ADDRESS_DRIVE);
+        cr_assert(a->unit.set && !a->unit.hex && a->unit.value == 1);
+        a = d->inputs[0].info.address;
+        cr_assert_eq(a->type, DOMAIN_ADDRESS_USB);
+        cr_assert_str_eq(a->port, "1.2");
+        cr_assert_eq(d->chars[0].info.address->type, DOMAIN_ADDRESS_ISA);
+        cr_assert_eq(d->chars[1].info.address->type, DOMAIN_ADDRESS_VIRTIO_SERIAL);
+        cr_assert_eq(d->interfaces[0].info.address->multifunction, DOMAIN_TRISTATE_ON);
+        cr_assert_eq(d->controllers[0].info.address->function.value, 2);
+}
+
+static const struct {
+        const char *address, *message;
+} address_cases[] = {
+        { "<address type='pci' slot='0x20'/>", "slot 32 is out of range for a pci address (at most 31)" },
+        { "<address type='pci' function='8'/>", "function 8 is out of range for a pci address (at most 7)" },
+        { "<address type='pci' unit='0'/>", "attribute 'unit' does not apply to a pci address" },
+        { "<address type='drive' multifunction='on'/>",
+          "attribute 'multifunction' applies to a pci address only" },
+        { "<address type='drive' port='1'/>", "attribute 'port' does not apply to a drive address" },
+        { "<address type='usb' port='1..2'/>", "invalid port '1..2' for a usb address" },
+        { "<address type='pci' slot='0xzz'/>", "invalid value '0xzz' for attribute 'slot'" },
+        { "<address slot='1'/>", "missing attribute 'type'" },
+        { "<address type='ccw'/>", "address type 'ccw' is not supported: vmunit runs x86 guests" },
+};
+
+Test(errors, address_rules) {
+        for (size_t i = 0; i < ELEMENTSOF(address_cases); i++) {
+                _cleanup_free_ char *xml = NULL, *want = NULL;
+
+                cr_assert_geq(
+                        asprintf(
+                                &xml,
+                                "<domain type='qemu'><name>n</name><memory>1</memory><os><type>hvm</type>"
+                                "</os><devices><input type='tablet' bus='usb'>%s</input></devices></domain>",
+                                address_cases[i].address),
+                        0);
+                cr_assert_geq(asprintf(&want, "mem.xml:1: /domain/devices/input/address: %s",
+                                       address_cases[i].message),
+                              0);
+                assert_string_error(xml, want);
+        }
 }
