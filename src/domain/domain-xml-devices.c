@@ -19,10 +19,6 @@ static const XmlChild domain_xml_info_children[] = {
         { "address", domain_xml_parse_device_address, 0 },
 };
 
-static int parse_emulator(XmlCtx *c, xmlNode *n, void *userdata) {
-        return xml_text_path(c, n, "emulator", &((Domain *) userdata)->emulator);
-}
-
 /* Boot orders are shared by disks and interfaces; a device's own order
  * was already stored, so it is skipped by address. */
 static bool boot_order_taken(const Domain *d, unsigned order, const void *self) {
@@ -525,21 +521,6 @@ static int parse_video(XmlCtx *c, xmlNode *n, void *userdata) {
         return XML_PARSE_CONTAINER(c, n, children, v);
 }
 
-static int parse_memballoon(XmlCtx *c, xmlNode *n, void *userdata) {
-        Domain *d = userdata;
-        int r;
-
-        r = xml_check_attrs(c, n, (const char *const[]){ "model", NULL });
-        if (r >= 0)
-                r = xml_attr_string_in(c, n, "model", &domain_xml_memballoon_model, true,
-                                       &d->memballoon_model);
-        if (r >= 0)
-                r = xml_check_no_children(c, n);
-        if (r >= 0)
-                d->memballoon_given = true;
-        return r;
-}
-
 static int parse_input(XmlCtx *c, xmlNode *n, void *userdata) {
         Domain *d = userdata;
         DomainInput *in;
@@ -561,22 +542,6 @@ static int parse_input(XmlCtx *c, xmlNode *n, void *userdata) {
                 return xml_fail(c, n, "a tablet cannot be on the ps2 bus");
         in->type = type;
         in->bus = bus;
-        return 0;
-}
-
-static int parse_panic(XmlCtx *c, xmlNode *n, void *userdata) {
-        Domain *d = userdata;
-        int r, model = DOMAIN_PANIC_ISA;
-
-        r = xml_check_attrs(c, n, (const char *const[]){ "model", NULL });
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "model", &domain_xml_panic_model, false, &model);
-        if (r >= 0)
-                r = xml_check_no_children(c, n);
-        if (r < 0)
-                return r;
-        d->panic_given = true;
-        d->panic_model = model;
         return 0;
 }
 
@@ -634,20 +599,41 @@ static int parse_controller(XmlCtx *c, xmlNode *n, void *userdata) {
         return 0;
 }
 
-int domain_xml_parse_devices(XmlCtx *c, xmlNode *n, void *userdata) {
-        static const XmlChild children[] = {
-                { "emulator", parse_emulator, 0 },
-                { "disk", domain_xml_parse_disk, XML_CHILD_MULTI },
-                { "interface", parse_interface, XML_CHILD_MULTI },
-                { "serial", parse_serial, XML_CHILD_MULTI },
-                { "console", parse_console, XML_CHILD_MULTI },
-                { "graphics", parse_graphics, XML_CHILD_MULTI },
-                { "video", parse_video, XML_CHILD_MULTI },
-                { "memballoon", parse_memballoon, 0 },
-                { "input", parse_input, XML_CHILD_MULTI },
-                { "panic", parse_panic, 0 },
-                { "controller", parse_controller, XML_CHILD_MULTI },
-        };
+/* The device elements in libvirt's order, which is the order they are
+ * written in; those still read by hand above are custom children, their
+ * count in the Domain says whether there is anything to write. */
+#define LEGACY(ename, parse_fn, format_fn, count, multi)                                       \
+        {                                                                                      \
+                .name = ename, .kind = XML_SUB_CUSTOM, .parse = parse_fn, .format = format_fn, \
+                .count_offset = offsetof(Domain, count), .flags = XML_COUNTED | (multi)        \
+        }
+#define DEVICES(ename, element, array, count)                                               \
+        {                                                                                   \
+                .kind = XML_SUB_ARRAY, .elem = &element, .offset = offsetof(Domain, array), \
+                .count_offset = offsetof(Domain, count)                                     \
+        }
 
-        return XML_PARSE_CONTAINER(c, n, children, userdata);
+static const XmlValue emulator_values[] = {
+        { NULL, XML_T_PATH, 0, 0, NULL, 0, 0, 0 },
+};
+static XML_ELEMENT(emulator_element, "emulator", char *, emulator_values, (const XmlSub[]){}, NULL);
+
+static const XmlSub devices_subs[] = {
+        { .kind = XML_SUB_INLINE, .elem = &emulator_element, .offset = offsetof(Domain, emulator) },
+        LEGACY("disk", domain_xml_parse_disk, domain_xml_format_disks, n_disks, XML_MULTI),
+        LEGACY("controller", parse_controller, domain_xml_format_controllers, n_controllers, XML_MULTI),
+        LEGACY("interface", parse_interface, domain_xml_format_interfaces, n_interfaces, XML_MULTI),
+        LEGACY("serial", parse_serial, domain_xml_format_serials, n_chars, XML_MULTI),
+        LEGACY("console", parse_console, domain_xml_format_consoles, n_chars, XML_MULTI),
+        LEGACY("input", parse_input, domain_xml_format_inputs, n_inputs, XML_MULTI),
+        LEGACY("graphics", parse_graphics, domain_xml_format_graphics, n_graphics, XML_MULTI),
+        LEGACY("video", parse_video, domain_xml_format_videos, n_videos, XML_MULTI),
+        { .kind = XML_SUB_OPTIONAL, .elem = &domain_xml_memballoon, .offset = offsetof(Domain, memballoon) },
+        DEVICES("panic", domain_xml_panic, panics, n_panics),
+};
+
+XML_ELEMENT(domain_xml_devices, "devices", Domain, (const XmlValue[]){}, devices_subs, NULL);
+
+int domain_xml_parse_devices(XmlCtx *c, xmlNode *n, void *userdata) {
+        return xml_schema_parse(c, n, &domain_xml_devices, userdata, userdata);
 }

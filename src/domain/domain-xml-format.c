@@ -374,45 +374,33 @@ static void format_video(FILE *f, const DomainVideo *v) {
         fputs("    </video>\n", f);
 }
 
-static void format_devices_tail(FILE *f, const Domain *d) {
-        for (size_t i = 0; i < d->n_graphics; i++)
-                format_graphics(f, &d->graphics[i]);
-        for (size_t i = 0; i < d->n_videos; i++)
-                format_video(f, &d->videos[i]);
-        if (d->memballoon_given) {
-                fputs("    <memballoon", f);
-                xml_put_attr(f, "model", d->memballoon_model);
-                fputs("/>\n", f);
+/* Writers of each kind for the devices table (domain-xml-devices.c). */
+#define FORMAT_ALL(fn, type, array, count, format_one)    \
+        void fn(FILE *f, int level, const void *domain) { \
+                const Domain *d = domain;                 \
+                for (size_t i = 0; i < d->count; i++)     \
+                        format_one(f, &d->array[i]);      \
         }
-        if (d->panic_given) {
-                fputs("    <panic", f);
-                put_attr_enum(f, "model", &domain_xml_panic_model, d->panic_model);
-                fputs("/>\n", f);
-        }
-}
 
-static bool has_devices(const Domain *d) {
-        return d->emulator || d->n_disks || d->n_controllers || d->n_interfaces || d->n_chars ||
-               d->n_inputs || d->n_graphics || d->n_videos || d->memballoon_given || d->panic_given;
-}
+FORMAT_ALL(domain_xml_format_disks, DomainDisk, disks, n_disks, format_disk)
+FORMAT_ALL(domain_xml_format_controllers, DomainController, controllers, n_controllers, format_controller)
+FORMAT_ALL(domain_xml_format_interfaces, DomainInterface, interfaces, n_interfaces, format_interface)
+FORMAT_ALL(domain_xml_format_inputs, DomainInput, inputs, n_inputs, format_input)
+FORMAT_ALL(domain_xml_format_graphics, DomainGraphics, graphics, n_graphics, format_graphics)
+FORMAT_ALL(domain_xml_format_videos, DomainVideo, videos, n_videos, format_video)
 
-static void format_devices(FILE *f, const Domain *d) {
-        if (!has_devices(d))
-                return;
-        fputs("  <devices>\n", f);
-        put_text(f, 2, "emulator", d->emulator);
-        for (size_t i = 0; i < d->n_disks; i++)
-                format_disk(f, &d->disks[i]);
-        for (size_t i = 0; i < d->n_controllers; i++)
-                format_controller(f, &d->controllers[i]);
-        for (size_t i = 0; i < d->n_interfaces; i++)
-                format_interface(f, &d->interfaces[i]);
+static void format_chars_of(FILE *f, const Domain *d, DomainCharKind kind) {
         for (size_t i = 0; i < d->n_chars; i++)
-                format_char(f, &d->chars[i]);
-        for (size_t i = 0; i < d->n_inputs; i++)
-                format_input(f, &d->inputs[i]);
-        format_devices_tail(f, d);
-        fputs("  </devices>\n", f);
+                if (d->chars[i].kind == kind)
+                        format_char(f, &d->chars[i]);
+}
+
+void domain_xml_format_serials(FILE *f, int level, const void *domain) {
+        format_chars_of(f, domain, DOMAIN_CHAR_SERIAL);
+}
+
+void domain_xml_format_consoles(FILE *f, int level, const void *domain) {
+        format_chars_of(f, domain, DOMAIN_CHAR_CONSOLE);
 }
 
 /* After <devices>, where libvirt puts it; only the attributes given. */
@@ -479,7 +467,7 @@ static void format_domain(FILE *f, const void *arg) {
         format_cpu(f, &d->cpu);
         format_clock(f, &d->clock);
         format_lifecycle(f, d);
-        format_devices(f, d);
+        xml_schema_format(f, 1, &domain_xml_devices, d);
         format_seclabel(f, &d->seclabel);
         format_qemu(f, d);
         fputs("</domain>\n", f);

@@ -37,10 +37,8 @@ extern const XmlEnum domain_xml_graphics_type;
 enum { DOMAIN_XML_LISTEN_ADDRESS, DOMAIN_XML_LISTEN_SOCKET };
 extern const XmlEnum domain_xml_listen_type;
 extern const XmlEnum domain_xml_video_model;
-extern const XmlEnum domain_xml_memballoon_model;
 extern const XmlEnum domain_xml_input_type;
 extern const XmlEnum domain_xml_input_bus;
-extern const XmlEnum domain_xml_panic_model;
 extern const XmlEnum domain_xml_controller_type;
 /* Indexed by DomainControllerType: the model= values each type accepts. */
 extern const XmlEnum *const domain_xml_controller_models[];
@@ -62,6 +60,27 @@ void domain_xml_format_device_info(FILE *f, int level, const DomainDeviceInfo *i
         { .kind = XML_SUB_INLINE, .elem = &domain_xml_alias, .offset = offsetof(T, info.alias) }, {        \
                 .kind = XML_SUB_OPTIONAL, .elem = &domain_xml_address, .offset = offsetof(T, info.address) \
         }
+
+/* <driver iommu ats packed page_per_vq> of a virtio device. */
+extern const XmlElement domain_xml_virtio_driver;
+#define DOMAIN_XML_VIRTIO_SUB(T) \
+        { .kind = XML_SUB_INLINE, .elem = &domain_xml_virtio_driver, .offset = offsetof(T, virtio) }
+
+/* Device families described by tables (dev-*.c). */
+extern const XmlElement domain_xml_memballoon;
+extern const XmlElement domain_xml_panic;
+extern const XmlElement domain_xml_devices;
+
+/* Writers of the devices still formatted by hand (domain-xml-format.c):
+ * all of a kind, at level, from the Domain. */
+void domain_xml_format_disks(FILE *f, int level, const void *domain);
+void domain_xml_format_controllers(FILE *f, int level, const void *domain);
+void domain_xml_format_interfaces(FILE *f, int level, const void *domain);
+void domain_xml_format_serials(FILE *f, int level, const void *domain);
+void domain_xml_format_consoles(FILE *f, int level, const void *domain);
+void domain_xml_format_inputs(FILE *f, int level, const void *domain);
+void domain_xml_format_graphics(FILE *f, int level, const void *domain);
+void domain_xml_format_videos(FILE *f, int level, const void *domain);
 
 /* <devices> (domain-xml-devices.c); userdata is the Domain. */
 int domain_xml_parse_devices(XmlCtx *c, xmlNode *n, void *userdata);

@@ -78,15 +78,11 @@ XML_ENUM_DEFINE(domain_xml_video_model, { "vga", DOMAIN_VIDEO_VGA }, { "cirrus",
                 { "virtio", DOMAIN_VIDEO_VIRTIO }, { "bochs", DOMAIN_VIDEO_BOCHS },
                 { "ramfb", DOMAIN_VIDEO_RAMFB }, { "none", DOMAIN_VIDEO_NONE });
 
-XML_ENUM_DEFINE(domain_xml_memballoon_model, { "virtio", DOMAIN_XML_STRING }, { "none", DOMAIN_XML_STRING });
-
 XML_ENUM_DEFINE(domain_xml_input_type, { "mouse", DOMAIN_INPUT_MOUSE },
                 { "keyboard", DOMAIN_INPUT_KEYBOARD }, { "tablet", DOMAIN_INPUT_TABLET });
 
 XML_ENUM_DEFINE(domain_xml_input_bus, { "ps2", DOMAIN_INPUT_BUS_PS2 }, { "usb", DOMAIN_INPUT_BUS_USB },
                 { "virtio", DOMAIN_INPUT_BUS_VIRTIO });
-
-XML_ENUM_DEFINE(domain_xml_panic_model, { "isa", DOMAIN_PANIC_ISA }, { "pvpanic", DOMAIN_PANIC_PVPANIC });
 
 XML_ENUM_DEFINE(domain_xml_controller_type, { "usb", DOMAIN_CONTROLLER_USB },
                 { "scsi", DOMAIN_CONTROLLER_SCSI }, { "sata", DOMAIN_CONTROLLER_SATA },

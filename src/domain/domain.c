@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <sys/random.h>
 
+#include "domain-xml-internal.h"
 #include "domain.h"
 
 static void domain_os_done(DomainOs *os) {
@@ -68,7 +69,10 @@ static void domain_devices_done(Domain *d) {
                 domain_device_info_done(&d->controllers[i].info);
         }
         free(d->controllers);
-        free(d->memballoon_model);
+        if (d->memballoon)
+                xml_schema_free(&domain_xml_memballoon, d->memballoon);
+        free(d->memballoon);
+        xml_schema_free_array(&domain_xml_panic, d->panics, d->n_panics);
 }
 
 static void domain_qemu_done(Domain *d) {

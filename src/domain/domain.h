@@ -316,9 +316,38 @@ typedef struct DomainInput {
 } DomainInput;
 
 typedef enum DomainPanicModel {
+        DOMAIN_PANIC_DEFAULT, /* isa on x86 */
         DOMAIN_PANIC_ISA,     /* ISA pvpanic, I/O port 0x505 */
         DOMAIN_PANIC_PVPANIC, /* PCI pvpanic */
+        DOMAIN_PANIC_HYPERV,  /* Hyper-V crash MSRs (a CPU property, no device) */
 } DomainPanicModel;
+
+typedef struct DomainPanic {
+        DomainDeviceInfo info; /* first member */
+        DomainPanicModel model;
+} DomainPanic;
+
+/* Options every virtio device takes (<driver> of a virtio device). */
+typedef struct DomainVirtioOptions {
+        DomainTristate iommu, ats, packed, page_per_vq;
+} DomainVirtioOptions;
+
+typedef enum DomainMemballoonModel {
+        DOMAIN_MEMBALLOON_DEFAULT,
+        DOMAIN_MEMBALLOON_VIRTIO,
+        DOMAIN_MEMBALLOON_VIRTIO_TRANSITIONAL,
+        DOMAIN_MEMBALLOON_VIRTIO_NON_TRANSITIONAL,
+        DOMAIN_MEMBALLOON_NONE,
+} DomainMemballoonModel;
+
+typedef struct DomainMemballoon {
+        DomainDeviceInfo info; /* first member */
+        DomainMemballoonModel model;
+        DomainTristate autodeflate;
+        DomainTristate free_page_reporting;
+        XmlNum stats_period; /* seconds; 0 turns polling off */
+        DomainVirtioOptions virtio;
+} DomainMemballoon;
 
 typedef enum DomainControllerType {
         DOMAIN_CONTROLLER_USB,
@@ -404,11 +433,9 @@ typedef struct Domain {
         DomainController *controllers;
         size_t n_controllers;
 
-        bool memballoon_given;
-        char *memballoon_model; /* virtio or none */
-
-        bool panic_given;
-        DomainPanicModel panic_model;
+        DomainMemballoon *memballoon; /* NULL: not given (a virtio balloon, as in libvirt) */
+        DomainPanic *panics;
+        size_t n_panics;
 
         char **qemu_args; /* qemu:commandline/qemu:arg, NULL-terminated or NULL */
         size_t n_qemu_args;

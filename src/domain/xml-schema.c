@@ -52,6 +52,16 @@ static int value_parse(XmlCtx *c, xmlNode *n, const XmlValue *v, void *obj) {
                         *FIELD(obj, v->offset, uint64_t) = kib;
                 return r;
         }
+        if (v->type == XML_T_ENUM) {
+                r = v->name ? xml_attr_enum(c, n, v->name, v->e, v->flags & XML_REQUIRED, &e)
+                            : xml_text_enum(c, n, v->e, &e);
+                if (r > 0)
+                        *FIELD(obj, v->offset, int) = e;
+                return r;
+        }
+        if (v->type == XML_T_TOKEN && v->name)
+                return xml_attr_string_in(c, n, v->name, v->e, v->flags & XML_REQUIRED,
+                                          FIELD(obj, v->offset, char *));
         r = value_text(c, n, v, &s);
         if (r <= 0)
                 return r;
@@ -64,17 +74,12 @@ static int value_parse(XmlCtx *c, xmlNode *n, const XmlValue *v, void *obj) {
                 return 1;
         case XML_T_STRING: *FIELD(obj, v->offset, char *) = TAKE_PTR(s); return 1;
         case XML_T_TOKEN:
-        case XML_T_ENUM:
-                e = xml_enum_from_string(v->e, s);
-                if (e < 0)
-                        return xml_fail(c, n, "unsupported value '%s' for %s%s%s", s,
-                                        v->name ? "attribute '" : "element '",
-                                        v->name ?: (const char *) n->name, "'");
-                if (v->type == XML_T_ENUM)
-                        *FIELD(obj, v->offset, int) = e;
-                else
-                        *FIELD(obj, v->offset, char *) = TAKE_PTR(s);
+                if (xml_enum_from_string(v->e, s) < 0)
+                        return xml_fail(c, n, "unsupported value '%s' in element '%s'", s,
+                                        (const char *) n->name);
+                *FIELD(obj, v->offset, char *) = TAKE_PTR(s);
                 return 1;
+        case XML_T_ENUM:
         case XML_T_UINT: {
                 XmlNum num;
 
@@ -361,7 +366,10 @@ static bool sub_has_content(const XmlSub *s, const void *obj) {
         case XML_SUB_OPTIONAL: return *(void *const *) field;
         case XML_SUB_ARRAY: return *CFIELD(obj, s->count_offset, size_t) > 0;
         case XML_SUB_MARKER: return *(const bool *) field;
-        case XML_SUB_CUSTOM: return !s->present || s->present(obj);
+        case XML_SUB_CUSTOM:
+                if (s->flags & XML_COUNTED)
+                        return *CFIELD(obj, s->count_offset, size_t) > 0;
+                return !s->present || s->present(obj);
         }
         return false;
 }

@@ -45,6 +45,7 @@ enum {
         XML_REQUIRED = 1 << 0, /* value or child must be given */
         XML_HEX = 1 << 1,      /* XML_T_NUM: "0x1f" accepted too */
         XML_MULTI = 1 << 2,    /* XML_SUB_CUSTOM: may repeat */
+        XML_COUNTED = 1 << 3,  /* XML_SUB_CUSTOM: present when the size_t at count_offset is not 0 */
 };
 
 typedef struct XmlValue {
@@ -78,7 +79,7 @@ typedef struct XmlSub {
         XmlSubKind kind;
         const XmlElement *elem;
         size_t offset;       /* of the struct, pointer, array pointer or bool in the parent */
-        size_t count_offset; /* XML_SUB_ARRAY: of the size_t count */
+        size_t count_offset; /* XML_SUB_ARRAY, XML_COUNTED: of the size_t count */
         unsigned flags;
         XmlChildFunc parse;     /* XML_SUB_CUSTOM */
         XmlFormatFunc format;   /* XML_SUB_CUSTOM */

@@ -1009,32 +1009,12 @@ static int build_inputs(QemuArgvBuilder *b) {
         return 0;
 }
 
-/* No <memballoon> means a virtio balloon, as in libvirt; model='none'
- * turns it off. */
-static int build_memballoon(QemuArgvBuilder *b) {
-        const char *model = b->d->memballoon_given ? b->d->memballoon_model : NULL;
-
-        if (streq_ptr(model, "none"))
-                return 0;
-        if (model && !streq(model, "virtio"))
-                return qemu_argv_fail(b, "unsupported memballoon model '%s'", model);
-        return qemu_argv_add(b, "-device", "%s", "virtio-balloon-pci,id=balloon0");
-}
-
-static int build_panic(QemuArgvBuilder *b) {
-        if (!b->d->panic_given)
-                return 0;
-        switch (b->d->panic_model) {
-        case DOMAIN_PANIC_ISA: return qemu_argv_add(b, "-device", "%s", "pvpanic,ioport=1285"); /* 0x505 */
-        case DOMAIN_PANIC_PVPANIC: return qemu_argv_add(b, "-device", "%s", "pvpanic-pci");
-        default: return qemu_argv_fail(b, "unsupported panic model");
-        }
-}
-
 int qemu_argv_build_devices(QemuArgvBuilder *b) {
         int (*const steps[])(QemuArgvBuilder *) = {
-                check_boot_orders, build_controllers, build_disks,  build_interfaces, build_chars,
-                build_graphics,    build_video,       build_inputs, build_memballoon, build_panic,
+                check_boot_orders,     build_controllers, build_disks,
+                build_interfaces,      build_chars,       build_graphics,
+                build_video,           build_inputs,      qemu_argv_build_memballoon,
+                qemu_argv_build_panic,
         };
         int r;
 

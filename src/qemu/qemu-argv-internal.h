@@ -53,6 +53,14 @@ int qemu_argv_file_opt(QemuArgvBuilder *b, VmFileKind kind, const char *source, 
  * balloon, panic. Returns 0, -EINVAL (message recorded) or -ENOMEM. */
 int qemu_argv_build_devices(QemuArgvBuilder *b);
 
+/* A virtio device's transport options (<driver iommu ats packed
+ * page_per_vq>) appended to its -device string. */
+int qemu_argv_virtio_options(char **s, const DomainVirtioOptions *o);
+
+/* Device families with their own file (argv-*.c). */
+int qemu_argv_build_memballoon(QemuArgvBuilder *b);
+int qemu_argv_build_panic(QemuArgvBuilder *b);
+
 /* Index of a disk from its target name: vda -> 0, sdb -> 1, hdaa -> 26.
  * Returns 0 or -EINVAL. */
 int qemu_argv_disk_index(const char *target, unsigned *ret);

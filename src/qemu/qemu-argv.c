@@ -131,6 +131,25 @@ int qemu_argv_file_opt(QemuArgvBuilder *b, VmFileKind kind, const char *source, 
         return *ret ? 0 : -ENOMEM;
 }
 
+static int virtio_option(char **s, const char *name, DomainTristate v) {
+        if (v == DOMAIN_TRISTATE_ABSENT)
+                return 0;
+        return qemu_argv_appendf(s, "%s=%s", name, v == DOMAIN_TRISTATE_ON ? "on" : "off");
+}
+
+int qemu_argv_virtio_options(char **s, const DomainVirtioOptions *o) {
+        int r;
+
+        r = virtio_option(s, "iommu_platform", o->iommu);
+        if (r >= 0)
+                r = virtio_option(s, "ats", o->ats);
+        if (r >= 0)
+                r = virtio_option(s, "packed", o->packed);
+        if (r >= 0)
+                r = virtio_option(s, "page-per-vq", o->page_per_vq);
+        return r;
+}
+
 char *qemu_opt_escape(const char *s) {
         size_t n = 0;
         char *ret, *p;
@@ -463,8 +482,16 @@ static int cpu_base_name(QemuArgvBuilder *b, DomainCpuMode mode, const char **re
         }
 }
 
+static bool has_hyperv_panic(const Domain *d) {
+        for (size_t i = 0; i < d->n_panics; i++)
+                if (d->panics[i].model == DOMAIN_PANIC_HYPERV)
+                        return true;
+        return false;
+}
+
 static int build_cpu(QemuArgvBuilder *b) {
         const DomainCpu *cpu = &b->d->cpu;
+        bool hv_crash = has_hyperv_panic(b->d);
         DomainCpuMode mode = cpu->mode;
         _cleanup_free_ char *s = NULL;
         const char *base = NULL;
@@ -475,6 +502,9 @@ static int build_cpu(QemuArgvBuilder *b) {
                         /* Only topology (or nothing): QEMU's default model. */
                         if (cpu->n_features > 0)
                                 return qemu_argv_fail(b, "<cpu><feature> needs a <model> or a mode");
+                        if (hv_crash)
+                                return qemu_argv_fail(b,
+                                                      "<panic model='hyperv'> needs a <cpu> model or mode");
                         return 0;
                 }
                 mode = DOMAIN_CPU_MODE_CUSTOM;
@@ -493,6 +523,8 @@ static int build_cpu(QemuArgvBuilder *b) {
                 r = qemu_argv_appendf(&s, "%s=%s", f->name,
                                       f->policy == DOMAIN_CPU_FEATURE_DISABLE ? "off" : "on");
         }
+        if (r >= 0 && hv_crash)
+                r = qemu_argv_appendf(&s, "hv-crash=on");
         if (r < 0)
                 return r;
         return qemu_argv_add(b, "-cpu", "%s", s);

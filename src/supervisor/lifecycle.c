@@ -188,6 +188,25 @@ static void on_cont_reply(QmpClient *c, json_object *reply, const char *eclass, 
         (void) qmp_client_send(s->qmp, "query-status", NULL, on_status_reply, s);
 }
 
+/* <memballoon><stats period>: a QOM property of the balloon, which
+ * -device cannot set (libvirt sets it the same way, before the guest
+ * runs). QMP answers in order, so it is in place before "cont". */
+static void set_balloon_stats_period(Supervisor *s) {
+        const DomainMemballoon *m = s->domain->memballoon;
+        json_object *args;
+
+        if (!m || m->model == DOMAIN_MEMBALLOON_NONE || !m->stats_period.set)
+                return;
+        args = json_object_new_object();
+        if (!args)
+                return;
+        json_object_object_add(args, "path", json_object_new_string("/machine/peripheral/balloon0"));
+        json_object_object_add(args, "property", json_object_new_string("guest-stats-polling-interval"));
+        json_object_object_add(args, "value", json_object_new_int64((int64_t) m->stats_period.value));
+        if (qmp_client_send(s->qmp, "qom-set", args, NULL, NULL) < 0)
+                log_warning("could not set the balloon's stats period");
+}
+
 static void on_qmp_ready(QmpClient *c, void *userdata) {
         Supervisor *s = userdata;
 
@@ -196,6 +215,7 @@ static void on_qmp_ready(QmpClient *c, void *userdata) {
         if (s->stop_requested)
                 return;
         console_on_qmp_ready(s);
+        set_balloon_stats_period(s);
         if (save_restoring(s)) {
                 save_restore_begin(s); /* lifecycle_restored() once loaded */
                 return;

@@ -481,8 +481,8 @@ Test(full, chars_and_others) {
         cr_assert_eq(d->videos[0].model, DOMAIN_VIDEO_VIRTIO);
         cr_assert_eq(d->videos[0].vram_kib, 16384);
         cr_assert_eq(d->inputs[1].bus, DOMAIN_INPUT_BUS_DEFAULT);
-        cr_assert_str_eq(d->memballoon_model, "virtio");
-        cr_assert(d->panic_given);
+        cr_assert_eq(d->memballoon->model, DOMAIN_MEMBALLOON_VIRTIO);
+        cr_assert_eq(d->n_panics, 1);
         cr_assert_eq(d->n_qemu_args, 3);
         cr_assert_str_eq(d->qemu_args[2], "timestamp=on");
         cr_assert_null(d->qemu_args[3]);
@@ -515,7 +515,7 @@ Test(variants, defaults_and_spellings) {
         cr_assert(d->graphics[2].autoport); /* autoport='yes' wins over port= */
         cr_assert_eq(d->graphics[2].port, -1);
         cr_assert_eq(d->videos[0].model, DOMAIN_VIDEO_DEFAULT);
-        cr_assert_eq(d->panic_model, DOMAIN_PANIC_ISA);
+        cr_assert_eq(d->panics[0].model, DOMAIN_PANIC_DEFAULT);
         cr_assert_eq(d->n_qemu_env, 1);
         cr_assert_null(d->qemu_env[0].value);
 }
@@ -590,8 +590,7 @@ static const SemanticCase semantic_cases[] = {
         { "", "<video type='x'/>", "/domain/devices/video: unsupported attribute 'type'" },
         { "", "<memballoon model='xen'/>",
           "/domain/devices/memballoon: unsupported value 'xen' for attribute 'model' (expected one of: "
-          "virtio, "
-          "none)" },
+          "virtio, virtio-transitional, virtio-non-transitional, none)" },
         { "", "<memballoon/>", "/domain/devices/memballoon: missing attribute 'model'" },
         { "", "<interface type='user'><model type='ne2k'/></interface>",
           "/domain/devices/interface/model: unsupported value 'ne2k' for attribute 'type' (expected one of: "

@@ -25,6 +25,8 @@ static const QemuArgvOptions test_options = {
 };
 
 static Domain base_domain(void) {
+        static DomainMemballoon no_balloon = { .model = DOMAIN_MEMBALLOON_NONE };
+
         return (Domain){
                 .virt_type = DOMAIN_VIRT_QEMU,
                 .name = (char *) "t",
@@ -32,8 +34,7 @@ static Domain base_domain(void) {
                           0x06, 0x07 },
                 .memory_kib = 65536,
                 .vcpus = 1,
-                .memballoon_given = true,
-                .memballoon_model = (char *) "none",
+                .memballoon = &no_balloon,
         };
 }
 
@@ -757,19 +758,31 @@ Test(qemu_argv, inputs_panic_balloon) {
 
         d.inputs = in;
         d.n_inputs = 3;
-        d.panic_given = true;
-        d.memballoon_given = false;
+        DomainPanic panic = { .model = DOMAIN_PANIC_DEFAULT };
+        DomainMemballoon balloon = { .model = DOMAIN_MEMBALLOON_VIRTIO,
+                                     .autodeflate = DOMAIN_TRISTATE_ON,
+                                     .free_page_reporting = DOMAIN_TRISTATE_OFF,
+                                     .virtio.iommu = DOMAIN_TRISTATE_ON };
+
+        d.panics = &panic;
+        d.n_panics = 1;
+        d.memballoon = NULL;
         expect_contains(&d, "-device virtio-keyboard-pci,id=input1 -device virtio-tablet-pci,id=input2 "
                             "-device virtio-balloon-pci,id=balloon0 -device pvpanic,ioport=1285 ");
         expect_lacks(&d, "xhci");
         in[2].bus = DOMAIN_INPUT_BUS_PS2;
         expect_error(&d, "tablet cannot be on bus ps2");
         d.n_inputs = 0;
-        d.panic_model = DOMAIN_PANIC_PVPANIC;
+        panic.model = DOMAIN_PANIC_PVPANIC;
         expect_contains(&d, "-device pvpanic-pci ");
-        d.memballoon_given = true;
-        d.memballoon_model = (char *) "xen";
-        expect_error(&d, "unsupported memballoon model 'xen'");
+        panic.model = DOMAIN_PANIC_HYPERV;
+        expect_error(&d, "<panic model='hyperv'> needs a <cpu> model or mode");
+        d.cpu.model = (char *) "qemu64";
+        expect_contains(&d, "-cpu qemu64,hv-crash=on ");
+        d.memballoon = &balloon;
+        expect_contains(&d,
+                        "-device virtio-balloon-pci,id=balloon0,deflate-on-oom=on,free-page-reporting=off,"
+                        "iommu_platform=on ");
 }
 
 Test(qemu_argv, qmp_socket_too_long) {

@@ -5,7 +5,8 @@
 #include "domain-xml-internal.h"
 
 /*
- * <alias> and <address>, the children every device may have. One flat
+ * What every device may have: <alias>, <address>, and for virtio devices
+ * the <driver> options of the virtio transport. One flat
  * description of <address> for all its types; which attributes a type
  * takes, and their ranges, is the check below (libvirt's formatdomain
  * "Device Addresses").
@@ -216,3 +217,14 @@ void domain_device_info_done(DomainDeviceInfo *info) {
         free(info->address);
         *info = (DomainDeviceInfo){};
 }
+
+static const XmlValue virtio_values[] = {
+        { "iommu", XML_T_ENUM, offsetof(DomainVirtioOptions, iommu), 0, &xml_enum_on_off, 0, 0, 0 },
+        { "ats", XML_T_ENUM, offsetof(DomainVirtioOptions, ats), 0, &xml_enum_on_off, 0, 0, 0 },
+        { "packed", XML_T_ENUM, offsetof(DomainVirtioOptions, packed), 0, &xml_enum_on_off, 0, 0, 0 },
+        { "page_per_vq", XML_T_ENUM, offsetof(DomainVirtioOptions, page_per_vq), 0, &xml_enum_on_off, 0, 0,
+          0 },
+};
+
+XML_ELEMENT(domain_xml_virtio_driver, "driver", DomainVirtioOptions, virtio_values, (const XmlSub[]){},
+            NULL);
