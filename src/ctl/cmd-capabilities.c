@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * capabilities: what this host offers a domain, as XML shaped like virsh
- * capabilities + domcapabilities, but small: the host's arch and active
- * security driver; per emulator its version, accelerators, machine types,
- * CPU models and firmware. Fast: QEMU runs only for -version and the two
- * `help` listings, never as a VM (libvirt's QMP probing takes seconds).
+ * capabilities: what this host offers a domain: the host's arch, KVM and
+ * active security driver; per emulator its version, machine types (aliases,
+ * default), CPU models and device models; the firmware descriptors that
+ * the firmware selection (firmware-desc.h) chooses from. As text in
+ * sections, or with --xml as XML shaped like virsh capabilities +
+ * domcapabilities, but small. Fast: QEMU runs only for -version and the
+ * `help` listings (cached, qemu-caps.h), never as a VM (libvirt's QMP
+ * probing takes seconds).
  */
-#include <dirent.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <libxml/tree.h>
 #include <linux/kvm.h>
 #include <stdio.h>
@@ -19,14 +20,12 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "firmware-desc.h"
 #include "label.h"
 #include "log.h"
 #include "qemu-argv.h"
 #include "qemu-caps.h"
 #include "strv.h"
-
-#define FIRMWARE_SYSTEM_DIR "/usr/share/qemu/firmware"
-#define FIRMWARE_ADMIN_DIR "/etc/qemu/firmware"
 
 static void xml_doc_freep(xmlDoc **d) {
         if (*d)
@@ -54,11 +53,10 @@ static void add_selinux_baselabels(xmlNode *sec) {
  * an explicit driver must probe usable, "auto" takes SELinux, then
  * AppArmor, else none. Probes run as this process, as the supervisor's
  * would in the same mode. */
-static void add_secmodel(xmlNode *host, const VmunitConfig *config) {
+static const LabelBackend *pick_secmodel(const VmunitConfig *config, bool *ret_unusable) {
         const LabelBackend *const order[] = { &label_backend_selinux, &label_backend_apparmor };
-        const LabelBackend *pick = &label_backend_none, *wanted = NULL;
+        const LabelBackend *wanted = NULL;
         LabelContext probe_ctx = { .config = config };
-        xmlNode *sec = xmlNewChild(host, NULL, BAD_CAST "secmodel", NULL);
 
         switch (config->security_driver) {
         case SECURITY_DRIVER_SELINUX: wanted = &label_backend_selinux; break;
@@ -66,22 +64,28 @@ static void add_secmodel(xmlNode *host, const VmunitConfig *config) {
         case SECURITY_DRIVER_NONE: wanted = &label_backend_none; break;
         default: break;
         }
+        /* An explicit MAC that is absent makes every start fail closed:
+         * say so here rather than leave it to the first start. */
+        *ret_unusable = wanted && wanted->probe && wanted->probe(&probe_ctx) <= 0;
         if (wanted)
-                pick = wanted;
-        else
-                for (size_t i = 0; i < ELEMENTSOF(order); i++)
-                        if (order[i]->probe(&probe_ctx) > 0) {
-                                pick = order[i];
-                                break;
-                        }
+                return wanted;
+        for (size_t i = 0; i < ELEMENTSOF(order); i++)
+                if (order[i]->probe(&probe_ctx) > 0)
+                        return order[i];
+        return &label_backend_none;
+}
+
+static void add_secmodel(xmlNode *host, const VmunitConfig *config) {
+        bool unusable;
+        const LabelBackend *pick = pick_secmodel(config, &unusable);
+        xmlNode *sec = xmlNewChild(host, NULL, BAD_CAST "secmodel", NULL);
+
         xmlNewTextChild(sec, NULL, BAD_CAST "model", BAD_CAST pick->name);
         xmlNewTextChild(sec, NULL, BAD_CAST "configured",
                         BAD_CAST security_driver_to_string(config->security_driver));
         if (pick == &label_backend_selinux)
                 add_selinux_baselabels(sec);
-        /* An explicit MAC that is absent makes every start fail closed:
-         * say so here rather than leave it to the first start. */
-        if (wanted && wanted->probe && wanted->probe(&probe_ctx) <= 0)
+        if (unusable)
                 xmlNewProp(sec, BAD_CAST "usable", BAD_CAST "no");
         /* DAC as label.c uses it: root handing files to QEMU's identity. */
         if (config->dynamic_ownership && geteuid() == 0)
@@ -95,7 +99,23 @@ static bool kvm_usable(void) {
         return fd >= 0 && ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
 }
 
-/* ---- QEMU's own listings (qemu_help_lines(), qemu-caps.h) ---- */
+/* ---- what is gathered once, then printed as text or XML ---- */
+
+typedef struct Emulator {
+        const char *path;
+        char *version; /* NULL: it did not say */
+        QemuCaps caps;
+        int caps_error; /* < 0: caps is empty because asking failed */
+} Emulator;
+
+typedef struct Host {
+        const char *arch;
+        bool kvm;
+        const VmunitConfig *config;
+        Emulator *emulators;
+        size_t n_emulators;
+        FirmwareDescList firmware;
+} Host;
 
 /* "QEMU emulator version 7.2.22 (Debian ...)" -> "7.2.22". */
 static char *qemu_version(const char *emulator) {
@@ -109,200 +129,6 @@ static char *qemu_version(const char *emulator) {
                 return NULL;
         p += strlen("version ");
         return strndup(p, strcspn(p, " "));
-}
-
-/* `-machine help`: "NAME   DESCRIPTION [(alias of X)] [(default)]". */
-static void add_machines(xmlNode *arch, const char *emulator) {
-        _cleanup_strv_ Strv lines = {};
-
-        if (qemu_help_lines(emulator, "-machine", "help", &lines) < 0)
-                return;
-        for (size_t i = 1; i < lines.n; i++) { /* 0: "Supported machines are:" */
-                const char *l = lines.items[i], *alias = strstr(l, "(alias of ");
-                _cleanup_free_ char *name = strndup(l, strcspn(l, " "));
-                xmlNode *m;
-
-                if (!name || !*name)
-                        continue;
-                m = xmlNewTextChild(arch, NULL, BAD_CAST "machine", BAD_CAST name);
-                if (alias) {
-                        _cleanup_free_ char *canon = NULL;
-                        alias += strlen("(alias of ");
-                        canon = strndup(alias, strcspn(alias, ")"));
-                        if (canon)
-                                xmlNewProp(m, BAD_CAST "canonical", BAD_CAST canon);
-                }
-                if (strstr(l, "(default)"))
-                        xmlNewProp(m, BAD_CAST "default", BAD_CAST "yes");
-        }
-}
-
-/* `-cpu help`: "x86 NAME   description" lines, then the CPUID flags. */
-static void add_cpu_models(xmlNode *arch, const char *emulator) {
-        _cleanup_strv_ Strv lines = {};
-        xmlNode *cpu;
-
-        if (qemu_help_lines(emulator, "-cpu", "help", &lines) < 0)
-                return;
-        cpu = xmlNewChild(arch, NULL, BAD_CAST "cpu", NULL);
-        for (size_t i = 0; i < lines.n; i++) {
-                const char *l = lines.items[i];
-                _cleanup_free_ char *name = NULL;
-
-                if (strncmp(l, "x86 ", 4) != 0)
-                        continue;
-                l += 4 + strspn(l + 4, " ");
-                name = strndup(l, strcspn(l, " "));
-                if (name && *name)
-                        xmlNewTextChild(cpu, NULL, BAD_CAST "model", BAD_CAST name);
-        }
-}
-
-/* ---- firmware ---- */
-
-static const char *json_str(json_object *o, const char *k1, const char *k2) {
-        json_object *v = NULL;
-
-        if (!json_object_object_get_ex(o, k1, &v) || (k2 && !json_object_object_get_ex(v, k2, &v)))
-                return NULL;
-        return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-static bool json_array_has(json_object *o, const char *key, const char *value) {
-        json_object *a;
-
-        if (!json_object_object_get_ex(o, key, &a) || !json_object_is_type(a, json_type_array))
-                return false;
-        for (size_t i = 0; i < json_object_array_length(a); i++)
-                if (streq_ptr(json_object_get_string(json_object_array_get_idx(a, i)), value))
-                        return true;
-        return false;
-}
-
-static bool firmware_for_arch(json_object *fw, const char *arch) {
-        json_object *targets;
-
-        if (!json_object_object_get_ex(fw, "targets", &targets) ||
-            !json_object_is_type(targets, json_type_array))
-                return false;
-        for (size_t i = 0; i < json_object_array_length(targets); i++)
-                if (streq_ptr(json_str(json_object_array_get_idx(targets, i), "architecture", NULL), arch))
-                        return true;
-        return false;
-}
-
-/* One QEMU firmware descriptor (docs/interop/firmware.json) -> <loader>.
- * Only firmware whose executable is installed is offered. */
-static void add_firmware_file(xmlNode *os, const char *path, const char *arch) {
-        json_object *fw = json_object_from_file(path);
-        const char *device, *exe = NULL, *nvram = NULL, *iface;
-        xmlNode *loader;
-
-        if (!fw)
-                return;
-        device = json_str(fw, "mapping", "device");
-        if (streq_ptr(device, "flash")) {
-                json_object *mapping;
-                json_object_object_get_ex(fw, "mapping", &mapping);
-                exe = json_str(mapping, "executable", "filename");
-                nvram = json_str(mapping, "nvram-template", "filename");
-        } else if (streq_ptr(device, "memory"))
-                exe = json_str(fw, "mapping", "filename");
-        iface = json_array_has(fw, "interface-types", "uefi") ? "uefi" : "bios";
-        if (exe && access(exe, R_OK) == 0 && firmware_for_arch(fw, arch)) {
-                loader = xmlNewTextChild(os, NULL, BAD_CAST "loader", BAD_CAST exe);
-                xmlNewProp(loader, BAD_CAST "type", BAD_CAST(streq(device, "flash") ? "pflash" : "rom"));
-                xmlNewProp(loader, BAD_CAST "interface", BAD_CAST iface);
-                xmlNewProp(loader, BAD_CAST "secure",
-                           BAD_CAST(json_array_has(fw, "features", "secure-boot") ? "yes" : "no"));
-                if (json_array_has(fw, "features", "requires-smm"))
-                        xmlNewProp(loader, BAD_CAST "smm", BAD_CAST "yes");
-                if (nvram)
-                        xmlNewProp(loader, BAD_CAST "nvram_template", BAD_CAST nvram);
-        }
-        json_object_put(fw);
-}
-
-static int cmp_str(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-/* The firmware spec's search: descriptors in /usr/share/qemu/firmware,
- * overridden by a same-named file in /etc/qemu/firmware (an empty one
- * masks it), taken in file-name order (the names carry the priority). */
-static void add_firmware_descriptors(xmlNode *os, const char *arch) {
-        const char *const dirs[] = { FIRMWARE_SYSTEM_DIR, FIRMWARE_ADMIN_DIR };
-        _cleanup_strv_ Strv names = {};
-
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                DIR *d = opendir(dirs[i]);
-                struct dirent *de;
-                while (d && (de = readdir(d))) {
-                        size_t n = strlen(de->d_name);
-                        bool seen = false;
-                        if (n <= 5 || !streq(de->d_name + n - 5, ".json"))
-                                continue;
-                        for (size_t j = 0; j < names.n; j++)
-                                seen = seen || streq(names.items[j], de->d_name);
-                        if (!seen)
-                                (void) strv_push(&names, de->d_name);
-                }
-                if (d)
-                        closedir(d);
-        }
-        if (names.n)
-                qsort(names.items, names.n, sizeof(char *), cmp_str);
-        for (size_t i = 0; i < names.n; i++) {
-                _cleanup_free_ char *admin = NULL, *system = NULL;
-                struct stat st;
-                if (asprintf(&admin, FIRMWARE_ADMIN_DIR "/%s", names.items[i]) < 0 ||
-                    asprintf(&system, FIRMWARE_SYSTEM_DIR "/%s", names.items[i]) < 0)
-                        return;
-                if (stat(admin, &st) == 0) {
-                        if (st.st_size > 0)
-                                add_firmware_file(os, admin, arch);
-                } else
-                        add_firmware_file(os, system, arch);
-        }
-}
-
-/* QEMU's built-in default for pc/q35: SeaBIOS, where Debian or upstream
- * installs it. */
-static void add_seabios(xmlNode *os) {
-        const char *const paths[] = { "/usr/share/seabios/bios-256k.bin", "/usr/share/qemu/bios-256k.bin" };
-
-        for (size_t i = 0; i < ELEMENTSOF(paths); i++)
-                if (access(paths[i], R_OK) == 0) {
-                        xmlNode *l = xmlNewTextChild(os, NULL, BAD_CAST "loader", BAD_CAST paths[i]);
-                        xmlNewProp(l, BAD_CAST "type", BAD_CAST "rom");
-                        xmlNewProp(l, BAD_CAST "interface", BAD_CAST "bios");
-                        xmlNewProp(l, BAD_CAST "secure", BAD_CAST "no");
-                        return;
-                }
-}
-
-/* ---- guests ---- */
-
-static void add_guest(xmlNode *caps, const char *emulator, const char *arch_name, bool kvm) {
-        _cleanup_free_ char *version = qemu_version(emulator);
-        xmlNode *guest, *arch, *emu, *os;
-
-        guest = xmlNewChild(caps, NULL, BAD_CAST "guest", NULL);
-        xmlNewTextChild(guest, NULL, BAD_CAST "os_type", BAD_CAST "hvm");
-        arch = xmlNewChild(guest, NULL, BAD_CAST "arch", NULL);
-        xmlNewProp(arch, BAD_CAST "name", BAD_CAST arch_name);
-        emu = xmlNewTextChild(arch, NULL, BAD_CAST "emulator", BAD_CAST emulator);
-        if (version)
-                xmlNewProp(emu, BAD_CAST "version", BAD_CAST version);
-        xmlNewProp(xmlNewChild(arch, NULL, BAD_CAST "domain", NULL), BAD_CAST "type", BAD_CAST "qemu");
-        if (kvm)
-                xmlNewProp(xmlNewChild(arch, NULL, BAD_CAST "domain", NULL), BAD_CAST "type",
-                           BAD_CAST "kvm");
-        add_machines(arch, emulator);
-        add_cpu_models(arch, emulator);
-        os = xmlNewChild(arch, NULL, BAD_CAST "os", NULL);
-        add_seabios(os);
-        add_firmware_descriptors(os, arch_name);
 }
 
 /* The configured emulator and the built-in default, each once (the
@@ -328,31 +154,271 @@ static int find_emulators(const VmunitConfig *config, Strv *ret) {
         return 0;
 }
 
-int ctl_cmd_capabilities(Ctl *ctl, int argc, char **argv) {
-        _cleanup_(xml_doc_freep) xmlDoc *doc = NULL;
-        _cleanup_(config_done) VmunitConfig config = {};
-        _cleanup_strv_ Strv emulators = {};
-        _cleanup_free_ char *err = NULL;
-        xmlNode *caps, *host;
-        struct utsname u;
-        bool kvm;
+/* As QEMU's spec and libvirt: a user's own descriptors count only for a
+ * non-root caller ($XDG_CONFIG_HOME, else ~/.config). */
+static char *user_config_dir(void) {
+        const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+        char *p = NULL;
 
-        if (ctl_expect_args(argc, 0, "capabilities") < 0)
-                return 1;
-        if (config_init_defaults(&config) < 0 || config_load(ctl->paths.config_file, &config, &err) < 0)
-                return log_error("%s", err ?: "Failed to load the configuration"), 1;
-        if (uname(&u) < 0 || find_emulators(&config, &emulators) < 0)
-                return log_error_errno(negative_errno(), "Failed to inspect the host: %m"), 1;
-        kvm = kvm_usable();
-        doc = xmlNewDoc(BAD_CAST "1.0");
-        caps = xmlNewNode(NULL, BAD_CAST "capabilities");
+        if (geteuid() == 0)
+                return NULL;
+        if (xdg && xdg[0] == '/')
+                return strdup(xdg);
+        if (home && home[0] == '/' && asprintf(&p, "%s/.config", home) < 0)
+                return NULL;
+        return p;
+}
+
+static int gather(Ctl *ctl, const Strv *paths, Host *h) {
+        _cleanup_free_ char *cache = NULL, *user = user_config_dir();
+        int r;
+
+        if (asprintf(&cache, "%s/caps", ctl->paths.run_dir) < 0)
+                return -ENOMEM;
+        h->emulators = calloc(paths->n ?: 1, sizeof(Emulator));
+        if (!h->emulators)
+                return -ENOMEM;
+        for (size_t i = 0; i < paths->n; i++) {
+                Emulator *e = &h->emulators[h->n_emulators++];
+                e->path = paths->items[i];
+                e->version = qemu_version(e->path);
+                /* The same cache the supervisor reads (when we may). */
+                e->caps_error = qemu_caps_probe(e->path, cache, &e->caps);
+        }
+        r = firmware_desc_load(/* root= */ NULL, user, &h->firmware);
+        return r;
+}
+
+static void host_done(Host *h) {
+        for (size_t i = 0; i < h->n_emulators; i++) {
+                free(h->emulators[i].version);
+                qemu_caps_done(&h->emulators[i].caps);
+        }
+        free(h->emulators);
+        firmware_desc_list_done(&h->firmware);
+}
+
+static bool firmware_for_arch(const FirmwareDesc *d, const char *arch) {
+        for (size_t i = 0; i < d->n_targets; i++)
+                if (streq(d->targets[i].architecture, arch))
+                        return true;
+        return false;
+}
+
+/* ---- XML ---- */
+
+static void xml_machines(xmlNode *arch, const QemuCaps *c) {
+        for (size_t i = 0; i < c->machines.n; i++) {
+                const char *name = c->machines.items[i], *canon = qemu_caps_machine_canonical(c, name);
+                xmlNode *m = xmlNewTextChild(arch, NULL, BAD_CAST "machine", BAD_CAST name);
+
+                if (canon != name)
+                        xmlNewProp(m, BAD_CAST "canonical", BAD_CAST canon);
+                if (streq_ptr(c->default_machine, name))
+                        xmlNewProp(m, BAD_CAST "default", BAD_CAST "yes");
+        }
+}
+
+static void xml_cpu_and_devices(xmlNode *arch, const QemuCaps *c) {
+        xmlNode *cpu = xmlNewChild(arch, NULL, BAD_CAST "cpu", NULL), *devices;
+
+        for (size_t i = 0; i < c->cpu_models.n; i++)
+                xmlNewTextChild(cpu, NULL, BAD_CAST "model", BAD_CAST c->cpu_models.items[i]);
+        devices = xmlNewChild(arch, NULL, BAD_CAST "devices", NULL);
+        for (size_t i = 0; i < c->devices.n && i < c->device_categories.n; i++)
+                xmlNewProp(xmlNewTextChild(devices, NULL, BAD_CAST "model", BAD_CAST c->devices.items[i]),
+                           BAD_CAST "category", BAD_CAST c->device_categories.items[i]);
+}
+
+/* One descriptor -> <loader>; only firmware whose executable is
+ * installed is offered. */
+static void xml_firmware(xmlNode *os, const FirmwareDesc *d) {
+        xmlNode *loader;
+
+        if (!d->executable || access(d->executable, R_OK) < 0 || d->device == FIRMWARE_DEVICE_KERNEL)
+                return;
+        loader = xmlNewTextChild(os, NULL, BAD_CAST "loader", BAD_CAST d->executable);
+        xmlNewProp(loader, BAD_CAST "type", BAD_CAST(d->device == FIRMWARE_DEVICE_FLASH ? "pflash" : "rom"));
+        xmlNewProp(loader, BAD_CAST "interface",
+                   BAD_CAST(d->interface_mask & (1u << FIRMWARE_INTERFACE_UEFI) ? "uefi" : "bios"));
+        xmlNewProp(loader, BAD_CAST "secure",
+                   BAD_CAST(d->features & FIRMWARE_FEATURE_SECURE_BOOT ? "yes" : "no"));
+        if (d->features & FIRMWARE_FEATURE_REQUIRES_SMM)
+                xmlNewProp(loader, BAD_CAST "smm", BAD_CAST "yes");
+        if (d->features & FIRMWARE_FEATURE_ENROLLED_KEYS)
+                xmlNewProp(loader, BAD_CAST "enrolled_keys", BAD_CAST "yes");
+        if (d->device == FIRMWARE_DEVICE_FLASH)
+                xmlNewProp(loader, BAD_CAST "mode", BAD_CAST firmware_flash_mode_to_string(d->mode));
+        if (d->nvram_template)
+                xmlNewProp(loader, BAD_CAST "nvram_template", BAD_CAST d->nvram_template);
+        xmlNewProp(loader, BAD_CAST "descriptor", BAD_CAST d->path);
+}
+
+/* QEMU's built-in default for pc/q35: SeaBIOS, where Debian or upstream
+ * installs it (Debian ships no descriptor for it). */
+static void xml_seabios(xmlNode *os) {
+        const char *const paths[] = { "/usr/share/seabios/bios-256k.bin", "/usr/share/qemu/bios-256k.bin" };
+
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++)
+                if (access(paths[i], R_OK) == 0) {
+                        xmlNode *l = xmlNewTextChild(os, NULL, BAD_CAST "loader", BAD_CAST paths[i]);
+                        xmlNewProp(l, BAD_CAST "type", BAD_CAST "rom");
+                        xmlNewProp(l, BAD_CAST "interface", BAD_CAST "bios");
+                        xmlNewProp(l, BAD_CAST "secure", BAD_CAST "no");
+                        return;
+                }
+}
+
+static void xml_guest(xmlNode *caps, const Host *h, const Emulator *e) {
+        xmlNode *guest, *arch, *emu, *os;
+
+        guest = xmlNewChild(caps, NULL, BAD_CAST "guest", NULL);
+        xmlNewTextChild(guest, NULL, BAD_CAST "os_type", BAD_CAST "hvm");
+        arch = xmlNewChild(guest, NULL, BAD_CAST "arch", NULL);
+        xmlNewProp(arch, BAD_CAST "name", BAD_CAST h->arch);
+        emu = xmlNewTextChild(arch, NULL, BAD_CAST "emulator", BAD_CAST e->path);
+        if (e->version)
+                xmlNewProp(emu, BAD_CAST "version", BAD_CAST e->version);
+        xmlNewProp(xmlNewChild(arch, NULL, BAD_CAST "domain", NULL), BAD_CAST "type", BAD_CAST "qemu");
+        if (h->kvm)
+                xmlNewProp(xmlNewChild(arch, NULL, BAD_CAST "domain", NULL), BAD_CAST "type",
+                           BAD_CAST "kvm");
+        xml_machines(arch, &e->caps);
+        xml_cpu_and_devices(arch, &e->caps);
+        os = xmlNewChild(arch, NULL, BAD_CAST "os", NULL);
+        xml_seabios(os);
+        for (size_t i = 0; i < h->firmware.n; i++)
+                if (firmware_for_arch(&h->firmware.items[i], h->arch))
+                        xml_firmware(os, &h->firmware.items[i]);
+}
+
+static void print_xml(const Host *h) {
+        _cleanup_(xml_doc_freep) xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
+        xmlNode *caps = xmlNewNode(NULL, BAD_CAST "capabilities"), *host;
+
         xmlDocSetRootElement(doc, caps);
         host = xmlNewChild(caps, NULL, BAD_CAST "host", NULL);
         xmlNewTextChild(xmlNewChild(host, NULL, BAD_CAST "cpu", NULL), NULL, BAD_CAST "arch",
-                        BAD_CAST u.machine);
-        add_secmodel(host, &config);
-        for (size_t i = 0; i < emulators.n; i++)
-                add_guest(caps, emulators.items[i], u.machine, kvm);
+                        BAD_CAST h->arch);
+        add_secmodel(host, h->config);
+        for (size_t i = 0; i < h->n_emulators; i++)
+                xml_guest(caps, h, &h->emulators[i]);
         xmlDocFormatDump(stdout, doc, 1);
+}
+
+/* ---- text ---- */
+
+/* Words after a label, wrapped at about 100 columns. */
+static void print_words(const char *label, char *const *words, size_t n) {
+        size_t col = printf("  %s:", label);
+
+        for (size_t i = 0; i < n; i++) {
+                if (col + 1 + strlen(words[i]) > 100 && col > 4 + strlen(label))
+                        col = printf("\n   ");
+                col += printf(" %s", words[i]);
+        }
+        putchar('\n');
+}
+
+static void text_emulator(const Emulator *e) {
+        const QemuCaps *c = &e->caps;
+
+        printf("\nEmulator %s\n  version: %s\n", e->path, e->version ?: "unknown");
+        if (e->caps_error < 0) {
+                printf("  cannot list its machine types, CPU models and devices: %s\n",
+                       strerror(-e->caps_error));
+                return;
+        }
+        printf("\nMachine types (%zu; * default, alias -> machine type):\n", c->machines.n);
+        for (size_t i = 0; i < c->machines.n; i++) {
+                const char *name = c->machines.items[i], *canon = qemu_caps_machine_canonical(c, name);
+                printf("  %s%s%s%s\n", name, canon != name ? " -> " : "", canon != name ? canon : "",
+                       streq_ptr(c->default_machine, name) ? " *" : "");
+        }
+        printf("\nCPU models (%zu):\n", c->cpu_models.n);
+        print_words("models", c->cpu_models.items, c->cpu_models.n);
+        printf("\nDevice models (%zu):\n", c->devices.n);
+        /* Grouped by the heading QEMU lists them under, in its order. */
+        for (size_t i = 0; i < c->devices.n && i < c->device_categories.n;) {
+                size_t j = i;
+                while (j < c->devices.n &&
+                       streq(c->device_categories.items[j], c->device_categories.items[i]))
+                        j++;
+                print_words(c->device_categories.items[i], c->devices.items + i, j - i);
+                i = j;
+        }
+}
+
+static void text_firmware(const FirmwareDesc *d) {
+        printf("  %s (%s)\n", d->name, d->path);
+        if (d->description)
+                printf("    description: %s\n", d->description);
+        printf("    interface:");
+        for (size_t i = 0; i < d->interfaces.n; i++)
+                printf(" %s", d->interfaces.items[i]);
+        printf("\n    mapping: %s", firmware_device_to_string(d->device));
+        if (d->device == FIRMWARE_DEVICE_FLASH)
+                printf(" (%s)", firmware_flash_mode_to_string(d->mode));
+        printf("\n    executable: %s", d->executable);
+        if (d->executable_format)
+                printf(" (%s)", d->executable_format);
+        printf("%s\n", access(d->executable, R_OK) < 0 ? " [not installed]" : "");
+        if (d->nvram_template)
+                printf("    nvram template: %s (%s)%s\n", d->nvram_template, d->nvram_template_format,
+                       access(d->nvram_template, R_OK) < 0 ? " [not installed]" : "");
+        printf("    features:");
+        for (size_t i = 0; i < d->feature_names.n; i++)
+                printf(" %s", d->feature_names.items[i]);
+        printf("%s\n", d->feature_names.n ? "" : " none");
+        for (size_t i = 0; i < d->n_targets; i++) {
+                printf("    target: %s:", d->targets[i].architecture);
+                for (size_t j = 0; j < d->targets[i].machines.n; j++)
+                        printf(" %s", d->targets[i].machines.items[j]);
+                putchar('\n');
+        }
+}
+
+static void print_text(const Host *h) {
+        bool unusable;
+        const LabelBackend *sec = pick_secmodel(h->config, &unusable);
+
+        printf("Host\n  architecture: %s\n  kvm: %s\n  security model: %s%s (configured: %s)\n", h->arch,
+               h->kvm ? "yes" : "no", sec->name, unusable ? " [not usable: starts fail]" : "",
+               security_driver_to_string(h->config->security_driver));
+        for (size_t i = 0; i < h->n_emulators; i++)
+                text_emulator(&h->emulators[i]);
+        printf("\nFirmware descriptors (%zu, in selection order):\n", h->firmware.n);
+        for (size_t i = 0; i < h->firmware.n; i++)
+                text_firmware(&h->firmware.items[i]);
+        for (size_t i = 0; i < h->firmware.invalid.n; i++)
+                printf("  ignored: %s\n", h->firmware.invalid.items[i]);
+}
+
+int ctl_cmd_capabilities(Ctl *ctl, int argc, char **argv) {
+        _cleanup_(config_done) VmunitConfig config = {};
+        _cleanup_strv_ Strv paths = {};
+        _cleanup_free_ char *err = NULL;
+        struct utsname u;
+        Host h = {};
+        bool xml = argc == 1 && streq(argv[0], "--xml");
+        int r;
+
+        if (!xml && ctl_expect_args(argc, 0, "capabilities [--xml]") < 0)
+                return 1;
+        if (config_init_defaults(&config) < 0 || config_load(ctl->paths.config_file, &config, &err) < 0)
+                return log_error("%s", err ?: "Failed to load the configuration"), 1;
+        if (uname(&u) < 0 || find_emulators(&config, &paths) < 0)
+                return log_error_errno(negative_errno(), "Failed to inspect the host: %m"), 1;
+        h = (Host){ .arch = u.machine, .kvm = kvm_usable(), .config = &config };
+        r = gather(ctl, &paths, &h);
+        if (r < 0) {
+                host_done(&h);
+                return log_error_errno(r, "Failed to read the firmware descriptors: %m"), 1;
+        }
+        if (xml)
+                print_xml(&h);
+        else
+                print_text(&h);
+        host_done(&h);
         return 0;
 }

@@ -46,7 +46,7 @@ static const CtlCommand commands[] = {
           "console [--force] NAME   attach to the guest's serial console (Ctrl-] leaves)" },
         { "edit", ctl_cmd_edit, "edit NAME                edit a domain's XML in $EDITOR, then define it" },
         { "capabilities", ctl_cmd_capabilities,
-          "capabilities             the host's emulators, accelerators, CPU models, firmware as XML" },
+          "capabilities [--xml]     the host's emulators, machine types, CPU and device models, firmware" },
         { "qemu-monitor-command", ctl_cmd_qemu_monitor_command,
           "qemu-monitor-command NAME JSON  QMP: read-only queries for group vmunit; raw QMP (which taints "
           "the VM's log) for root and group vmunit-admin" },

@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * QEMU's machine types and CPU models, asked of the emulator and cached
- * (see qemu-caps.h).
+ * QEMU's machine types, CPU models and device models, asked of the
+ * emulator and cached (see qemu-caps.h).
  *
  * Cache file CACHE_DIR/qemu-HASH.caps, written atomically:
  *
- *     vmunit-qemu-caps 1
+ *     vmunit-qemu-caps 2
  *     key DEV INO SIZE MTIME_SEC MTIME_NSEC
- *     machine NAME        (one line each)
- *     cpu NAME            (one line each)
+ *     machine NAME              (one line each)
+ *     alias NAME CANONICAL      (one line each)
+ *     default NAME              (at most one)
+ *     cpu NAME                  (one line each)
+ *     device NAME CATEGORY      (one line each; the category may have spaces)
  *
  * A key that does not match the emulator as it is now means QEMU was
- * upgraded (or replaced): the entry is ignored and written anew.
+ * upgraded (or replaced): the entry is ignored and written anew. So does
+ * another first line: a cache of an older vmunit (format 1 had no
+ * devices) is asked again rather than read as "no devices".
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -23,12 +28,18 @@
 #include "fs-util.h"
 #include "qemu-caps.h"
 
-#define CAPS_MAGIC "vmunit-qemu-caps 1"
+#define CAPS_MAGIC "vmunit-qemu-caps 2"
 #define CAPS_FILE_MAX (1024 * 1024)
 
 void qemu_caps_done(QemuCaps *c) {
         strv_done(&c->machines);
         strv_done(&c->cpu_models);
+        strv_done(&c->machine_aliases);
+        strv_done(&c->machine_alias_targets);
+        free(c->default_machine);
+        c->default_machine = NULL;
+        strv_done(&c->devices);
+        strv_done(&c->device_categories);
 }
 
 /* Each line's first word after skipping `prefix` (NULL: none), for the
@@ -64,6 +75,79 @@ int qemu_caps_parse_cpu_models(const char *text, Strv *ret) {
         /* "Available CPUs:" then "x86 NAME   description"; the CPUID
          * flag list after a blank line has no "x86 " prefix. */
         return first_words(text, "x86 ", ret);
+}
+
+/* The text between open (e.g. "(alias of ") and the next ')' of line,
+ * or NULL (also when out of memory: the detail is then left out). */
+static char *paren_value(const char *line, const char *open) {
+        const char *p = strstr(line, open);
+
+        if (!p)
+                return NULL;
+        p += strlen(open);
+        return strndup(p, strcspn(p, ")\n"));
+}
+
+int qemu_caps_parse_machine_details(const char *text, QemuCaps *c) {
+        const char *line = strchr(text, '\n');
+
+        /* "NAME   DESCRIPTION [(alias of X)] [(default)] [(deprecated)]" */
+        while (line && *++line) {
+                const char *end = strchrnul(line, '\n');
+                _cleanup_free_ char *l = strndup(line, end - line), *name = NULL, *target = NULL;
+
+                if (!l)
+                        return -ENOMEM;
+                name = strndup(l, strcspn(l, " "));
+                if (!name)
+                        return -ENOMEM;
+                target = paren_value(l, "(alias of ");
+                if (*name && target &&
+                    (strv_push(&c->machine_aliases, name) < 0 ||
+                     strv_push(&c->machine_alias_targets, target) < 0))
+                        return -ENOMEM;
+                if (*name && !c->default_machine && strstr(l, "(default)"))
+                        c->default_machine = TAKE_PTR(name);
+                line = *end ? end : NULL;
+        }
+        return 0;
+}
+
+/* The quoted name at w (just past its opening quote) of a line ending at
+ * end, with its category. */
+static int device_name(const char *w, const char *end, const char *category, Strv *names, Strv *categories) {
+        size_t k = strcspn(w, "\"\n");
+
+        if (k == 0 || w + k >= end || w[k] != '"')
+                return 0;
+        if (strv_consume(names, strndup(w, k)) < 0 || strv_push(categories, category) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int qemu_caps_parse_devices(const char *text, Strv *ret_names, Strv *ret_categories) {
+        _cleanup_free_ char *category = strdup("Uncategorized");
+        const char *line = text;
+
+        while (category && line && *line) {
+                const char *end = strchrnul(line, '\n');
+                size_t n = end - line;
+
+                if (n > strlen(" devices:") && strncmp(end - strlen(" devices:"), " devices:", 9) == 0) {
+                        free(category);
+                        category = strndup(line, n - strlen(" devices:"));
+                } else if (strncmp(line, "name \"", 6) == 0) {
+                        /* -device takes the alias as well ("virtio-net"). */
+                        const char *alias = strstr(line, ", alias \"");
+                        int r = device_name(line + 6, end, category, ret_names, ret_categories);
+                        if (r >= 0 && alias && alias < end)
+                                r = device_name(alias + 9, end, category, ret_names, ret_categories);
+                        if (r < 0)
+                                return r;
+                }
+                line = *end ? end + 1 : NULL;
+        }
+        return category ? 0 : -ENOMEM;
 }
 
 int qemu_help_lines(const char *emulator, const char *a1, const char *a2, Strv *ret) {
@@ -129,7 +213,7 @@ static int help_text(const char *emulator, const char *a1, char **ret) {
 }
 
 static int probe_uncached(const char *emulator, QemuCaps *c) {
-        _cleanup_free_ char *machines = NULL, *cpus = NULL;
+        _cleanup_free_ char *machines = NULL, *cpus = NULL, *devices = NULL;
         int r = help_text(emulator, "-machine", &machines);
 
         if (r >= 0)
@@ -137,7 +221,13 @@ static int probe_uncached(const char *emulator, QemuCaps *c) {
         if (r >= 0)
                 r = qemu_caps_parse_machines(machines, &c->machines);
         if (r >= 0)
+                r = qemu_caps_parse_machine_details(machines, c);
+        if (r >= 0)
                 r = qemu_caps_parse_cpu_models(cpus, &c->cpu_models);
+        /* Device models are shown, not yet enforced: an emulator that
+         * cannot list them still has its machines and CPU models used. */
+        if (r >= 0 && help_text(emulator, "-device", &devices) >= 0)
+                r = qemu_caps_parse_devices(devices, &c->devices, &c->device_categories);
         return r;
 }
 
@@ -156,6 +246,44 @@ static char *cache_path(const char *cache_dir, const char *emulator) {
         return asprintf(&p, "%s/qemu-%016" PRIx64 ".caps", cache_dir, h) < 0 ? NULL : p;
 }
 
+/* "WORD REST" split at the first space, or -EBADMSG. */
+static int split_pair(const char *s, char **ret_first, const char **ret_rest) {
+        const char *sp = strchr(s, ' ');
+
+        if (!sp || sp == s || !sp[1])
+                return -EBADMSG;
+        *ret_first = strndup(s, sp - s);
+        *ret_rest = sp + 1;
+        return *ret_first ? 0 : -ENOMEM;
+}
+
+/* One line after the key, into c: 0, -EBADMSG or -ENOMEM. */
+static int cache_line(const char *line, QemuCaps *c) {
+        _cleanup_free_ char *first = NULL;
+        const char *rest;
+        int r;
+
+        if (strncmp(line, "machine ", 8) == 0)
+                return strv_push(&c->machines, line + 8);
+        if (strncmp(line, "cpu ", 4) == 0)
+                return strv_push(&c->cpu_models, line + 4);
+        if (strncmp(line, "default ", 8) == 0 && !c->default_machine)
+                return (c->default_machine = strdup(line + 8)) ? 0 : -ENOMEM;
+        if (strncmp(line, "alias ", 6) == 0) {
+                r = split_pair(line + 6, &first, &rest);
+                if (r >= 0)
+                        r = strv_push(&c->machine_aliases, first);
+                return r < 0 ? r : strv_push(&c->machine_alias_targets, rest);
+        }
+        if (strncmp(line, "device ", 7) == 0) {
+                r = split_pair(line + 7, &first, &rest);
+                if (r >= 0)
+                        r = strv_push(&c->devices, first);
+                return r < 0 ? r : strv_push(&c->device_categories, rest);
+        }
+        return -EBADMSG;
+}
+
 /* 1 when the cache held a matching entry (parsed into c), 0 when not. */
 static int cache_read(const char *path, const char *key, QemuCaps *c) {
         _cleanup_free_ char *text = NULL;
@@ -170,18 +298,11 @@ static int cache_read(const char *path, const char *key, QemuCaps *c) {
         line = strtok_r(NULL, "\n", &save);
         if (!line || !streq(line, key))
                 return 0;
-        while ((line = strtok_r(NULL, "\n", &save))) {
-                if (strncmp(line, "machine ", 8) == 0)
-                        r = strv_push(&c->machines, line + 8);
-                else if (strncmp(line, "cpu ", 4) == 0)
-                        r = strv_push(&c->cpu_models, line + 4);
-                else
-                        r = -EBADMSG;
-                if (r < 0) {
+        while ((line = strtok_r(NULL, "\n", &save)))
+                if ((r = cache_line(line, c)) < 0) {
                         qemu_caps_done(c);
                         return r == -ENOMEM ? r : 0;
                 }
-        }
         return 1;
 }
 
@@ -195,8 +316,14 @@ static int cache_write(const char *path, const char *key, const QemuCaps *c) {
         fprintf(f, "%s\n%s\n", CAPS_MAGIC, key);
         for (size_t i = 0; i < c->machines.n; i++)
                 fprintf(f, "machine %s\n", c->machines.items[i]);
+        for (size_t i = 0; i < c->machine_aliases.n && i < c->machine_alias_targets.n; i++)
+                fprintf(f, "alias %s %s\n", c->machine_aliases.items[i], c->machine_alias_targets.items[i]);
+        if (c->default_machine)
+                fprintf(f, "default %s\n", c->default_machine);
         for (size_t i = 0; i < c->cpu_models.n; i++)
                 fprintf(f, "cpu %s\n", c->cpu_models.items[i]);
+        for (size_t i = 0; i < c->devices.n && i < c->device_categories.n; i++)
+                fprintf(f, "device %s %s\n", c->devices.items[i], c->device_categories.items[i]);
         if (fclose(f) != 0)
                 return -ENOMEM;
         return write_file_atomic(path, text, 0644);
@@ -250,4 +377,15 @@ bool qemu_caps_has_machine(const QemuCaps *c, const char *name) {
 
 bool qemu_caps_has_cpu_model(const QemuCaps *c, const char *name) {
         return strv_has(&c->cpu_models, name);
+}
+
+bool qemu_caps_has_device(const QemuCaps *c, const char *name) {
+        return strv_has(&c->devices, name);
+}
+
+const char *qemu_caps_machine_canonical(const QemuCaps *c, const char *name) {
+        for (size_t i = 0; i < c->machine_aliases.n && i < c->machine_alias_targets.n; i++)
+                if (streq(c->machine_aliases.items[i], name))
+                        return c->machine_alias_targets.items[i];
+        return name;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # vmctl in embedded mode: validate, define, list, dumpxml, undefine,
-# domxml-to-native, run with Ctrl-C (SIGINT) as a graceful shutdown, and
+# domxml-to-native, capabilities (the real QEMU's listings and firmware
+# descriptors), run with Ctrl-C (SIGINT) as a graceful shutdown, and
 # the runtime files it trusts only when the supervisor can have written them.
 source "$(dirname "$0")/lib.sh"
 
@@ -56,6 +57,25 @@ rc=0; bad=$("$VMCTL" --root "$root" domxml-to-native "$root/cpu-bad.xml" 2>&1) |
 if ! "$VMCTL" --root "$root" domxml-to-native "$root/cpu-ok.xml" | grep -q -- "-cpu Skylake-Client-v4"; then t_fail "a model QEMU has was refused"
 elif [ "$rc" = 0 ] || ! grep -q "CPU model 'NoSuchLake-v9' is not offered by this host's QEMU" <<<"$bad"; then t_fail "rc=$rc: $bad"
 elif ! ls "$root"/run/caps/qemu-*.caps >/dev/null 2>&1; then t_fail "no capabilities cache in $root/run/caps"
+else t_pass; fi
+
+t_begin "capabilities: text sections from the real QEMU; with ovmf, a secure-boot firmware descriptor"
+rc=0; caps=$("$VMCTL" --root "$root" capabilities 2>&1) || rc=$?
+missing=""
+for pat in "^Host$" "^  architecture: $(uname -m)$" "^Emulator /usr/bin/qemu-system-x86_64$" "^  version: [0-9.]*$" \
+        "^Machine types" "^  pc -> pc-i440fx-[0-9.]*$" "^  pc-i440fx-[0-9.]* \*$" "^  q35 -> pc-q35-[0-9.]*$" \
+        "^CPU models" " qemu64\b" "^Device models" "^  Storage: " " virtio-blk-pci\b" "^Firmware descriptors"; do
+        grep -q -- "$pat" <<<"$caps" || missing="$missing [$pat]"
+done
+# Debian's ovmf ships descriptors; without it only the sections are checked.
+if ls /usr/share/qemu/firmware/*.json /usr/share/OVMF/OVMF_CODE*.fd >/dev/null 2>&1; then
+        grep -q "^    features: .*secure-boot" <<<"$caps" || missing="$missing [secure-boot firmware]"
+        grep -q "^    executable: /usr/share/OVMF/.* (raw)$" <<<"$caps" || missing="$missing [OVMF executable]"
+fi
+rc2=0; out2=$("$VMCTL" --root "$root" capabilities --json 2>&1) || rc2=$?
+if [ "$rc" != 0 ]; then t_fail "exit $rc: $caps"
+elif [ -n "$missing" ]; then t_fail "missing:$missing"
+elif [ "$rc2" = 0 ] || [ "$(wc -l <<<"$out2")" != 1 ]; then t_fail "unknown option: rc=$rc2 $out2"
 else t_pass; fi
 
 t_begin "validate refuses what domxml-to-native would: a machine type this QEMU lacks, one line naming the file"
