@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "macro.h"
 #include "pci-address.h"
@@ -598,8 +599,8 @@ static int place_usb2(Planner *p, size_t i, int function, const char *what) {
                 r = reserve(p, &a, flags, 1 + (int) i, /* from_config= */ true, what);
                 if (r < 0)
                         return r;
-                if (!p->dry_run)
-                        p->cur[i] = a;
+                /* Written in the dry run too, as libvirt does. */
+                p->cur[i] = a;
                 return 0;
         }
         r = reserve_next(p, flags, function, 1 + (int) i, &p->cur[i], what);
@@ -880,8 +881,11 @@ static int finish_multifunction(Planner *p) {
                         for (unsigned f = 1; f <= PCI_FUNCTION_MAX; f++) {
                                 int o = slot->owner[f];
 
-                                if (!(slot->functions & (1u << f)) ||
-                                    (o > 0 && o < OWNER_CTRL && !p->given[o - 1]))
+                                /* Only the config can leave function 0
+                                 * empty (or a lone ich9-ehci1 at .7, as
+                                 * libvirt places it). */
+                                if (!(slot->functions & (1u << f)) || o <= 0 ||
+                                    (o < OWNER_CTRL && !p->given[o - 1]))
                                         continue;
                                 a = owner_addr(p, o);
                                 format_addr(s, a);

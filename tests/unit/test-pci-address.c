@@ -363,6 +363,42 @@ Test(pci_address, given_q35_layout) {
         pci_plan_done(&p);
 }
 
+/* The older q35 layout: a dmi-to-pci-bridge without address goes to
+ * 00:1e.0 (qemuDomainValidateDevicePCISlotsQ35()), a pci-bridge behind it
+ * at 01:00.0 (slot 0 is usable on a DMI bridge), conventional devices on
+ * the pci-bridge from slot 1. */
+Test(pci_address, q35_dmi_to_pci_bridge) {
+        PciController c[] = { { .model = PCI_MODEL_PCIE_ROOT },
+                              { .model = PCI_MODEL_DMI_TO_PCI_BRIDGE, .index = 1 },
+                              { .model = PCI_MODEL_PCI_BRIDGE, .index = 2 } };
+        PciDevice d[] = {
+                { .what = "interface 0", .cls = PCI_CLASS_NET, .flags = PCI_DEV_PCI, .model = "e1000" },
+                VIDEO("video 0", PCI_DEV_PCI)
+        };
+        PciPlan p = { 0 };
+
+        PLAN_OK(true, c, ELEMENTSOF(c), d, 0, &p);
+        cr_assert_eq(p.n_controllers, 3);
+        assert_ctrl(&p, 1, PCI_MODEL_DMI_TO_PCI_BRIDGE, 0, 0x1e, 0);
+        assert_ctrl(&p, 2, PCI_MODEL_PCI_BRIDGE, 1, 0, 0);
+        cr_assert_eq(p.controllers[2].chassis, 2);
+        assert_addr(&d[1], 0, 1, 0);
+        assert_addr(&d[0], 2, 1, 0);
+        pci_plan_done(&p);
+}
+
+/* A lone ich9-ehci1 sits at function 7 of an otherwise empty slot, as
+ * libvirt places it; only a given address must not leave function 0
+ * empty. */
+Test(pci_address, lone_ehci) {
+        PciDevice d[] = { USB("ich9-ehci1", 0), VIDEO("video 0", PCI_DEV_PCI) };
+        PciPlan p = { 0 };
+
+        PLAN_OK(false, NULL, 0, d, 0, &p);
+        assert_addr(&d[0], 0, 3, 7);
+        pci_plan_done(&p);
+}
+
 Test(pci_address, given_multifunction) {
         PciDevice d[] = {
                 { .what = "disk vda", .cls = PCI_CLASS_DISK, .flags = PCI_DEV_PCIE, .addr = AT(0, 5, 0) },
