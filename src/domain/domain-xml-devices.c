@@ -628,7 +628,9 @@ static const XmlSub devices_subs[] = {
         LEGACY("input", parse_input, domain_xml_format_inputs, n_inputs, XML_MULTI),
         LEGACY("graphics", parse_graphics, domain_xml_format_graphics, n_graphics, XML_MULTI),
         LEGACY("video", parse_video, domain_xml_format_videos, n_videos, XML_MULTI),
+        DEVICES("watchdog", domain_xml_watchdog, watchdogs, n_watchdogs),
         { .kind = XML_SUB_OPTIONAL, .elem = &domain_xml_memballoon, .offset = offsetof(Domain, memballoon) },
+        DEVICES("rng", domain_xml_rng, rngs, n_rngs),
         DEVICES("panic", domain_xml_panic, panics, n_panics),
 };
 

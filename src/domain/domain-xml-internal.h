@@ -69,6 +69,10 @@ extern const XmlElement domain_xml_virtio_driver;
 /* Device families described by tables (dev-*.c). */
 extern const XmlElement domain_xml_memballoon;
 extern const XmlElement domain_xml_panic;
+extern const XmlElement domain_xml_rng;
+extern const XmlElement domain_xml_watchdog;
+extern const XmlEnum domain_xml_virtio_model;
+extern const XmlEnum domain_xml_watchdog_action;
 extern const XmlElement domain_xml_devices;
 
 /* Writers of the devices still formatted by hand (domain-xml-format.c):

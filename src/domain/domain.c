@@ -73,6 +73,8 @@ static void domain_devices_done(Domain *d) {
                 xml_schema_free(&domain_xml_memballoon, d->memballoon);
         free(d->memballoon);
         xml_schema_free_array(&domain_xml_panic, d->panics, d->n_panics);
+        xml_schema_free_array(&domain_xml_rng, d->rngs, d->n_rngs);
+        xml_schema_free_array(&domain_xml_watchdog, d->watchdogs, d->n_watchdogs);
 }
 
 static void domain_qemu_done(Domain *d) {

@@ -349,6 +349,58 @@ typedef struct DomainMemballoon {
         DomainVirtioOptions virtio;
 } DomainMemballoon;
 
+typedef enum DomainVirtioModel {
+        DOMAIN_VIRTIO_MODEL_VIRTIO = 1,
+        DOMAIN_VIRTIO_MODEL_TRANSITIONAL,
+        DOMAIN_VIRTIO_MODEL_NON_TRANSITIONAL,
+} DomainVirtioModel;
+
+typedef enum DomainRngBackend {
+        DOMAIN_RNG_BACKEND_RANDOM = 1, /* a host random device QEMU reads */
+        DOMAIN_RNG_BACKEND_BUILTIN,    /* QEMU's own getrandom() */
+} DomainRngBackend;
+
+typedef struct DomainRngRate {
+        unsigned bytes;  /* per period */
+        unsigned period; /* ms; 0 = QEMU's default (1000) */
+} DomainRngRate;
+
+typedef struct DomainRngBackendDef {
+        DomainRngBackend model;
+        char *device; /* random: the text, e.g. /dev/urandom */
+} DomainRngBackendDef;
+
+/* <rng model='virtio'>: a virtio entropy device. */
+typedef struct DomainRng {
+        DomainDeviceInfo info; /* first member */
+        DomainVirtioModel model;
+        DomainRngRate rate;
+        DomainRngBackendDef backend;
+        DomainVirtioOptions virtio;
+} DomainRng;
+
+typedef enum DomainWatchdogModel {
+        DOMAIN_WATCHDOG_I6300ESB = 1, /* PCI */
+        DOMAIN_WATCHDOG_IB700,        /* ISA */
+        DOMAIN_WATCHDOG_ITCO,         /* built into q35's ICH9 */
+} DomainWatchdogModel;
+
+typedef enum DomainWatchdogAction {
+        DOMAIN_WATCHDOG_ACTION_DEFAULT, /* reset */
+        DOMAIN_WATCHDOG_ACTION_RESET,
+        DOMAIN_WATCHDOG_ACTION_SHUTDOWN,
+        DOMAIN_WATCHDOG_ACTION_POWEROFF,
+        DOMAIN_WATCHDOG_ACTION_PAUSE,
+        DOMAIN_WATCHDOG_ACTION_NONE,
+        DOMAIN_WATCHDOG_ACTION_INJECT_NMI,
+} DomainWatchdogAction;
+
+typedef struct DomainWatchdog {
+        DomainDeviceInfo info; /* first member */
+        DomainWatchdogModel model;
+        DomainWatchdogAction action;
+} DomainWatchdog;
+
 typedef enum DomainControllerType {
         DOMAIN_CONTROLLER_USB,
         DOMAIN_CONTROLLER_SCSI,
@@ -436,6 +488,10 @@ typedef struct Domain {
         DomainMemballoon *memballoon; /* NULL: not given (a virtio balloon, as in libvirt) */
         DomainPanic *panics;
         size_t n_panics;
+        DomainRng *rngs;
+        size_t n_rngs;
+        DomainWatchdog *watchdogs;
+        size_t n_watchdogs;
 
         char **qemu_args; /* qemu:commandline/qemu:arg, NULL-terminated or NULL */
         size_t n_qemu_args;

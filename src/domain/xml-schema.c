@@ -34,10 +34,16 @@ static int parse_num(XmlCtx *c, xmlNode *n, const XmlValue *v, const char *s, Xm
         return 1;
 }
 
+/* An empty text is "not given", as libvirt reads it. */
 static int value_text(XmlCtx *c, xmlNode *n, const XmlValue *v, char **ret) {
+        int r;
+
         if (v->name)
                 return xml_attr_string(c, n, v->name, v->flags & XML_REQUIRED, ret);
-        return xml_text(c, n, ret);
+        r = xml_text_optional(c, n, ret);
+        if (r == 0 && (v->flags & XML_REQUIRED))
+                return xml_fail(c, n, "element '%s' needs a value", (const char *) n->name);
+        return r;
 }
 
 /* One value of n into obj. Returns 1 stored, 0 absent, < 0 error. */
@@ -75,8 +81,7 @@ static int value_parse(XmlCtx *c, xmlNode *n, const XmlValue *v, void *obj) {
         case XML_T_STRING: *FIELD(obj, v->offset, char *) = TAKE_PTR(s); return 1;
         case XML_T_TOKEN:
                 if (xml_enum_from_string(v->e, s) < 0)
-                        return xml_fail(c, n, "unsupported value '%s' in element '%s'", s,
-                                        (const char *) n->name);
+                        return xml_fail_enum(c, n, NULL, s, v->e);
                 *FIELD(obj, v->offset, char *) = TAKE_PTR(s);
                 return 1;
         case XML_T_ENUM:

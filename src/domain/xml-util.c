@@ -200,7 +200,7 @@ int xml_attr_string(XmlCtx *c, const xmlNode *n, const char *name, bool required
         return 1;
 }
 
-static int enum_fail(XmlCtx *c, const xmlNode *n, const char *attr, const char *value, const XmlEnum *e) {
+int xml_fail_enum(XmlCtx *c, const xmlNode *n, const char *attr, const char *value, const XmlEnum *e) {
         _cleanup_free_ char *list = enum_list(e);
 
         if (!list)
@@ -220,7 +220,7 @@ int xml_attr_enum(XmlCtx *c, const xmlNode *n, const char *name, const XmlEnum *
                 return r;
         v = xml_enum_from_string(e, s);
         if (v < 0)
-                return enum_fail(c, n, name, s, e);
+                return xml_fail_enum(c, n, name, s, e);
         *ret = v;
         return 1;
 }
@@ -289,7 +289,7 @@ int xml_attr_string_in(XmlCtx *c, const xmlNode *n, const char *name, const XmlE
         if (r <= 0)
                 return r;
         if (xml_enum_from_string(e, s) < 0)
-                return enum_fail(c, n, name, s, e);
+                return xml_fail_enum(c, n, name, s, e);
         free(*ret);
         *ret = TAKE_PTR(s);
         return 1;
@@ -363,7 +363,7 @@ int xml_text_enum(XmlCtx *c, const xmlNode *n, const XmlEnum *e, int *ret) {
                 return r;
         v = xml_enum_from_string(e, s);
         if (v < 0)
-                return enum_fail(c, n, NULL, s, e);
+                return xml_fail_enum(c, n, NULL, s, e);
         *ret = v;
         return 1;
 }

@@ -65,6 +65,8 @@ typedef struct XmlEnum {
         static const XmlEnumEntry var##_entries[] = { __VA_ARGS__ }; \
         static const XmlEnum var = { var##_entries, ELEMENTSOF(var##_entries) }
 
+/* "unsupported value 'v' [for attribute 'a'] (expected one of: ...)". */
+int xml_fail_enum(XmlCtx *c, const xmlNode *n, const char *attr, const char *value, const XmlEnum *e);
 const char *xml_enum_to_string(const XmlEnum *e, int value); /* NULL when none */
 int xml_enum_from_string(const XmlEnum *e, const char *s);   /* value or -EINVAL */
 

@@ -1011,9 +1011,17 @@ static int build_inputs(QemuArgvBuilder *b) {
 
 int qemu_argv_build_devices(QemuArgvBuilder *b) {
         int (*const steps[])(QemuArgvBuilder *) = {
-                check_boot_orders,     build_controllers, build_disks,
-                build_interfaces,      build_chars,       build_graphics,
-                build_video,           build_inputs,      qemu_argv_build_memballoon,
+                check_boot_orders,
+                build_controllers,
+                build_disks,
+                build_interfaces,
+                build_chars,
+                build_graphics,
+                build_video,
+                build_inputs,
+                qemu_argv_build_watchdogs,
+                qemu_argv_build_memballoon,
+                qemu_argv_build_rngs,
                 qemu_argv_build_panic,
         };
         int r;

@@ -60,6 +60,11 @@ int qemu_argv_virtio_options(char **s, const DomainVirtioOptions *o);
 /* Device families with their own file (argv-*.c). */
 int qemu_argv_build_memballoon(QemuArgvBuilder *b);
 int qemu_argv_build_panic(QemuArgvBuilder *b);
+int qemu_argv_build_rngs(QemuArgvBuilder *b);
+int qemu_argv_build_watchdogs(QemuArgvBuilder *b);
+
+/* "virtio-rng-pci", "virtio-rng-pci-transitional", ... into buf. */
+const char *qemu_virtio_pci_driver(const char *base, DomainVirtioModel model, char buf[static 64]);
 
 /* Index of a disk from its target name: vda -> 0, sdb -> 1, hdaa -> 26.
  * Returns 0 or -EINVAL. */

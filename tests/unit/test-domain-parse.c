@@ -592,6 +592,38 @@ static const SemanticCase semantic_cases[] = {
           "/domain/devices/memballoon: unsupported value 'xen' for attribute 'model' (expected one of: "
           "virtio, virtio-transitional, virtio-non-transitional, none)" },
         { "", "<memballoon/>", "/domain/devices/memballoon: missing attribute 'model'" },
+        { "", "<memballoon model='none'><stats period='5'/></memballoon>",
+          "/domain/devices/memballoon: memballoon model 'none' takes no options or address" },
+        { "", "<rng model='virtio'><backend model='random'>/dev/hwrng</backend></rng>",
+          "/domain/devices/rng/backend: unsupported value '/dev/hwrng' (expected one of: /dev/urandom, "
+          "/dev/random)" },
+        { "", "<rng model='virtio'/>", "/domain/devices/rng: missing element 'backend'" },
+        { "", "<rng model='virtio'><backend model='builtin'>/dev/random</backend></rng>",
+          "/domain/devices/rng/backend: a builtin rng backend takes no device" },
+        { "", "<rng model='virtio'><backend model='egd'/></rng>",
+          "/domain/devices/rng/backend: unsupported value 'egd' for attribute 'model' (expected one of: "
+          "random, "
+          "builtin)" },
+        { "", "<rng model='virtio'><rate period='10'/><backend model='builtin'/></rng>",
+          "/domain/devices/rng/rate: missing attribute 'bytes'" },
+        { "", "<watchdog model='i6300esb' action='dump'/>",
+          "/domain/devices/watchdog: unsupported value 'dump' for attribute 'action' (expected one of: "
+          "reset, "
+          "shutdown, poweroff, pause, none, inject-nmi)" },
+        { "", "<watchdog model='ib700'/><watchdog model='ib700'/>",
+          "/domain/devices/watchdog[2]: a second watchdog of model 'ib700'" },
+        { "", "<watchdog model='ib700'/><watchdog model='i6300esb' action='pause'/>",
+          "/domain/devices/watchdog[2]: all watchdogs must have the same action" },
+        { "", "<watchdog model='itco'><address type='pci' slot='0x1f' function='0x4'/></watchdog>",
+          "/domain/devices/watchdog: the itco watchdog is part of the chipset and has no address" },
+        { "", "<panic model='isa'><address type='pci' slot='3'/></panic>",
+          "/domain/devices/panic: an isa panic device takes an isa address with iobase only" },
+        { "", "<panic model='pvpanic'><address type='isa' iobase='0x505'/></panic>",
+          "/domain/devices/panic: a pvpanic device takes a pci address" },
+        { "", "<panic/><panic model='isa'/>",
+          "/domain/devices/panic[2]: a second panic device of model 'isa'" },
+        { "", "<panic model='hyperv'><address type='isa' iobase='0x505'/></panic>",
+          "/domain/devices/panic: a hyperv panic notifier has no address" },
         { "", "<interface type='user'><model type='ne2k'/></interface>",
           "/domain/devices/interface/model: unsupported value 'ne2k' for attribute 'type' (expected one of: "
           "virtio, e1000, e1000e, rtl8139)" },
