@@ -48,6 +48,8 @@ static void format_header(FILE *f, const Domain *d) {
 
         fputs("<domain", f);
         put_attr_enum(f, "type", &domain_xml_virt_type, d->virt_type);
+        if (d->id.set)
+                put_attr_uint(f, "id", d->id.value);
         if (d->n_qemu_args > 0 || d->n_qemu_env > 0)
                 xml_put_attr(f, "xmlns:qemu", XML_QEMU_NS);
         fputs(">\n", f);
@@ -139,9 +141,17 @@ static void format_os(FILE *f, const DomainOs *os) {
         fputs("  </os>\n", f);
 }
 
+static void format_feature_state(FILE *f, const char *name, DomainTristate state) {
+        if (state == DOMAIN_TRISTATE_ABSENT)
+                return;
+        fprintf(f, "    <%s", name);
+        put_attr_enum(f, "state", &xml_enum_on_off, state);
+        fputs("/>\n", f);
+}
+
 static void format_features(FILE *f, const DomainFeatures *feat) {
         if (feat->acpi != DOMAIN_TRISTATE_ON && feat->apic != DOMAIN_TRISTATE_ON &&
-            feat->pae != DOMAIN_TRISTATE_ON)
+            feat->pae != DOMAIN_TRISTATE_ON && !feat->vmport && !feat->smm && !feat->vmcoreinfo)
                 return;
         fputs("  <features>\n", f);
         if (feat->acpi == DOMAIN_TRISTATE_ON)
@@ -150,6 +160,9 @@ static void format_features(FILE *f, const DomainFeatures *feat) {
                 fputs("    <apic/>\n", f);
         if (feat->pae == DOMAIN_TRISTATE_ON)
                 fputs("    <pae/>\n", f);
+        format_feature_state(f, "vmport", feat->vmport);
+        format_feature_state(f, "smm", feat->smm);
+        format_feature_state(f, "vmcoreinfo", feat->vmcoreinfo);
         fputs("  </features>\n", f);
 }
 
@@ -175,6 +188,9 @@ static void format_cpu(FILE *f, const DomainCpu *cpu) {
                 return;
         fputs("  <cpu", f);
         put_attr_enum(f, "mode", &domain_xml_cpu_mode, cpu->mode);
+        put_attr_enum(f, "match", &domain_xml_cpu_match, cpu->match);
+        put_attr_enum(f, "check", &domain_xml_cpu_check, cpu->check);
+        put_attr_enum(f, "migratable", &xml_enum_on_off, cpu->migratable);
         if (!cpu->model && !topology && cpu->n_features == 0) {
                 fputs("/>\n", f);
                 return;
@@ -211,10 +227,24 @@ static void format_clock(FILE *f, const DomainClock *clock) {
         fputs("  </clock>\n", f);
 }
 
+static void format_pm_state(FILE *f, const char *name, DomainTristate enabled) {
+        if (enabled == DOMAIN_TRISTATE_ABSENT)
+                return;
+        fprintf(f, "    <%s", name);
+        put_attr_enum(f, "enabled", &xml_enum_yes_no, enabled);
+        fputs("/>\n", f);
+}
+
 static void format_lifecycle(FILE *f, const Domain *d) {
         put_text(f, 1, "on_poweroff", domain_lifecycle_action_to_string(d->on_poweroff));
         put_text(f, 1, "on_reboot", domain_lifecycle_action_to_string(d->on_reboot));
         put_text(f, 1, "on_crash", domain_lifecycle_action_to_string(d->on_crash));
+        if (!d->pm.suspend_to_mem && !d->pm.suspend_to_disk)
+                return;
+        fputs("  <pm>\n", f);
+        format_pm_state(f, "suspend-to-mem", d->pm.suspend_to_mem);
+        format_pm_state(f, "suspend-to-disk", d->pm.suspend_to_disk);
+        fputs("  </pm>\n", f);
 }
 
 static void format_boot_order(FILE *f, unsigned order) {

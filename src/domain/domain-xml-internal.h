@@ -19,6 +19,8 @@ extern const XmlEnum domain_xml_firmware;
 extern const XmlEnum domain_xml_loader_type;
 extern const XmlEnum domain_xml_cpu_mode;
 extern const XmlEnum domain_xml_cpu_feature_policy;
+extern const XmlEnum domain_xml_cpu_match;
+extern const XmlEnum domain_xml_cpu_check;
 extern const XmlEnum domain_xml_clock_offset;
 extern const XmlEnum domain_xml_tick_policy;
 extern const XmlEnum domain_xml_timer_name;

@@ -348,11 +348,37 @@ static int parse_feature_pae(XmlCtx *c, xmlNode *n, void *userdata) {
         return feature_on(c, n, &((DomainFeatures *) userdata)->pae);
 }
 
+/* <vmport state='off'/>: without state= the feature is on. */
+static int feature_state(XmlCtx *c, xmlNode *n, DomainTristate *ret) {
+        int r, state = DOMAIN_TRISTATE_ON;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "state", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "state", &xml_enum_on_off, false, &state);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r >= 0)
+                *ret = state;
+        return r;
+}
+
+static int parse_feature_vmport(XmlCtx *c, xmlNode *n, void *userdata) {
+        return feature_state(c, n, &((DomainFeatures *) userdata)->vmport);
+}
+
+static int parse_feature_smm(XmlCtx *c, xmlNode *n, void *userdata) {
+        return feature_state(c, n, &((DomainFeatures *) userdata)->smm);
+}
+
+static int parse_feature_vmcoreinfo(XmlCtx *c, xmlNode *n, void *userdata) {
+        return feature_state(c, n, &((DomainFeatures *) userdata)->vmcoreinfo);
+}
+
 static int parse_features(XmlCtx *c, xmlNode *n, void *userdata) {
         static const XmlChild children[] = {
-                { "acpi", parse_feature_acpi, 0 },
-                { "apic", parse_feature_apic, 0 },
-                { "pae", parse_feature_pae, 0 },
+                { "acpi", parse_feature_acpi, 0 }, { "apic", parse_feature_apic, 0 },
+                { "pae", parse_feature_pae, 0 },   { "vmport", parse_feature_vmport, 0 },
+                { "smm", parse_feature_smm, 0 },   { "vmcoreinfo", parse_feature_vmcoreinfo, 0 },
         };
 
         return XML_PARSE_CONTAINER(c, n, children, &((ParseState *) userdata)->d->features);
@@ -425,13 +451,24 @@ static int parse_cpu(XmlCtx *c, xmlNode *n, void *userdata) {
         DomainCpu *cpu = &s->d->cpu;
         int r, mode = cpu->mode;
 
-        r = xml_check_attrs(c, n, (const char *const[]){ "mode", NULL });
+        int match = 0, check = 0, migratable = 0;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "mode", "match", "check", "migratable", NULL });
         if (r >= 0)
                 r = xml_attr_enum(c, n, "mode", &domain_xml_cpu_mode, false, &mode);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "match", &domain_xml_cpu_match, false, &match);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "check", &domain_xml_cpu_check, false, &check);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "migratable", &xml_enum_on_off, false, &migratable);
         if (r < 0)
                 return r;
         cpu->present = true;
         cpu->mode = mode;
+        cpu->match = match;
+        cpu->check = check;
+        cpu->migratable = migratable;
         r = XML_PARSE_CHILDREN(c, n, children, cpu);
         if (r < 0)
                 return r;
@@ -495,6 +532,36 @@ static int lifecycle(XmlCtx *c, xmlNode *n, DomainLifecycleAction *ret) {
                 return r;
         *ret = v;
         return 0;
+}
+
+static int pm_state(XmlCtx *c, xmlNode *n, DomainTristate *ret) {
+        int r, enabled;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "enabled", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "enabled", &xml_enum_yes_no, true, &enabled);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r >= 0)
+                *ret = enabled;
+        return r;
+}
+
+static int parse_pm_mem(XmlCtx *c, xmlNode *n, void *userdata) {
+        return pm_state(c, n, &((DomainPm *) userdata)->suspend_to_mem);
+}
+
+static int parse_pm_disk(XmlCtx *c, xmlNode *n, void *userdata) {
+        return pm_state(c, n, &((DomainPm *) userdata)->suspend_to_disk);
+}
+
+static int parse_pm(XmlCtx *c, xmlNode *n, void *userdata) {
+        static const XmlChild children[] = {
+                { "suspend-to-mem", parse_pm_mem, 0 },
+                { "suspend-to-disk", parse_pm_disk, 0 },
+        };
+
+        return XML_PARSE_CONTAINER(c, n, children, &((ParseState *) userdata)->d->pm);
 }
 
 static int parse_on_poweroff(XmlCtx *c, xmlNode *n, void *userdata) {
@@ -748,6 +815,7 @@ static const XmlChild domain_children[] = {
         { "on_poweroff", parse_on_poweroff, 0 },
         { "on_reboot", parse_on_reboot, 0 },
         { "on_crash", parse_on_crash, 0 },
+        { "pm", parse_pm, 0 },
         { "devices", parse_devices, 0 },
         { "seclabel", parse_seclabel, XML_CHILD_MULTI },
         { "commandline", parse_qemu_commandline, XML_CHILD_QEMU },
@@ -790,9 +858,12 @@ static int parse_domain_element(XmlCtx *c, xmlNode *root, Domain **ret) {
                 return -ENOMEM;
         s.d = d;
         d->vcpus = 1;
-        r = xml_check_attrs(c, root, (const char *const[]){ "type", NULL });
+        r = xml_check_attrs(c, root, (const char *const[]){ "type", "id", NULL });
         if (r >= 0)
                 r = xml_attr_enum(c, root, "type", &domain_xml_virt_type, true, &type);
+        if (r >= 0)
+                r = xml_attr_uint(c, root, "id", 1, INT32_MAX, false, &d->id.value);
+        d->id.set = r > 0;
         if (r >= 0)
                 r = xml_parse_children_all(c, root, domain_children, ELEMENTSOF(domain_children), &s);
         /* Checks across elements see only a complete model. */

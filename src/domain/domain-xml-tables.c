@@ -106,3 +106,9 @@ const XmlEnum *const domain_xml_controller_models[] = {
         [DOMAIN_CONTROLLER_PCI] = &controller_pci_models,
         [DOMAIN_CONTROLLER_VIRTIO_SERIAL] = NULL,
 };
+
+XML_ENUM_DEFINE(domain_xml_cpu_match, { "minimum", DOMAIN_CPU_MATCH_MINIMUM },
+                { "exact", DOMAIN_CPU_MATCH_EXACT }, { "strict", DOMAIN_CPU_MATCH_STRICT });
+
+XML_ENUM_DEFINE(domain_xml_cpu_check, { "none", DOMAIN_CPU_CHECK_NONE },
+                { "partial", DOMAIN_CPU_CHECK_PARTIAL }, { "full", DOMAIN_CPU_CHECK_FULL });

@@ -116,7 +116,16 @@ typedef struct DomainFeatures {
         DomainTristate acpi;
         DomainTristate apic;
         DomainTristate pae;
+        DomainTristate vmport;     /* <vmport state>: VMware I/O port */
+        DomainTristate smm;        /* <smm state>: System Management Mode */
+        DomainTristate vmcoreinfo; /* <vmcoreinfo state>: a device for the guest's crash-dump notes */
 } DomainFeatures;
+
+/* <pm>: which ACPI sleep states the guest is offered. */
+typedef struct DomainPm {
+        DomainTristate suspend_to_mem;  /* S3 */
+        DomainTristate suspend_to_disk; /* S4 */
+} DomainPm;
 
 typedef enum DomainCpuMode {
         DOMAIN_CPU_MODE_DEFAULT, /* no <cpu> or no mode= : custom if a model is given */
@@ -136,9 +145,26 @@ typedef struct DomainCpuFeature {
         DomainCpuFeaturePolicy policy;
 } DomainCpuFeature;
 
+typedef enum DomainCpuMatch {
+        DOMAIN_CPU_MATCH_DEFAULT,
+        DOMAIN_CPU_MATCH_MINIMUM,
+        DOMAIN_CPU_MATCH_EXACT,
+        DOMAIN_CPU_MATCH_STRICT,
+} DomainCpuMatch;
+
+typedef enum DomainCpuCheck {
+        DOMAIN_CPU_CHECK_DEFAULT,
+        DOMAIN_CPU_CHECK_NONE,
+        DOMAIN_CPU_CHECK_PARTIAL,
+        DOMAIN_CPU_CHECK_FULL,
+} DomainCpuCheck;
+
 typedef struct DomainCpu {
         bool present; /* a <cpu> element was given */
         DomainCpuMode mode;
+        DomainCpuMatch match;      /* how libvirt compares a custom model with the host's: kept */
+        DomainCpuCheck check;      /* libvirt's own check of the started CPU: kept */
+        DomainTristate migratable; /* host-passthrough/maximum: only migratable features */
         char *model;
         /* topology: 0 = not given */
         unsigned sockets, dies, cores, threads;
@@ -441,6 +467,7 @@ typedef struct DomainSeclabel {
 
 typedef struct Domain {
         DomainVirtType virt_type;
+        XmlNum id; /* <domain id=...> of a running libvirt domain: kept, no meaning here */
         char *name;
         uint8_t uuid[16];
         bool uuid_given; /* else generated at parse time */
@@ -461,6 +488,7 @@ typedef struct Domain {
 
         DomainOs os;
         DomainFeatures features;
+        DomainPm pm;
         DomainCpu cpu;
         DomainClock clock;
 

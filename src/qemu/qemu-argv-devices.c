@@ -1023,6 +1023,7 @@ int qemu_argv_build_devices(QemuArgvBuilder *b) {
                 qemu_argv_build_memballoon,
                 qemu_argv_build_rngs,
                 qemu_argv_build_panic,
+                qemu_argv_build_features,
         };
         int r;
 

@@ -62,6 +62,7 @@ int qemu_argv_build_memballoon(QemuArgvBuilder *b);
 int qemu_argv_build_panic(QemuArgvBuilder *b);
 int qemu_argv_build_rngs(QemuArgvBuilder *b);
 int qemu_argv_build_watchdogs(QemuArgvBuilder *b);
+int qemu_argv_build_features(QemuArgvBuilder *b);
 
 /* "virtio-rng-pci", "virtio-rng-pci-transitional", ... into buf. */
 const char *qemu_virtio_pci_driver(const char *base, DomainVirtioModel model, char buf[static 64]);

@@ -391,8 +391,15 @@ static int build_machine(QemuArgvBuilder *b, const QemuFirmware *f, const Machin
                 r = qemu_argv_appendf(&m, "hpet=off");
         if (r >= 0 && x->pit_off)
                 r = qemu_argv_appendf(&m, "pit=off");
-        if (r >= 0 && f->secure)
-                r = qemu_argv_appendf(&m, "smm=on");
+        if (r >= 0 && f->secure && d->features.smm == DOMAIN_TRISTATE_OFF)
+                return qemu_argv_fail(
+                        b, "secure boot needs SMM: <smm state='off'/> cannot be combined with it");
+        if (r >= 0 && (f->secure || d->features.smm))
+                r = qemu_argv_appendf(&m, "smm=%s",
+                                      f->secure || d->features.smm == DOMAIN_TRISTATE_ON ? "on" : "off");
+        if (r >= 0 && d->features.vmport)
+                r = qemu_argv_appendf(&m, "vmport=%s",
+                                      d->features.vmport == DOMAIN_TRISTATE_ON ? "on" : "off");
         if (r >= 0 && f->type == DOMAIN_LOADER_PFLASH)
                 r = qemu_argv_appendf(&m, "pflash0=pflash0-format");
         if (r >= 0 && f->type == DOMAIN_LOADER_PFLASH && d->os.nvram)
@@ -525,6 +532,11 @@ static int build_cpu(QemuArgvBuilder *b) {
         }
         if (r >= 0 && hv_crash)
                 r = qemu_argv_appendf(&s, "hv-crash=on");
+        /* Only host and max CPUs have the property; libvirt ignores it elsewhere too. */
+        if (r >= 0 && cpu->migratable &&
+            (mode == DOMAIN_CPU_MODE_HOST_PASSTHROUGH || mode == DOMAIN_CPU_MODE_MAXIMUM))
+                r = qemu_argv_appendf(&s, "migratable=%s",
+                                      cpu->migratable == DOMAIN_TRISTATE_ON ? "on" : "off");
         if (r < 0)
                 return r;
         return qemu_argv_add(b, "-cpu", "%s", s);

@@ -82,8 +82,11 @@ ERROR_TEST(
         graphics_spice, "graphics-spice.xml",
         "8: /domain/devices/graphics: unsupported value 'spice' for attribute 'type' (expected one of: vnc)")
 ERROR_TEST(feature_hyperv, "feature-hyperv.xml", "9: /domain/features/hyperv: unsupported element 'hyperv'")
-ERROR_TEST(pm_refused, "pm-refused.xml", "5: /domain/pm: unsupported element 'pm'")
-ERROR_TEST(cpu_match, "cpu-match.xml", "5: /domain/cpu: unsupported attribute 'match'")
+ERROR_TEST(pm_refused, "pm-refused.xml",
+           "6: /domain/pm/suspend-to-ram: unsupported element 'suspend-to-ram'")
+ERROR_TEST(cpu_match, "cpu-match.xml",
+           "5: /domain/cpu: unsupported value 'loose' for attribute 'match' (expected one of: minimum, "
+           "exact, strict)")
 ERROR_TEST(qemu_unknown, "qemu-unknown.xml",
            "9: /domain/qemu:commandline/qemu:capabilities: unsupported element 'qemu:capabilities'")
 ERROR_TEST(topology_mismatch, "topology-mismatch.xml",
@@ -827,8 +830,7 @@ Test(errors, every_unsupported_thing_reported) {
                                "%1$s:11: /domain/blkiotune: unsupported element 'blkiotune'\n"
                                "%1$s:13: /domain/devices/disk: unsupported attribute 'snapshot'\n"
                                "%1$s:16: /domain/devices/disk/mirror: unsupported element 'mirror'\n"
-                               "%1$s:19: /domain/cpu: unsupported attribute 'match'\n"
-                               "%1$s:19: /domain/cpu: unsupported attribute 'check'",
+                               "%1$s:19: /domain/cpu: unsupported attribute 'deprecated_features'",
                                path),
                       0);
         cr_assert_str_eq(err, want);
