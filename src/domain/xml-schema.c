@@ -166,12 +166,14 @@ static int sub_parse(XmlCtx *c, xmlNode *n, const XmlSub *s, void *obj) {
                         *(bool *) field = true;
                 return r;
         case XML_SUB_CUSTOM: return s->parse(c, n, obj);
+        case XML_SUB_REFUSED:
+                return xml_fail_soft(c, n, "element '%s' is not supported: %s", s->name, s->reason);
         }
         return -EINVAL;
 }
 
 static const char *sub_name(const XmlSub *s) {
-        return s->elem && s->kind != XML_SUB_MARKER && s->kind != XML_SUB_CUSTOM ? s->elem->name : s->name;
+        return s->elem ? s->elem->name : s->name;
 }
 
 static const XmlSub *sub_find(const XmlElement *e, const xmlNode *n) {
@@ -184,7 +186,8 @@ static const XmlSub *sub_find(const XmlElement *e, const xmlNode *n) {
 }
 
 static bool sub_repeats(const XmlSub *s) {
-        return s->kind == XML_SUB_ARRAY || (s->kind == XML_SUB_CUSTOM && (s->flags & XML_MULTI));
+        return s->kind == XML_SUB_ARRAY || s->kind == XML_SUB_REFUSED ||
+               (s->kind == XML_SUB_CUSTOM && (s->flags & XML_MULTI));
 }
 
 static int subs_parse(XmlCtx *c, xmlNode *n, const XmlElement *e, void *obj) {
@@ -360,6 +363,7 @@ static void sub_format(FILE *f, int level, const XmlSub *s, const void *obj) {
                         fprintf(f, "%*s<%s/>\n", level * 2, "", s->name);
                 return;
         case XML_SUB_CUSTOM: s->format(f, level, obj); return;
+        case XML_SUB_REFUSED: return;
         }
 }
 
@@ -375,6 +379,7 @@ static bool sub_has_content(const XmlSub *s, const void *obj) {
                 if (s->flags & XML_COUNTED)
                         return *CFIELD(obj, s->count_offset, size_t) > 0;
                 return !s->present || s->present(obj);
+        case XML_SUB_REFUSED: return false;
         }
         return false;
 }
@@ -450,7 +455,8 @@ void xml_schema_free(const XmlElement *e, void *obj) {
                         xml_schema_free_array(s->elem, *(void **) field,
                                               *FIELD(obj, s->count_offset, size_t));
                         break;
-                case XML_SUB_MARKER: break;
+                case XML_SUB_MARKER:
+                case XML_SUB_REFUSED: break;
                 case XML_SUB_CUSTOM:
                         if (s->free)
                                 s->free(obj);

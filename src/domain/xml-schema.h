@@ -66,6 +66,7 @@ typedef enum XmlSubKind {
         XML_SUB_ARRAY,    /* a pointer to an array plus a size_t count */
         XML_SUB_MARKER,   /* a bool: an element with nothing in it, such as <acpi/> */
         XML_SUB_CUSTOM,   /* written by hand: parse and format functions */
+        XML_SUB_REFUSED,  /* an element libvirt knows that vmunit refuses, with the reason */
 } XmlSubKind;
 
 /* Hand-written children: parse gets the parent's struct as userdata;
@@ -75,7 +76,7 @@ typedef void (*XmlFreeFunc)(void *parent);
 typedef bool (*XmlPresentFunc)(const void *parent);
 
 typedef struct XmlSub {
-        const char *name; /* XML_SUB_MARKER / XML_SUB_CUSTOM; else elem->name */
+        const char *name; /* XML_SUB_MARKER / XML_SUB_CUSTOM / XML_SUB_REFUSED; else elem->name */
         XmlSubKind kind;
         const XmlElement *elem;
         size_t offset;       /* of the struct, pointer, array pointer or bool in the parent */
@@ -85,6 +86,7 @@ typedef struct XmlSub {
         XmlFormatFunc format;   /* XML_SUB_CUSTOM */
         XmlFreeFunc free;       /* XML_SUB_CUSTOM, may be NULL */
         XmlPresentFunc present; /* XML_SUB_CUSTOM: whether it writes anything; NULL = always */
+        const char *reason;     /* XML_SUB_REFUSED: why, e.g. "backing chains come with the storage work" */
 } XmlSub;
 
 struct XmlElement {
@@ -100,6 +102,21 @@ struct XmlElement {
         int (*check)(XmlCtx *c, xmlNode *n, void *obj, void *parent);
 };
 
+/* A refused child: "element 'NAME' is not supported: REASON". */
+#define XML_REFUSED(ename, why) \
+        { .name = ename, .kind = XML_SUB_REFUSED, .reason = why }
+
+/* How to describe an element (see src/domain/dev-rng.c for a whole one):
+ *
+ *   static const XmlValue rate_values[] = {
+ *           { "bytes", XML_T_UINT, offsetof(DomainRngRate, bytes), XML_REQUIRED, NULL, 1, INT32_MAX, 0 },
+ *   };
+ *   static XML_ELEMENT(rate_element, "rate", DomainRngRate, rate_values, (const XmlSub[]){}, NULL);
+ *
+ * and in the parent's XmlSub list:
+ *   { .kind = XML_SUB_INLINE, .elem = &rate_element, .offset = offsetof(DomainRng, rate) },
+ * A device struct starts with DomainDeviceInfo info and lists
+ * DOMAIN_XML_INFO_SUBS(T) among its children (<alias>, <address>). */
 #define XML_ELEMENT(var, ename, type, vals, children, checkfn)                \
         const XmlElement var = { .name = ename,                               \
                                  .size = sizeof(type),                        \
