@@ -31,6 +31,7 @@ static int build(Ctl *ctl, const Domain *d, const VmunitConfig *cfg, bool need_e
                 .runtime_dir = run_dir,
                 .qmp_fd = -1,
                 .seccomp_sandbox = cfg->seccomp_sandbox,
+                .state_dir = ctl->paths.state_dir,
         };
         int r;
 

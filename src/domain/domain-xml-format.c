@@ -85,12 +85,15 @@ static void format_resources(FILE *f, const Domain *d) {
 }
 
 static void format_os_loader(FILE *f, const DomainOs *os) {
-        if (!os->loader && !os->loader_type && !os->loader_readonly && !os->loader_secure)
+        if (!os->loader && !os->loader_type && !os->loader_readonly && !os->loader_secure &&
+            !os->loader_stateless && !os->loader_format)
                 return;
         fputs("    <loader", f);
         put_attr_enum(f, "readonly", &xml_enum_yes_no, os->loader_readonly);
         put_attr_enum(f, "secure", &xml_enum_yes_no, os->loader_secure);
         put_attr_enum(f, "type", &domain_xml_loader_type, os->loader_type);
+        put_attr_enum(f, "stateless", &xml_enum_yes_no, os->loader_stateless);
+        put_attr_enum(f, "format", &domain_xml_firmware_format, os->loader_format);
         if (!os->loader) {
                 fputs("/>\n", f);
                 return;
@@ -101,10 +104,11 @@ static void format_os_loader(FILE *f, const DomainOs *os) {
 }
 
 static void format_os_nvram(FILE *f, const DomainOs *os) {
-        if (!os->nvram && !os->nvram_template)
+        if (!os->nvram && !os->nvram_template && !os->nvram_format)
                 return;
         fputs("    <nvram", f);
         xml_put_attr(f, "template", os->nvram_template);
+        put_attr_enum(f, "format", &domain_xml_firmware_format, os->nvram_format);
         if (!os->nvram) {
                 fputs("/>\n", f);
                 return;
@@ -112,6 +116,33 @@ static void format_os_nvram(FILE *f, const DomainOs *os) {
         fputc('>', f);
         xml_put_escaped(f, os->nvram, /* attr= */ false);
         fputs("</nvram>\n", f);
+}
+
+static void format_os_firmware(FILE *f, const DomainOs *os) {
+        if (!os->fw_secure_boot && !os->fw_enrolled_keys)
+                return;
+        fputs("    <firmware>\n", f);
+        if (os->fw_enrolled_keys) {
+                fputs("      <feature", f);
+                put_attr_enum(f, "enabled", &xml_enum_yes_no, os->fw_enrolled_keys);
+                fputs(" name='enrolled-keys'/>\n", f);
+        }
+        if (os->fw_secure_boot) {
+                fputs("      <feature", f);
+                put_attr_enum(f, "enabled", &xml_enum_yes_no, os->fw_secure_boot);
+                fputs(" name='secure-boot'/>\n", f);
+        }
+        fputs("    </firmware>\n", f);
+}
+
+static void format_os_bios(FILE *f, const DomainOs *os) {
+        if (!os->bios_useserial && !os->bios_reboot_timeout_set)
+                return;
+        fputs("    <bios", f);
+        put_attr_enum(f, "useserial", &xml_enum_yes_no, os->bios_useserial);
+        if (os->bios_reboot_timeout_set)
+                fprintf(f, " rebootTimeout='%d'", os->bios_reboot_timeout);
+        fputs("/>\n", f);
 }
 
 static void format_os(FILE *f, const DomainOs *os) {
@@ -123,6 +154,7 @@ static void format_os(FILE *f, const DomainOs *os) {
         fputc('>', f);
         xml_put_escaped(f, os->type ?: "hvm", /* attr= */ false);
         fputs("</type>\n", f);
+        format_os_firmware(f, os);
         format_os_loader(f, os);
         format_os_nvram(f, os);
         put_text(f, 2, "kernel", os->kernel);
@@ -136,8 +168,11 @@ static void format_os(FILE *f, const DomainOs *os) {
         if (os->bootmenu != DOMAIN_TRISTATE_ABSENT) {
                 fputs("    <bootmenu", f);
                 put_attr_enum(f, "enable", &xml_enum_yes_no, os->bootmenu);
+                if (os->bootmenu_timeout_set)
+                        put_attr_uint(f, "timeout", os->bootmenu_timeout);
                 fputs("/>\n", f);
         }
+        format_os_bios(f, os);
         fputs("  </os>\n", f);
 }
 

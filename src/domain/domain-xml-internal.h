@@ -17,6 +17,8 @@ extern const XmlEnum domain_xml_lifecycle;
 extern const XmlEnum domain_xml_boot_dev;
 extern const XmlEnum domain_xml_firmware;
 extern const XmlEnum domain_xml_loader_type;
+extern const XmlEnum domain_xml_firmware_format;
+extern const XmlEnum domain_xml_firmware_feature;
 extern const XmlEnum domain_xml_cpu_mode;
 extern const XmlEnum domain_xml_cpu_feature_policy;
 extern const XmlEnum domain_xml_cpu_match;

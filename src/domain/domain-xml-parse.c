@@ -239,15 +239,80 @@ static int parse_os_bootmenu(XmlCtx *c, xmlNode *n, void *userdata) {
         DomainOs *os = userdata;
         int r, v;
 
-        r = xml_check_attrs(c, n, (const char *const[]){ "enable", NULL });
+        r = xml_check_attrs(c, n, (const char *const[]){ "enable", "timeout", NULL });
         if (r >= 0)
                 r = xml_attr_enum(c, n, "enable", &xml_enum_yes_no, true, &v);
+        if (r >= 0 && xmlHasProp(n, BAD_CAST "timeout")) {
+                r = xml_attr_unsigned(c, n, "timeout", 0, 65535, true, &os->bootmenu_timeout);
+                os->bootmenu_timeout_set = r >= 0;
+        }
         if (r >= 0)
                 r = xml_check_no_children(c, n);
         if (r < 0)
                 return r;
         os->bootmenu = v;
         return 0;
+}
+
+/* rebootTimeout: milliseconds before SeaBIOS retries when no boot device
+ * worked, or -1 for never (libvirt's range). */
+static int parse_os_bios(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainOs *os = userdata;
+        _cleanup_free_ char *timeout = NULL;
+        int r, serial = os->bios_useserial;
+        char *end = NULL;
+        long v;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "useserial", "rebootTimeout", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "useserial", &xml_enum_yes_no, false, &serial);
+        if (r >= 0)
+                r = xml_attr_string(c, n, "rebootTimeout", false, &timeout);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r < 0)
+                return r;
+        os->bios_useserial = serial;
+        if (!timeout)
+                return 0;
+        errno = 0;
+        v = strtol(timeout, &end, 10);
+        if (errno != 0 || end == timeout || *end || v < -1 || v > 65535)
+                return xml_fail(c, n, "invalid rebootTimeout '%s' (expected -1 to 65535)", timeout);
+        os->bios_reboot_timeout = (int) v;
+        os->bios_reboot_timeout_set = true;
+        return 0;
+}
+
+/* <firmware><feature enabled='yes|no' name='secure-boot|enrolled-keys'/>:
+ * what firmware='efi' must pick from QEMU's descriptors. */
+static int parse_os_firmware_feature(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainOs *os = userdata;
+        int r, enabled, name;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "enabled", "name", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "enabled", &xml_enum_yes_no, true, &enabled);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "name", &domain_xml_firmware_feature, true, &name);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r < 0)
+                return r;
+        *(name == 0 ? &os->fw_secure_boot : &os->fw_enrolled_keys) = enabled;
+        return 0;
+}
+
+static int parse_os_firmware(XmlCtx *c, xmlNode *n, void *userdata) {
+        static const XmlChild children[] = {
+                { "feature", parse_os_firmware_feature, XML_CHILD_MULTI },
+        };
+        int r;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ NULL });
+        if (r < 0)
+                return r;
+        return XML_PARSE_CHILDREN(c, n, children, userdata);
 }
 
 static int parse_os_kernel(XmlCtx *c, xmlNode *n, void *userdata) {
@@ -264,11 +329,17 @@ static int parse_os_cmdline(XmlCtx *c, xmlNode *n, void *userdata) {
 
 static int parse_os_loader(XmlCtx *c, xmlNode *n, void *userdata) {
         DomainOs *os = userdata;
-        int r, type = os->loader_type, ro = os->loader_readonly, secure = os->loader_secure;
+        int r, type = os->loader_type, ro = os->loader_readonly, secure = os->loader_secure,
+               stateless = os->loader_stateless, format = os->loader_format;
 
-        r = xml_check_attrs(c, n, (const char *const[]){ "readonly", "type", "secure", NULL });
+        r = xml_check_attrs(
+                c, n, (const char *const[]){ "readonly", "type", "secure", "stateless", "format", NULL });
         if (r >= 0)
                 r = xml_attr_enum(c, n, "readonly", &xml_enum_yes_no, false, &ro);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "stateless", &xml_enum_yes_no, false, &stateless);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "format", &domain_xml_firmware_format, false, &format);
         if (r >= 0)
                 r = xml_attr_enum(c, n, "type", &domain_xml_loader_type, false, &type);
         if (r >= 0)
@@ -282,16 +353,22 @@ static int parse_os_loader(XmlCtx *c, xmlNode *n, void *userdata) {
         os->loader_type = type;
         os->loader_readonly = ro;
         os->loader_secure = secure;
+        os->loader_stateless = stateless;
+        os->loader_format = format;
         return 0;
 }
 
 static int parse_os_nvram(XmlCtx *c, xmlNode *n, void *userdata) {
         DomainOs *os = userdata;
-        int r;
+        int r, format = os->nvram_format;
 
-        r = xml_check_attrs(c, n, (const char *const[]){ "template", NULL });
+        r = xml_check_attrs(c, n, (const char *const[]){ "template", "format", NULL });
         if (r >= 0)
                 r = xml_attr_string(c, n, "template", false, &os->nvram_template);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "format", &domain_xml_firmware_format, false, &format);
+        if (r >= 0)
+                os->nvram_format = format;
         if (r >= 0)
                 r = xml_text_optional(c, n, &os->nvram);
         if (r >= 0)
@@ -311,6 +388,8 @@ static int parse_os(XmlCtx *c, xmlNode *n, void *userdata) {
                 { "cmdline", parse_os_cmdline, 0 },
                 { "loader", parse_os_loader, 0 },
                 { "nvram", parse_os_nvram, 0 },
+                { "bios", parse_os_bios, 0 },
+                { "firmware", parse_os_firmware, 0 },
         };
         ParseState *s = userdata;
         DomainOs *os = &s->d->os;

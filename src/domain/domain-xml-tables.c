@@ -16,6 +16,11 @@ XML_ENUM_DEFINE(domain_xml_firmware, { "efi", DOMAIN_FIRMWARE_EFI }, { "bios", D
 
 XML_ENUM_DEFINE(domain_xml_loader_type, { "rom", DOMAIN_LOADER_ROM }, { "pflash", DOMAIN_LOADER_PFLASH });
 
+XML_ENUM_DEFINE(domain_xml_firmware_format, { "raw", DOMAIN_FIRMWARE_FORMAT_RAW },
+                { "qcow2", DOMAIN_FIRMWARE_FORMAT_QCOW2 });
+
+XML_ENUM_DEFINE(domain_xml_firmware_feature, { "secure-boot", 0 }, { "enrolled-keys", 1 });
+
 XML_ENUM_DEFINE(domain_xml_cpu_mode, { "custom", DOMAIN_CPU_MODE_CUSTOM },
                 { "host-model", DOMAIN_CPU_MODE_HOST_MODEL },
                 { "host-passthrough", DOMAIN_CPU_MODE_HOST_PASSTHROUGH },

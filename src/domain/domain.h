@@ -93,6 +93,13 @@ typedef enum DomainLoaderType {
         DOMAIN_LOADER_PFLASH,
 } DomainLoaderType;
 
+/* Format of a firmware file (<loader format=>, <nvram format=>). */
+typedef enum DomainFirmwareFormat {
+        DOMAIN_FIRMWARE_FORMAT_DEFAULT, /* raw */
+        DOMAIN_FIRMWARE_FORMAT_RAW,
+        DOMAIN_FIRMWARE_FORMAT_QCOW2,
+} DomainFirmwareFormat;
+
 typedef struct DomainOs {
         char *type;    /* "hvm" (the only one accepted) */
         char *arch;    /* e.g. "x86_64"; NULL = host arch */
@@ -110,6 +117,19 @@ typedef struct DomainOs {
         DomainTristate loader_secure;
         char *nvram;          /* path of the per-VM variable store */
         char *nvram_template; /* <nvram template='...'> */
+        /* <os firmware='efi'><firmware><feature enabled= name=/>: what the
+         * firmware chosen from QEMU's descriptors must (ON) or must not
+         * (OFF) have. */
+        DomainTristate fw_secure_boot;
+        DomainTristate fw_enrolled_keys;
+        DomainTristate loader_stateless; /* <loader stateless=>: no variable store */
+        DomainFirmwareFormat loader_format;
+        DomainFirmwareFormat nvram_format;
+        bool bootmenu_timeout_set; /* <bootmenu timeout='N'/> (ms) */
+        unsigned bootmenu_timeout;
+        DomainTristate bios_useserial; /* <bios useserial=>: SeaBIOS on the serial port */
+        bool bios_reboot_timeout_set;  /* <bios rebootTimeout='N'/> (ms, -1: never) */
+        int bios_reboot_timeout;
 } DomainOs;
 
 typedef struct DomainFeatures {

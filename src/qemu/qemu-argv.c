@@ -14,13 +14,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "firmware-desc.h"
 #include "paths.h"
 #include "qemu-argv-internal.h"
 #include "qemu-argv.h"
 #include "qemu-disk.h"
 
-#define OVMF_CODE_PATH "/usr/share/OVMF/OVMF_CODE_4M.fd"
-#define OVMF_CODE_SECBOOT_PATH "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+#define QEMU_DEFAULT_STATE_DIR "/var/lib/vmunit"
 
 int qemu_argv_fail(QemuArgvBuilder *b, const char *fmt, ...) {
         va_list ap;
@@ -312,17 +312,162 @@ typedef struct MachineExtras {
         bool pflash0, pflash1;
 } MachineExtras;
 
+/* ---- firmware chosen from QEMU's descriptors ----------------------------- */
+
+/* What firmware='efi' without a <loader> path gets: only the strings the
+ * domain lacks (a given <nvram> or template is kept), malloc'd. */
+typedef struct FirmwareChoice {
+        char *loader;
+        char *nvram;
+        char *nvram_template;
+        DomainFirmwareFormat loader_format;
+        DomainFirmwareFormat nvram_format;
+        bool smm; /* the descriptor says requires-smm */
+} FirmwareChoice;
+
+static void firmware_choice_done(FirmwareChoice *c) {
+        free(c->loader);
+        free(c->nvram);
+        free(c->nvram_template);
+}
+
+bool qemu_firmware_needs_selection(const Domain *d) {
+        return d->os.firmware == DOMAIN_FIRMWARE_EFI && !d->os.loader;
+}
+
+static FirmwareWant firmware_want(DomainTristate t) {
+        return t == DOMAIN_TRISTATE_ON    ? FIRMWARE_WANT_YES
+               : t == DOMAIN_TRISTATE_OFF ? FIRMWARE_WANT_NO
+                                          : FIRMWARE_WANT_ANY;
+}
+
+static DomainFirmwareFormat firmware_format(const char *s) {
+        return s && streq(s, "qcow2") ? DOMAIN_FIRMWARE_FORMAT_QCOW2 : DOMAIN_FIRMWARE_FORMAT_RAW;
+}
+
+/* libvirt's default variable store, one per VM in its state directory:
+ * STATE/NAME/nvram/NAME_VARS.fd (.qcow2 for a qcow2 store). */
+static int firmware_default_nvram(const Domain *d, const QemuArgvOptions *o, DomainFirmwareFormat format,
+                                  char **ret) {
+        const char *state = o->state_dir ?: QEMU_DEFAULT_STATE_DIR;
+        const char *ext = format == DOMAIN_FIRMWARE_FORMAT_QCOW2 ? "qcow2" : "fd";
+
+        return asprintf(ret, "%s/%s/nvram/%s_VARS.%s", state, d->name, d->name, ext) < 0 ? -ENOMEM : 0;
+}
+
+static FirmwareQuery firmware_query(const Domain *d, const QemuArgvOptions *o) {
+        const DomainOs *os = &d->os;
+        const char *machine = os->machine ?: "pc";
+        DomainTristate secure = os->fw_secure_boot;
+
+        /* <loader secure='yes'/> without a path asks for secure boot too. */
+        if (secure == DOMAIN_TRISTATE_ABSENT && os->loader_secure == DOMAIN_TRISTATE_ON)
+                secure = DOMAIN_TRISTATE_ON;
+        return (FirmwareQuery){
+                .architecture = os->arch ?: "x86_64",
+                .machine = o->caps ? qemu_caps_machine_canonical(o->caps, machine) : machine,
+                .interface = FIRMWARE_INTERFACE_UEFI,
+                .secure_boot = firmware_want(secure),
+                .enrolled_keys = firmware_want(os->fw_enrolled_keys),
+                .stateless = os->loader_stateless == DOMAIN_TRISTATE_ON,
+        };
+}
+
+/* The descriptor's files for d, as FirmwareChoice. */
+static int firmware_choose(const Domain *d, const QemuArgvOptions *o, FirmwareChoice *ret,
+                           char **ret_error) {
+        const DomainOs *os = &d->os;
+        _cleanup_(firmware_desc_list_done) FirmwareDescList l = {};
+        _cleanup_(firmware_choice_done) FirmwareChoice c = {};
+        _cleanup_free_ char *why = NULL;
+        FirmwareQuery q = firmware_query(d, o);
+        const FirmwareDesc *fd;
+        int r;
+
+        if (q.stateless && (os->nvram || os->nvram_template))
+                return set_errorf(ret_error, -EINVAL, "<loader stateless='yes'> cannot have <nvram>");
+        r = firmware_desc_load(o->firmware_root, /* user_config_dir= */ NULL, &l);
+        if (r < 0)
+                return set_errorf(ret_error, r == -ENOMEM ? r : -EINVAL,
+                                  "cannot read QEMU's firmware descriptors: %s", strerror(-r));
+        r = firmware_desc_select(&l, &q, &fd, &why);
+        if (r == -ENOENT)
+                return set_errorf(ret_error, -EINVAL, "firmware='efi': %s",
+                                  why ?: "no firmware descriptor fits");
+        if (r < 0)
+                return r;
+        c.loader_format = firmware_format(fd->executable_format);
+        if (os->loader_format && os->loader_format != c.loader_format)
+                return set_errorf(ret_error, -EINVAL,
+                                  "firmware='efi': %s has format %s, not the <loader format> asked",
+                                  fd->name, fd->executable_format ?: "raw");
+        c.smm = fd->features & FIRMWARE_FEATURE_REQUIRES_SMM;
+        c.loader = strdup(fd->executable);
+        if (!c.loader)
+                return -ENOMEM;
+        if (!q.stateless) {
+                /* The store is a copy of the template: its format, unless
+                 * the domain names both (a template of its own is raw
+                 * unless <nvram format> says otherwise). */
+                c.nvram_format = os->nvram_format
+                                         ?: os->nvram_template ? DOMAIN_FIRMWARE_FORMAT_RAW
+                                                               : firmware_format(fd->nvram_template_format);
+                if (!os->nvram && firmware_default_nvram(d, o, c.nvram_format, &c.nvram) < 0)
+                        return -ENOMEM;
+                if (!os->nvram_template && fd->nvram_template &&
+                    !(c.nvram_template = strdup(fd->nvram_template)))
+                        return -ENOMEM;
+        }
+        *ret = c;
+        c = (FirmwareChoice){};
+        return 0;
+}
+
+/* Point os at c's strings (borrowed: c keeps owning them). Only fields os
+ * lacks are set, so nothing of os is overwritten. */
+static void firmware_choice_apply(DomainOs *os, const FirmwareChoice *c) {
+        os->loader = c->loader;
+        os->loader_type = DOMAIN_LOADER_PFLASH;
+        os->loader_readonly = DOMAIN_TRISTATE_ON;
+        os->loader_format = c->loader_format;
+        /* A firmware that requires SMM only stores variables through SMM:
+         * the flash is made secure, as for <loader secure='yes'>. */
+        if (c->smm)
+                os->loader_secure = DOMAIN_TRISTATE_ON;
+        if (c->nvram)
+                os->nvram = c->nvram;
+        if (c->nvram_template)
+                os->nvram_template = c->nvram_template;
+        if (c->nvram || c->nvram_template)
+                os->nvram_format = c->nvram_format;
+}
+
+int qemu_firmware_fill(Domain *d, const QemuArgvOptions *o, char **ret_error) {
+        FirmwareChoice c = {};
+        int r;
+
+        if (!qemu_firmware_needs_selection(d))
+                return 0;
+        r = firmware_choose(d, o, &c, ret_error);
+        if (r < 0)
+                return r;
+        /* d takes the strings: apply only sets fields that were NULL. */
+        firmware_choice_apply(&d->os, &c);
+        return 0;
+}
+
 int qemu_firmware_resolve(const Domain *d, QemuFirmware *ret, char **ret_error) {
         const DomainOs *os = &d->os;
         QemuFirmware f = { .loader = os->loader, .type = os->loader_type };
+        bool stateless = os->loader_stateless == DOMAIN_TRISTATE_ON;
 
+        if (qemu_firmware_needs_selection(d))
+                return set_errorf(ret_error, -EINVAL,
+                                  "firmware='efi' without a <loader> path is chosen from QEMU's firmware "
+                                  "descriptors first (qemu_firmware_fill())");
         f.secure = os->loader_secure == DOMAIN_TRISTATE_ON;
-        if (os->firmware == DOMAIN_FIRMWARE_EFI) {
-                if (!f.loader)
-                        f.loader = f.secure ? OVMF_CODE_SECBOOT_PATH : OVMF_CODE_PATH;
-                if (f.type == DOMAIN_LOADER_DEFAULT)
-                        f.type = DOMAIN_LOADER_PFLASH;
-        }
+        if (os->firmware == DOMAIN_FIRMWARE_EFI && f.type == DOMAIN_LOADER_DEFAULT)
+                f.type = DOMAIN_LOADER_PFLASH;
         if (!f.loader) {
                 if (os->nvram || f.secure)
                         return set_errorf(
@@ -339,10 +484,13 @@ int qemu_firmware_resolve(const Domain *d, QemuFirmware *ret, char **ret_error) 
                 return set_errorf(
                         ret_error, -EINVAL,
                         "<loader type='rom'> cannot have <nvram> or secure='yes'; use type='pflash'");
-        if (f.type == DOMAIN_LOADER_PFLASH && f.code_readonly && !os->nvram)
+        if (stateless && os->nvram)
+                return set_errorf(ret_error, -EINVAL, "<loader stateless='yes'> cannot have <nvram>");
+        if (f.type == DOMAIN_LOADER_PFLASH && f.code_readonly && !os->nvram && !stateless)
                 return set_errorf(
                         ret_error, -EINVAL,
-                        "firmware='efi' needs <nvram>: a read-only pflash <loader> needs a variable store");
+                        "firmware='efi' needs <nvram>: a read-only pflash <loader> needs a variable store "
+                        "(or stateless='yes')");
         /* Secure boot is only secure when SMM protects the flash, and only
          * ICH9 (q35) has SMM in QEMU. */
         if (f.secure && !qemu_machine_is_q35(os->machine))
@@ -413,7 +561,7 @@ static int build_machine(QemuArgvBuilder *b, const QemuFirmware *f, const Machin
 }
 
 static int build_pflash_node(QemuArgvBuilder *b, unsigned n, VmFileKind kind, const char *path,
-                             bool readonly) {
+                             DomainFirmwareFormat format, bool readonly) {
         _cleanup_free_ char *p = NULL;
         const char *ro = readonly ? "on" : "off";
         char opaque[32];
@@ -428,8 +576,8 @@ static int build_pflash_node(QemuArgvBuilder *b, unsigned n, VmFileKind kind, co
         if (r < 0)
                 return r;
         return qemu_argv_add(b, "-blockdev",
-                             "driver=raw,file=pflash%u-storage,node-name=pflash%u-format,read-only=%s", n, n,
-                             ro);
+                             "driver=%s,file=pflash%u-storage,node-name=pflash%u-format,read-only=%s",
+                             format == DOMAIN_FIRMWARE_FORMAT_QCOW2 ? "qcow2" : "raw", n, n, ro);
 }
 
 static int build_firmware(QemuArgvBuilder *b, const QemuFirmware *f) {
@@ -445,9 +593,10 @@ static int build_firmware(QemuArgvBuilder *b, const QemuFirmware *f) {
                 return r < 0 ? r : strv_push(&b->argv, rom);
         case DOMAIN_LOADER_PFLASH:
                 r = build_pflash_node(b, 0, vm_file_kind_of_loader(f->type, f->code_readonly), f->loader,
-                                      f->code_readonly);
+                                      b->d->os.loader_format, f->code_readonly);
                 if (r >= 0 && b->d->os.nvram)
-                        r = build_pflash_node(b, 1, VM_FILE_NVRAM, b->d->os.nvram, /* readonly= */ false);
+                        r = build_pflash_node(b, 1, VM_FILE_NVRAM, b->d->os.nvram, b->d->os.nvram_format,
+                                              /* readonly= */ false);
                 if (r >= 0 && f->secure)
                         r = qemu_argv_add(b, "-global", "driver=cfi.pflash01,property=secure,value=on");
                 return r;
@@ -707,10 +856,14 @@ static char boot_dev_letter(DomainBootDev dev) {
         }
 }
 
+/* -boot as libvirt writes it: order (unless devices carry their own),
+ * menu, reboot-timeout, splash-time (the menu's timeout, only with the
+ * menu on). */
 static int build_boot(QemuArgvBuilder *b) {
         const DomainOs *os = &b->d->os;
         char order[DOMAIN_BOOT_MAX + 1] = {};
-        const char *menu = os->bootmenu == DOMAIN_TRISTATE_ON ? "menu=on" : "menu=off";
+        _cleanup_free_ char *s = NULL;
+        int r = 0;
 
         if (os->n_boot > 0 && domain_has_device_boot_order(b->d))
                 return qemu_argv_fail(
@@ -727,12 +880,34 @@ static int build_boot(QemuArgvBuilder *b) {
                 order[i] = c;
         }
         if (os->n_boot > 0)
-                return qemu_argv_add(b, "-boot", "order=%s%s%s", order,
-                                     os->bootmenu != DOMAIN_TRISTATE_ABSENT ? "," : "",
-                                     os->bootmenu != DOMAIN_TRISTATE_ABSENT ? menu : "");
-        if (os->bootmenu != DOMAIN_TRISTATE_ABSENT)
-                return qemu_argv_add(b, "-boot", "%s", menu);
-        return 0;
+                r = qemu_argv_appendf(&s, "order=%s", order);
+        if (r >= 0 && os->bootmenu != DOMAIN_TRISTATE_ABSENT)
+                r = qemu_argv_appendf(&s, "menu=%s", os->bootmenu == DOMAIN_TRISTATE_ON ? "on" : "off");
+        if (r >= 0 && os->bios_reboot_timeout_set)
+                r = qemu_argv_appendf(&s, "reboot-timeout=%d", os->bios_reboot_timeout);
+        if (r >= 0 && os->bootmenu == DOMAIN_TRISTATE_ON && os->bootmenu_timeout_set)
+                r = qemu_argv_appendf(&s, "splash-time=%u", os->bootmenu_timeout);
+        if (r < 0)
+                return r;
+        return s ? qemu_argv_add(b, "-boot", "%s", s) : 0;
+}
+
+/* <bios useserial='yes'>: SeaBIOS's output on the serial port, which
+ * QEMU does with the Serial Graphics Adapter option ROM (libvirt's
+ * -device sga). It needs a serial port to write to. */
+static int build_sga(QemuArgvBuilder *b) {
+        const Domain *d = b->d;
+        bool serial = false;
+
+        if (d->os.bios_useserial != DOMAIN_TRISTATE_ON)
+                return 0;
+        for (size_t i = 0; i < d->n_chars; i++)
+                serial = serial || d->chars[i].kind == DOMAIN_CHAR_SERIAL;
+        if (!serial)
+                return qemu_argv_fail(b, "<bios useserial='yes'> needs a <serial> port");
+        if (d->os.firmware == DOMAIN_FIRMWARE_EFI)
+                return qemu_argv_fail(b, "<bios useserial='yes'> is for SeaBIOS, not firmware='efi'");
+        return qemu_argv_add(b, "-device", "sga");
 }
 
 /* -kernel/-initrd/-append take their value verbatim (no option parsing).
@@ -904,6 +1079,8 @@ static int build_all(QemuArgvBuilder *b) {
         if (r >= 0)
                 r = build_boot(b);
         if (r >= 0)
+                r = build_sga(b);
+        if (r >= 0)
                 r = build_kernel(b);
         if (r >= 0)
                 r = qemu_argv_build_devices(b);
@@ -912,8 +1089,13 @@ static int build_all(QemuArgvBuilder *b) {
         return r;
 }
 
+static int build_with_firmware(const Domain *d, const QemuArgvOptions *o, Strv *ret_argv, Strv *ret_env,
+                               char **ret_error);
+
 int qemu_argv_build(const Domain *d, const QemuArgvOptions *o, Strv *ret_argv, Strv *ret_env,
                     char **ret_error) {
+        if (qemu_firmware_needs_selection(d))
+                return build_with_firmware(d, o, ret_argv, ret_env, ret_error);
         QemuArgvBuilder b = {
                 .d = d,
                 .o = o,
@@ -936,6 +1118,22 @@ int qemu_argv_build(const Domain *d, const QemuArgvOptions *o, Strv *ret_argv, S
         *ret_argv = b.argv;
         *ret_env = b.env;
         return 0;
+}
+
+/* firmware='efi' without a <loader> path: the domain as it would be with
+ * the chosen firmware filled in (qemu_firmware_fill()), on a shallow copy
+ * whose new strings the choice owns, so d stays untouched. */
+static int build_with_firmware(const Domain *d, const QemuArgvOptions *o, Strv *ret_argv, Strv *ret_env,
+                               char **ret_error) {
+        _cleanup_(firmware_choice_done) FirmwareChoice c = {};
+        Domain filled = *d;
+        int r;
+
+        r = firmware_choose(d, o, &c, ret_error);
+        if (r < 0)
+                return r;
+        firmware_choice_apply(&filled.os, &c);
+        return qemu_argv_build(&filled, o, ret_argv, ret_env, ret_error);
 }
 
 const char *qemu_argv_emulator(const Domain *d, const char *default_emulator) {

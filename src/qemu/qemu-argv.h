@@ -46,6 +46,14 @@ typedef struct QemuArgvOptions {
          * socket the supervisor bound. NULL (vmctl domxml-to-native,
          * validate): the paths, as the XML has them. */
         const VmFiles *files;
+        /* Where QEMU's firmware descriptors are read for firmware='efi'
+         * without a <loader> path (firmware-desc.h): NULL or "/" for the
+         * host's, a test's fake tree otherwise. */
+        const char *firmware_root;
+        /* vmunit's state directory (paths.h: /var/lib/vmunit or ROOT/lib),
+         * for the default variable store STATE/NAME/nvram/NAME_VARS.fd.
+         * NULL = /var/lib/vmunit. */
+        const char *state_dir;
 } QemuArgvOptions;
 
 /* Build argv (argv[0] = emulator) and the extra environment (NAME=VALUE,
@@ -70,20 +78,35 @@ char *qemu_opt_escape(const char *s);
 int qemu_argv_format_shell(char *const *env, char *const *argv, char **ret);
 
 /* The firmware a domain boots, from <os firmware=>, <loader> and <nvram>:
- * a <loader> without type= is a ROM (-bios), as in libvirt;
- * firmware='efi' without a <loader> is Debian's OVMF build (secure or
- * not), as pflash. The argv builder and the file table (vm-files.c) both
- * ask here, so the file QEMU gets is the one the table resolved. */
+ * a <loader> without type= is a ROM (-bios), as in libvirt. firmware='efi'
+ * without a <loader> path is chosen from QEMU's firmware descriptors
+ * first (qemu_firmware_fill(); qemu_argv_build() does it on a copy). The
+ * argv builder and the file table (vm-files.c) both ask here, so the file
+ * QEMU gets is the one the table resolved. */
 typedef struct QemuFirmware {
-        const char *loader; /* NULL: none (QEMU's default SeaBIOS); points into the domain or a constant */
+        const char *loader;    /* NULL: none (QEMU's default SeaBIOS); points into the domain */
         DomainLoaderType type; /* ROM or PFLASH with a loader, else DEFAULT */
         bool code_readonly;    /* pflash: the code is read-only (the usual OVMF split) */
-        bool secure;
+        bool secure;           /* SMM on, pflash writes only from SMM */
 } QemuFirmware;
 
 /* Returns 0, or -EINVAL with a one-line reason in *ret_error (caller
- * frees) for a combination QEMU cannot boot, or -ENOMEM. */
+ * frees) for a combination QEMU cannot boot or a domain whose firmware is
+ * still to be chosen (qemu_firmware_needs_selection()), or -ENOMEM. */
 int qemu_firmware_resolve(const Domain *d, QemuFirmware *ret, char **ret_error);
+
+/* Whether d is firmware='efi' without a <loader> path. */
+bool qemu_firmware_needs_selection(const Domain *d);
+
+/* Choose d's firmware from QEMU's descriptors (o->firmware_root; the
+ * machine through o->caps when given) as libvirt does, and write it into
+ * d: <loader> (pflash, read-only; secure when the firmware requires SMM),
+ * and unless stateless, <nvram> (STATE/NAME/nvram/NAME_VARS.fd when none
+ * was given) with the descriptor's template (kept if given). Only fields
+ * d lacks are set, so a filled domain fills to itself. A no-op unless
+ * qemu_firmware_needs_selection(d). Returns 0, -EINVAL with *ret_error
+ * (caller frees) saying why nothing fits, or -ENOMEM. */
+int qemu_firmware_fill(Domain *d, const QemuArgvOptions *o, char **ret_error);
 
 /* Path of the QMP socket and console log inside runtime_dir (malloc'd). */
 char *qemu_qmp_socket_path(const char *runtime_dir);

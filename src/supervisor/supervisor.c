@@ -203,6 +203,8 @@ int supervisor_prepare(Supervisor *s, const char *root, const char *name) {
         if (r == 0)
                 r = host_checks_run(s);
         if (r == 0)
+                r = supervisor_firmware_prepare(s);
+        if (r == 0)
                 r = qemu_identity_prepare(s);
         if (r == 0)
                 r = confinement_prepare(s);
@@ -261,6 +263,7 @@ static int build_argv(Supervisor *s, Strv *argv, Strv *env) {
                 .console_log = true,
                 .incoming_defer = save_restoring(s),
                 .files = &s->files,
+                .state_dir = s->paths.state_dir,
         };
         int r = qemu_argv_build(s->domain, &o, argv, env, &err);
 

@@ -119,6 +119,12 @@ int supervisor_cleanup(const char *root, const char *name);
  * or VMUNIT_EXIT_HOST after logging what is missing. */
 int host_checks_run(const Supervisor *s);
 
+/* firmware.c: choose firmware='efi' without a <loader> path from QEMU's
+ * descriptors into s->domain, and create the variable store from its
+ * template on the first start. Returns 0, or VMUNIT_EXIT_CONFIG /
+ * VMUNIT_EXIT_HOST after logging why. */
+int supervisor_firmware_prepare(Supervisor *s);
+
 /* qemu-process.c: fork and exec QEMU with the QMP listening socket as
  * QEMU_CHILD_QMP_FD and the QEMU-side fd of each s->files entry as its
  * child_fd. Returns 0 or -errno with *ret_step naming the step that

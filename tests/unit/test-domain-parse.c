@@ -892,3 +892,74 @@ Test(errors, address_rules) {
                 assert_string_error(xml, want);
         }
 }
+
+/* <os firmware='efi'> with what libvirt lets it say about the firmware to
+ * choose, and SeaBIOS's <bootmenu timeout> and <bios>. */
+Test(parse, os_firmware_features_bootmenu_bios) {
+        _cleanup_domain_ Domain *d = parse_example("firmware.xml");
+        _cleanup_free_ char *text = NULL;
+
+        cr_assert_eq(d->os.firmware, DOMAIN_FIRMWARE_EFI);
+        cr_assert_eq(d->os.fw_secure_boot, DOMAIN_TRISTATE_ON);
+        cr_assert_eq(d->os.fw_enrolled_keys, DOMAIN_TRISTATE_OFF);
+        cr_assert_null(d->os.loader);
+        cr_assert_eq(d->os.loader_stateless, DOMAIN_TRISTATE_OFF);
+        cr_assert_eq(d->os.loader_format, DOMAIN_FIRMWARE_FORMAT_RAW);
+        cr_assert_null(d->os.nvram);
+        cr_assert_str_eq(d->os.nvram_template, "/usr/share/OVMF/OVMF_VARS_4M.fd");
+        cr_assert_eq(d->os.nvram_format, DOMAIN_FIRMWARE_FORMAT_QCOW2);
+        cr_assert_eq(d->os.bootmenu, DOMAIN_TRISTATE_ON);
+        cr_assert(d->os.bootmenu_timeout_set);
+        cr_assert_eq(d->os.bootmenu_timeout, 3000);
+        cr_assert_eq(d->os.bios_useserial, DOMAIN_TRISTATE_ON);
+        cr_assert(d->os.bios_reboot_timeout_set);
+        cr_assert_eq(d->os.bios_reboot_timeout, -1);
+
+        cr_assert_eq(domain_format_xml(d, &text), 0);
+        cr_assert(strstr(text, "    <firmware>\n"
+                               "      <feature enabled='no' name='enrolled-keys'/>\n"
+                               "      <feature enabled='yes' name='secure-boot'/>\n"
+                               "    </firmware>\n"
+                               "    <loader stateless='no' format='raw'/>\n"
+                               "    <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd' format='qcow2'/>\n"),
+                  "%s", text);
+        cr_assert(strstr(text, "    <bootmenu enable='yes' timeout='3000'/>\n"
+                               "    <bios useserial='yes' rebootTimeout='-1'/>\n"),
+                  "%s", text);
+}
+
+Test(errors, os_firmware_bootmenu_bios) {
+        static const struct {
+                const char *os, *message;
+        } cases[] = {
+                { "<firmware><feature enabled='yes' name='amd-sev'/></firmware>",
+                  "/domain/os/firmware/feature: unsupported value 'amd-sev' for attribute 'name' (expected "
+                  "one "
+                  "of: secure-boot, enrolled-keys)" },
+                { "<firmware><feature name='secure-boot'/></firmware>",
+                  "/domain/os/firmware/feature: missing attribute 'enabled'" },
+                { "<firmware type='x'/>", "/domain/os/firmware: unsupported attribute 'type'" },
+                { "<loader format='vmdk'/>", "/domain/os/loader: unsupported value 'vmdk' for attribute "
+                                             "'format' (expected one of: raw, "
+                                             "qcow2)" },
+                { "<bootmenu enable='yes' timeout='65536'/>",
+                  "/domain/os/bootmenu: number '65536' for attribute 'timeout' out of range (0-65535)" },
+                { "<bios rebootTimeout='-2'/>",
+                  "/domain/os/bios: invalid rebootTimeout '-2' (expected -1 to 65535)" },
+                { "<bios useserial='maybe'/>", "/domain/os/bios: unsupported value 'maybe' for attribute "
+                                               "'useserial' (expected one of: yes, "
+                                               "no)" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *xml = NULL, *want = NULL;
+
+                cr_assert_geq(asprintf(&xml,
+                                       "<domain type='qemu'><name>n</name><memory>1</memory>"
+                                       "<os firmware='efi'><type>hvm</type>%s</os></domain>",
+                                       cases[i].os),
+                              0);
+                cr_assert_geq(asprintf(&want, "mem.xml:1: %s", cases[i].message), 0);
+                assert_string_error(xml, want);
+        }
+}

@@ -19,6 +19,8 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
+static const char *data_dir(void);
+
 static const QemuArgvOptions test_options = {
         .runtime_dir = "/run/vmunit/t",
         .qmp_fd = -1,
@@ -419,8 +421,13 @@ Test(qemu_argv, firmware) {
         d.os.loader = (char *) "/usr/share/seabios/bios-256k.bin";
         expect_contains(&d, "-bios /usr/share/seabios/bios-256k.bin ");
 
-        d.os = (DomainOs){ .firmware = DOMAIN_FIRMWARE_EFI };
+        /* An explicit pflash loader: no descriptor is consulted. */
+        d.os = (DomainOs){ .firmware = DOMAIN_FIRMWARE_EFI,
+                           .loader = (char *) "/usr/share/OVMF/OVMF_CODE_4M.fd" };
         expect_error(&d, "firmware='efi' needs <nvram>");
+        d.os.loader_stateless = DOMAIN_TRISTATE_ON;
+        expect_contains(&d, "pflash0=pflash0-format -accel");
+        d.os.loader_stateless = DOMAIN_TRISTATE_ABSENT;
         d.os.nvram = (char *) "/var/lib/vmunit/t/VARS,1.fd";
         expect_contains(
                 &d,
@@ -438,8 +445,9 @@ Test(qemu_argv, firmware) {
         expect_error(&d, "needs a q35 machine type");
         d.os.machine = (char *) "q35";
         expect_contains(&d, "acpi=off,smm=on,pflash0=");
-        expect_contains(&d, "OVMF_CODE_4M.secboot.fd");
         expect_contains(&d, "-global driver=cfi.pflash01,property=secure,value=on ");
+        d.os.loader_format = DOMAIN_FIRMWARE_FORMAT_QCOW2;
+        expect_contains(&d, "-blockdev driver=qcow2,file=pflash0-storage,");
 
         d.os = (DomainOs){ .loader = (char *) "/x/OVMF.fd",
                            .loader_type = DOMAIN_LOADER_PFLASH,
@@ -884,6 +892,7 @@ Test(qemu_argv_fds, pflash_and_a_missing_entry) {
         int r = 0;
 
         d.os.firmware = DOMAIN_FIRMWARE_EFI;
+        d.os.loader = (char *) "/usr/share/OVMF/OVMF_CODE_4M.fd";
         d.os.nvram = (char *) "/var/lib/vmunit/t/VARS.fd";
         synthetic_files(&d, NULL, &files);
         o.files = &files;
@@ -969,9 +978,10 @@ static char *render_golden(const Strv *env, const Strv *argv) {
         return out;
 }
 
-static QemuArgvOptions golden_options(const char *runtime_dir) {
+static QemuArgvOptions golden_options(const char *runtime_dir, const char *firmware_root) {
         return (QemuArgvOptions){
                 .runtime_dir = runtime_dir,
+                .firmware_root = firmware_root,
                 .qmp_fd = -1,
                 .seccomp_sandbox = true,
                 .console_log = false,
@@ -1043,7 +1053,7 @@ static bool fd_form_only_names_differ(const char *name, const Strv *paths, const
 /* Returns true when both goldens matched (or were regenerated). */
 static bool check_golden(const char *name) {
         _cleanup_free_ char *xml = NULL, *argv_path = NULL, *fd_path = NULL, *runtime = NULL, *error = NULL,
-                            *got = NULL, *got_fd = NULL;
+                            *got = NULL, *got_fd = NULL, *fw_root = NULL;
         _cleanup_strv_ Strv argv = {}, env = {}, fd_argv = {}, fd_env = {};
         _cleanup_(vm_files_done) VmFiles files = {};
         _cleanup_domain_ Domain *d = NULL;
@@ -1060,7 +1070,10 @@ static bool check_golden(const char *name) {
                 return false;
         /* The domain's own name, so the golden shows the real layout. */
         cr_assert_gt(asprintf(&runtime, "/run/vmunit/%s", d->name), 0);
-        o = golden_options(runtime);
+        /* firmware='efi' without a loader picks from the fake descriptors
+         * (tests/data/firmware), not the host's. */
+        cr_assert_gt(asprintf(&fw_root, "%s/firmware", data_dir()), 0);
+        o = golden_options(runtime, fw_root);
         r = qemu_argv_build(d, &o, &argv, &env, &error);
         cr_expect_eq(r, 0, "%s: build failed: %s", name, error ?: "?");
         if (r < 0)
@@ -1068,6 +1081,12 @@ static bool check_golden(const char *name) {
         got = render_golden(&env, &argv);
         ok = golden_matches(name, argv_path, got);
 
+        /* The supervisor fills the chosen firmware into its domain before
+         * it opens the files: the table holds the chosen ones. */
+        r = qemu_firmware_fill(d, &o, &error);
+        cr_expect_eq(r, 0, "%s: firmware fill failed: %s", name, error ?: "?");
+        if (r < 0)
+                return false;
         synthetic_files(d, NULL, &files);
         o.files = &files;
         o.qmp_fd = 3;
@@ -1155,4 +1174,167 @@ Test(qemu_argv, caps_decide_models_and_machines) {
         line = build_line_opts(&d, &o, &r, &error);
         cr_assert_eq(r, -EINVAL);
         cr_assert_not_null(strstr(error, "machine type 'pc-i440fx-2.0' is not offered"), "%s", error);
+}
+
+/* ---- firmware chosen from descriptors ------------------------------------ */
+
+static char *fake_firmware_root(void) {
+        char *root = NULL;
+
+        cr_assert_gt(asprintf(&root, "%s/firmware", data_dir()), 0);
+        return root;
+}
+
+static char *line_with_root(const Domain *d, const QemuArgvOptions *o) {
+        _cleanup_free_ char *error = NULL;
+        int r = 0;
+        char *line = build_line_opts(d, o, &r, &error);
+
+        cr_assert_eq(r, 0, "build failed: %s", error ?: "(no message)");
+        return line;
+}
+
+static void expect_error_with_root(const Domain *d, const QemuArgvOptions *o, const char *what) {
+        _cleanup_free_ char *error = NULL, *line = NULL;
+        int r = 0;
+
+        line = build_line_opts(d, o, &r, &error);
+        cr_assert_eq(r, -EINVAL, "expected -EINVAL, got %d: %s", r, line ?: "");
+        cr_assert(error && strstr(error, what), "error '%s' does not mention '%s'", error ?: "", what);
+}
+
+Test(qemu_argv_firmware, chosen_from_descriptors) {
+        _cleanup_free_ char *root = fake_firmware_root(), *line = NULL;
+        QemuArgvOptions o = test_options;
+        Domain d = base_domain();
+
+        o.firmware_root = root;
+        d.os.firmware = DOMAIN_FIRMWARE_EFI;
+        /* pc: the secure ones are Q35-only; /etc's 60-plain hides
+         * /usr/share's, and its template is qcow2, so is the store. */
+        line = line_with_root(&d, &o);
+        cr_assert(strstr(line,
+                         "-machine pc,usb=off,dump-guest-core=off,acpi=off,pflash0=pflash0-format,"
+                         "pflash1=pflash1-format -accel tcg "
+                         "-blockdev driver=file,filename=/etc-fw/CODE.fd,node-name=pflash0-storage,"
+                         "read-only=on "
+                         "-blockdev driver=raw,file=pflash0-storage,node-name=pflash0-format,read-only=on "
+                         "-blockdev driver=file,filename=/var/lib/vmunit/t/nvram/t_VARS.qcow2,"
+                         "node-name=pflash1-storage,read-only=off "
+                         "-blockdev driver=qcow2,file=pflash1-storage,"),
+                  "%s", line);
+        cr_assert(!strstr(line, "smm=on"), "%s", line);
+        free(TAKE_PTR(line));
+
+        /* The state directory decides where the default store lives. */
+        o.state_dir = "/R/lib";
+        line = line_with_root(&d, &o);
+        cr_assert(strstr(line, "filename=/R/lib/t/nvram/t_VARS.qcow2,"), "%s", line);
+        free(TAKE_PTR(line));
+        o.state_dir = NULL;
+
+        /* Secure boot on i440FX: the selection says why not. */
+        d.os.fw_secure_boot = DOMAIN_TRISTATE_ON;
+        expect_error_with_root(&d, &o, "firmware='efi':");
+        expect_error_with_root(&d, &o, "50-secure.json (machine)");
+
+        /* On Q35: requires-smm turns SMM on and makes the flash secure. */
+        d.os.machine = (char *) "q35";
+        line = line_with_root(&d, &o);
+        cr_assert(strstr(line, "acpi=off,smm=on,pflash0=pflash0-format,pflash1=pflash1-format "), "%s",
+                  line);
+        cr_assert(strstr(line, "filename=/fw/CODE.secboot.fd,"), "%s", line);
+        cr_assert(strstr(line, "filename=/var/lib/vmunit/t/nvram/t_VARS.fd,"), "%s", line);
+        cr_assert(strstr(line, "-global driver=cfi.pflash01,property=secure,value=on "), "%s", line);
+        free(TAKE_PTR(line));
+
+        /* Enrolled keys: /etc's empty 40-secure-enrolled hides the only one. */
+        d.os.fw_enrolled_keys = DOMAIN_TRISTATE_ON;
+        expect_error_with_root(&d, &o, "firmware='efi':");
+        d.os.fw_enrolled_keys = DOMAIN_TRISTATE_ABSENT;
+
+        /* A given <nvram> is kept, and the descriptor is only for the code. */
+        d.os.nvram = (char *) "/x/MY_VARS.fd";
+        line = line_with_root(&d, &o);
+        cr_assert(strstr(line, "filename=/x/MY_VARS.fd,node-name=pflash1-storage"), "%s", line);
+        free(TAKE_PTR(line));
+}
+
+Test(qemu_argv_firmware, stateless_and_machines_through_caps) {
+        _cleanup_free_ char *root = fake_firmware_root(), *line = NULL;
+        QemuArgvOptions o = test_options;
+        Domain d = base_domain();
+
+        o.firmware_root = root;
+        d.os.firmware = DOMAIN_FIRMWARE_EFI;
+        d.os.machine = (char *) "pc-q35-7.2";
+        d.os.loader_stateless = DOMAIN_TRISTATE_ON;
+        line = line_with_root(&d, &o);
+        cr_assert(strstr(line, "filename=/fw/CODE.stateless.fd,"), "%s", line);
+        cr_assert(!strstr(line, "pflash1"), "%s", line);
+        free(TAKE_PTR(line));
+
+        d.os.nvram = (char *) "/x/VARS.fd";
+        expect_error_with_root(&d, &o, "stateless='yes'> cannot have <nvram>");
+        d.os.nvram = NULL;
+
+        /* Unknown architectures find nothing. */
+        d.os.arch = (char *) "aarch64";
+        expect_error_with_root(&d, &o, "firmware='efi':");
+}
+
+Test(qemu_argv_firmware, fill_writes_the_choice_into_the_domain) {
+        _cleanup_free_ char *root = fake_firmware_root(), *error = NULL, *before = NULL, *after = NULL;
+        _cleanup_domain_ Domain *d = NULL;
+        QemuArgvOptions o = test_options;
+        static const char xml[] =
+                "<domain type='qemu'><name>f</name><memory>65536</memory>"
+                "<os firmware='efi'><type machine='q35'>hvm</type>"
+                "<firmware><feature enabled='yes' name='secure-boot'/></firmware></os></domain>";
+
+        o.firmware_root = root;
+        o.state_dir = "/R/lib";
+        cr_assert_eq(domain_parse_buffer(xml, sizeof(xml) - 1, "f.xml", &d, &error), 0, "%s", error ?: "");
+        before = line_with_root(d, &o);
+        cr_assert(qemu_firmware_needs_selection(d));
+        cr_assert_eq(qemu_firmware_fill(d, &o, &error), 0, "%s", error ?: "");
+        cr_assert_str_eq(d->os.loader, "/fw/CODE.secboot.fd");
+        cr_assert_eq(d->os.loader_type, DOMAIN_LOADER_PFLASH);
+        cr_assert_eq(d->os.loader_readonly, DOMAIN_TRISTATE_ON);
+        cr_assert_eq(d->os.loader_secure, DOMAIN_TRISTATE_ON);
+        cr_assert_str_eq(d->os.nvram, "/R/lib/f/nvram/f_VARS.fd");
+        cr_assert_str_eq(d->os.nvram_template, "/fw/VARS.fd");
+        cr_assert(!qemu_firmware_needs_selection(d));
+        /* The filled domain builds the same command line. */
+        after = line_with_root(d, &o);
+        cr_assert_str_eq(before, after);
+        /* And fills to itself. */
+        cr_assert_eq(qemu_firmware_fill(d, &o, &error), 0);
+        cr_assert_str_eq(d->os.loader, "/fw/CODE.secboot.fd");
+}
+
+Test(qemu_argv_firmware, boot_menu_reboot_timeout_sga) {
+        Domain d = base_domain();
+        DomainChar serial = { .kind = DOMAIN_CHAR_SERIAL, .type = DOMAIN_CHAR_PTY };
+
+        d.os.bootmenu = DOMAIN_TRISTATE_ON;
+        d.os.bootmenu_timeout_set = true;
+        d.os.bootmenu_timeout = 3000;
+        expect_contains(&d, "-boot menu=on,splash-time=3000 ");
+        d.os.bios_reboot_timeout_set = true;
+        d.os.bios_reboot_timeout = -1;
+        expect_contains(&d, "-boot menu=on,reboot-timeout=-1,splash-time=3000 ");
+        /* The splash time is the menu's: without the menu, none. */
+        d.os.bootmenu = DOMAIN_TRISTATE_OFF;
+        expect_contains(&d, "-boot menu=off,reboot-timeout=-1 ");
+        d.os.bootmenu = DOMAIN_TRISTATE_ABSENT;
+        d.os.boot[0] = DOMAIN_BOOT_HD;
+        d.os.n_boot = 1;
+        expect_contains(&d, "-boot order=c,reboot-timeout=-1 ");
+
+        d.os.bios_useserial = DOMAIN_TRISTATE_ON;
+        expect_error(&d, "needs a <serial> port");
+        d.chars = &serial;
+        d.n_chars = 1;
+        expect_contains(&d, "-device sga ");
 }

@@ -441,6 +441,14 @@ Test(walk, firmware_as_the_builder_resolves_it) {
         Domain d = { .os.firmware = DOMAIN_FIRMWARE_EFI, .os.nvram = (char *) "/var/lib/vmunit/x/VARS.fd" };
         Seen seen = {};
 
+        /* firmware='efi' without a loader path is chosen from QEMU's
+         * descriptors and filled in first (qemu_firmware_fill()): until
+         * then there is no loader to open. */
+        cr_assert_eq(vm_files_walk(&d, NULL, NULL, remember, &seen), 0);
+        cr_assert_eq(seen.n, 1);
+        cr_assert_eq(seen.specs[0].kind, VM_FILE_NVRAM);
+        seen = (Seen){};
+        d.os.loader = (char *) "/usr/share/OVMF/OVMF_CODE_4M.fd";
         cr_assert_eq(vm_files_walk(&d, NULL, NULL, remember, &seen), 0);
         cr_assert_eq(seen.n, 2);
         cr_assert_str_eq(seen.specs[0].source, "/usr/share/OVMF/OVMF_CODE_4M.fd");
