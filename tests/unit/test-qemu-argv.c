@@ -1176,3 +1176,106 @@ Test(qemu_argv, caps_decide_models_and_machines) {
         cr_assert_eq(r, -EINVAL);
         cr_assert_not_null(strstr(error, "machine type 'pc-i440fx-2.0' is not offered"), "%s", error);
 }
+
+/* ---- guest PCI addresses ------------------------------------------------- */
+
+/* A q35 guest defined without addresses gets libvirt's layout: VGA at
+ * 00:01.0, root ports packed on 00:02.x, the NIC first (pci.1), then
+ * the disk and balloon, libvirt's spare port plus SPARE_ROOT_PORTS. */
+Test(qemu_argv_pci, q35_libvirt_layout) {
+        Domain d = base_domain();
+        DomainMemballoon balloon = { .model = DOMAIN_MEMBALLOON_VIRTIO };
+        DomainDisk disk = { .source = (char *) "/i/a.img", .target_dev = (char *) "vda" };
+        DomainInterface net = { .mac = { 0x52, 0x54, 0, 1, 2, 3 } };
+        DomainGraphics g = { .port = -1, .autoport = true };
+
+        d.os.machine = (char *) "q35";
+        d.memballoon = &balloon;
+        d.disks = &disk;
+        d.n_disks = 1;
+        d.interfaces = &net;
+        d.n_interfaces = 1;
+        d.graphics = &g;
+        d.n_graphics = 1;
+        expect_contains(&d, "-device pcie-root-port,port=0x10,chassis=1,id=pci.1,bus=pcie.0,addr=0x2,"
+                            "multifunction=on "
+                            "-device pcie-root-port,port=0x11,chassis=2,id=pci.2,bus=pcie.0,addr=0x2.0x1 ");
+        expect_contains(&d, "-device pcie-root-port,port=0x17,chassis=8,id=pci.8,bus=pcie.0,addr=0x2.0x7 ");
+        expect_lacks(&d, "id=pci.9");
+        expect_contains(&d, "id=net0,mac=52:54:00:01:02:03,bus=pci.1,addr=0x0 ");
+        expect_contains(&d, "id=virtio-disk0,drive=disk0-format,bus=pci.2,addr=0x0 ");
+        expect_contains(&d, "-device VGA,id=video0,bus=pcie.0,addr=0x1 ");
+        expect_contains(&d, "-device virtio-balloon-pci,id=balloon0,bus=pci.3,addr=0x0 ");
+
+        /* A conventional NIC goes behind a pcie-to-pci-bridge. */
+        net.model = (char *) "e1000";
+        expect_contains(&d, "-device pcie-pci-bridge,id=pci.");
+        expect_contains(&d, "-device e1000,netdev=hostnet0,id=net0,mac=52:54:00:01:02:03,bus=pci.");
+}
+
+/* Given addresses are kept as written, user aliases become the id. */
+Test(qemu_argv_pci, given_addresses_kept) {
+        Domain d = base_domain();
+        DomainAddress da = { .type = DOMAIN_ADDRESS_PCI, .slot = { .set = true, .value = 7 } };
+        DomainAddress na = { .type = DOMAIN_ADDRESS_PCI,
+                             .slot = { .set = true, .value = 0x1a },
+                             .function = { .set = true, .value = 0 },
+                             .multifunction = DOMAIN_TRISTATE_ON };
+        DomainDisk disk = { .info.address = &da,
+                            .source = (char *) "/i/a.img",
+                            .target_dev = (char *) "vda" };
+        DomainInterface net = { .info = { .alias = (char *) "ua-uplink", .address = &na },
+                                .mac = { 0x52, 0x54, 0, 1, 2, 3 } };
+
+        d.disks = &disk;
+        d.n_disks = 1;
+        d.interfaces = &net;
+        d.n_interfaces = 1;
+        expect_contains(&d, "id=virtio-disk0,drive=disk0-format,bus=pci.0,addr=0x7 ");
+        expect_contains(&d, "virtio-net-pci,netdev=hostnet0,id=ua-uplink,mac=52:54:00:01:02:03,bus=pci.0,"
+                            "addr=0x1a,multifunction=on ");
+        net.info.alias = (char *) "ua-bad,id";
+        expect_error(&d, "alias 'ua-bad,id' may only contain");
+        net.info.alias = (char *) "net7"; /* not a user alias: ignored */
+        expect_contains(&d, "id=net0,");
+
+        d.os.machine = (char *) "q35";
+        da.bus = (XmlNum){ .set = true, .value = 1 };
+        da.slot = (XmlNum){ .set = true, .value = 0 };
+        na.bus = (XmlNum){ .set = true, .value = 0 };
+        na.slot = (XmlNum){ .set = true, .value = 3 };
+        na.multifunction = DOMAIN_TRISTATE_ABSENT;
+        DomainController c[] = {
+                { .type = DOMAIN_CONTROLLER_PCI, .index = 0, .model = (char *) "pcie-root" },
+                { .type = DOMAIN_CONTROLLER_PCI, .index = 1, .model = (char *) "pcie-root-port" },
+        };
+        d.controllers = c;
+        d.n_controllers = ELEMENTSOF(c);
+        expect_contains(&d, "id=virtio-disk0,drive=disk0-format,bus=pci.1,addr=0x0 ");
+        expect_contains(&d, "id=net0,mac=52:54:00:01:02:03,bus=pcie.0,addr=0x3 ");
+}
+
+/* Two devices at one address: the planner's message, nothing built. */
+Test(qemu_argv_pci, collision_refused) {
+        Domain d = base_domain();
+        DomainAddress a = { .type = DOMAIN_ADDRESS_PCI, .slot = { .set = true, .value = 5 } };
+        DomainDisk disk = { .info.address = &a,
+                            .source = (char *) "/i/a.img",
+                            .target_dev = (char *) "vda" };
+        DomainInterface net = { .info.address = &a, .mac = { 0x52, 0x54, 0, 1, 2, 3 } };
+        DomainAddress isa = { .type = DOMAIN_ADDRESS_ISA };
+
+        d.disks = &disk;
+        d.n_disks = 1;
+        d.interfaces = &net;
+        d.n_interfaces = 1;
+        expect_error(&d, "PCI address 0000:00:05.0 is already in use by");
+        /* The PIIX3 owns slot 1. */
+        a.slot.value = 1;
+        d.n_interfaces = 0;
+        expect_error(&d, "disk 'vda': PCI address 0000:00:01.0 is already in use by the PIIX3");
+        a.slot.value = 32;
+        expect_error(&d, "disk 'vda': PCI address out of range");
+        disk.info.address = &isa;
+        expect_error(&d, "disk 'vda': a PCI device takes <address type='pci'> only");
+}
