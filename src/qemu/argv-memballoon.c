@@ -33,5 +33,5 @@ int qemu_argv_build_memballoon(QemuArgvBuilder *b) {
                 r = qemu_argv_virtio_options(&dev, &m->virtio);
         if (r < 0)
                 return r;
-        return qemu_argv_add(b, "-device", "%s", dev);
+        return qemu_argv_add_device(b, QEMU_PCI_BALLOON, 0, "%s", dev);
 }

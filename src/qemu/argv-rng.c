@@ -36,7 +36,7 @@ static int build_one(QemuArgvBuilder *b, size_t i, const DomainRng *rng) {
                 r = qemu_argv_virtio_options(&dev, &rng->virtio);
         if (r < 0)
                 return r;
-        return qemu_argv_add(b, "-device", "%s", dev);
+        return qemu_argv_add_device(b, QEMU_PCI_RNG, i, "%s", dev);
 }
 
 int qemu_argv_build_rngs(QemuArgvBuilder *b) {

@@ -12,7 +12,8 @@ static const char *const actions[] = {
  * chipset's "no reboot" strap to release, as libvirt does. */
 static int build_one(QemuArgvBuilder *b, size_t i, const DomainWatchdog *w) {
         switch (w->model) {
-        case DOMAIN_WATCHDOG_I6300ESB: return qemu_argv_add(b, "-device", "i6300esb,id=watchdog%zu", i);
+        case DOMAIN_WATCHDOG_I6300ESB:
+                return qemu_argv_add_device(b, QEMU_PCI_WATCHDOG, i, "i6300esb,id=watchdog%zu", i);
         case DOMAIN_WATCHDOG_IB700: return qemu_argv_add(b, "-device", "ib700,id=watchdog%zu", i);
         case DOMAIN_WATCHDOG_ITCO:
                 if (!b->q35)

@@ -63,7 +63,7 @@ static bool need_virtio_serial(const Domain *d) {
 
 /* ---- controllers -------------------------------------------------------- */
 
-static const char *usb_controller_driver(const char *model) {
+const char *qemu_argv_usb_controller_driver(const char *model) {
         static const struct {
                 const char *model, *driver;
         } table[] = {
@@ -81,55 +81,38 @@ static const char *usb_controller_driver(const char *model) {
         return NULL;
 }
 
-static int build_controller_usb(QemuArgvBuilder *b, const DomainController *c) {
+static int build_controller_usb(QemuArgvBuilder *b, size_t i, const DomainController *c) {
         const char *driver;
 
         if (streq_ptr(c->model, "none"))
                 return 0;
-        driver = usb_controller_driver(c->model);
+        driver = qemu_argv_usb_controller_driver(c->model);
         if (!driver)
                 return qemu_argv_fail(b, "unsupported USB controller model '%s'", c->model);
         if (c->index == 0)
-                return qemu_argv_add(b, "-device", "%s,id=usb", driver);
-        return qemu_argv_add(b, "-device", "%s,id=usb%u", driver, c->index);
+                return qemu_argv_add_device(b, QEMU_PCI_CONTROLLER, i, "%s,id=usb", driver);
+        return qemu_argv_add_device(b, QEMU_PCI_CONTROLLER, i, "%s,id=usb%u", driver, c->index);
 }
 
-static int build_controller_pci(QemuArgvBuilder *b, const DomainController *c) {
-        const char *root = b->q35 ? "pcie-root" : "pci-root";
-
-        if (!c->model || streq(c->model, "pci-root") || streq(c->model, "pcie-root")) {
-                if (c->index != 0 || (c->model && !streq(c->model, root)))
-                        return qemu_argv_fail(
-                                b, "this machine type's PCI root controller is index 0, model '%s'", root);
-                return 0; /* built into the machine */
-        }
-        if (streq(c->model, "pcie-root-port")) {
-                if (!b->q35)
-                        return qemu_argv_fail(b, "pcie-root-port controllers need a q35 machine type");
-                if (c->index == 0 || c->index > 255)
-                        return qemu_argv_fail(b, "pcie-root-port controller index must be 1..255");
-                return qemu_argv_add(b, "-device", "pcie-root-port,id=pci.%u,chassis=%u,bus=pcie.0",
-                                     c->index, c->index);
-        }
-        return qemu_argv_fail(b, "unsupported PCI controller model '%s'", c->model);
-}
-
-static int build_controller(QemuArgvBuilder *b, const DomainController *c) {
+/* PCI controllers are checked by qemu_argv_plan_pci() and emitted from
+ * the plan by qemu_argv_build_pci_controllers(), before any device. */
+static int build_controller(QemuArgvBuilder *b, size_t i, const DomainController *c) {
         switch (c->type) {
-        case DOMAIN_CONTROLLER_USB: return build_controller_usb(b, c);
-        case DOMAIN_CONTROLLER_PCI: return build_controller_pci(b, c);
+        case DOMAIN_CONTROLLER_USB: return build_controller_usb(b, i, c);
+        case DOMAIN_CONTROLLER_PCI: return 0;
         case DOMAIN_CONTROLLER_SCSI:
                 if (c->model && !streq(c->model, "virtio-scsi"))
                         return qemu_argv_fail(b, "unsupported SCSI controller model '%s' (only virtio-scsi)",
                                               c->model);
-                return qemu_argv_add(b, "-device", "virtio-scsi-pci,id=scsi%u", c->index);
+                return qemu_argv_add_device(b, QEMU_PCI_CONTROLLER, i, "virtio-scsi-pci,id=scsi%u",
+                                            c->index);
         case DOMAIN_CONTROLLER_SATA:
                 if (c->model)
                         return qemu_argv_fail(b, "SATA controllers take no model");
                 /* q35's ICH9 has its AHCI built in (QEMU calls it "ide"). */
                 if (b->q35 && c->index == 0)
                         return 0;
-                return qemu_argv_add(b, "-device", "ich9-ahci,id=sata%u", c->index);
+                return qemu_argv_add_device(b, QEMU_PCI_CONTROLLER, i, "ich9-ahci,id=sata%u", c->index);
         case DOMAIN_CONTROLLER_IDE:
                 if (b->q35)
                         return qemu_argv_fail(
@@ -141,34 +124,63 @@ static int build_controller(QemuArgvBuilder *b, const DomainController *c) {
         case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
                 if (c->model)
                         return qemu_argv_fail(b, "virtio-serial controllers take no model");
-                return qemu_argv_add(b, "-device", "virtio-serial-pci,id=virtio-serial%u", c->index);
+                return qemu_argv_add_device(b, QEMU_PCI_CONTROLLER, i,
+                                            "virtio-serial-pci,id=virtio-serial%u", c->index);
         default: return qemu_argv_fail(b, "unsupported controller type");
         }
 }
 
-/* Controllers the devices need but the XML did not list, as libvirt adds
- * them implicitly. */
+/* Whether the devices need controller type (index 0) that the XML did
+ * not list, which libvirt then adds implicitly. */
+bool qemu_argv_need_implicit_controller(const Domain *d, bool q35, DomainControllerType type) {
+        if (controller_find(d, type, 0))
+                return false;
+        switch (type) {
+        case DOMAIN_CONTROLLER_USB: return need_usb(d);
+        case DOMAIN_CONTROLLER_SCSI: return need_disk_bus(d, DOMAIN_DISK_BUS_SCSI);
+        case DOMAIN_CONTROLLER_SATA: return !q35 && need_disk_bus(d, DOMAIN_DISK_BUS_SATA);
+        case DOMAIN_CONTROLLER_VIRTIO_SERIAL: return need_virtio_serial(d);
+        default: return false;
+        }
+}
+
 static int build_implicit_controllers(QemuArgvBuilder *b) {
+        static const struct {
+                DomainControllerType type;
+                const char *device;
+        } table[] = {
+                { DOMAIN_CONTROLLER_USB, "qemu-xhci,id=usb" },
+                { DOMAIN_CONTROLLER_SCSI, "virtio-scsi-pci,id=scsi0" },
+                { DOMAIN_CONTROLLER_SATA, "ich9-ahci,id=sata0" },
+                { DOMAIN_CONTROLLER_VIRTIO_SERIAL, "virtio-serial-pci,id=virtio-serial0" },
+        };
         const Domain *d = b->d;
         const DomainController *usb = controller_find(d, DOMAIN_CONTROLLER_USB, 0);
-        int r = 0;
+        int r;
 
-        if (need_usb(d)) {
-                if (usb && streq_ptr(usb->model, "none"))
-                        return qemu_argv_fail(b, "USB devices (tablet, usb disks) need a USB controller, "
-                                                 "but its model is 'none'");
-                if (!usb)
-                        r = qemu_argv_add(b, "-device", "qemu-xhci,id=usb");
+        if (need_usb(d) && usb && streq_ptr(usb->model, "none"))
+                return qemu_argv_fail(b, "USB devices (tablet, usb disks) need a USB controller, "
+                                         "but its model is 'none'");
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                if (!qemu_argv_need_implicit_controller(d, b->q35, table[i].type))
+                        continue;
+                r = qemu_argv_add_device(b, QEMU_PCI_IMPLICIT, table[i].type, "%s", table[i].device);
+                if (r < 0)
+                        return r;
         }
-        if (r >= 0 && need_disk_bus(d, DOMAIN_DISK_BUS_SCSI) &&
-            !controller_find(d, DOMAIN_CONTROLLER_SCSI, 0))
-                r = qemu_argv_add(b, "-device", "virtio-scsi-pci,id=scsi0");
-        if (r >= 0 && !b->q35 && need_disk_bus(d, DOMAIN_DISK_BUS_SATA) &&
-            !controller_find(d, DOMAIN_CONTROLLER_SATA, 0))
-                r = qemu_argv_add(b, "-device", "ich9-ahci,id=sata0");
-        if (r >= 0 && need_virtio_serial(d) && !controller_find(d, DOMAIN_CONTROLLER_VIRTIO_SERIAL, 0))
-                r = qemu_argv_add(b, "-device", "virtio-serial-pci,id=virtio-serial0");
-        return r;
+        return 0;
+}
+
+static int check_controllers(QemuArgvBuilder *b) {
+        const Domain *d = b->d;
+
+        for (size_t i = 0; i < d->n_controllers; i++) {
+                const DomainController *c = &d->controllers[i];
+
+                if (controller_find(d, c->type, c->index) != c)
+                        return qemu_argv_fail(b, "two controllers of the same type have index %u", c->index);
+        }
+        return 0;
 }
 
 static int build_controllers(QemuArgvBuilder *b) {
@@ -176,11 +188,7 @@ static int build_controllers(QemuArgvBuilder *b) {
         int r;
 
         for (size_t i = 0; i < d->n_controllers; i++) {
-                const DomainController *c = &d->controllers[i];
-
-                if (controller_find(d, c->type, c->index) != c)
-                        return qemu_argv_fail(b, "two controllers of the same type have index %u", c->index);
-                r = build_controller(b, c);
+                r = build_controller(b, i, &d->controllers[i]);
                 if (r < 0)
                         return r;
         }
@@ -545,12 +553,15 @@ int qemu_props_to_opt(json_object *o, const char *head_key, char **ret) {
         return *ret ? 0 : -EINVAL;
 }
 
-static int add_props(QemuArgvBuilder *b, const char *opt, json_object *o, const char *head_key) {
+static int add_props(QemuArgvBuilder *b, const char *opt, json_object *o, const char *head_key,
+                     size_t disk) {
         _cleanup_free_ char *s = NULL;
         int r = qemu_props_to_opt(o, head_key, &s);
 
         if (r < 0)
                 return r;
+        if (streq(opt, "-device"))
+                return qemu_argv_add_device(b, QEMU_PCI_DISK, disk, "%s", s);
         return qemu_argv_add(b, opt, "%s", s);
 }
 
@@ -568,11 +579,11 @@ static int build_disk(QemuArgvBuilder *b, size_t i, const DomainDisk *disk) {
                         r = qemu_disk_plan_set_filename(&p, file);
         }
         if (r >= 0 && p.storage)
-                r = add_props(b, "-blockdev", p.storage, NULL);
+                r = add_props(b, "-blockdev", p.storage, NULL, i);
         if (r >= 0 && p.format)
-                r = add_props(b, "-blockdev", p.format, NULL);
+                r = add_props(b, "-blockdev", p.format, NULL, i);
         if (r >= 0)
-                r = add_props(b, "-device", p.device, "driver");
+                r = add_props(b, "-device", p.device, "driver", i);
         return r;
 }
 
@@ -637,7 +648,8 @@ static const char *nic_driver(const char *model) {
 static int build_interface(QemuArgvBuilder *b, size_t i, const DomainInterface *net) {
         const char *driver = nic_driver(net->model);
         const uint8_t *m = net->mac;
-        char bootindex[32] = "";
+        const char *alias;
+        char bootindex[32] = "", id[32];
         int r;
 
         if (!driver)
@@ -653,9 +665,14 @@ static int build_interface(QemuArgvBuilder *b, size_t i, const DomainInterface *
         r = qemu_argv_add(b, "-netdev", "user,id=hostnet%zu", i);
         if (r < 0)
                 return r;
-        return qemu_argv_add(b, "-device",
-                             "%s,netdev=hostnet%zu,id=net%zu,mac=%02x:%02x:%02x:%02x:%02x:%02x%s", driver, i,
-                             i, m[0], m[1], m[2], m[3], m[4], m[5], bootindex);
+        r = qemu_argv_user_alias(b, &net->info, &alias);
+        if (r < 0)
+                return r;
+        if (!alias)
+                snprintf(id, sizeof(id), "net%zu", i);
+        return qemu_argv_add_device(b, QEMU_PCI_NET, i,
+                                    "%s,netdev=hostnet%zu,id=%s,mac=%02x:%02x:%02x:%02x:%02x:%02x%s", driver,
+                                    i, alias ?: id, m[0], m[1], m[2], m[3], m[4], m[5], bootindex);
 }
 
 static int build_interfaces(QemuArgvBuilder *b) {
@@ -939,6 +956,16 @@ static int video_vram_opt(QemuArgvBuilder *b, const DomainVideo *v, char **dev) 
         }
 }
 
+bool qemu_argv_video(const Domain *d, DomainVideo *ret) {
+        if (d->n_videos >= 1)
+                *ret = d->videos[0];
+        else if (d->n_graphics == 0)
+                return false; /* headless: no video unless asked for */
+        else
+                *ret = (DomainVideo){ .model = DOMAIN_VIDEO_DEFAULT };
+        return ret->model != DOMAIN_VIDEO_NONE;
+}
+
 static int build_video(QemuArgvBuilder *b) {
         static const char *const drivers[] = {
                 [DOMAIN_VIDEO_DEFAULT] = "VGA",         [DOMAIN_VIDEO_VGA] = "VGA",
@@ -946,26 +973,25 @@ static int build_video(QemuArgvBuilder *b) {
                 [DOMAIN_VIDEO_BOCHS] = "bochs-display", [DOMAIN_VIDEO_RAMFB] = "ramfb",
         };
         const Domain *d = b->d;
-        DomainVideo v = { .model = DOMAIN_VIDEO_DEFAULT };
         _cleanup_free_ char *dev = NULL;
+        const char *alias;
+        DomainVideo v;
         int r;
 
         if (d->n_videos > 1)
                 return qemu_argv_fail(b, "only one <video> is supported");
-        if (d->n_videos == 1)
-                v = d->videos[0];
-        else if (d->n_graphics == 0)
-                return 0; /* headless: no video unless asked for */
-        if (v.model == DOMAIN_VIDEO_NONE)
+        if (!qemu_argv_video(d, &v))
                 return 0;
         if ((size_t) v.model >= ELEMENTSOF(drivers) || !drivers[v.model])
                 return qemu_argv_fail(b, "unsupported video model");
-        r = qemu_argv_appendf(&dev, "%s,id=video0", drivers[v.model]);
+        r = qemu_argv_user_alias(b, &v.info, &alias);
+        if (r >= 0)
+                r = qemu_argv_appendf(&dev, "%s,id=%s", drivers[v.model], alias ?: "video0");
         if (r >= 0)
                 r = video_vram_opt(b, &v, &dev);
         if (r < 0)
                 return r;
-        return qemu_argv_add(b, "-device", "%s", dev);
+        return qemu_argv_add_device(b, QEMU_PCI_VIDEO, 0, "%s", dev);
 }
 
 /* ---- input, balloon, panic ---------------------------------------------- */
@@ -993,7 +1019,7 @@ static int build_input(QemuArgvBuilder *b, size_t i, const DomainInput *in) {
         case DOMAIN_INPUT_BUS_USB:
                 return qemu_argv_add(b, "-device", "%s,id=input%zu,bus=usb.0", usb[in->type], i);
         case DOMAIN_INPUT_BUS_VIRTIO:
-                return qemu_argv_add(b, "-device", "%s,id=input%zu", virtio[in->type], i);
+                return qemu_argv_add_device(b, QEMU_PCI_INPUT, i, "%s,id=input%zu", virtio[in->type], i);
         default: return qemu_argv_fail(b, "unsupported input bus");
         }
 }
@@ -1012,6 +1038,9 @@ static int build_inputs(QemuArgvBuilder *b) {
 int qemu_argv_build_devices(QemuArgvBuilder *b) {
         int (*const steps[])(QemuArgvBuilder *) = {
                 check_boot_orders,
+                check_controllers,
+                qemu_argv_plan_pci,
+                qemu_argv_build_pci_controllers,
                 build_controllers,
                 build_disks,
                 build_interfaces,

@@ -9,8 +9,31 @@
 #include <stdbool.h>
 
 #include "domain.h"
+#include "pci-address.h"
 #include "qemu-argv.h"
 #include "strv.h"
+
+/* Which domain device a planned PCI device is: the family and its index
+ * in the domain's array (for QEMU_PCI_IMPLICIT, the DomainControllerType
+ * of a controller the XML does not list but the devices need). */
+typedef enum QemuPciOwner {
+        QEMU_PCI_DISK,
+        QEMU_PCI_NET,
+        QEMU_PCI_CONTROLLER,
+        QEMU_PCI_IMPLICIT,
+        QEMU_PCI_VIDEO,
+        QEMU_PCI_INPUT,
+        QEMU_PCI_BALLOON,
+        QEMU_PCI_PANIC,
+        QEMU_PCI_RNG,
+        QEMU_PCI_WATCHDOG,
+} QemuPciOwner;
+
+typedef struct QemuPciRef {
+        QemuPciOwner owner;
+        size_t index;
+        char what[64]; /* PciDevice.what points here */
+} QemuPciRef;
 
 typedef struct QemuArgvBuilder {
         const Domain *d;
@@ -22,6 +45,11 @@ typedef struct QemuArgvBuilder {
         bool kvm;
         bool console_log_done; /* the first serial chardev got logfile= */
         bool *fdset_added;     /* per o->files entry: its -add-fd is on the command line */
+        /* Guest PCI placement (argv-pci.c), planned before any device. */
+        PciPlan pci;
+        PciDevice *pci_devs;
+        QemuPciRef *pci_refs;
+        size_t n_pci_devs;
 } QemuArgvBuilder;
 
 /* Record the message (only the first one counts) and return -EINVAL. */
@@ -56,6 +84,31 @@ int qemu_argv_build_devices(QemuArgvBuilder *b);
 /* A virtio device's transport options (<driver iommu ats packed
  * page_per_vq>) appended to its -device string. */
 int qemu_argv_virtio_options(char **s, const DomainVirtioOptions *o);
+
+/* Guest PCI addresses (argv-pci.c). qemu_argv_plan_pci() collects every
+ * PCI device of the domain with libvirt's connect flags and runs
+ * pci_plan(); qemu_argv_build_pci_controllers() emits the controllers of
+ * the plan; qemu_argv_add_device() adds a "-device" whose string gets
+ * the device's planned "bus=...,addr=..." when it has one.
+ * qemu_argv_pci_done() frees what the plan holds. Each returns 0, -EINVAL
+ * (message recorded) or -ENOMEM. */
+int qemu_argv_plan_pci(QemuArgvBuilder *b);
+int qemu_argv_build_pci_controllers(QemuArgvBuilder *b);
+int qemu_argv_add_device(QemuArgvBuilder *b, QemuPciOwner owner, size_t index, const char *fmt, ...)
+        _printf_(4, 5);
+void qemu_argv_pci_done(QemuArgvBuilder *b);
+
+/* The QEMU id a user alias (<alias name='ua-...'/>) asks for, or NULL
+ * when the device has none. -EINVAL (recorded) for an alias with
+ * characters QEMU ids cannot have. */
+int qemu_argv_user_alias(QemuArgvBuilder *b, const DomainDeviceInfo *info, const char **ret);
+
+/* Shared with argv-pci.c: what qemu-argv-devices.c decides. */
+bool qemu_argv_need_implicit_controller(const Domain *d, bool q35, DomainControllerType type);
+const char *qemu_argv_usb_controller_driver(const char *model);
+/* The video device the domain gets (a default VGA with graphics but no
+ * <video>); false when none. */
+bool qemu_argv_video(const Domain *d, DomainVideo *ret);
 
 /* Device families with their own file (argv-*.c). */
 int qemu_argv_build_memballoon(QemuArgvBuilder *b);

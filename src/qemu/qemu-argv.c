@@ -1106,6 +1106,7 @@ int qemu_argv_build(const Domain *d, const QemuArgvOptions *o, Strv *ret_argv, S
 
         b.fdset_added = fdset_added;
         r = o->files && !fdset_added ? -ENOMEM : build_all(&b);
+        qemu_argv_pci_done(&b);
         if (r < 0) {
                 strv_done(&b.argv);
                 strv_done(&b.env);

@@ -395,8 +395,8 @@ Test(qemu_argv, boot_order) {
         d.n_disks = 1;
         d.interfaces = &net;
         d.n_interfaces = 1;
-        expect_contains(&d, "id=virtio-disk0,drive=disk0-format,bootindex=2 ");
-        expect_contains(&d, "mac=52:54:00:01:02:03,bootindex=1 ");
+        expect_contains(&d, "id=virtio-disk0,drive=disk0-format,bootindex=2,bus=pci.0,addr=0x3 ");
+        expect_contains(&d, "mac=52:54:00:01:02:03,bootindex=1,bus=pci.0,addr=0x2 ");
         net.boot_order = 2;
         expect_error(&d, "two devices have <boot order='2'>");
         d.os.n_boot = 1;
@@ -497,7 +497,7 @@ Test(qemu_argv, disk_virtio_cache_serial) {
                         "driver=qcow2,file=disk0-storage,node-name=disk0-format,cache.direct=on,cache.no-"
                         "flush=off,read-only=off "
                         "-device 'virtio-blk-pci,id=virtio-disk1,drive=disk0-format,serial=SN "
-                        "1,write-cache=on,share-rw=on' ");
+                        "1,write-cache=on,share-rw=on,bus=pci.0,addr=0x2' ");
         disk.cache = DOMAIN_DISK_CACHE_UNSAFE;
         expect_contains(&d, "cache.direct=off,cache.no-flush=on");
         disk.cache = DOMAIN_DISK_CACHE_DIRECTSYNC;
@@ -535,8 +535,9 @@ Test(qemu_argv, disk_buses_pc) {
         d.n_disks = ELEMENTSOF(disks);
         line = build_line(&d);
         /* implicit controllers first */
-        cr_assert(strstr(line, "-device qemu-xhci,id=usb -device virtio-scsi-pci,id=scsi0 -device "
-                               "ich9-ahci,id=sata0 "),
+        cr_assert(strstr(line, "-device qemu-xhci,id=usb,bus=pci.0,addr=0x2 -device "
+                               "virtio-scsi-pci,id=scsi0,bus=pci.0,addr=0x3 -device "
+                               "ich9-ahci,id=sata0,bus=pci.0,addr=0x4 "),
                   "%s", line);
         cr_assert(strstr(line, "-device ide-hd,bus=sata0.1,id=sata0-0-1,drive=disk0-format "), "%s", line);
         cr_assert(strstr(line, "-device ide-cd,bus=ide.1,unit=0,id=ide0-1-0 "), "%s", line);
@@ -603,11 +604,21 @@ Test(qemu_argv, controllers) {
         d.n_controllers = ELEMENTSOF(c);
         d.inputs = &tablet;
         d.n_inputs = 1;
+        /* The given root port keeps index 1 and takes 00:01.0; the
+         * conventional UHCI goes behind a pcie-to-pci-bridge in a root
+         * port of its own; libvirt's one spare port comes last, and no
+         * more spares since the domain lists root ports itself. */
         expect_contains(
                 &d,
-                "-device piix3-usb-uhci,id=usb -device pcie-root-port,id=pci.1,chassis=1,bus=pcie.0 "
-                "-device virtio-scsi-pci,id=scsi0 -device virtio-serial-pci,id=virtio-serial0 -display none "
+                "-device pcie-root-port,port=0x8,chassis=1,id=pci.1,bus=pcie.0,addr=0x1,multifunction=on "
+                "-device pcie-root-port,port=0x9,chassis=2,id=pci.2,bus=pcie.0,addr=0x1.0x1 "
+                "-device pcie-pci-bridge,id=pci.3,bus=pci.1,addr=0x0 "
+                "-device pcie-root-port,port=0xa,chassis=4,id=pci.4,bus=pcie.0,addr=0x1.0x2 "
+                "-device piix3-usb-uhci,id=usb,bus=pci.3,addr=0x1 "
+                "-device virtio-scsi-pci,id=scsi0,bus=pci.2,addr=0x0 "
+                "-device virtio-serial-pci,id=virtio-serial0,bus=pci.4,addr=0x0 -display none "
                 "-device usb-tablet,id=input0,bus=usb.0 ");
+        expect_lacks(&d, "id=pci.5");
         c[0].model = (char *) "none";
         expect_error(&d, "need a USB controller, but its model is 'none'");
         d.n_inputs = 0;
@@ -638,11 +649,11 @@ Test(qemu_argv, interfaces) {
 
         d.interfaces = nets;
         d.n_interfaces = 2;
-        expect_contains(
-                &d,
-                "-netdev user,id=hostnet0 -device "
-                "virtio-net-pci,netdev=hostnet0,id=net0,mac=52:54:00:ab:cd:ef "
-                "-netdev user,id=hostnet1 -device e1000e,netdev=hostnet1,id=net1,mac=52:54:00:00:00:01 ");
+        expect_contains(&d,
+                        "-netdev user,id=hostnet0 -device "
+                        "virtio-net-pci,netdev=hostnet0,id=net0,mac=52:54:00:ab:cd:ef,bus=pci.0,addr=0x2 "
+                        "-netdev user,id=hostnet1 -device "
+                        "e1000e,netdev=hostnet1,id=net1,mac=52:54:00:00:00:01,bus=pci.0,addr=0x3 ");
         nets[1].model = (char *) "ne2k_pci";
         expect_error(&d, "unsupported interface model 'ne2k_pci'");
         nets[1].model = NULL;
@@ -676,7 +687,8 @@ Test(qemu_argv, chardevs) {
         d.n_chars = ELEMENTSOF(chars);
         o.console_log = true;
         line = build_line_opts(&d, &o, NULL, NULL);
-        cr_assert(strstr(line, "-device virtio-serial-pci,id=virtio-serial0 "), "%s", line);
+        cr_assert(strstr(line, "-device virtio-serial-pci,id=virtio-serial0,bus=pci.0,addr=0x2 "), "%s",
+                  line);
         cr_assert(strstr(line, "-chardev file,id=charserial1,path=/l/a,,b.log,append=on "
                                "-device isa-serial,chardev=charserial1,id=serial1,index=1 "
                                "-chardev "
@@ -730,7 +742,7 @@ Test(qemu_argv, graphics_and_video) {
 
         d.graphics = &g;
         d.n_graphics = 1;
-        expect_contains(&d, "-vnc 127.0.0.1:0,to=99 -device VGA,id=video0 ");
+        expect_contains(&d, "-vnc 127.0.0.1:0,to=99 -device VGA,id=video0,bus=pci.0,addr=0x2 ");
         expect_lacks(&d, "-display none");
         g = (DomainGraphics){ .port = 5905, .listen = (char *) "::1" };
         expect_contains(&d, "-vnc '[::1]:5' ");
@@ -743,17 +755,18 @@ Test(qemu_argv, graphics_and_video) {
 
         d.videos = &v;
         d.n_videos = 1;
-        expect_contains(&d, "-device VGA,id=video0,vgamem_mb=16 ");
+        expect_contains(&d, "-device VGA,id=video0,vgamem_mb=16,bus=pci.0,addr=0x2 ");
         v.model = DOMAIN_VIDEO_CIRRUS;
         v.vram_kib = 9216;
         expect_error(&d, "4, 8 or 16 MiB");
         v = (DomainVideo){ .model = DOMAIN_VIDEO_VIRTIO, .vram_kib = 16384 };
-        expect_contains(&d, "-device virtio-vga,id=video0 ");
+        expect_contains(&d, "-device virtio-vga,id=video0,bus=pci.0,addr=0x2 ");
         v.model = DOMAIN_VIDEO_NONE;
         expect_lacks(&d, "video0");
         d.n_graphics = 0;
         v.model = DOMAIN_VIDEO_BOCHS;
-        expect_contains(&d, "-display none -device bochs-display,id=video0,vgamem=16384k ");
+        expect_contains(&d,
+                        "-display none -device bochs-display,id=video0,vgamem=16384k,bus=pci.0,addr=0x2 ");
 }
 
 Test(qemu_argv, inputs_panic_balloon) {
@@ -775,14 +788,21 @@ Test(qemu_argv, inputs_panic_balloon) {
         d.panics = &panic;
         d.n_panics = 1;
         d.memballoon = NULL;
-        expect_contains(&d, "-device virtio-keyboard-pci,id=input1 -device virtio-tablet-pci,id=input2 "
-                            "-device virtio-balloon-pci,id=balloon0 -device pvpanic,ioport=1285 ");
+        /* The balloon comes before input devices in libvirt's order. */
+        expect_contains(&d, "-device virtio-keyboard-pci,id=input1,bus=pci.0,addr=0x3 "
+                            "-device virtio-tablet-pci,id=input2,bus=pci.0,addr=0x4 "
+                            "-device virtio-balloon-pci,id=balloon0,bus=pci.0,addr=0x2 "
+                            "-device pvpanic,ioport=1285 ");
         expect_lacks(&d, "xhci");
         in[2].bus = DOMAIN_INPUT_BUS_PS2;
         expect_error(&d, "tablet cannot be on bus ps2");
         d.n_inputs = 0;
         panic.model = DOMAIN_PANIC_PVPANIC;
-        expect_contains(&d, "-device pvpanic-pci ");
+        expect_contains(&d, "-device pvpanic-pci,bus=pci.0,addr=0x3 ");
+        d.os.machine = (char *) "q35";
+        /* Integrated: on pcie.0 itself, never behind a root port. */
+        expect_contains(&d, "-device pvpanic-pci,bus=pcie.0,addr=0x2 ");
+        d.os.machine = NULL;
         panic.model = DOMAIN_PANIC_HYPERV;
         expect_error(&d, "<panic model='hyperv'> needs a <cpu> model or mode");
         d.cpu.model = (char *) "qemu64";
@@ -790,7 +810,7 @@ Test(qemu_argv, inputs_panic_balloon) {
         d.memballoon = &balloon;
         expect_contains(&d,
                         "-device virtio-balloon-pci,id=balloon0,deflate-on-oom=on,free-page-reporting=off,"
-                        "iommu_platform=on ");
+                        "iommu_platform=on,bus=pci.0,addr=0x2 ");
 }
 
 Test(qemu_argv, qmp_socket_too_long) {
@@ -861,7 +881,7 @@ Test(qemu_argv_fds, every_kind_of_file) {
                          "-add-fd fd=7,set=1,opaque=disk0-storage "
                          "-blockdev driver=file,filename=/dev/fdset/1,node-name=disk0-storage,read-only=off "
                          "-blockdev driver=raw,file=disk0-storage,node-name=disk0-format,read-only=off "
-                         "-device virtio-blk-pci,id=virtio-disk0,drive=disk0-format "),
+                         "-device virtio-blk-pci,id=virtio-disk0,drive=disk0-format,bus=pci.0,addr=0x2 "),
                   "%s", line);
         cr_assert(strstr(line, "-add-fd fd=8,set=2,opaque=disk1-storage "
                                "-blockdev driver=host_cdrom,filename=/dev/fdset/2,node-name=disk1-storage,"
@@ -1337,4 +1357,107 @@ Test(qemu_argv_firmware, boot_menu_reboot_timeout_sga) {
         d.chars = &serial;
         d.n_chars = 1;
         expect_contains(&d, "-device sga ");
+}
+
+/* ---- guest PCI addresses ------------------------------------------------- */
+
+/* A q35 guest defined without addresses gets libvirt's layout: VGA at
+ * 00:01.0, root ports packed on 00:02.x, the NIC first (pci.1), then
+ * the disk and balloon, libvirt's spare port plus SPARE_ROOT_PORTS. */
+Test(qemu_argv_pci, q35_libvirt_layout) {
+        Domain d = base_domain();
+        DomainMemballoon balloon = { .model = DOMAIN_MEMBALLOON_VIRTIO };
+        DomainDisk disk = { .source = (char *) "/i/a.img", .target_dev = (char *) "vda" };
+        DomainInterface net = { .mac = { 0x52, 0x54, 0, 1, 2, 3 } };
+        DomainGraphics g = { .port = -1, .autoport = true };
+
+        d.os.machine = (char *) "q35";
+        d.memballoon = &balloon;
+        d.disks = &disk;
+        d.n_disks = 1;
+        d.interfaces = &net;
+        d.n_interfaces = 1;
+        d.graphics = &g;
+        d.n_graphics = 1;
+        expect_contains(&d, "-device pcie-root-port,port=0x10,chassis=1,id=pci.1,bus=pcie.0,addr=0x2,"
+                            "multifunction=on "
+                            "-device pcie-root-port,port=0x11,chassis=2,id=pci.2,bus=pcie.0,addr=0x2.0x1 ");
+        expect_contains(&d, "-device pcie-root-port,port=0x17,chassis=8,id=pci.8,bus=pcie.0,addr=0x2.0x7 ");
+        expect_lacks(&d, "id=pci.9");
+        expect_contains(&d, "id=net0,mac=52:54:00:01:02:03,bus=pci.1,addr=0x0 ");
+        expect_contains(&d, "id=virtio-disk0,drive=disk0-format,bus=pci.2,addr=0x0 ");
+        expect_contains(&d, "-device VGA,id=video0,bus=pcie.0,addr=0x1 ");
+        expect_contains(&d, "-device virtio-balloon-pci,id=balloon0,bus=pci.3,addr=0x0 ");
+
+        /* A conventional NIC goes behind a pcie-to-pci-bridge. */
+        net.model = (char *) "e1000";
+        expect_contains(&d, "-device pcie-pci-bridge,id=pci.");
+        expect_contains(&d, "-device e1000,netdev=hostnet0,id=net0,mac=52:54:00:01:02:03,bus=pci.");
+}
+
+/* Given addresses are kept as written, user aliases become the id. */
+Test(qemu_argv_pci, given_addresses_kept) {
+        Domain d = base_domain();
+        DomainAddress da = { .type = DOMAIN_ADDRESS_PCI, .slot = { .set = true, .value = 7 } };
+        DomainAddress na = { .type = DOMAIN_ADDRESS_PCI,
+                             .slot = { .set = true, .value = 0x1a },
+                             .function = { .set = true, .value = 0 },
+                             .multifunction = DOMAIN_TRISTATE_ON };
+        DomainDisk disk = { .info.address = &da,
+                            .source = (char *) "/i/a.img",
+                            .target_dev = (char *) "vda" };
+        DomainInterface net = { .info = { .alias = (char *) "ua-uplink", .address = &na },
+                                .mac = { 0x52, 0x54, 0, 1, 2, 3 } };
+
+        d.disks = &disk;
+        d.n_disks = 1;
+        d.interfaces = &net;
+        d.n_interfaces = 1;
+        expect_contains(&d, "id=virtio-disk0,drive=disk0-format,bus=pci.0,addr=0x7 ");
+        expect_contains(&d, "virtio-net-pci,netdev=hostnet0,id=ua-uplink,mac=52:54:00:01:02:03,bus=pci.0,"
+                            "addr=0x1a,multifunction=on ");
+        net.info.alias = (char *) "ua-bad,id";
+        expect_error(&d, "alias 'ua-bad,id' may only contain");
+        net.info.alias = (char *) "net7"; /* not a user alias: ignored */
+        expect_contains(&d, "id=net0,");
+
+        d.os.machine = (char *) "q35";
+        da.bus = (XmlNum){ .set = true, .value = 1 };
+        da.slot = (XmlNum){ .set = true, .value = 0 };
+        na.bus = (XmlNum){ .set = true, .value = 0 };
+        na.slot = (XmlNum){ .set = true, .value = 3 };
+        na.multifunction = DOMAIN_TRISTATE_ABSENT;
+        DomainController c[] = {
+                { .type = DOMAIN_CONTROLLER_PCI, .index = 0, .model = (char *) "pcie-root" },
+                { .type = DOMAIN_CONTROLLER_PCI, .index = 1, .model = (char *) "pcie-root-port" },
+        };
+        d.controllers = c;
+        d.n_controllers = ELEMENTSOF(c);
+        expect_contains(&d, "id=virtio-disk0,drive=disk0-format,bus=pci.1,addr=0x0 ");
+        expect_contains(&d, "id=net0,mac=52:54:00:01:02:03,bus=pcie.0,addr=0x3 ");
+}
+
+/* Two devices at one address: the planner's message, nothing built. */
+Test(qemu_argv_pci, collision_refused) {
+        Domain d = base_domain();
+        DomainAddress a = { .type = DOMAIN_ADDRESS_PCI, .slot = { .set = true, .value = 5 } };
+        DomainDisk disk = { .info.address = &a,
+                            .source = (char *) "/i/a.img",
+                            .target_dev = (char *) "vda" };
+        DomainInterface net = { .info.address = &a, .mac = { 0x52, 0x54, 0, 1, 2, 3 } };
+        DomainAddress isa = { .type = DOMAIN_ADDRESS_ISA };
+
+        d.disks = &disk;
+        d.n_disks = 1;
+        d.interfaces = &net;
+        d.n_interfaces = 1;
+        expect_error(&d, "PCI address 0000:00:05.0 is already in use by");
+        /* The PIIX3 owns slot 1. */
+        a.slot.value = 1;
+        d.n_interfaces = 0;
+        expect_error(&d, "disk 'vda': PCI address 0000:00:01.0 is already in use by the PIIX3");
+        a.slot.value = 32;
+        expect_error(&d, "disk 'vda': PCI address out of range");
+        disk.info.address = &isa;
+        expect_error(&d, "disk 'vda': a PCI device takes <address type='pci'> only");
 }
