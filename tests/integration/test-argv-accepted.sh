@@ -16,6 +16,8 @@ set -euo pipefail
 : "${VMUNIT_SUPERVISOR:?VMUNIT_SUPERVISOR must point at the supervisor}"
 : "${VMUNIT_TEST_DATA:?VMUNIT_TEST_DATA must point at tests/data}"
 GUEST=${VMUNIT_TEST_GUEST:-}
+# shellcheck source=tests/integration/qemu-argv-lib.sh
+source "$(dirname "$0")/qemu-argv-lib.sh"
 
 # /var/tmp, not /tmp: cache='none' means O_DIRECT, which tmpfs refuses.
 scratch=$(mktemp -d /var/tmp/vmunit-argv.XXXXXX)
@@ -28,13 +30,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-kvm_usable() {
-        [[ -c /dev/kvm && -r /dev/kvm && -w /dev/kvm ]] && { exec 3<>/dev/kvm; } 2>/dev/null && exec 3<&-
-}
-
 # Rewrite a golden XML into $dir and create what it refers to.
 prepare() {
-        local src=$1 dir=$2 out=$3 kvm=$4 path
+        local src=$1 dir=$2 out=$3 kvm=$4
         sed -e "s#/var/lib/vmunit/#$dir/lib/#g" \
             -e "s#/run/vmunit/#$dir/run/#g" \
             -e "s#/var/log/vmunit/#$dir/log/#g" "$src" > "$out"
@@ -47,21 +45,7 @@ prepare() {
         if ! ip -6 addr show lo 2>/dev/null | grep -q '::1/128'; then
                 sed -i -e "s#listen='::1'#listen='127.0.0.1'#" "$out"
         fi
-        # Every scratch path needs its directory; disk images need content.
-        { grep -o "$dir/[^'<\"]*" "$out" || true; } | while read -r path; do
-                mkdir -p "$(dirname "$path")"
-        done
-        { grep -o "file='$dir/[^']*'" "$out" || true; } | sed -e "s/^file='//" -e "s/'$//" | while read -r path; do
-                case $path in
-                *.qcow2) qemu-img create -q -f qcow2 "$path" 16M ;;
-                *floppy*) truncate -s 1440K "$path" ;;
-                *) truncate -s 16M "$path" ;;
-                esac
-        done
-        # <nvram template='T'>P</nvram>: QEMU alone (the path form) needs P.
-        sed -n "s#.*<nvram template='\([^']*\)'>\([^<]*\)</nvram>.*#\1 \2#p" "$out" | while read -r tmpl path; do
-                cp "$tmpl" "$path"
-        done
+        qemu_create_referenced_files "$out" "$dir"
 }
 
 # firmware='efi' without an <nvram> path: vmctl chose the firmware from
@@ -90,50 +74,9 @@ for path in sorted(glob.glob("/etc/qemu/firmware/*.json") + glob.glob("/usr/shar
 EOF
 }
 
-qmp_check() {
-        python3 - "$1" <<'EOF'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(10)
-s.connect(sys.argv[1])
-f = s.makefile("rw")
-def cmd(name):
-    f.write(json.dumps({"execute": name}) + "\n")
-    f.flush()
-    while True:
-        line = f.readline()
-        if not line:
-            return None
-        m = json.loads(line)
-        if "return" in m or "error" in m:
-            return m
-json.loads(f.readline())  # greeting
-r = cmd("qmp_capabilities")
-assert r and "return" in r, r
-r = cmd("query-status")
-assert r and r["return"]["status"] == "prelaunch", r
-cmd("quit")
-EOF
-}
-
 # Start the words in argv.bin (env assignments first), talk QMP, quit.
 run_one() {
-        local name=$1 dir=$2 root=$3 sock="$3/run/$1/qmp.sock" i=0 rc=0
-        local -a words env_words=() cmd=()
-        mapfile -d '' words < "$dir/argv.bin"
-        for w in "${words[@]}"; do
-                if ((${#cmd[@]} == 0)) && [[ $w != /* ]]; then env_words+=("$w"); else cmd+=("$w"); fi
-        done
-        env ${env_words[@]+"${env_words[@]}"} "${cmd[@]}" </dev/null >"$dir/qemu.log" 2>&1 &
-        qemu_pid=$!
-        while [[ ! -S $sock ]] && kill -0 "$qemu_pid" 2>/dev/null && ((i++ < 100)); do sleep 0.1; done
-        if [[ ! -S $sock ]] || ! qmp_check "$sock" >>"$dir/qemu.log" 2>&1; then
-                kill -9 "$qemu_pid" 2>/dev/null || true
-                rc=1
-        fi
-        wait "$qemu_pid" || rc=1
-        qemu_pid=
-        return $rc
+        qemu_run_argv "$2/argv.bin" "$3/run/$1/qmp.sock" "$2/qemu.log"
 }
 
 # The domain as the supervisor runs it (fds, not paths): "running", then
