@@ -56,6 +56,13 @@ write_init() {
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# vmunit.pci on the kernel command line: the PCI devices as this guest
+# sees them, address vendor class (tests/integration/test-pci-layout.sh).
+if grep -qw vmunit.pci /proc/cmdline; then
+        for dev in /sys/bus/pci/devices/*; do
+                echo "VMUNIT-DEMO-GUEST: pci ${dev##*/} $(cat "$dev/vendor") $(cat "$dev/class")"
+        done
+fi
 # The cloud kernel builds the ACPI button driver as a module; loading it
 # enables the power-button event. ACPI counts each press in sysfs, so a
 # press that lands any time after this point is seen by the loop below.
