@@ -134,12 +134,16 @@ check_session "$root/s2" 0 && t_pass
 
 t_begin "embedded: one client at a time; --force attaches anyway"
 # A single process holds the pty's lock as an attached client would.
+# It says when it holds the lock: a fixed sleep lost that race on a
+# loaded machine (python3 starting took longer than the sleep).
+rm -f "$root/locked"
 python3 -c 'import fcntl, os, sys, time
 fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NOCTTY)
 fcntl.flock(fd, fcntl.LOCK_EX)
-time.sleep(10)' "$root/run/con1/console" &
+open(sys.argv[2], "w").close()
+time.sleep(10)' "$root/run/con1/console" "$root/locked" &
 holder=$!
-sleep 0.3
+for _ in $(seq 100); do [ -e "$root/locked" ] && break; sleep 0.1; done
 rc=0
 out=$("$VMCTL" --root "$root" console con1 < /dev/null 2>&1) || rc=$?
 rc2=0
