@@ -61,8 +61,12 @@ XML_ENUM_DEFINE(domain_xml_disk_cache, { "none", DOMAIN_DISK_CACHE_NONE },
 
 XML_ENUM_DEFINE(domain_xml_net_type, { "user", DOMAIN_NET_USER });
 
-XML_ENUM_DEFINE(domain_xml_net_model, { "virtio", DOMAIN_XML_STRING }, { "e1000", DOMAIN_XML_STRING },
-                { "e1000e", DOMAIN_XML_STRING }, { "rtl8139", DOMAIN_XML_STRING });
+XML_ENUM_DEFINE(domain_xml_net_model, { "virtio", DOMAIN_XML_STRING },
+                { "virtio-transitional", DOMAIN_XML_STRING },
+                { "virtio-non-transitional", DOMAIN_XML_STRING }, { "e1000", DOMAIN_XML_STRING },
+                { "e1000e", DOMAIN_XML_STRING }, { "rtl8139", DOMAIN_XML_STRING },
+                { "pcnet", DOMAIN_XML_STRING }, { "ne2k_pci", DOMAIN_XML_STRING },
+                { "i82559er", DOMAIN_XML_STRING }, { "vmxnet3", DOMAIN_XML_STRING });
 
 XML_ENUM_DEFINE(domain_xml_char_type, { "pty", DOMAIN_CHAR_PTY }, { "file", DOMAIN_CHAR_FILE },
                 { "unix", DOMAIN_CHAR_UNIX }, { "null", DOMAIN_CHAR_NULL }, { "stdio", DOMAIN_CHAR_STDIO });

@@ -117,11 +117,10 @@ static int collect_disks_nics(QemuArgvBuilder *b) {
                         r = push(b, QEMU_PCI_DISK, i, &d->disks[i].info, PCI_CLASS_DISK, PCI_DEV_PCIE, NULL,
                                  0, "disk '%s'", d->disks[i].target_dev ?: "");
         for (size_t i = 0; r >= 0 && i < d->n_interfaces; i++) {
-                const char *m = d->interfaces[i].model;
-                bool conventional = streq_ptr(m, "e1000") || streq_ptr(m, "rtl8139");
+                const QemuNicModel *m = qemu_nic_model(d->interfaces[i].model);
 
                 r = push(b, QEMU_PCI_NET, i, &d->interfaces[i].info, PCI_CLASS_NET,
-                         conventional ? PCI_DEV_PCI : PCI_DEV_PCIE, NULL, 0, "interface %zu", i);
+                         m && m->pcie ? PCI_DEV_PCIE : PCI_DEV_PCI, NULL, 0, "interface %zu", i);
         }
         return r;
 }

@@ -627,22 +627,33 @@ static int check_boot_orders(QemuArgvBuilder *b) {
 
 /* ---- network ------------------------------------------------------------ */
 
-static const char *nic_driver(const char *model) {
-        static const struct {
-                const char *model, *driver;
-        } table[] = {
-                { "virtio", "virtio-net-pci" },
-                { "e1000", "e1000" },
-                { "e1000e", "e1000e" },
-                { "rtl8139", "rtl8139" },
-        };
+/* libvirt's <model type> is QEMU's device name but for virtio; pcie as
+ * in libvirt's qemuDomainDeviceCalculatePCIConnectFlags: the virtio 1.0
+ * devices and e1000e are PCI Express endpoints, the rest conventional. */
+static const QemuNicModel nic_models[] = {
+        { "virtio", "virtio-net-pci", true },
+        { "virtio-transitional", "virtio-net-pci-transitional", false },
+        { "virtio-non-transitional", "virtio-net-pci-non-transitional", true },
+        { "e1000", "e1000", false },
+        { "e1000e", "e1000e", true },
+        { "rtl8139", "rtl8139", false },
+        { "pcnet", "pcnet", false },
+        { "ne2k_pci", "ne2k_pci", false },
+        { "i82559er", "i82559er", false },
+        { "vmxnet3", "vmxnet3", false },
+};
 
-        if (!model)
-                return "virtio-net-pci";
-        for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                if (streq(model, table[i].model))
-                        return table[i].driver;
+const QemuNicModel *qemu_nic_model(const char *model) {
+        for (size_t i = 0; i < ELEMENTSOF(nic_models); i++)
+                if (streq(model ?: "virtio", nic_models[i].model))
+                        return &nic_models[i];
         return NULL;
+}
+
+static const char *nic_driver(const char *model) {
+        const QemuNicModel *m = qemu_nic_model(model);
+
+        return m ? m->driver : NULL;
 }
 
 static int build_interface(QemuArgvBuilder *b, size_t i, const DomainInterface *net) {

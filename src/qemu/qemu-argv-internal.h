@@ -104,6 +104,12 @@ void qemu_argv_pci_done(QemuArgvBuilder *b);
 int qemu_argv_user_alias(QemuArgvBuilder *b, const DomainDeviceInfo *info, const char **ret);
 
 /* Shared with argv-pci.c: what qemu-argv-devices.c decides. */
+typedef struct QemuNicModel {
+        const char *model, *driver;
+        bool pcie;
+} QemuNicModel;
+/* The NIC a <model type> (NULL: virtio) makes, or NULL. */
+const QemuNicModel *qemu_nic_model(const char *model);
 bool qemu_argv_need_implicit_controller(const Domain *d, bool q35, DomainControllerType type);
 const char *qemu_argv_usb_controller_driver(const char *model);
 /* The video device the domain gets (a default VGA with graphics but no

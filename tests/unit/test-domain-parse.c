@@ -629,7 +629,8 @@ static const SemanticCase semantic_cases[] = {
           "/domain/devices/panic: a hyperv panic notifier has no address" },
         { "", "<interface type='user'><model type='ne2k'/></interface>",
           "/domain/devices/interface/model: unsupported value 'ne2k' for attribute 'type' (expected one of: "
-          "virtio, e1000, e1000e, rtl8139)" },
+          "virtio, virtio-transitional, virtio-non-transitional, e1000, e1000e, rtl8139, pcnet, ne2k_pci, "
+          "i82559er, vmxnet3)" },
         { "", "<disk><source file='/a'/><target dev='vda'/><readonly ro='yes'/></disk>",
           "/domain/devices/disk/readonly: unsupported attribute 'ro'" },
         { "<vcpu cpuset='16384'>1</vcpu>", "", "/domain/vcpu: invalid cpuset '16384'" },

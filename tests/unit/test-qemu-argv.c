@@ -654,8 +654,10 @@ Test(qemu_argv, interfaces) {
                         "virtio-net-pci,netdev=hostnet0,id=net0,mac=52:54:00:ab:cd:ef,bus=pci.0,addr=0x2 "
                         "-netdev user,id=hostnet1 -device "
                         "e1000e,netdev=hostnet1,id=net1,mac=52:54:00:00:00:01,bus=pci.0,addr=0x3 ");
-        nets[1].model = (char *) "ne2k_pci";
-        expect_error(&d, "unsupported interface model 'ne2k_pci'");
+        nets[1].model = (char *) "ne2k_isa";
+        expect_error(&d, "unsupported interface model 'ne2k_isa'");
+        nets[1].model = (char *) "virtio-transitional";
+        expect_contains(&d, "-device virtio-net-pci-transitional,");
         nets[1].model = NULL;
         nets[1].mac[0] = 0x53;
         expect_error(&d, "multicast");
