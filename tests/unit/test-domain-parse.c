@@ -829,7 +829,8 @@ Test(errors, every_unsupported_thing_reported) {
                                "%1$s:9: /domain/features/hap: unsupported element 'hap'\n"
                                "%1$s:11: /domain/blkiotune: unsupported element 'blkiotune'\n"
                                "%1$s:13: /domain/devices/disk: unsupported attribute 'snapshot'\n"
-                               "%1$s:16: /domain/devices/disk/mirror: element 'mirror' is not supported: block copy jobs are not supported\n"
+                               "%1$s:16: /domain/devices/disk/mirror: element 'mirror' is not supported: "
+                               "block copy jobs are not supported\n"
                                "%1$s:19: /domain/cpu: unsupported attribute 'deprecated_features'",
                                path),
                       0);
