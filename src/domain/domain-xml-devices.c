@@ -113,15 +113,20 @@ static bool disk_target_valid(const char *s) {
 
 static int disk_target(XmlCtx *c, xmlNode *n, void *userdata) {
         DomainDisk *disk = userdata;
-        int r, bus = disk->bus, tray = 0;
+        int r, bus = disk->bus, tray = 0, removable = 0;
 
-        r = xml_check_attrs(c, n, (const char *const[]){ "dev", "bus", "tray", NULL });
+        r = xml_check_attrs(
+                c, n, (const char *const[]){ "dev", "bus", "tray", "removable", "rotation_rate", NULL });
         if (r >= 0)
                 r = xml_attr_string(c, n, "dev", true, &disk->target_dev);
         if (r >= 0)
                 r = xml_attr_enum(c, n, "bus", &domain_xml_disk_bus, false, &bus);
         if (r >= 0)
                 r = xml_attr_enum(c, n, "tray", &domain_xml_disk_tray, false, &tray);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "removable", &xml_enum_on_off, false, &removable);
+        if (r >= 0)
+                r = xml_attr_unsigned(c, n, "rotation_rate", 1, 65535, false, &disk->rotation_rate);
         if (r >= 0)
                 r = xml_check_no_children(c, n);
         if (r < 0)
@@ -132,6 +137,7 @@ static int disk_target(XmlCtx *c, xmlNode *n, void *userdata) {
                 return xml_fail(c, n, "tray is only valid for cdrom and floppy");
         disk->bus = bus;
         disk->tray = tray;
+        disk->removable = removable;
         return 0;
 }
 

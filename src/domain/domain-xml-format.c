@@ -309,6 +309,9 @@ static void format_disk(FILE *f, const DomainDisk *disk) {
         xml_put_attr(f, "dev", disk->target_dev);
         put_attr_enum(f, "bus", &domain_xml_disk_bus, disk->bus);
         put_attr_enum(f, "tray", &domain_xml_disk_tray, disk->tray);
+        put_attr_enum(f, "removable", &xml_enum_on_off, disk->removable);
+        if (disk->rotation_rate)
+                put_attr_uint(f, "rotation_rate", disk->rotation_rate);
         fputs("/>\n", f);
         if (disk->readonly)
                 fputs("      <readonly/>\n", f);

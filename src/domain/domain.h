@@ -337,10 +337,12 @@ typedef struct DomainDisk {
         DomainVirtioOptions virtio;
         char *source; /* file= or dev=; NULL = empty (cdrom/floppy only) */
         DomainDiskStartupPolicy startup_policy;
-        bool backing_store_none; /* an empty <backingStore/>: no backing chain */
-        char *target_dev;        /* vda, sda, hdc, fda ... (required) */
-        DomainDiskBus bus;       /* as given; see domain_disk_bus() for the effective one */
-        DomainDiskTray tray;     /* cdrom/floppy; state libvirt reports, kept */
+        bool backing_store_none;  /* an empty <backingStore/>: no backing chain */
+        char *target_dev;         /* vda, sda, hdc, fda ... (required) */
+        DomainDiskBus bus;        /* as given; see domain_disk_bus() for the effective one */
+        DomainDiskTray tray;      /* cdrom/floppy; state libvirt reports, kept */
+        unsigned rotation_rate;   /* <target rotation_rate>: 1 = SSD; 0 = not given */
+        DomainTristate removable; /* <target removable>: usb and scsi */
         DomainDiskGeometry geometry;
         DomainDiskBlockio blockio;
         bool readonly;

@@ -613,6 +613,14 @@ static int disk_check_options(const DomainDisk *disk, DomainDiskBus bus, char **
         if (disk->geometry.cyls && (simple || disk->device == DOMAIN_DISK_DEVICE_CDROM))
                 return disk_fail(ret_error,
                                  "disk '%s': <geometry> needs a virtio, sata, ide or scsi hard disk", t);
+        if (disk->rotation_rate &&
+            (disk->device != DOMAIN_DISK_DEVICE_DISK ||
+             (bus != DOMAIN_DISK_BUS_SATA && bus != DOMAIN_DISK_BUS_IDE && bus != DOMAIN_DISK_BUS_SCSI)))
+                return disk_fail(ret_error, "disk '%s': rotation_rate needs a sata, ide or scsi hard disk",
+                                 t);
+        if (disk->removable && (disk->device != DOMAIN_DISK_DEVICE_DISK ||
+                                (bus != DOMAIN_DISK_BUS_USB && bus != DOMAIN_DISK_BUS_SCSI)))
+                return disk_fail(ret_error, "disk '%s': removable needs a usb or scsi hard disk", t);
         if (disk->geometry.trans && bus != DOMAIN_DISK_BUS_SATA && bus != DOMAIN_DISK_BUS_IDE)
                 return disk_fail(ret_error, "disk '%s': <geometry trans> needs bus sata or ide", t);
         return 0;
@@ -701,6 +709,8 @@ static json_object *put_device_options(json_object *o, const DomainDisk *disk, D
                 o = put_str(o, "bios-chs-trans", trans[disk->geometry.trans]);
         if (disk->wwn && o)
                 o = put_value(o, "wwn", json_object_new_uint64(strtoull(disk->wwn, NULL, 16)));
+        o = put_nonzero(o, "rotation_rate", disk->rotation_rate);
+        o = put_tristate(o, "removable", disk->removable);
         if (disk->vendor)
                 o = put_str(o, "vendor", disk->vendor);
         if (disk->product)
