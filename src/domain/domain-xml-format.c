@@ -291,28 +291,36 @@ static void format_disk(FILE *f, const DomainDisk *disk) {
         fputs("    <disk", f);
         put_attr_enum(f, "type", &domain_xml_disk_type, disk->type);
         put_attr_enum(f, "device", &domain_xml_disk_device, disk->device);
+        put_attr_enum(f, "rawio", &xml_enum_yes_no, disk->rawio);
+        put_attr_enum(f, "sgio", &domain_xml_disk_sgio, disk->sgio);
         fputs(">\n", f);
-        if (disk->driver_name || disk->format || disk->cache) {
-                fputs("      <driver", f);
-                xml_put_attr(f, "name", disk->driver_name);
-                put_attr_enum(f, "type", &domain_xml_disk_format, disk->format);
-                put_attr_enum(f, "cache", &domain_xml_disk_cache, disk->cache);
-                fputs("/>\n", f);
-        }
+        xml_schema_format(f, 3, &domain_xml_disk_driver, disk);
         if (disk->source) {
                 fputs("      <source", f);
                 xml_put_attr(f, disk->type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file", disk->source);
+                put_attr_enum(f, "startupPolicy", &domain_xml_disk_startup_policy, disk->startup_policy);
                 fputs("/>\n", f);
         }
+        if (disk->backing_store_none)
+                fputs("      <backingStore/>\n", f);
+        xml_schema_format(f, 3, &domain_xml_disk_geometry, &disk->geometry);
+        xml_schema_format(f, 3, &domain_xml_disk_blockio, &disk->blockio);
         fputs("      <target", f);
         xml_put_attr(f, "dev", disk->target_dev);
         put_attr_enum(f, "bus", &domain_xml_disk_bus, disk->bus);
+        put_attr_enum(f, "tray", &domain_xml_disk_tray, disk->tray);
+        put_attr_enum(f, "removable", &xml_enum_on_off, disk->removable);
+        if (disk->rotation_rate)
+                put_attr_uint(f, "rotation_rate", disk->rotation_rate);
         fputs("/>\n", f);
         if (disk->readonly)
                 fputs("      <readonly/>\n", f);
         if (disk->shareable)
                 fputs("      <shareable/>\n", f);
         put_text(f, 3, "serial", disk->serial);
+        put_text(f, 3, "wwn", disk->wwn);
+        put_text(f, 3, "vendor", disk->vendor);
+        put_text(f, 3, "product", disk->product);
         format_boot_order(f, disk->boot_order);
         domain_xml_format_device_info(f, 3, &disk->info);
         fputs("    </disk>\n", f);
@@ -335,7 +343,14 @@ static void format_controller(FILE *f, const DomainController *ctl) {
         put_attr_enum(f, "type", &domain_xml_controller_type, ctl->type);
         put_attr_uint(f, "index", ctl->index);
         xml_put_attr(f, "model", ctl->model);
-        format_info_tail(f, "controller", &ctl->info);
+        if (!xml_schema_has_content(&domain_xml_scsi_driver, ctl)) {
+                format_info_tail(f, "controller", &ctl->info);
+                return;
+        }
+        fputs(">\n", f);
+        xml_schema_format(f, 3, &domain_xml_scsi_driver, ctl);
+        domain_xml_format_device_info(f, 3, &ctl->info);
+        fputs("    </controller>\n", f);
 }
 
 static void format_interface(FILE *f, const DomainInterface *iface) {

@@ -95,3 +95,14 @@ int domain_xml_parse_devices(XmlCtx *c, xmlNode *n, void *userdata);
 /* One <disk> appended to the Domain in userdata (also parses hotplug
  * fragments, see domain_parse_disk_fragment()). */
 int domain_xml_parse_disk(XmlCtx *c, xmlNode *n, void *userdata);
+
+/* Children of <disk> and <controller> described by tables (dev-disk.c).
+ * domain_xml_disk_driver and domain_xml_scsi_driver are read into the
+ * DomainDisk / DomainController itself. */
+extern const XmlElement domain_xml_disk_driver;
+extern const XmlElement domain_xml_disk_blockio;
+extern const XmlElement domain_xml_disk_geometry;
+extern const XmlElement domain_xml_scsi_driver;
+extern const XmlEnum domain_xml_disk_startup_policy;
+extern const XmlEnum domain_xml_disk_sgio;
+extern const XmlEnum domain_xml_disk_tray;

@@ -45,7 +45,8 @@ XML_ENUM_DEFINE(domain_xml_disk_type, { "file", DOMAIN_DISK_TYPE_FILE },
                 { "block", DOMAIN_DISK_TYPE_BLOCK });
 
 XML_ENUM_DEFINE(domain_xml_disk_device, { "disk", DOMAIN_DISK_DEVICE_DISK },
-                { "cdrom", DOMAIN_DISK_DEVICE_CDROM }, { "floppy", DOMAIN_DISK_DEVICE_FLOPPY });
+                { "cdrom", DOMAIN_DISK_DEVICE_CDROM }, { "floppy", DOMAIN_DISK_DEVICE_FLOPPY },
+                { "lun", DOMAIN_DISK_DEVICE_LUN });
 
 XML_ENUM_DEFINE(domain_xml_disk_bus, { "virtio", DOMAIN_DISK_BUS_VIRTIO }, { "sata", DOMAIN_DISK_BUS_SATA },
                 { "ide", DOMAIN_DISK_BUS_IDE }, { "scsi", DOMAIN_DISK_BUS_SCSI },
@@ -101,7 +102,8 @@ XML_ENUM_DEFINE(domain_xml_controller_type, { "usb", DOMAIN_CONTROLLER_USB },
 XML_ENUM_DEFINE_STATIC(controller_usb_models, { "qemu-xhci", DOMAIN_XML_STRING },
                        { "nec-xhci", DOMAIN_XML_STRING }, { "piix3-uhci", DOMAIN_XML_STRING },
                        { "none", DOMAIN_XML_STRING });
-XML_ENUM_DEFINE_STATIC(controller_scsi_models, { "virtio-scsi", DOMAIN_XML_STRING });
+XML_ENUM_DEFINE_STATIC(controller_scsi_models, { "virtio-scsi", DOMAIN_XML_STRING },
+                       { "lsilogic", DOMAIN_XML_STRING });
 XML_ENUM_DEFINE_STATIC(controller_pci_models, { "pci-root", DOMAIN_XML_STRING },
                        { "pcie-root", DOMAIN_XML_STRING }, { "pcie-root-port", DOMAIN_XML_STRING });
 

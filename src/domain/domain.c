@@ -36,6 +36,9 @@ static void domain_disks_free(DomainDisk *disks, size_t n) {
                 free(disks[i].source);
                 free(disks[i].target_dev);
                 free(disks[i].serial);
+                free(disks[i].wwn);
+                free(disks[i].vendor);
+                free(disks[i].product);
                 domain_device_info_done(&disks[i].info);
         }
         free(disks);

@@ -227,6 +227,7 @@ typedef enum DomainDiskDevice {
         DOMAIN_DISK_DEVICE_DISK,
         DOMAIN_DISK_DEVICE_CDROM,
         DOMAIN_DISK_DEVICE_FLOPPY,
+        DOMAIN_DISK_DEVICE_LUN, /* a host SCSI block device passed through (scsi-block) */
 } DomainDiskDevice;
 
 typedef enum DomainDiskBus {
@@ -254,20 +255,103 @@ typedef enum DomainDiskCache {
         DOMAIN_DISK_CACHE_UNSAFE,
 } DomainDiskCache;
 
+typedef struct DomainVirtioOptions {
+        DomainTristate iommu, ats, packed, page_per_vq;
+} DomainVirtioOptions;
+
+/* The enums below start at 1: 0 is "not given" (the schema's convention). */
+typedef enum DomainDiskIo {
+        DOMAIN_DISK_IO_NATIVE = 1,
+        DOMAIN_DISK_IO_THREADS,
+        DOMAIN_DISK_IO_URING,
+} DomainDiskIo;
+
+typedef enum DomainDiskDiscard {
+        DOMAIN_DISK_DISCARD_UNMAP = 1,
+        DOMAIN_DISK_DISCARD_IGNORE,
+} DomainDiskDiscard;
+
+typedef enum DomainDiskDetectZeroes {
+        DOMAIN_DISK_DETECT_ZEROES_OFF = 1,
+        DOMAIN_DISK_DETECT_ZEROES_ON,
+        DOMAIN_DISK_DETECT_ZEROES_UNMAP,
+} DomainDiskDetectZeroes;
+
+typedef enum DomainDiskErrorPolicy {
+        DOMAIN_DISK_ERROR_STOP = 1,
+        DOMAIN_DISK_ERROR_REPORT,
+        DOMAIN_DISK_ERROR_IGNORE,
+        DOMAIN_DISK_ERROR_ENOSPACE,
+} DomainDiskErrorPolicy;
+
+typedef enum DomainDiskStartupPolicy {
+        DOMAIN_DISK_STARTUP_MANDATORY = 1,
+        DOMAIN_DISK_STARTUP_REQUISITE,
+        DOMAIN_DISK_STARTUP_OPTIONAL,
+} DomainDiskStartupPolicy;
+
+typedef enum DomainDiskSgio {
+        DOMAIN_DISK_SGIO_FILTERED = 1,
+        DOMAIN_DISK_SGIO_UNFILTERED,
+} DomainDiskSgio;
+
+typedef enum DomainDiskTray {
+        DOMAIN_DISK_TRAY_OPEN = 1,
+        DOMAIN_DISK_TRAY_CLOSED,
+} DomainDiskTray;
+
+typedef enum DomainDiskGeometryTrans {
+        DOMAIN_DISK_TRANS_NONE = 1,
+        DOMAIN_DISK_TRANS_LBA,
+        DOMAIN_DISK_TRANS_AUTO,
+} DomainDiskGeometryTrans;
+
+/* <blockio>: sizes in bytes, 0 = not given. */
+typedef struct DomainDiskBlockio {
+        unsigned logical_block_size, physical_block_size, discard_granularity;
+} DomainDiskBlockio;
+
+/* <geometry cyls heads secs trans>: 0 = not given. */
+typedef struct DomainDiskGeometry {
+        unsigned cyls, heads, secs;
+        DomainDiskGeometryTrans trans;
+} DomainDiskGeometry;
+
 typedef struct DomainDisk {
         DomainDeviceInfo info; /* first member */
         DomainDiskType type;
         DomainDiskDevice device;
-        char *driver_name; /* "qemu" only */
+        DomainTristate rawio; /* device='lun' only */
+        DomainDiskSgio sgio;  /* device='lun' only */
+        char *driver_name;    /* "qemu" only */
         DomainDiskFormat format;
         DomainDiskCache cache;
-        char *source;      /* file= or dev=; NULL = empty (cdrom/floppy only) */
-        char *target_dev;  /* vda, sda, hdc, fda ... (required) */
-        DomainDiskBus bus; /* as given; see domain_disk_bus() for the effective one */
+        /* The rest of <driver>; 0 = not given. */
+        DomainDiskErrorPolicy error_policy, rerror_policy;
+        DomainDiskIo io;
+        unsigned iothread; /* an <iothreads> number */
+        unsigned queues, queue_size;
+        DomainDiskDiscard discard;
+        DomainDiskDetectZeroes detect_zeroes;
+        DomainTristate copy_on_read;
+        DomainVirtioOptions virtio;
+        char *source; /* file= or dev=; NULL = empty (cdrom/floppy only) */
+        DomainDiskStartupPolicy startup_policy;
+        bool backing_store_none;  /* an empty <backingStore/>: no backing chain */
+        char *target_dev;         /* vda, sda, hdc, fda ... (required) */
+        DomainDiskBus bus;        /* as given; see domain_disk_bus() for the effective one */
+        DomainDiskTray tray;      /* cdrom/floppy; state libvirt reports, kept */
+        unsigned rotation_rate;   /* <target rotation_rate>: 1 = SSD; 0 = not given */
+        DomainTristate removable; /* <target removable>: usb and scsi */
+        DomainDiskGeometry geometry;
+        DomainDiskBlockio blockio;
         bool readonly;
         bool shareable;
         unsigned boot_order; /* 0 = not given */
         char *serial;
+        char *wwn;     /* 16 hex digits */
+        char *vendor;  /* scsi: at most 8 printable characters */
+        char *product; /* scsi: at most 16 printable characters */
 } DomainDisk;
 
 typedef enum DomainNetType {
@@ -374,10 +458,6 @@ typedef struct DomainPanic {
 } DomainPanic;
 
 /* Options every virtio device takes (<driver> of a virtio device). */
-typedef struct DomainVirtioOptions {
-        DomainTristate iommu, ats, packed, page_per_vq;
-} DomainVirtioOptions;
-
 typedef enum DomainMemballoonModel {
         DOMAIN_MEMBALLOON_DEFAULT,
         DOMAIN_MEMBALLOON_VIRTIO,
@@ -460,7 +540,10 @@ typedef struct DomainController {
         DomainDeviceInfo info; /* first member */
         DomainControllerType type;
         unsigned index;
-        char *model; /* usb: qemu-xhci, nec-xhci, piix3-uhci, none; scsi: virtio-scsi; pci: pci-root, pcie-root, pcie-root-port */
+        char *model; /* usb: qemu-xhci, nec-xhci, piix3-uhci, none; scsi: virtio-scsi, lsilogic; pci: pci-root, pcie-root, pcie-root-port */
+        /* SCSI <driver queues iothread cmd_per_lun max_sectors ioeventfd>; 0 = not given. */
+        unsigned queues, iothread, cmd_per_lun, max_sectors;
+        DomainTristate ioeventfd;
 } DomainController;
 
 typedef struct DomainQemuEnv {

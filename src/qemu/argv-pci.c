@@ -138,7 +138,8 @@ static bool controller_device(bool q35, DomainControllerType type, unsigned inde
                 return true;
         case DOMAIN_CONTROLLER_SCSI:
                 *ret_cls = PCI_CLASS_CONTROLLER_SCSI;
-                *ret_flags = PCI_DEV_PCIE;
+                /* lsi53c895a is conventional PCI; virtio-scsi is PCIe-native. */
+                *ret_flags = streq_ptr(model, "lsilogic") ? PCI_DEV_PCI : PCI_DEV_PCIE;
                 return true;
         case DOMAIN_CONTROLLER_SATA:
                 /* ICH9 AHCI: not hotplugged, fits a PCI or a PCIe slot. */

@@ -94,18 +94,50 @@ static int build_controller_usb(QemuArgvBuilder *b, size_t i, const DomainContro
         return qemu_argv_add_device(b, QEMU_PCI_CONTROLLER, i, "%s,id=usb%u", driver, c->index);
 }
 
+/* virtio-scsi with its <driver> options (libvirt's mapping:
+ * queues -> num_queues, the rest by name); lsilogic is QEMU's
+ * lsi53c895a, which has none of them. */
+static int build_controller_scsi(QemuArgvBuilder *b, size_t i, const DomainController *c) {
+        _cleanup_free_ char *opts = NULL;
+        int r = 0;
+
+        if (streq_ptr(c->model, "lsilogic")) {
+                if (c->queues || c->iothread || c->cmd_per_lun || c->max_sectors || c->ioeventfd)
+                        return qemu_argv_fail(
+                                b, "SCSI controller %u: model 'lsilogic' takes no <driver> options",
+                                c->index);
+                return qemu_argv_add_device(b, QEMU_PCI_CONTROLLER, i, "lsi53c895a,id=scsi%u", c->index);
+        }
+        if (c->model && !streq(c->model, "virtio-scsi"))
+                return qemu_argv_fail(b, "unsupported SCSI controller model '%s' (virtio-scsi or lsilogic)",
+                                      c->model);
+        /* The iothread objects come with <iothreads>, which this
+         * domain model does not have yet. */
+        if (c->iothread)
+                return qemu_argv_fail(b, "SCSI controller %u: iothread %u is not defined in <iothreads>",
+                                      c->index, c->iothread);
+        if (c->queues)
+                r = qemu_argv_appendf(&opts, "num_queues=%u", c->queues);
+        if (r >= 0 && c->cmd_per_lun)
+                r = qemu_argv_appendf(&opts, "cmd_per_lun=%u", c->cmd_per_lun);
+        if (r >= 0 && c->max_sectors)
+                r = qemu_argv_appendf(&opts, "max_sectors=%u", c->max_sectors);
+        if (r >= 0 && c->ioeventfd)
+                r = qemu_argv_appendf(&opts, "ioeventfd=%s",
+                                      c->ioeventfd == DOMAIN_TRISTATE_ON ? "on" : "off");
+        if (r < 0)
+                return r;
+        return qemu_argv_add_device(b, QEMU_PCI_CONTROLLER, i, "virtio-scsi-pci,id=scsi%u%s%s", c->index,
+                                    opts ? "," : "", opts ?: "");
+}
+
 /* PCI controllers are checked by qemu_argv_plan_pci() and emitted from
  * the plan by qemu_argv_build_pci_controllers(), before any device. */
 static int build_controller(QemuArgvBuilder *b, size_t i, const DomainController *c) {
         switch (c->type) {
         case DOMAIN_CONTROLLER_USB: return build_controller_usb(b, i, c);
         case DOMAIN_CONTROLLER_PCI: return 0;
-        case DOMAIN_CONTROLLER_SCSI:
-                if (c->model && !streq(c->model, "virtio-scsi"))
-                        return qemu_argv_fail(b, "unsupported SCSI controller model '%s' (only virtio-scsi)",
-                                              c->model);
-                return qemu_argv_add_device(b, QEMU_PCI_CONTROLLER, i, "virtio-scsi-pci,id=scsi%u",
-                                            c->index);
+        case DOMAIN_CONTROLLER_SCSI: return build_controller_scsi(b, i, c);
         case DOMAIN_CONTROLLER_SATA:
                 if (c->model)
                         return qemu_argv_fail(b, "SATA controllers take no model");
@@ -292,6 +324,33 @@ static json_object *put_node_cache(json_object *o, DiskCache c) {
                 put_bool(put_bool(json_object_new_object(), "direct", c.direct), "no-flush", c.no_flush));
 }
 
+static const char *disk_io_name(DomainDiskIo io) {
+        switch (io) {
+        case DOMAIN_DISK_IO_NATIVE: return "native";
+        case DOMAIN_DISK_IO_URING: return "io_uring";
+        default: return "threads";
+        }
+}
+
+/* libvirt asks for unmap only when discard='unmap' lets it through;
+ * otherwise 'unmap' means 'on'. */
+static const char *disk_detect_zeroes_name(const DomainDisk *disk) {
+        switch (disk->detect_zeroes) {
+        case DOMAIN_DISK_DETECT_ZEROES_UNMAP:
+                return disk->discard == DOMAIN_DISK_DISCARD_UNMAP ? "unmap" : "on";
+        case DOMAIN_DISK_DETECT_ZEROES_ON: return "on";
+        default: return "off";
+        }
+}
+
+/* read-only and discard, on both nodes as libvirt sets them. */
+static json_object *put_node_common(json_object *o, const DomainDisk *disk, bool ro) {
+        o = put_bool(o, "read-only", ro);
+        if (disk->discard)
+                o = put_str(o, "discard", disk->discard == DOMAIN_DISK_DISCARD_UNMAP ? "unmap" : "ignore");
+        return o;
+}
+
 static int disk_plan_nodes(const DomainDisk *disk, size_t node, QemuDiskPlan *p) {
         DiskCache c = disk_cache(disk->cache);
         bool ro = disk_readonly(disk);
@@ -303,12 +362,17 @@ static int disk_plan_nodes(const DomainDisk *disk, size_t node, QemuDiskPlan *p)
         o = put_str(json_object_new_object(), "driver", disk_protocol_driver(disk));
         o = put_str(o, "filename", disk->source);
         o = put_str(o, "node-name", p->storage_node);
-        p->storage = put_bool(put_node_cache(o, c), "read-only", ro);
+        if (disk->io)
+                o = put_str(o, "aio", disk_io_name(disk->io));
+        p->storage = put_node_common(put_node_cache(o, c), disk, ro);
         o = put_str(json_object_new_object(), "driver",
                     disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
         o = put_str(o, "file", p->storage_node);
         o = put_str(o, "node-name", p->format_node);
-        p->format = put_bool(put_node_cache(o, c), "read-only", ro);
+        o = put_node_common(put_node_cache(o, c), disk, ro);
+        if (o && disk->detect_zeroes)
+                o = put_str(o, "detect-zeroes", disk_detect_zeroes_name(disk));
+        p->format = o;
         return p->storage && p->format ? 0 : -ENOMEM;
 }
 
@@ -330,12 +394,87 @@ _printf_(2, 3) static int disk_fail(char **ret_error, const char *fmt, ...) {
 }
 
 /* The device driver and its bus address: driver, bus..., id. */
+static const char *disk_scsi_driver(const DomainDisk *disk) {
+        switch (disk->device) {
+        case DOMAIN_DISK_DEVICE_CDROM: return "scsi-cd";
+        case DOMAIN_DISK_DEVICE_LUN: return "scsi-block";
+        default: return "scsi-hd";
+        }
+}
+
+/* A given <address type='drive'> on sata, ide and scsi: the bus and
+ * unit QEMU gets, and libvirt's alias built from them. */
+static int disk_drive_head(const DomainDisk *disk, DomainDiskBus bus, const DomainAddress *a, bool q35,
+                           json_object **ret, char **ret_error) {
+        const char *t = disk->target_dev;
+        const char *ide_drv = disk->device == DOMAIN_DISK_DEVICE_CDROM ? "ide-cd" : "ide-hd";
+        unsigned ctl = (unsigned) a->controller.value, bs = (unsigned) a->bus.value,
+                 tgt = (unsigned) a->target.value, unit = (unsigned) a->unit.value;
+        json_object *o = json_object_new_object();
+
+        switch (bus) {
+        case DOMAIN_DISK_BUS_SATA:
+                if (bs != 0 || tgt != 0 || unit >= MAX_SATA_PORTS) {
+                        json_object_put(o);
+                        return disk_fail(
+                                ret_error,
+                                "disk '%s': a SATA drive address has bus 0, target 0 and unit below %d", t,
+                                MAX_SATA_PORTS);
+                }
+                o = put_str(o, "driver", ide_drv);
+                if (q35 && ctl == 0)
+                        o = put_strf(o, "bus", "ide.%u", unit);
+                else
+                        o = put_strf(o, "bus", "sata%u.%u", ctl, unit);
+                o = put_strf(o, "id", "sata%u-0-%u", ctl, unit);
+                break;
+        case DOMAIN_DISK_BUS_IDE:
+                if (ctl != 0 || bs > 1 || tgt != 0 || unit > 1) {
+                        json_object_put(o);
+                        return disk_fail(ret_error,
+                                         "disk '%s': an IDE drive address is controller 0, bus 0-1, target "
+                                         "0, unit 0-1",
+                                         t);
+                }
+                if (q35) {
+                        json_object_put(o);
+                        return disk_fail(
+                                ret_error,
+                                "disk '%s': IDE is not available on q35 machine types; use bus='sata'", t);
+                }
+                o = put_strf(put_str(o, "driver", ide_drv), "bus", "ide.%u", bs);
+                o = put_strf(put_uint(o, "unit", unit), "id", "ide0-%u-%u", bs, unit);
+                break;
+        default: /* scsi */
+                if (tgt > 255 || unit > 16383) {
+                        json_object_put(o);
+                        return disk_fail(ret_error, "disk '%s': SCSI target or unit out of range", t);
+                }
+                o = put_strf(put_str(o, "driver", disk_scsi_driver(disk)), "bus", "scsi%u.0", ctl);
+                o = put_uint(put_uint(put_uint(o, "channel", bs), "scsi-id", tgt), "lun", unit);
+                o = put_strf(o, "id", "scsi%u-%u-%u-%u", ctl, bs, tgt, unit);
+                break;
+        }
+        if (!o)
+                return -ENOMEM;
+        *ret = o;
+        return 0;
+}
+
 static int disk_device_head(const DomainDisk *disk, DomainDiskBus bus, unsigned idx, bool q35,
                             json_object **ret, char **ret_error) {
         const char *t = disk->target_dev;
         bool cd = disk->device == DOMAIN_DISK_DEVICE_CDROM;
+        const DomainAddress *a = disk->info.address && disk->info.address->type == DOMAIN_ADDRESS_DRIVE
+                                         ? disk->info.address
+                                         : NULL;
         json_object *o = json_object_new_object();
 
+        if (a &&
+            (bus == DOMAIN_DISK_BUS_SATA || bus == DOMAIN_DISK_BUS_IDE || bus == DOMAIN_DISK_BUS_SCSI)) {
+                json_object_put(o);
+                return disk_drive_head(disk, bus, a, q35, ret, ret_error);
+        }
         switch (bus) {
         case DOMAIN_DISK_BUS_VIRTIO:
                 o = put_strf(put_str(o, "driver", "virtio-blk-pci"), "id", "virtio-disk%u", idx);
@@ -367,7 +506,7 @@ static int disk_device_head(const DomainDisk *disk, DomainDiskBus bus, unsigned 
                         json_object_put(o);
                         return disk_fail(ret_error, "disk '%s': SCSI LUN out of range", t);
                 }
-                o = put_str(put_str(o, "driver", cd ? "scsi-cd" : "scsi-hd"), "bus", "scsi0.0");
+                o = put_str(put_str(o, "driver", disk_scsi_driver(disk)), "bus", "scsi0.0");
                 o = put_uint(put_uint(put_uint(o, "channel", 0), "scsi-id", 0), "lun", idx);
                 o = put_strf(o, "id", "scsi0-0-0-%u", idx);
                 break;
@@ -391,6 +530,99 @@ static int disk_device_head(const DomainDisk *disk, DomainDiskBus bus, unsigned 
         if (!o)
                 return -ENOMEM;
         *ret = o;
+        return 0;
+}
+
+/* device='lun': scsi-block on a host block device, as libvirt does. */
+static int disk_check_lun(const DomainDisk *disk, DomainDiskBus bus, char **ret_error) {
+        const char *t = disk->target_dev;
+
+        if (bus != DOMAIN_DISK_BUS_SCSI)
+                return disk_fail(ret_error, "disk '%s': device='lun' needs bus='scsi'", t);
+        if (disk->type != DOMAIN_DISK_TYPE_BLOCK)
+                return disk_fail(
+                        ret_error,
+                        "disk '%s': device='lun' needs a host block device (type='block'), not a file", t);
+        if (disk->format == DOMAIN_DISK_FORMAT_QCOW2)
+                return disk_fail(
+                        ret_error,
+                        "disk '%s': device='lun' passes the raw device through; type='qcow2' cannot be used",
+                        t);
+        /* QEMU runs without CAP_SYS_RAWIO, and vmunit does not flip the
+         * host's unpriv_sgio switch for the device. */
+        if (disk->rawio == DOMAIN_TRISTATE_ON)
+                return disk_fail(ret_error,
+                                 "disk '%s': rawio='yes' is not supported: QEMU runs without CAP_SYS_RAWIO",
+                                 t);
+        if (disk->sgio == DOMAIN_DISK_SGIO_UNFILTERED)
+                return disk_fail(ret_error,
+                                 "disk '%s': sgio='unfiltered' is not supported: vmunit does not change the "
+                                 "host's unpriv_sgio setting",
+                                 t);
+        if (disk->serial || disk->wwn || disk->vendor || disk->product || disk->blockio.logical_block_size ||
+            disk->blockio.physical_block_size || disk->blockio.discard_granularity || disk->geometry.cyls)
+                return disk_fail(ret_error,
+                                 "disk '%s': a passed-through lun reports the host device's own identity "
+                                 "and geometry",
+                                 t);
+        return 0;
+}
+
+/* <driver> and identity options against what the chosen QEMU device has. */
+static int disk_check_options(const DomainDisk *disk, DomainDiskBus bus, char **ret_error) {
+        const char *t = disk->target_dev;
+        bool simple = bus == DOMAIN_DISK_BUS_FDC || bus == DOMAIN_DISK_BUS_USB;
+        int r;
+
+        if (disk->device == DOMAIN_DISK_DEVICE_LUN) {
+                r = disk_check_lun(disk, bus, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (disk->startup_policy == DOMAIN_DISK_STARTUP_OPTIONAL)
+                return disk_fail(ret_error,
+                                 "disk '%s': startupPolicy='optional' (dropping a missing medium at start) "
+                                 "is not supported",
+                                 t);
+        if (disk->copy_on_read == DOMAIN_TRISTATE_ON)
+                return disk_fail(ret_error,
+                                 "disk '%s': copy_on_read='on' needs a copy-on-read filter node, which "
+                                 "vmunit does not build",
+                                 t);
+        /* The iothread objects come with <iothreads>, which this domain
+         * model does not have yet. */
+        if (disk->iothread)
+                return disk_fail(ret_error, "disk '%s': iothread %u is not defined in <iothreads>", t,
+                                 disk->iothread);
+        if (bus != DOMAIN_DISK_BUS_VIRTIO &&
+            (disk->queues || disk->queue_size || disk->virtio.iommu || disk->virtio.ats ||
+             disk->virtio.packed || disk->virtio.page_per_vq))
+                return disk_fail(ret_error,
+                                 "disk '%s': queues, queue_size and the virtio options need bus='virtio'",
+                                 t);
+        if (disk->queue_size && (disk->queue_size < 2 || (disk->queue_size & (disk->queue_size - 1))))
+                return disk_fail(ret_error, "disk '%s': queue_size must be a power of two from 2 to 1024",
+                                 t);
+        if (bus == DOMAIN_DISK_BUS_FDC && (disk->error_policy || disk->rerror_policy))
+                return disk_fail(ret_error, "disk '%s': floppies have no error policy", t);
+        if ((disk->vendor || disk->product) && bus != DOMAIN_DISK_BUS_SCSI)
+                return disk_fail(ret_error, "disk '%s': <vendor> and <product> need bus='scsi'", t);
+        if (disk->wwn && bus != DOMAIN_DISK_BUS_SCSI && bus != DOMAIN_DISK_BUS_SATA &&
+            bus != DOMAIN_DISK_BUS_IDE)
+                return disk_fail(ret_error, "disk '%s': <wwn> needs bus scsi, sata or ide", t);
+        if (disk->geometry.cyls && (simple || disk->device == DOMAIN_DISK_DEVICE_CDROM))
+                return disk_fail(ret_error,
+                                 "disk '%s': <geometry> needs a virtio, sata, ide or scsi hard disk", t);
+        if (disk->rotation_rate &&
+            (disk->device != DOMAIN_DISK_DEVICE_DISK ||
+             (bus != DOMAIN_DISK_BUS_SATA && bus != DOMAIN_DISK_BUS_IDE && bus != DOMAIN_DISK_BUS_SCSI)))
+                return disk_fail(ret_error, "disk '%s': rotation_rate needs a sata, ide or scsi hard disk",
+                                 t);
+        if (disk->removable && (disk->device != DOMAIN_DISK_DEVICE_DISK ||
+                                (bus != DOMAIN_DISK_BUS_USB && bus != DOMAIN_DISK_BUS_SCSI)))
+                return disk_fail(ret_error, "disk '%s': removable needs a usb or scsi hard disk", t);
+        if (disk->geometry.trans && bus != DOMAIN_DISK_BUS_SATA && bus != DOMAIN_DISK_BUS_IDE)
+                return disk_fail(ret_error, "disk '%s': <geometry trans> needs bus sata or ide", t);
         return 0;
 }
 
@@ -420,7 +652,70 @@ static int disk_check(const DomainDisk *disk, DomainDiskBus bus, char **ret_erro
                 return disk_fail(ret_error,
                                  "disk '%s': <serial> may only contain letters, digits, space and _ . + -",
                                  t);
-        return 0;
+        return disk_check_options(disk, bus, ret_error);
+}
+
+/* libvirt's names: enospace is QEMU's enospc; without rerror_policy
+ * reads follow error_policy (except enospace, which is write-only). */
+static const char *disk_error_name(DomainDiskErrorPolicy p) {
+        switch (p) {
+        case DOMAIN_DISK_ERROR_STOP: return "stop";
+        case DOMAIN_DISK_ERROR_REPORT: return "report";
+        case DOMAIN_DISK_ERROR_IGNORE: return "ignore";
+        case DOMAIN_DISK_ERROR_ENOSPACE: return "enospc";
+        default: return NULL;
+        }
+}
+
+static json_object *put_tristate(json_object *o, const char *key, DomainTristate v) {
+        return v ? put_bool(o, key, v == DOMAIN_TRISTATE_ON) : o;
+}
+
+static json_object *put_nonzero(json_object *o, const char *key, unsigned v) {
+        return v ? put_uint(o, key, v) : o;
+}
+
+/* <driver>, <blockio>, <geometry>, <wwn>, <vendor>, <product>: checked
+ * against the device by disk_check_options(). */
+static json_object *put_device_options(json_object *o, const DomainDisk *disk, DomainDiskBus bus) {
+        static const char *const trans[] = { [DOMAIN_DISK_TRANS_NONE] = "none",
+                                             [DOMAIN_DISK_TRANS_LBA] = "lba",
+                                             [DOMAIN_DISK_TRANS_AUTO] = "auto" };
+        DomainDiskErrorPolicy rpolicy = disk->rerror_policy;
+
+        if (!rpolicy && disk->error_policy != DOMAIN_DISK_ERROR_ENOSPACE)
+                rpolicy = disk->error_policy;
+        if (disk->error_policy)
+                o = put_str(o, "werror", disk_error_name(disk->error_policy));
+        if (rpolicy)
+                o = put_str(o, "rerror", disk_error_name(rpolicy));
+        if (bus == DOMAIN_DISK_BUS_VIRTIO) {
+                o = put_nonzero(o, "num-queues", disk->queues);
+                o = put_nonzero(o, "queue-size", disk->queue_size);
+                o = put_tristate(o, "iommu_platform", disk->virtio.iommu);
+                o = put_tristate(o, "ats", disk->virtio.ats);
+                o = put_tristate(o, "packed", disk->virtio.packed);
+                o = put_tristate(o, "page-per-vq", disk->virtio.page_per_vq);
+        }
+        o = put_nonzero(o, "logical_block_size", disk->blockio.logical_block_size);
+        o = put_nonzero(o, "physical_block_size", disk->blockio.physical_block_size);
+        o = put_nonzero(o, "discard_granularity", disk->blockio.discard_granularity);
+        if (disk->geometry.cyls) {
+                o = put_uint(o, "cyls", disk->geometry.cyls);
+                o = put_uint(o, "heads", disk->geometry.heads);
+                o = put_uint(o, "secs", disk->geometry.secs);
+        }
+        if (disk->geometry.trans)
+                o = put_str(o, "bios-chs-trans", trans[disk->geometry.trans]);
+        if (disk->wwn && o)
+                o = put_value(o, "wwn", json_object_new_uint64(strtoull(disk->wwn, NULL, 16)));
+        o = put_nonzero(o, "rotation_rate", disk->rotation_rate);
+        o = put_tristate(o, "removable", disk->removable);
+        if (disk->vendor)
+                o = put_str(o, "vendor", disk->vendor);
+        if (disk->product)
+                o = put_str(o, "product", disk->product);
+        return o;
 }
 
 /* The device's own properties after its address. */
@@ -439,7 +734,7 @@ static json_object *put_device_props(json_object *o, const DomainDisk *disk, Dom
                 o = put_str(o, "write-cache", c.write_cache ? "on" : "off");
         if (disk->shareable)
                 o = put_bool(o, "share-rw", true);
-        return o;
+        return put_device_options(o, disk, bus);
 }
 
 int qemu_disk_plan(const DomainDisk *disk, size_t node, bool q35, QemuDiskPlan *ret, char **ret_error) {
@@ -502,7 +797,11 @@ static int opt_append_value(char **s, const char *name, json_object *v) {
         switch (json_object_get_type(v)) {
         case json_type_boolean:
                 return qemu_argv_appendf(s, "%s=%s", name, json_object_get_boolean(v) ? "on" : "off");
-        case json_type_int: return qemu_argv_appendf(s, "%s=%" PRId64, name, json_object_get_int64(v));
+        case json_type_int:
+                /* A wwn is a uint64 above INT64_MAX. */
+                if (json_object_get_int64(v) < 0)
+                        return qemu_argv_appendf(s, "%s=%" PRId64, name, json_object_get_int64(v));
+                return qemu_argv_appendf(s, "%s=%" PRIu64, name, json_object_get_uint64(v));
         case json_type_string:
                 escaped = qemu_opt_escape(json_object_get_string(v));
                 return escaped ? qemu_argv_appendf(s, "%s=%s", name, escaped) : -ENOMEM;

@@ -558,6 +558,65 @@ static const SemanticCase semantic_cases[] = {
         { "", "<console type='pty'><target type='isa-serial'/></console>",
           "/domain/devices/console/target: unsupported value 'isa-serial' for attribute 'type' "
           "(expected one of: serial, virtio)" },
+        { "", "<disk type='network'><source protocol='nbd'/><target dev='vda'/></disk>",
+          "/domain/devices/disk: disk type 'network' is not supported: network disks come with the storage "
+          "work" },
+        { "", "<disk type='volume'><target dev='vda'/></disk>",
+          "/domain/devices/disk: disk type 'volume' is not supported: storage pool volumes come with the "
+          "storage work" },
+        { "", "<disk type='nvme'><target dev='vda'/></disk>",
+          "/domain/devices/disk: disk type 'nvme' is not supported: NVMe passthrough needs a VFIO-bound "
+          "host controller" },
+        { "", "<disk type='vhostuser'><target dev='vda'/></disk>",
+          "/domain/devices/disk: disk type 'vhostuser' is not supported: vhost-user disks need an external "
+          "backend and shared memory" },
+        { "",
+          "<disk><source file='/a'/><backingStore type='file'><format type='raw'/></backingStore><target "
+          "dev='vda'/></disk>",
+          "/domain/devices/disk/backingStore: element 'backingStore' is not supported: backing chains come "
+          "with the storage work" },
+        { "", "<disk><source file='/a'/><target dev='vda'/><encryption format='luks'/></disk>",
+          "/domain/devices/disk/encryption: element 'encryption' is not supported: encrypted images need "
+          "secrets, which vmunit does not handle" },
+        { "", "<disk><source file='/a'/><target dev='vda'/><auth username='a'/></disk>",
+          "/domain/devices/disk/auth: element 'auth' is not supported: authentication belongs to network "
+          "disks, which come with the storage work" },
+        { "", "<disk><source file='/a'/><mirror/><target dev='vda'/></disk>",
+          "/domain/devices/disk/mirror: element 'mirror' is not supported: block copy jobs are not "
+          "supported" },
+        { "", "<disk><source file='/a'><reservations managed='yes'/></source><target dev='vda'/></disk>",
+          "/domain/devices/disk/source/reservations: element 'reservations' is not supported: persistent "
+          "reservations need a pr-manager helper vmunit does not run" },
+        { "", "<disk><source file='/a'><slices/></source><target dev='vda'/></disk>",
+          "/domain/devices/disk/source/slices: element 'slices' is not supported: storage slices come with "
+          "the storage work" },
+        { "", "<disk><source file='/a'/><target dev='vda'/><transient/></disk>",
+          "/domain/devices/disk/transient: element 'transient' is not supported: a transient disk needs a "
+          "temporary overlay image, which comes with the storage work" },
+        { "",
+          "<disk><source file='/a'/><target "
+          "dev='vda'/><iotune><total_bytes_sec>1</total_bytes_sec></iotune></disk>",
+          "/domain/devices/disk/iotune: element 'iotune' is not supported: I/O throttling needs throttle "
+          "groups, which vmunit does not build" },
+        { "", "<disk><driver io='native' cache='writeback'/><source file='/a'/><target dev='vda'/></disk>",
+          "/domain/devices/disk/driver: native I/O needs either no disk cache or directsync cache mode "
+          "(cache='none' or cache='directsync')" },
+        { "", "<disk><driver rerror_policy='enospace'/><source file='/a'/><target dev='vda'/></disk>",
+          "/domain/devices/disk/driver: rerror_policy='enospace' is not a read error policy" },
+        { "", "<disk sgio='filtered'><source file='/a'/><target dev='vda'/></disk>",
+          "/domain/devices/disk: rawio and sgio can be used only with device='lun'" },
+        { "", "<disk><source file='/a'/><target dev='vda' tray='open'/></disk>",
+          "/domain/devices/disk/target: tray is only valid for cdrom and floppy" },
+        { "", "<disk><source file='/a' startupPolicy='requisite'/><target dev='vda'/></disk>",
+          "/domain/devices/disk/source: startupPolicy='requisite' is only allowed for cdrom and floppy" },
+        { "", "<disk><source file='/a'/><target dev='vda'/><wwn>1234</wwn></disk>",
+          "/domain/devices/disk/wwn: malformed wwn '1234' (16 hex digits)" },
+        { "", "<disk><source file='/a'/><target dev='vda'/><vendor>TOOLONGVENDOR</vendor></disk>",
+          "/domain/devices/disk/vendor: <vendor> must be 1 to 8 characters" },
+        { "", "<disk><source file='/a'/><blockio logical_block_size='1000'/><target dev='vda'/></disk>",
+          "/domain/devices/disk/blockio: block sizes must be powers of two from 512 to 2097152 bytes" },
+        { "", "<controller type='usb'><driver queues='2'/></controller>",
+          "/domain/devices/controller/driver: unsupported element 'driver'" },
         { "", "<disk type='block'><source file='/a'/><target dev='vda'/></disk>",
           "/domain/devices/disk/source: unsupported attribute 'file'\n"
           "mem.xml:1: /domain/devices/disk/source: missing attribute 'dev'" },
@@ -830,7 +889,8 @@ Test(errors, every_unsupported_thing_reported) {
                                "%1$s:9: /domain/features/hap: unsupported element 'hap'\n"
                                "%1$s:11: /domain/blkiotune: unsupported element 'blkiotune'\n"
                                "%1$s:13: /domain/devices/disk: unsupported attribute 'snapshot'\n"
-                               "%1$s:16: /domain/devices/disk/mirror: unsupported element 'mirror'\n"
+                               "%1$s:16: /domain/devices/disk/mirror: element 'mirror' is not supported: "
+                               "block copy jobs are not supported\n"
                                "%1$s:19: /domain/cpu: unsupported attribute 'deprecated_features'",
                                path),
                       0);

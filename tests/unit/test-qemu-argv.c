@@ -557,6 +557,54 @@ Test(qemu_argv, disk_buses_pc) {
         expect_lacks(&d, "ich9-ahci");
 }
 
+/* device='lun' is scsi-block on a host block device; options QEMU's
+ * devices lack, or that need objects vmunit does not build, are refused. */
+Test(qemu_argv, disk_lun_and_options) {
+        Domain d = base_domain();
+        DomainDisk disk = { .type = DOMAIN_DISK_TYPE_BLOCK,
+                            .device = DOMAIN_DISK_DEVICE_LUN,
+                            .source = (char *) "/dev/sdz",
+                            .target_dev = (char *) "sda",
+                            .bus = DOMAIN_DISK_BUS_SCSI };
+
+        d.disks = &disk;
+        d.n_disks = 1;
+        expect_contains(
+                &d, "-device "
+                    "scsi-block,bus=scsi0.0,channel=0,scsi-id=0,lun=0,id=scsi0-0-0-0,drive=disk0-format");
+        disk.sgio = DOMAIN_DISK_SGIO_UNFILTERED;
+        expect_error(&d, "disk 'sda': sgio='unfiltered' is not supported");
+        disk.sgio = DOMAIN_DISK_SGIO_FILTERED;
+        disk.rawio = DOMAIN_TRISTATE_ON;
+        expect_error(&d, "disk 'sda': rawio='yes' is not supported: QEMU runs without CAP_SYS_RAWIO");
+        disk.rawio = DOMAIN_TRISTATE_OFF;
+        disk.type = DOMAIN_DISK_TYPE_FILE;
+        expect_error(&d, "device='lun' needs a host block device (type='block'), not a file");
+        disk.type = DOMAIN_DISK_TYPE_BLOCK;
+        disk.bus = DOMAIN_DISK_BUS_SATA;
+        expect_error(&d, "device='lun' needs bus='scsi'");
+        disk = (DomainDisk){ .source = (char *) "/a", .target_dev = (char *) "vda" };
+        disk.iothread = 1;
+        expect_error(&d, "disk 'vda': iothread 1 is not defined in <iothreads>");
+        disk.iothread = 0;
+        disk.copy_on_read = DOMAIN_TRISTATE_ON;
+        expect_error(&d, "copy_on_read='on' needs a copy-on-read filter node");
+        disk.copy_on_read = DOMAIN_TRISTATE_OFF;
+        disk.queue_size = 100;
+        expect_error(&d, "queue_size must be a power of two");
+        disk.queue_size = 0;
+        disk.vendor = (char *) "V";
+        expect_error(&d, "<vendor> and <product> need bus='scsi'");
+        disk.vendor = NULL;
+        disk.target_dev = (char *) "sda";
+        disk.queues = 2;
+        expect_error(&d, "queues, queue_size and the virtio options need bus='virtio'");
+        disk.queues = 0;
+        disk.device = DOMAIN_DISK_DEVICE_CDROM;
+        disk.startup_policy = DOMAIN_DISK_STARTUP_OPTIONAL;
+        expect_error(&d, "startupPolicy='optional' (dropping a missing medium at start) is not supported");
+}
+
 Test(qemu_argv, disk_errors) {
         Domain d = base_domain();
         DomainDisk disk = { .target_dev = (char *) "vda" };
@@ -628,8 +676,18 @@ Test(qemu_argv, controllers) {
         expect_error(&d, "unsupported USB controller model 'ehci'");
         c[0].model = NULL;
         c[4].model = (char *) "lsilogic";
-        expect_error(&d, "only virtio-scsi");
+        expect_contains(&d, "-device lsi53c895a,id=scsi0,bus=pci.3,addr=0x1 ");
+        c[4].queues = 2;
+        expect_error(&d, "model 'lsilogic' takes no <driver> options");
+        c[4].model = (char *) "buslogic";
+        expect_error(&d, "unsupported SCSI controller model 'buslogic' (virtio-scsi or lsilogic)");
         c[4].model = NULL;
+        c[4].cmd_per_lun = 8;
+        c[4].ioeventfd = DOMAIN_TRISTATE_OFF;
+        expect_contains(&d, "-device virtio-scsi-pci,id=scsi0,num_queues=2,cmd_per_lun=8,ioeventfd=off,");
+        c[4].iothread = 1;
+        expect_error(&d, "SCSI controller 0: iothread 1 is not defined in <iothreads>");
+        c[4] = (DomainController){ .type = DOMAIN_CONTROLLER_SCSI, .index = c[4].index };
         c[1].model = (char *) "pci-root";
         expect_error(&d, "model 'pcie-root'");
         c[1] = (DomainController){ .type = DOMAIN_CONTROLLER_IDE };
