@@ -52,7 +52,8 @@ ERROR_TEST(name_too_long, "name-too-long.xml",
            "2: /domain/name: invalid domain name: name is longer than 200 bytes")
 ERROR_TEST(name_slash, "name-slash.xml", "2: /domain/name: invalid domain name: name must not contain '/'")
 ERROR_TEST(bad_uuid, "bad-uuid.xml", "3: /domain/uuid: invalid UUID '4dea22b3-1d52-d8f3-2516-782e98ab3fa'")
-ERROR_TEST(unknown_element, "unknown-element.xml", "8: /domain/devices/sound: unsupported element 'sound'")
+ERROR_TEST(unknown_element, "unknown-element.xml",
+           "8: /domain/devices/frobnicator: unsupported element 'frobnicator'")
 ERROR_TEST(unknown_attribute, "unknown-attribute.xml",
            "8: /domain/devices/disk: unsupported attribute 'snapshot'")
 ERROR_TEST(missing_attribute, "missing-attribute.xml",
@@ -78,9 +79,9 @@ ERROR_TEST(
 ERROR_TEST(interface_bridge, "interface-bridge.xml",
            "8: /domain/devices/interface: unsupported value 'bridge' for attribute 'type' (expected one of: "
            "user)")
-ERROR_TEST(
-        graphics_spice, "graphics-spice.xml",
-        "8: /domain/devices/graphics: unsupported value 'spice' for attribute 'type' (expected one of: vnc)")
+ERROR_TEST(graphics_sdl, "graphics-sdl.xml",
+           "8: /domain/devices/graphics: unsupported value 'sdl' for attribute 'type' (expected one of: "
+           "vnc, spice)")
 ERROR_TEST(feature_hyperv, "feature-hyperv.xml", "9: /domain/features/hyperv: unsupported element 'hyperv'")
 ERROR_TEST(pm_refused, "pm-refused.xml",
            "6: /domain/pm/suspend-to-ram: unsupported element 'suspend-to-ram'")

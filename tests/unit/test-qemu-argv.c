@@ -737,20 +737,24 @@ Test(qemu_argv, console_only_becomes_serial0) {
 
 Test(qemu_argv, graphics_and_video) {
         Domain d = base_domain();
-        DomainGraphics g = { .port = -1, .autoport = true };
+        DomainGraphics g = { .type = DOMAIN_GRAPHICS_VNC, .port = -1, .autoport = true };
         DomainVideo v = { .model = DOMAIN_VIDEO_VGA, .vram_kib = 16384 };
 
         d.graphics = &g;
         d.n_graphics = 1;
         expect_contains(&d, "-vnc 127.0.0.1:0,to=99 -device VGA,id=video0,bus=pci.0,addr=0x2 ");
         expect_lacks(&d, "-display none");
-        g = (DomainGraphics){ .port = 5905, .listen = (char *) "::1" };
+        g = (DomainGraphics){ .type = DOMAIN_GRAPHICS_VNC, .port = 5905, .listen = (char *) "::1" };
         expect_contains(&d, "-vnc '[::1]:5' ");
         g.port = 80;
         expect_error(&d, "VNC port 80 out of range");
-        g = (DomainGraphics){ .port = -1, .listen = (char *) "0.0.0.0,password=on" };
+        g = (DomainGraphics){ .type = DOMAIN_GRAPHICS_VNC,
+                              .port = -1,
+                              .listen = (char *) "0.0.0.0,password=on" };
         expect_error(&d, "must be an IPv4 or IPv6 address");
-        g = (DomainGraphics){ .port = -1, .socket = (char *) "/run/vmunit/t/vnc,1.sock" };
+        g = (DomainGraphics){ .type = DOMAIN_GRAPHICS_VNC,
+                              .port = -1,
+                              .socket = (char *) "/run/vmunit/t/vnc,1.sock" };
         expect_contains(&d, "-vnc unix:/run/vmunit/t/vnc,,1.sock ");
 
         d.videos = &v;
@@ -1369,7 +1373,7 @@ Test(qemu_argv_pci, q35_libvirt_layout) {
         DomainMemballoon balloon = { .model = DOMAIN_MEMBALLOON_VIRTIO };
         DomainDisk disk = { .source = (char *) "/i/a.img", .target_dev = (char *) "vda" };
         DomainInterface net = { .mac = { 0x52, 0x54, 0, 1, 2, 3 } };
-        DomainGraphics g = { .port = -1, .autoport = true };
+        DomainGraphics g = { .type = DOMAIN_GRAPHICS_VNC, .port = -1, .autoport = true };
 
         d.os.machine = (char *) "q35";
         d.memballoon = &balloon;
