@@ -15,8 +15,8 @@
 
 #define VNC_PORT_MIN 5900U /* QEMU takes a display number: port - 5900 */
 
-XML_ENUM_DEFINE(domain_xml_graphics_type, { "vnc", DOMAIN_GRAPHICS_VNC },
-                { "spice", DOMAIN_GRAPHICS_SPICE });
+XML_ENUM_DEFINE(domain_xml_graphics_type, { "vnc", DOMAIN_GRAPHICS_VNC }, { "spice", DOMAIN_GRAPHICS_SPICE },
+                { "none", DOMAIN_GRAPHICS_NONE }, { "sdl", DOMAIN_GRAPHICS_SDL });
 
 XML_ENUM_DEFINE_STATIC(listen_types, { "address", DOMAIN_GRAPHICS_LISTEN_ADDRESS },
                        { "socket", DOMAIN_GRAPHICS_LISTEN_SOCKET },
@@ -87,16 +87,17 @@ SPICE_ONE(filetransfer_element, "filetransfer", "enable", xml_enum_yes_no);
 
 /* OpenGL needs a DRM render node opened for QEMU and a label for it. */
 static int gl_check(XmlCtx *c, xmlNode *n, void *obj, void *parent) {
-        if (*(const int *) obj == DOMAIN_TRISTATE_ON)
+        if (((const DomainSpiceGl *) obj)->enable == DOMAIN_TRISTATE_ON)
                 return xml_fail(c, n,
                                 "gl enable='yes' is not supported: it needs a DRM render node, which vmunit "
                                 "does not give QEMU");
         return 0;
 }
 static const XmlValue gl_values[] = {
-        { "enable", XML_T_ENUM, 0, XML_REQUIRED, &xml_enum_yes_no, 0, 0, 0 },
+        { "enable", XML_T_ENUM, offsetof(DomainSpiceGl, enable), XML_REQUIRED, &xml_enum_yes_no, 0, 0, 0 },
+        { "rendernode", XML_T_PATH, offsetof(DomainSpiceGl, rendernode), 0, NULL, 0, 0, 0 },
 };
-static XML_ELEMENT(gl_element, "gl", int, gl_values, (const XmlSub[]){}, gl_check);
+static XML_ELEMENT(gl_element, "gl", DomainSpiceGl, gl_values, (const XmlSub[]){}, gl_check);
 
 static const XmlValue channel_values[] = {
         { "name", XML_T_ENUM, offsetof(DomainSpiceChannel, name), XML_REQUIRED,
@@ -144,7 +145,7 @@ static const XmlSub graphics_subs[] = {
         SPICE_SUB(mouse_element, mouse_mode),
         SPICE_SUB(clipboard_element, copypaste),
         SPICE_SUB(filetransfer_element, filetransfer),
-        SPICE_SUB(gl_element, gl_enable),
+        SPICE_SUB(gl_element, gl),
 };
 
 /* port='-1' is libvirt's spelling of "pick one". */
@@ -190,10 +191,23 @@ static int resolve_listen(XmlCtx *c, xmlNode *n, DomainGraphics *g) {
 static bool spice_children(const DomainGraphics *g) {
         return g->image_compression || g->jpeg_compression || g->zlib_compression ||
                g->playback_compression || g->streaming_mode || g->mouse_mode || g->copypaste ||
-               g->filetransfer || g->gl_enable || g->n_channels > 0;
+               g->filetransfer || g->gl.enable || g->n_channels > 0;
+}
+
+/* type='none': a display device the guest sees, and no way for anyone
+ * to see it. */
+static int check_none(XmlCtx *c, xmlNode *n, const DomainGraphics *g) {
+        if (g->port_attr || g->tls_port_attr || g->autoport_attr || g->listen || g->keymap || g->passwd ||
+            g->share_policy || g->connected || g->listen_el.type || spice_children(g))
+                return xml_fail(c, n, "graphics type 'none' takes no options");
+        return 0;
 }
 
 static int check_type_specific(XmlCtx *c, xmlNode *n, DomainGraphics *g) {
+        if (g->type == DOMAIN_GRAPHICS_SDL)
+                return xml_fail(c, n,
+                                "graphics type 'sdl' is not supported: a VM run as a system service has no "
+                                "desktop session to open a window in; use vnc or spice");
         if (g->type == DOMAIN_GRAPHICS_VNC) {
                 if (spice_children(g))
                         return xml_fail(c, n,
@@ -263,6 +277,8 @@ static int graphics_check(XmlCtx *c, xmlNode *n, void *obj, void *parent) {
         bool portless;
         int r;
 
+        if (g->type == DOMAIN_GRAPHICS_NONE)
+                return check_none(c, n, g);
         r = resolve_port(c, n, g);
         if (r >= 0)
                 r = resolve_listen(c, n, g);

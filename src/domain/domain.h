@@ -322,6 +322,8 @@ typedef struct DomainVirtioOptions {
 typedef enum DomainGraphicsType {
         DOMAIN_GRAPHICS_VNC = 1,
         DOMAIN_GRAPHICS_SPICE,
+        DOMAIN_GRAPHICS_NONE, /* a display device but no way to see it */
+        DOMAIN_GRAPHICS_SDL,  /* refused: a system service has no X display */
 } DomainGraphicsType;
 
 typedef enum DomainGraphicsListenType {
@@ -360,6 +362,12 @@ typedef struct DomainSpiceChannel {
         int mode; /* 1 any, 2 secure, 3 insecure */
 } DomainSpiceChannel;
 
+/* SPICE <gl enable rendernode>. */
+typedef struct DomainSpiceGl {
+        int enable; /* DomainTristate */
+        char *rendernode;
+} DomainSpiceGl;
+
 typedef struct DomainGraphics {
         DomainGraphicsType type;
         char *port_attr;     /* as written: "-1" for autoport; NULL with a socket */
@@ -374,7 +382,8 @@ typedef struct DomainGraphics {
         DomainGraphicsListen listen_el;
         /* SPICE children: enum values, 0 = not given */
         int image_compression, jpeg_compression, zlib_compression, playback_compression;
-        int streaming_mode, mouse_mode, copypaste, filetransfer, gl_enable;
+        int streaming_mode, mouse_mode, copypaste, filetransfer;
+        DomainSpiceGl gl;
         DomainSpiceChannel *channels;
         size_t n_channels;
         /* Filled in by the parser from the above. */

@@ -152,11 +152,14 @@ int qemu_argv_build_graphics(QemuArgvBuilder *b) {
         bool vnc = false, spice = false, keymap_done = false;
         int r;
 
-        if (d->n_graphics == 0)
-                return qemu_argv_add(b, "-display", "%s", "none");
         for (size_t i = 0; i < d->n_graphics; i++) {
                 const DomainGraphics *g = &d->graphics[i];
                 bool *seen = g->type == DOMAIN_GRAPHICS_SPICE ? &spice : &vnc;
+
+                if (g->type == DOMAIN_GRAPHICS_NONE)
+                        continue;
+                if (g->type != DOMAIN_GRAPHICS_VNC && g->type != DOMAIN_GRAPHICS_SPICE)
+                        return qemu_argv_fail(b, "unsupported graphics type");
 
                 if (*seen)
                         return qemu_argv_fail(b, "only one <graphics> of each type is supported");
@@ -172,6 +175,9 @@ int qemu_argv_build_graphics(QemuArgvBuilder *b) {
                 if (r < 0)
                         return r;
         }
+        /* Headless, or type='none': QEMU would otherwise open a window. */
+        if (!vnc && !spice)
+                return qemu_argv_add(b, "-display", "%s", "none");
         return 0;
 }
 
