@@ -80,8 +80,9 @@ ERROR_TEST(interface_bridge, "interface-bridge.xml",
            "8: /domain/devices/interface: unsupported value 'bridge' for attribute 'type' (expected one of: "
            "user)")
 ERROR_TEST(graphics_sdl, "graphics-sdl.xml",
-           "8: /domain/devices/graphics: unsupported value 'sdl' for attribute 'type' (expected one of: "
-           "vnc, spice)")
+           "8: /domain/devices/graphics: graphics type 'sdl' is not supported: a VM run as a system service "
+           "has "
+           "no desktop session to open a window in; use vnc or spice")
 ERROR_TEST(feature_hyperv, "feature-hyperv.xml", "9: /domain/features/hyperv: unsupported element 'hyperv'")
 ERROR_TEST(pm_refused, "pm-refused.xml",
            "6: /domain/pm/suspend-to-ram: unsupported element 'suspend-to-ram'")
