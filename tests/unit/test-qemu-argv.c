@@ -969,6 +969,53 @@ Test(qemu_argv_fds, one_file_one_fd_set) {
 
 /* ---- golden files ------------------------------------------------------- */
 
+/* SPICE: QEMU cannot pick a port, so autoport takes the supervisor's
+ * (spice_port) or libvirt's 5900; a password keeps ticketing on. */
+Test(qemu_argv, spice) {
+        Domain d = base_domain();
+        DomainGraphics g = { .type = DOMAIN_GRAPHICS_SPICE, .port = -1, .autoport = true };
+        QemuArgvOptions o = test_options;
+        _cleanup_free_ char *line = NULL;
+
+        d.graphics = &g;
+        d.n_graphics = 1;
+        expect_contains(&d, "-spice port=5900,addr=127.0.0.1,disable-ticketing=on,seamless-migration=on ");
+        o.spice_port = 5904;
+        line = build_line_opts(&d, &o, NULL, NULL);
+        cr_assert(strstr(line, "-spice port=5904,"), "%s", line);
+        g.passwd = (char *) "x";
+        expect_contains(&d, "-spice port=5900,addr=127.0.0.1,seamless-migration=on ");
+        g = (DomainGraphics){ .type = DOMAIN_GRAPHICS_SPICE,
+                              .port = -1,
+                              .listen_el.type = DOMAIN_GRAPHICS_LISTEN_NONE };
+        expect_contains(&d, "-spice port=0,disable-ticketing=on");
+        g = (DomainGraphics){ .type = DOMAIN_GRAPHICS_NONE };
+        expect_contains(&d, "-display none");
+}
+
+/* Sound: an implicit audiodev when the XML has none; the codecs on the
+ * controller's bus. */
+Test(qemu_argv, sound) {
+        Domain d = base_domain();
+        DomainSoundCodec codecs[] = { DOMAIN_SOUND_CODEC_OUTPUT };
+        DomainSound s = { .model = DOMAIN_SOUND_ICH6, .codecs = codecs, .n_codecs = 1 };
+        DomainAudio a = { .id = 2, .type = DOMAIN_AUDIO_NONE };
+
+        d.sounds = &s;
+        d.n_sounds = 1;
+        expect_contains(&d, "-audiodev none,id=audio1 -device intel-hda,id=sound0,bus=pci.0,addr=0x");
+        expect_contains(&d, "-device hda-output,id=sound0-codec0,bus=sound0.0,cad=0,audiodev=audio1 ");
+        d.audios = &a;
+        d.n_audios = 1;
+        expect_contains(&d, "-audiodev none,id=audio2 ");
+        s.audio_id = 3;
+        expect_error(&d, "refers to audio id 3");
+        s = (DomainSound){ .model = DOMAIN_SOUND_PCSPK };
+        expect_contains(&d, "-machine pcspk-audiodev=audio2");
+        a.type = DOMAIN_AUDIO_SPICE;
+        expect_error(&d, "audio type 'spice' needs SPICE graphics");
+}
+
 static const char *data_dir(void) {
         return getenv("VMUNIT_TEST_DATA") ?: "tests/data";
 }
