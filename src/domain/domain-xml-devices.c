@@ -11,7 +11,6 @@
 #define BOOT_ORDER_MAX 65535U
 #define CONTROLLER_INDEX_MAX 255U
 #define CHAR_PORT_MAX 255U
-#define VNC_PORT_MIN 5900U /* QEMU takes a display number: port - 5900 */
 
 /* Children of a device with nothing else inside. */
 static const XmlChild domain_xml_info_children[] = {
@@ -531,133 +530,6 @@ static int parse_console(XmlCtx *c, xmlNode *n, void *userdata) {
         return parse_char(c, n, userdata, DOMAIN_CHAR_CONSOLE);
 }
 
-static int graphics_listen_address(XmlCtx *c, xmlNode *n, DomainGraphics *g) {
-        _cleanup_free_ char *address = NULL;
-        int r;
-
-        r = xml_check_attrs(c, n, (const char *const[]){ "type", "address", NULL });
-        if (r >= 0)
-                r = xml_attr_string(c, n, "address", false, &address);
-        if (r <= 0)
-                return r;
-        if (g->listen && !streq(g->listen, address))
-                return xml_fail(c, n,
-                                "listen address '%s' does not match the graphics listen attribute '%s'",
-                                address, g->listen);
-        free(g->listen);
-        g->listen = TAKE_PTR(address);
-        return 0;
-}
-
-static int graphics_listen(XmlCtx *c, xmlNode *n, void *userdata) {
-        DomainGraphics *g = userdata;
-        int r, type;
-
-        r = xml_attr_enum(c, n, "type", &domain_xml_listen_type, true, &type);
-        if (r >= 0)
-                r = xml_check_no_children(c, n);
-        if (r < 0)
-                return r;
-        if (type == DOMAIN_XML_LISTEN_ADDRESS)
-                return graphics_listen_address(c, n, g);
-        r = xml_check_attrs(c, n, (const char *const[]){ "type", "socket", NULL });
-        if (r >= 0)
-                r = xml_attr_string(c, n, "socket", true, &g->socket);
-        if (r >= 0)
-                r = xml_check_absolute(c, n, "socket", g->socket);
-        return r;
-}
-
-/* port='-1' is libvirt's spelling of "pick one". */
-static int graphics_port(XmlCtx *c, xmlNode *n, DomainGraphics *g) {
-        _cleanup_free_ char *s = NULL;
-        unsigned port;
-        int r;
-
-        r = xml_attr_string(c, n, "port", false, &s);
-        if (r <= 0 || streq(s, "-1"))
-                return r;
-        r = xml_attr_unsigned(c, n, "port", VNC_PORT_MIN, 65535, true, &port);
-        if (r > 0)
-                g->port = (int) port;
-        return r;
-}
-
-/* libvirt's rules: autoport='yes' wins over a port; no port at all (or
- * -1) means autoport; a socket listen has no port. */
-static int graphics_resolve_port(XmlCtx *c, xmlNode *n, DomainGraphics *g, int autoport) {
-        if (autoport == DOMAIN_TRISTATE_ON)
-                g->port = -1;
-        if (autoport == DOMAIN_TRISTATE_OFF && g->port < 0 && !g->socket)
-                return xml_fail(c, n, "autoport='no' requires a port");
-        if (g->socket && g->port >= 0)
-                return xml_fail(c, n, "a port cannot be combined with a socket listen");
-        if (g->socket && g->listen)
-                return xml_fail(c, n, "a listen address cannot be combined with a socket listen");
-        g->autoport = g->port < 0;
-        return 0;
-}
-
-static int parse_graphics(XmlCtx *c, xmlNode *n, void *userdata) {
-        static const XmlChild children[] = {
-                { "listen", graphics_listen, 0 },
-        };
-        Domain *d = userdata;
-        DomainGraphics *g;
-        int r, type, autoport = DOMAIN_TRISTATE_ABSENT;
-
-        g = xml_array_append(&d->graphics, &d->n_graphics, sizeof(*g));
-        if (!g)
-                return -ENOMEM;
-        g->port = -1;
-        r = xml_check_attrs(c, n, (const char *const[]){ "type", "port", "autoport", "listen", NULL });
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "type", &domain_xml_graphics_type, true, &type);
-        if (r >= 0)
-                r = graphics_port(c, n, g);
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "autoport", &xml_enum_yes_no, false, &autoport);
-        if (r >= 0)
-                r = xml_attr_string(c, n, "listen", false, &g->listen);
-        if (r >= 0)
-                r = XML_PARSE_CHILDREN(c, n, children, g);
-        if (r < 0)
-                return r;
-        g->type = type;
-        return graphics_resolve_port(c, n, g, autoport);
-}
-
-static int video_model(XmlCtx *c, xmlNode *n, void *userdata) {
-        DomainVideo *v = userdata;
-        int r, model;
-
-        r = xml_check_attrs(c, n, (const char *const[]){ "type", "vram", NULL });
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "type", &domain_xml_video_model, true, &model);
-        if (r >= 0)
-                r = xml_attr_unsigned(c, n, "vram", 1, UINT32_MAX, false, &v->vram_kib);
-        if (r >= 0)
-                r = xml_check_no_children(c, n);
-        if (r >= 0)
-                v->model = model;
-        return r;
-}
-
-static int parse_video(XmlCtx *c, xmlNode *n, void *userdata) {
-        static const XmlChild children[] = {
-                { "model", video_model, 0 },
-                { "alias", domain_xml_parse_device_alias, 0 },
-                { "address", domain_xml_parse_device_address, 0 },
-        };
-        Domain *d = userdata;
-        DomainVideo *v;
-
-        v = xml_array_append(&d->videos, &d->n_videos, sizeof(*v));
-        if (!v)
-                return -ENOMEM;
-        return XML_PARSE_CONTAINER(c, n, children, v);
-}
-
 static int parse_input(XmlCtx *c, xmlNode *n, void *userdata) {
         Domain *d = userdata;
         DomainInput *in;
@@ -775,11 +647,16 @@ static const XmlSub devices_subs[] = {
         LEGACY("disk", domain_xml_parse_disk, domain_xml_format_disks, n_disks, XML_MULTI),
         LEGACY("controller", parse_controller, domain_xml_format_controllers, n_controllers, XML_MULTI),
         LEGACY("interface", parse_interface, domain_xml_format_interfaces, n_interfaces, XML_MULTI),
+        DEVICES("smartcard", domain_xml_smartcard, smartcards, n_smartcards),
         LEGACY("serial", parse_serial, domain_xml_format_serials, n_chars, XML_MULTI),
         LEGACY("console", parse_console, domain_xml_format_consoles, n_chars, XML_MULTI),
         LEGACY("input", parse_input, domain_xml_format_inputs, n_inputs, XML_MULTI),
-        LEGACY("graphics", parse_graphics, domain_xml_format_graphics, n_graphics, XML_MULTI),
-        LEGACY("video", parse_video, domain_xml_format_videos, n_videos, XML_MULTI),
+        DEVICES("graphics", domain_xml_graphics, graphics, n_graphics),
+        DEVICES("sound", domain_xml_sound, sounds, n_sounds),
+        DEVICES("audio", domain_xml_audio, audios, n_audios),
+        DEVICES("video", domain_xml_video, videos, n_videos),
+        DEVICES("redirdev", domain_xml_redirdev, redirdevs, n_redirdevs),
+        DEVICES("hub", domain_xml_hub, hubs, n_hubs),
         DEVICES("watchdog", domain_xml_watchdog, watchdogs, n_watchdogs),
         { .kind = XML_SUB_OPTIONAL, .elem = &domain_xml_memballoon, .offset = offsetof(Domain, memballoon) },
         DEVICES("rng", domain_xml_rng, rngs, n_rngs),

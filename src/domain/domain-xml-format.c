@@ -416,44 +416,6 @@ static void format_input(FILE *f, const DomainInput *in) {
         format_info_tail(f, "input", &in->info);
 }
 
-static void format_graphics(FILE *f, const DomainGraphics *g) {
-        fputs("    <graphics", f);
-        put_attr_enum(f, "type", &domain_xml_graphics_type, g->type);
-        if (!g->socket) {
-                fprintf(f, " port='%d'", g->autoport ? -1 : g->port);
-                xml_put_attr(f, "autoport", g->autoport ? "yes" : "no");
-                xml_put_attr(f, "listen", g->listen);
-        }
-        if (!g->socket && !g->listen) {
-                fputs("/>\n", f);
-                return;
-        }
-        fputs(">\n      <listen", f);
-        xml_put_attr(f, "type", g->socket ? "socket" : "address");
-        if (g->socket)
-                xml_put_attr(f, "socket", g->socket);
-        else
-                xml_put_attr(f, "address", g->listen);
-        fputs("/>\n    </graphics>\n", f);
-}
-
-static void format_video(FILE *f, const DomainVideo *v) {
-        if (v->model == DOMAIN_VIDEO_DEFAULT && !v->info.alias && !v->info.address) {
-                fputs("    <video/>\n", f);
-                return;
-        }
-        fputs("    <video>\n", f);
-        if (v->model != DOMAIN_VIDEO_DEFAULT) {
-                fputs("      <model", f);
-                put_attr_enum(f, "type", &domain_xml_video_model, v->model);
-                if (v->vram_kib > 0)
-                        put_attr_uint(f, "vram", v->vram_kib);
-                fputs("/>\n", f);
-        }
-        domain_xml_format_device_info(f, 3, &v->info);
-        fputs("    </video>\n", f);
-}
-
 /* Writers of each kind for the devices table (domain-xml-devices.c). */
 #define FORMAT_ALL(fn, type, array, count, format_one)    \
         void fn(FILE *f, int level, const void *domain) { \
@@ -466,8 +428,6 @@ FORMAT_ALL(domain_xml_format_disks, DomainDisk, disks, n_disks, format_disk)
 FORMAT_ALL(domain_xml_format_controllers, DomainController, controllers, n_controllers, format_controller)
 FORMAT_ALL(domain_xml_format_interfaces, DomainInterface, interfaces, n_interfaces, format_interface)
 FORMAT_ALL(domain_xml_format_inputs, DomainInput, inputs, n_inputs, format_input)
-FORMAT_ALL(domain_xml_format_graphics, DomainGraphics, graphics, n_graphics, format_graphics)
-FORMAT_ALL(domain_xml_format_videos, DomainVideo, videos, n_videos, format_video)
 
 static void format_chars_of(FILE *f, const Domain *d, DomainCharKind kind) {
         for (size_t i = 0; i < d->n_chars; i++)

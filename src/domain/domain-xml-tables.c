@@ -79,15 +79,6 @@ XML_ENUM_DEFINE(domain_xml_serial_target, { "isa-serial", DOMAIN_CHAR_TARGET_ISA
 XML_ENUM_DEFINE(domain_xml_console_target, { "serial", DOMAIN_CHAR_TARGET_SERIAL },
                 { "virtio", DOMAIN_CHAR_TARGET_VIRTIO });
 
-XML_ENUM_DEFINE(domain_xml_graphics_type, { "vnc", DOMAIN_GRAPHICS_VNC });
-
-XML_ENUM_DEFINE(domain_xml_listen_type, { "address", DOMAIN_XML_LISTEN_ADDRESS },
-                { "socket", DOMAIN_XML_LISTEN_SOCKET });
-
-XML_ENUM_DEFINE(domain_xml_video_model, { "vga", DOMAIN_VIDEO_VGA }, { "cirrus", DOMAIN_VIDEO_CIRRUS },
-                { "virtio", DOMAIN_VIDEO_VIRTIO }, { "bochs", DOMAIN_VIDEO_BOCHS },
-                { "ramfb", DOMAIN_VIDEO_RAMFB }, { "none", DOMAIN_VIDEO_NONE });
-
 XML_ENUM_DEFINE(domain_xml_input_type, { "mouse", DOMAIN_INPUT_MOUSE },
                 { "keyboard", DOMAIN_INPUT_KEYBOARD }, { "tablet", DOMAIN_INPUT_TABLET });
 

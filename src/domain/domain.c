@@ -56,14 +56,13 @@ static void domain_devices_done(Domain *d) {
                 domain_device_info_done(&d->chars[i].info);
         }
         free(d->chars);
-        for (size_t i = 0; i < d->n_graphics; i++) {
-                free(d->graphics[i].listen);
-                free(d->graphics[i].socket);
-        }
-        free(d->graphics);
-        for (size_t i = 0; i < d->n_videos; i++)
-                domain_device_info_done(&d->videos[i].info);
-        free(d->videos);
+        xml_schema_free_array(&domain_xml_graphics, d->graphics, d->n_graphics);
+        xml_schema_free_array(&domain_xml_video, d->videos, d->n_videos);
+        xml_schema_free_array(&domain_xml_audio, d->audios, d->n_audios);
+        xml_schema_free_array(&domain_xml_sound, d->sounds, d->n_sounds);
+        xml_schema_free_array(&domain_xml_redirdev, d->redirdevs, d->n_redirdevs);
+        xml_schema_free_array(&domain_xml_hub, d->hubs, d->n_hubs);
+        xml_schema_free_array(&domain_xml_smartcard, d->smartcards, d->n_smartcards);
         for (size_t i = 0; i < d->n_inputs; i++)
                 domain_device_info_done(&d->inputs[i].info);
         free(d->inputs);

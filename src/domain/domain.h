@@ -13,6 +13,7 @@
  */
 
 #include <stdbool.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -255,6 +256,7 @@ typedef enum DomainDiskCache {
         DOMAIN_DISK_CACHE_UNSAFE,
 } DomainDiskCache;
 
+/* Options every virtio device takes (<driver> of a virtio device). */
 typedef struct DomainVirtioOptions {
         DomainTristate iommu, ats, packed, page_per_vq;
 } DomainVirtioOptions;
@@ -399,15 +401,77 @@ typedef struct DomainChar {
 } DomainChar;
 
 typedef enum DomainGraphicsType {
-        DOMAIN_GRAPHICS_VNC,
+        DOMAIN_GRAPHICS_VNC = 1,
+        DOMAIN_GRAPHICS_SPICE,
+        DOMAIN_GRAPHICS_NONE, /* a display device but no way to see it */
+        DOMAIN_GRAPHICS_SDL,  /* refused: a system service has no X display */
 } DomainGraphicsType;
+
+typedef enum DomainGraphicsListenType {
+        DOMAIN_GRAPHICS_LISTEN_ABSENT,
+        DOMAIN_GRAPHICS_LISTEN_ADDRESS,
+        DOMAIN_GRAPHICS_LISTEN_SOCKET,
+        DOMAIN_GRAPHICS_LISTEN_NETWORK, /* refused: networks come later */
+        DOMAIN_GRAPHICS_LISTEN_NONE,
+} DomainGraphicsListenType;
+
+/* <listen type address socket network>: where the display listens. */
+typedef struct DomainGraphicsListen {
+        DomainGraphicsListenType type;
+        char *address;
+        char *socket; /* listen on a UNIX socket instead */
+        char *network;
+} DomainGraphicsListen;
+
+typedef enum DomainGraphicsConnected {
+        DOMAIN_GRAPHICS_CONNECTED_DEFAULT,
+        DOMAIN_GRAPHICS_CONNECTED_KEEP,
+        DOMAIN_GRAPHICS_CONNECTED_DISCONNECT,
+        DOMAIN_GRAPHICS_CONNECTED_FAIL,
+} DomainGraphicsConnected;
+
+typedef enum DomainGraphicsShare {
+        DOMAIN_GRAPHICS_SHARE_DEFAULT,
+        DOMAIN_GRAPHICS_SHARE_ALLOW_EXCLUSIVE,
+        DOMAIN_GRAPHICS_SHARE_FORCE_SHARED,
+        DOMAIN_GRAPHICS_SHARE_IGNORE,
+} DomainGraphicsShare;
+
+/* SPICE channels <channel name mode>. */
+typedef struct DomainSpiceChannel {
+        int name; /* index into the channel names, 1-based */
+        int mode; /* 1 any, 2 secure, 3 insecure */
+} DomainSpiceChannel;
+
+/* SPICE <gl enable rendernode>. */
+typedef struct DomainSpiceGl {
+        int enable; /* DomainTristate */
+        char *rendernode;
+} DomainSpiceGl;
 
 typedef struct DomainGraphics {
         DomainGraphicsType type;
-        int port; /* -1 = autoport / not given */
-        bool autoport;
+        char *port_attr;     /* as written: "-1" for autoport; NULL with a socket */
+        char *tls_port_attr; /* SPICE */
+        DomainTristate autoport_attr;
         char *listen; /* address; NULL = 127.0.0.1 */
-        char *socket; /* listen on a UNIX socket instead */
+        char *keymap;
+        char *passwd;
+        char *passwd_valid_to;
+        DomainGraphicsConnected connected;
+        DomainGraphicsShare share_policy;
+        DomainGraphicsListen listen_el;
+        /* SPICE children: enum values, 0 = not given */
+        int image_compression, jpeg_compression, zlib_compression, playback_compression;
+        int streaming_mode, mouse_mode, copypaste, filetransfer;
+        DomainSpiceGl gl;
+        DomainSpiceChannel *channels;
+        size_t n_channels;
+        /* Filled in by the parser from the above. */
+        int port;     /* -1 = autoport / not given */
+        int tls_port; /* -1 = none, 0 = autoport */
+        bool autoport;
+        const char *socket; /* listen_el.socket */
 } DomainGraphics;
 
 typedef enum DomainVideoModel {
@@ -418,13 +482,87 @@ typedef enum DomainVideoModel {
         DOMAIN_VIDEO_BOCHS,
         DOMAIN_VIDEO_RAMFB,
         DOMAIN_VIDEO_NONE,
+        DOMAIN_VIDEO_QXL,
 } DomainVideoModel;
+
+typedef struct DomainVideoAccel {
+        DomainTristate accel3d, accel2d;
+} DomainVideoAccel;
+
+typedef struct DomainVideoModelDef {
+        DomainVideoModel type;
+        unsigned ram_kib, vram_kib, vram64_kib, vgamem_kib; /* 0 = not given */
+        unsigned heads;
+        DomainTristate primary;
+        DomainVideoAccel accel;
+} DomainVideoModelDef;
 
 typedef struct DomainVideo {
         DomainDeviceInfo info; /* first member */
+        DomainVideoModelDef m;
+        DomainVirtioOptions virtio;
+        /* Filled in by the parser: the model, DOMAIN_VIDEO_DEFAULT when none */
         DomainVideoModel model;
-        unsigned vram_kib; /* 0 = not given */
+        unsigned vram_kib;
 } DomainVideo;
+
+typedef enum DomainAudioType {
+        DOMAIN_AUDIO_NONE = 1,
+        DOMAIN_AUDIO_SPICE,
+} DomainAudioType;
+
+/* <audio id type>: a host audio backend (-audiodev). */
+typedef struct DomainAudio {
+        unsigned id; /* 1.. */
+        DomainAudioType type;
+} DomainAudio;
+
+typedef enum DomainSoundModel {
+        DOMAIN_SOUND_ICH6 = 1,
+        DOMAIN_SOUND_ICH9,
+        DOMAIN_SOUND_AC97,
+        DOMAIN_SOUND_ES1370,
+        DOMAIN_SOUND_SB16,
+        DOMAIN_SOUND_USB,
+        DOMAIN_SOUND_PCSPK,
+        DOMAIN_SOUND_ICH7,
+} DomainSoundModel;
+
+typedef enum DomainSoundCodec {
+        DOMAIN_SOUND_CODEC_DUPLEX = 1,
+        DOMAIN_SOUND_CODEC_MICRO,
+        DOMAIN_SOUND_CODEC_OUTPUT,
+} DomainSoundCodec;
+
+/* <sound model><codec type/><audio id/></sound>. */
+typedef struct DomainSound {
+        DomainDeviceInfo info; /* first member */
+        DomainSoundModel model;
+        DomainSoundCodec *codecs;
+        size_t n_codecs;
+        unsigned audio_id; /* 0 = the first <audio> */
+} DomainSound;
+
+/* <redirdev bus='usb' type='spicevmc'>: a USB device redirected from a
+ * SPICE client. */
+typedef struct DomainRedirdev {
+        DomainDeviceInfo info; /* first member */
+        int bus;               /* usb */
+        int type;              /* spicevmc */
+} DomainRedirdev;
+
+/* <hub type='usb'>. */
+typedef struct DomainHub {
+        DomainDeviceInfo info; /* first member */
+        int type;              /* usb */
+} DomainHub;
+
+/* <smartcard mode='passthrough' type='spicevmc'>. */
+typedef struct DomainSmartcard {
+        DomainDeviceInfo info; /* first member */
+        int mode;              /* passthrough (host, host-certificates refused) */
+        int type;              /* spicevmc */
+} DomainSmartcard;
 
 typedef enum DomainInputType {
         DOMAIN_INPUT_MOUSE,
@@ -457,7 +595,6 @@ typedef struct DomainPanic {
         DomainPanicModel model;
 } DomainPanic;
 
-/* Options every virtio device takes (<driver> of a virtio device). */
 typedef enum DomainMemballoonModel {
         DOMAIN_MEMBALLOON_DEFAULT,
         DOMAIN_MEMBALLOON_VIRTIO,
@@ -623,6 +760,16 @@ typedef struct Domain {
         size_t n_rngs;
         DomainWatchdog *watchdogs;
         size_t n_watchdogs;
+        DomainAudio *audios;
+        size_t n_audios;
+        DomainSound *sounds;
+        size_t n_sounds;
+        DomainRedirdev *redirdevs;
+        size_t n_redirdevs;
+        DomainHub *hubs;
+        size_t n_hubs;
+        DomainSmartcard *smartcards;
+        size_t n_smartcards;
 
         char **qemu_args; /* qemu:commandline/qemu:arg, NULL-terminated or NULL */
         size_t n_qemu_args;
@@ -633,6 +780,10 @@ typedef struct Domain {
 } Domain;
 
 Domain *domain_free(Domain *d);
+
+/* libvirt's passwdValidTo ("YYYY-MM-DDTHH:MM:SS", UTC) as a time.
+ * Returns 0 or -EINVAL. */
+int domain_graphics_valid_to(const char *s, time_t *ret);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Domain *, domain_free);
 #define _cleanup_domain_ _cleanup_(domain_freep)
 

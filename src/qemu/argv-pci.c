@@ -196,7 +196,7 @@ static int collect_controllers(QemuArgvBuilder *b) {
 static int collect_others(QemuArgvBuilder *b) {
         const Domain *d = b->d;
         const DomainMemballoon *m = d->memballoon;
-        DomainVideo v;
+        DomainVideo v = {};
         int r = 0;
 
         if (qemu_argv_video(d, &v) && v.model != DOMAIN_VIDEO_RAMFB)
@@ -204,6 +204,16 @@ static int collect_others(QemuArgvBuilder *b) {
                          v.model == DOMAIN_VIDEO_VIRTIO || v.model == DOMAIN_VIDEO_BOCHS ? PCI_DEV_PCIE
                                                                                          : PCI_DEV_PCI,
                          NULL, 0, "video 0");
+        /* Secondary videos (qxl, virtio-gpu-pci) after the primary. */
+        for (size_t i = 1; r >= 0 && v.model != DOMAIN_VIDEO_NONE && i < d->n_videos; i++)
+                r = push(b, QEMU_PCI_VIDEO, i, &d->videos[i].info, PCI_CLASS_VIDEO,
+                         d->videos[i].model == DOMAIN_VIDEO_VIRTIO ? PCI_DEV_PCIE : PCI_DEV_PCI, NULL, 0,
+                         "video %zu", i);
+        /* Conventional PCI cards; the planner puts ich9 at q35's 00:1b.0. */
+        for (size_t i = 0; r >= 0 && i < d->n_sounds; i++)
+                if (qemu_argv_sound_is_pci(d->sounds[i].model))
+                        r = push(b, QEMU_PCI_SOUND, i, &d->sounds[i].info, PCI_CLASS_SOUND, PCI_DEV_PCI,
+                                 d->sounds[i].model == DOMAIN_SOUND_ICH9 ? "ich9" : NULL, 0, "sound %zu", i);
         for (size_t i = 0; r >= 0 && i < d->n_inputs; i++)
                 if (d->inputs[i].bus == DOMAIN_INPUT_BUS_VIRTIO)
                         r = push(b, QEMU_PCI_INPUT, i, &d->inputs[i].info, PCI_CLASS_INPUT, PCI_DEV_PCIE,
@@ -282,7 +292,7 @@ int qemu_argv_plan_pci(QemuArgvBuilder *b) {
         const Domain *d = b->d;
         /* every device that may be PCI, plus the implicit controllers and the video */
         size_t cap = d->n_disks + d->n_interfaces + d->n_controllers + 4 + 1 + d->n_inputs + 1 +
-                     d->n_panics + d->n_rngs + d->n_watchdogs;
+                     d->n_panics + d->n_rngs + d->n_watchdogs + d->n_videos + d->n_sounds;
         _cleanup_free_ PciController *given = calloc(d->n_controllers ?: 1, sizeof(PciController));
         _cleanup_free_ char *error = NULL;
         bool has_root_port;

@@ -47,6 +47,11 @@ static bool need_usb(const Domain *d) {
         for (size_t i = 0; i < d->n_inputs; i++)
                 if (input_bus(&d->inputs[i]) == DOMAIN_INPUT_BUS_USB)
                         return true;
+        if (d->n_redirdevs > 0 || d->n_hubs > 0 || d->n_smartcards > 0)
+                return true;
+        for (size_t i = 0; i < d->n_sounds; i++)
+                if (d->sounds[i].model == DOMAIN_SOUND_USB)
+                        return true;
         return need_disk_bus(d, DOMAIN_DISK_BUS_USB);
 }
 
@@ -1203,107 +1208,6 @@ static int build_chars(QemuArgvBuilder *b) {
         return 0;
 }
 
-/* ---- graphics and video ------------------------------------------------- */
-
-/* VNC display numbers are port - 5900. Without a fixed port, QEMU itself
- * picks the first free display in 0..99 (to=99), which is what autoport
- * means; the supervisor learns the port from query-vnc. */
-static int build_vnc(QemuArgvBuilder *b, const DomainGraphics *g) {
-        _cleanup_free_ char *esc = NULL;
-        const char *listen = g->listen ?: "127.0.0.1";
-        bool v6 = strchr(listen, ':');
-
-        if (g->socket) {
-                if (strlen(g->socket) > UNIX_PATH_LIMIT)
-                        return qemu_argv_fail(
-                                b, "VNC socket path %s is longer than the UNIX socket limit of %d bytes",
-                                g->socket, UNIX_PATH_LIMIT);
-                esc = qemu_opt_escape(g->socket);
-                return esc ? qemu_argv_add(b, "-vnc", "unix:%s", esc) : -ENOMEM;
-        }
-        if (strspn(listen, "0123456789abcdefABCDEF.:") != strlen(listen) || !*listen)
-                return qemu_argv_fail(b, "VNC listen address '%s' must be an IPv4 or IPv6 address", listen);
-        if (g->autoport || g->port < 0)
-                return qemu_argv_add(b, "-vnc", "%s%s%s:0,to=99", v6 ? "[" : "", listen, v6 ? "]" : "");
-        if (g->port < 5900 || g->port > 65535)
-                return qemu_argv_fail(b, "VNC port %d out of range (5900..65535)", g->port);
-        return qemu_argv_add(b, "-vnc", "%s%s%s:%d", v6 ? "[" : "", listen, v6 ? "]" : "", g->port - 5900);
-}
-
-static int build_graphics(QemuArgvBuilder *b) {
-        const Domain *d = b->d;
-
-        if (d->n_graphics == 0)
-                return qemu_argv_add(b, "-display", "%s", "none");
-        if (d->n_graphics > 1)
-                return qemu_argv_fail(b, "only one <graphics> is supported");
-        if (d->graphics[0].type != DOMAIN_GRAPHICS_VNC)
-                return qemu_argv_fail(b, "only VNC graphics are supported");
-        return build_vnc(b, &d->graphics[0]);
-}
-
-/* vram -> the device's video memory size property, where it has one. */
-static int video_vram_opt(QemuArgvBuilder *b, const DomainVideo *v, char **dev) {
-        unsigned mib = v->vram_kib / 1024;
-
-        if (v->vram_kib == 0)
-                return 0;
-        switch (v->model) {
-        case DOMAIN_VIDEO_VGA:
-        case DOMAIN_VIDEO_DEFAULT:
-                if (v->vram_kib % 1024 || mib < 1 || mib > 512)
-                        return qemu_argv_fail(b, "<video vram> for VGA must be whole MiB, 1..512 MiB");
-                return qemu_argv_appendf(dev, "vgamem_mb=%u", mib);
-        case DOMAIN_VIDEO_CIRRUS:
-                if (v->vram_kib % 1024 || (mib != 4 && mib != 8 && mib != 16))
-                        return qemu_argv_fail(b, "<video vram> for cirrus must be 4, 8 or 16 MiB");
-                return qemu_argv_appendf(dev, "vgamem_mb=%u", mib);
-        case DOMAIN_VIDEO_BOCHS: return qemu_argv_appendf(dev, "vgamem=%uk", v->vram_kib);
-        default:
-                /* virtio-vga and ramfb size their framebuffer from the
-                 * guest's mode; libvirt ignores vram for them too. */
-                return 0;
-        }
-}
-
-bool qemu_argv_video(const Domain *d, DomainVideo *ret) {
-        if (d->n_videos >= 1)
-                *ret = d->videos[0];
-        else if (d->n_graphics == 0)
-                return false; /* headless: no video unless asked for */
-        else
-                *ret = (DomainVideo){ .model = DOMAIN_VIDEO_DEFAULT };
-        return ret->model != DOMAIN_VIDEO_NONE;
-}
-
-static int build_video(QemuArgvBuilder *b) {
-        static const char *const drivers[] = {
-                [DOMAIN_VIDEO_DEFAULT] = "VGA",         [DOMAIN_VIDEO_VGA] = "VGA",
-                [DOMAIN_VIDEO_CIRRUS] = "cirrus-vga",   [DOMAIN_VIDEO_VIRTIO] = "virtio-vga",
-                [DOMAIN_VIDEO_BOCHS] = "bochs-display", [DOMAIN_VIDEO_RAMFB] = "ramfb",
-        };
-        const Domain *d = b->d;
-        _cleanup_free_ char *dev = NULL;
-        const char *alias;
-        DomainVideo v;
-        int r;
-
-        if (d->n_videos > 1)
-                return qemu_argv_fail(b, "only one <video> is supported");
-        if (!qemu_argv_video(d, &v))
-                return 0;
-        if ((size_t) v.model >= ELEMENTSOF(drivers) || !drivers[v.model])
-                return qemu_argv_fail(b, "unsupported video model");
-        r = qemu_argv_user_alias(b, &v.info, &alias);
-        if (r >= 0)
-                r = qemu_argv_appendf(&dev, "%s,id=%s", drivers[v.model], alias ?: "video0");
-        if (r >= 0)
-                r = video_vram_opt(b, &v, &dev);
-        if (r < 0)
-                return r;
-        return qemu_argv_add_device(b, QEMU_PCI_VIDEO, 0, "%s", dev);
-}
-
 /* ---- input, balloon, panic ---------------------------------------------- */
 
 static int build_input(QemuArgvBuilder *b, size_t i, const DomainInput *in) {
@@ -1355,9 +1259,12 @@ int qemu_argv_build_devices(QemuArgvBuilder *b) {
                 build_disks,
                 build_interfaces,
                 build_chars,
-                build_graphics,
-                build_video,
+                qemu_argv_build_graphics,
+                qemu_argv_build_video,
                 build_inputs,
+                qemu_argv_build_audio,
+                qemu_argv_build_sounds,
+                qemu_argv_build_usb_devices,
                 qemu_argv_build_watchdogs,
                 qemu_argv_build_memballoon,
                 qemu_argv_build_rngs,

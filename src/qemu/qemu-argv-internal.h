@@ -27,6 +27,7 @@ typedef enum QemuPciOwner {
         QEMU_PCI_PANIC,
         QEMU_PCI_RNG,
         QEMU_PCI_WATCHDOG,
+        QEMU_PCI_SOUND,
 } QemuPciOwner;
 
 typedef struct QemuPciRef {
@@ -113,8 +114,10 @@ const QemuNicModel *qemu_nic_model(const char *model);
 bool qemu_argv_need_implicit_controller(const Domain *d, bool q35, DomainControllerType type);
 const char *qemu_argv_usb_controller_driver(const char *model);
 /* The video device the domain gets (a default VGA with graphics but no
- * <video>); false when none. */
+ * <video>); false when none. Secondary videos are d->videos[1..]. */
 bool qemu_argv_video(const Domain *d, DomainVideo *ret);
+/* Whether sound model m is a PCI device. */
+bool qemu_argv_sound_is_pci(DomainSoundModel m);
 
 /* Device families with their own file (argv-*.c). */
 int qemu_argv_build_memballoon(QemuArgvBuilder *b);
@@ -122,6 +125,14 @@ int qemu_argv_build_panic(QemuArgvBuilder *b);
 int qemu_argv_build_rngs(QemuArgvBuilder *b);
 int qemu_argv_build_watchdogs(QemuArgvBuilder *b);
 int qemu_argv_build_features(QemuArgvBuilder *b);
+int qemu_argv_build_graphics(QemuArgvBuilder *b);
+int qemu_argv_build_video(QemuArgvBuilder *b);
+int qemu_argv_build_audio(QemuArgvBuilder *b);
+int qemu_argv_build_sounds(QemuArgvBuilder *b);
+int qemu_argv_build_usb_devices(QemuArgvBuilder *b);
+/* The id of the -audiodev a sound device uses ("audio1"), 0 when the
+ * domain has no sound at all. */
+unsigned qemu_argv_audio_id(const Domain *d, unsigned wanted);
 
 /* "virtio-rng-pci", "virtio-rng-pci-transitional", ... into buf. */
 const char *qemu_virtio_pci_driver(const char *base, DomainVirtioModel model, char buf[static 64]);

@@ -54,6 +54,10 @@ typedef struct QemuArgvOptions {
          * for the default variable store STATE/NAME/nvram/NAME_VARS.fd.
          * NULL = /var/lib/vmunit. */
         const char *state_dir;
+        /* The TCP port the supervisor found free for a SPICE display with
+         * autoport (QEMU cannot pick one itself, as it does for VNC).
+         * 0: none picked; 5900, libvirt's first, is written. */
+        int spice_port;
 } QemuArgvOptions;
 
 /* Build argv (argv[0] = emulator) and the extra environment (NAME=VALUE,

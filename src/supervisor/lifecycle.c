@@ -207,6 +207,56 @@ static void set_balloon_stats_period(Supervisor *s) {
                 log_warning("could not set the balloon's stats period");
 }
 
+/* A display password never goes on QEMU's command line (any local user
+ * could read it there): QEMU starts with password=on (VNC) or ticketing
+ * (SPICE) and no password, so nobody gets in, and it is set here, before
+ * "cont", as libvirt does. Failing leaves the display locked. */
+static void on_password_reply(QmpClient *c, json_object *reply, const char *eclass, const char *edesc,
+                              void *userdata) {
+        if (!reply)
+                log_warning("QEMU did not take the display password: %s; the display stays locked",
+                            edesc ?: eclass ?: "unknown error");
+}
+
+static void set_one_password(Supervisor *s, const DomainGraphics *g) {
+        static const char *const connected[] = {
+                [DOMAIN_GRAPHICS_CONNECTED_KEEP] = "keep",
+                [DOMAIN_GRAPHICS_CONNECTED_DISCONNECT] = "disconnect",
+                [DOMAIN_GRAPHICS_CONNECTED_FAIL] = "fail",
+        };
+        const char *protocol = g->type == DOMAIN_GRAPHICS_SPICE ? "spice" : "vnc";
+        json_object *args = json_object_new_object();
+        char when[32];
+        time_t t;
+
+        if (!args)
+                return;
+        json_object_object_add(args, "protocol", json_object_new_string(protocol));
+        json_object_object_add(args, "password", json_object_new_string(g->passwd));
+        if (g->connected)
+                json_object_object_add(args, "connected", json_object_new_string(connected[g->connected]));
+        if (qmp_client_send(s->qmp, "set_password", args, on_password_reply, NULL) < 0) {
+                log_warning("could not set the %s password: the display stays locked", protocol);
+                return;
+        }
+        if (!g->passwd_valid_to || domain_graphics_valid_to(g->passwd_valid_to, &t) < 0)
+                return;
+        args = json_object_new_object();
+        if (!args)
+                return;
+        snprintf(when, sizeof(when), "%lld", (long long) t);
+        json_object_object_add(args, "protocol", json_object_new_string(protocol));
+        json_object_object_add(args, "time", json_object_new_string(when));
+        if (qmp_client_send(s->qmp, "expire_password", args, on_password_reply, NULL) < 0)
+                log_warning("could not set when the %s password expires", protocol);
+}
+
+static void set_graphics_passwords(Supervisor *s) {
+        for (size_t i = 0; i < s->domain->n_graphics; i++)
+                if (s->domain->graphics[i].passwd)
+                        set_one_password(s, &s->domain->graphics[i]);
+}
+
 static void on_qmp_ready(QmpClient *c, void *userdata) {
         Supervisor *s = userdata;
 
@@ -216,6 +266,7 @@ static void on_qmp_ready(QmpClient *c, void *userdata) {
                 return;
         console_on_qmp_ready(s);
         set_balloon_stats_period(s);
+        set_graphics_passwords(s);
         if (save_restoring(s)) {
                 save_restore_begin(s); /* lifecycle_restored() once loaded */
                 return;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -250,6 +251,41 @@ static int probe_caps(Supervisor *s, QemuCaps *ret) {
         return r;
 }
 
+/* Whether port is free on the address (an IPv4 or IPv6 literal). */
+static bool tcp_port_free(const char *address, int port) {
+        struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t) port) };
+        struct sockaddr_in in4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
+        bool v6 = strchr(address, ':');
+        _cleanup_close_ int fd = -EBADF;
+
+        if (v6 ? inet_pton(AF_INET6, address, &in6.sin6_addr) != 1
+               : inet_pton(AF_INET, address, &in4.sin_addr) != 1)
+                return false;
+        fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return false;
+        return v6 ? bind(fd, (struct sockaddr *) &in6, sizeof(in6)) == 0
+                  : bind(fd, (struct sockaddr *) &in4, sizeof(in4)) == 0;
+}
+
+/* SPICE autoport: QEMU cannot pick a port itself (VNC's to=99 has no
+ * SPICE twin), so the first free one from 5900 is found here, as
+ * libvirt's port allocator does. There is a window before QEMU binds
+ * it; a start that loses the race fails and can be retried. 0 when the
+ * domain needs none or none is free. */
+static int pick_spice_port(const Domain *d) {
+        for (size_t i = 0; i < d->n_graphics; i++) {
+                const DomainGraphics *g = &d->graphics[i];
+
+                if (g->type != DOMAIN_GRAPHICS_SPICE || !g->autoport)
+                        continue;
+                for (int port = 5900; port <= 65535; port++)
+                        if (tcp_port_free(g->listen ?: "127.0.0.1", port))
+                                return port;
+        }
+        return 0;
+}
+
 static int build_argv(Supervisor *s, Strv *argv, Strv *env) {
         _cleanup_(qemu_caps_done) QemuCaps caps = {};
         _cleanup_free_ char *err = NULL;
@@ -264,6 +300,7 @@ static int build_argv(Supervisor *s, Strv *argv, Strv *env) {
                 .incoming_defer = save_restoring(s),
                 .files = &s->files,
                 .state_dir = s->paths.state_dir,
+                .spice_port = pick_spice_port(s->domain),
         };
         int r = qemu_argv_build(s->domain, &o, argv, env, &err);
 

@@ -797,20 +797,24 @@ Test(qemu_argv, console_only_becomes_serial0) {
 
 Test(qemu_argv, graphics_and_video) {
         Domain d = base_domain();
-        DomainGraphics g = { .port = -1, .autoport = true };
+        DomainGraphics g = { .type = DOMAIN_GRAPHICS_VNC, .port = -1, .autoport = true };
         DomainVideo v = { .model = DOMAIN_VIDEO_VGA, .vram_kib = 16384 };
 
         d.graphics = &g;
         d.n_graphics = 1;
         expect_contains(&d, "-vnc 127.0.0.1:0,to=99 -device VGA,id=video0,bus=pci.0,addr=0x2 ");
         expect_lacks(&d, "-display none");
-        g = (DomainGraphics){ .port = 5905, .listen = (char *) "::1" };
+        g = (DomainGraphics){ .type = DOMAIN_GRAPHICS_VNC, .port = 5905, .listen = (char *) "::1" };
         expect_contains(&d, "-vnc '[::1]:5' ");
         g.port = 80;
         expect_error(&d, "VNC port 80 out of range");
-        g = (DomainGraphics){ .port = -1, .listen = (char *) "0.0.0.0,password=on" };
+        g = (DomainGraphics){ .type = DOMAIN_GRAPHICS_VNC,
+                              .port = -1,
+                              .listen = (char *) "0.0.0.0,password=on" };
         expect_error(&d, "must be an IPv4 or IPv6 address");
-        g = (DomainGraphics){ .port = -1, .socket = (char *) "/run/vmunit/t/vnc,1.sock" };
+        g = (DomainGraphics){ .type = DOMAIN_GRAPHICS_VNC,
+                              .port = -1,
+                              .socket = (char *) "/run/vmunit/t/vnc,1.sock" };
         expect_contains(&d, "-vnc unix:/run/vmunit/t/vnc,,1.sock ");
 
         d.videos = &v;
@@ -1024,6 +1028,53 @@ Test(qemu_argv_fds, one_file_one_fd_set) {
 }
 
 /* ---- golden files ------------------------------------------------------- */
+
+/* SPICE: QEMU cannot pick a port, so autoport takes the supervisor's
+ * (spice_port) or libvirt's 5900; a password keeps ticketing on. */
+Test(qemu_argv, spice) {
+        Domain d = base_domain();
+        DomainGraphics g = { .type = DOMAIN_GRAPHICS_SPICE, .port = -1, .autoport = true };
+        QemuArgvOptions o = test_options;
+        _cleanup_free_ char *line = NULL;
+
+        d.graphics = &g;
+        d.n_graphics = 1;
+        expect_contains(&d, "-spice port=5900,addr=127.0.0.1,disable-ticketing=on,seamless-migration=on ");
+        o.spice_port = 5904;
+        line = build_line_opts(&d, &o, NULL, NULL);
+        cr_assert(strstr(line, "-spice port=5904,"), "%s", line);
+        g.passwd = (char *) "x";
+        expect_contains(&d, "-spice port=5900,addr=127.0.0.1,seamless-migration=on ");
+        g = (DomainGraphics){ .type = DOMAIN_GRAPHICS_SPICE,
+                              .port = -1,
+                              .listen_el.type = DOMAIN_GRAPHICS_LISTEN_NONE };
+        expect_contains(&d, "-spice port=0,disable-ticketing=on");
+        g = (DomainGraphics){ .type = DOMAIN_GRAPHICS_NONE };
+        expect_contains(&d, "-display none");
+}
+
+/* Sound: an implicit audiodev when the XML has none; the codecs on the
+ * controller's bus. */
+Test(qemu_argv, sound) {
+        Domain d = base_domain();
+        DomainSoundCodec codecs[] = { DOMAIN_SOUND_CODEC_OUTPUT };
+        DomainSound s = { .model = DOMAIN_SOUND_ICH6, .codecs = codecs, .n_codecs = 1 };
+        DomainAudio a = { .id = 2, .type = DOMAIN_AUDIO_NONE };
+
+        d.sounds = &s;
+        d.n_sounds = 1;
+        expect_contains(&d, "-audiodev none,id=audio1 -device intel-hda,id=sound0,bus=pci.0,addr=0x");
+        expect_contains(&d, "-device hda-output,id=sound0-codec0,bus=sound0.0,cad=0,audiodev=audio1 ");
+        d.audios = &a;
+        d.n_audios = 1;
+        expect_contains(&d, "-audiodev none,id=audio2 ");
+        s.audio_id = 3;
+        expect_error(&d, "refers to audio id 3");
+        s = (DomainSound){ .model = DOMAIN_SOUND_PCSPK };
+        expect_contains(&d, "-machine pcspk-audiodev=audio2");
+        a.type = DOMAIN_AUDIO_SPICE;
+        expect_error(&d, "audio type 'spice' needs SPICE graphics");
+}
 
 static const char *data_dir(void) {
         return getenv("VMUNIT_TEST_DATA") ?: "tests/data";
@@ -1429,7 +1480,7 @@ Test(qemu_argv_pci, q35_libvirt_layout) {
         DomainMemballoon balloon = { .model = DOMAIN_MEMBALLOON_VIRTIO };
         DomainDisk disk = { .source = (char *) "/i/a.img", .target_dev = (char *) "vda" };
         DomainInterface net = { .mac = { 0x52, 0x54, 0, 1, 2, 3 } };
-        DomainGraphics g = { .port = -1, .autoport = true };
+        DomainGraphics g = { .type = DOMAIN_GRAPHICS_VNC, .port = -1, .autoport = true };
 
         d.os.machine = (char *) "q35";
         d.memballoon = &balloon;

@@ -497,7 +497,7 @@ Test(walk, sockets_logs_and_the_runtime_dir) {
                   .path = (char *) "/l/b.log",
                   .append = true },
         };
-        DomainGraphics vnc = { .socket = (char *) "/s/vnc" };
+        DomainGraphics vnc = { .type = DOMAIN_GRAPHICS_VNC, .socket = (char *) "/s/vnc" };
         Domain d = { .chars = chars, .n_chars = ELEMENTSOF(chars), .graphics = &vnc, .n_graphics = 1 };
         Seen seen = {};
 
