@@ -50,6 +50,7 @@ static void domain_devices_done(Domain *d) {
         free(d->interfaces);
         for (size_t i = 0; i < d->n_chars; i++) {
                 free(d->chars[i].path);
+                free(d->chars[i].target_name);
                 domain_device_info_done(&d->chars[i].info);
         }
         free(d->chars);
@@ -75,6 +76,9 @@ static void domain_devices_done(Domain *d) {
         xml_schema_free_array(&domain_xml_panic, d->panics, d->n_panics);
         xml_schema_free_array(&domain_xml_rng, d->rngs, d->n_rngs);
         xml_schema_free_array(&domain_xml_watchdog, d->watchdogs, d->n_watchdogs);
+        if (d->iommu)
+                xml_schema_free(&domain_xml_iommu, d->iommu);
+        free(d->iommu);
 }
 
 static void domain_qemu_done(Domain *d) {

@@ -289,19 +289,44 @@ typedef enum DomainCharType {
         DOMAIN_CHAR_UNIX,
         DOMAIN_CHAR_NULL,
         DOMAIN_CHAR_STDIO,
+        DOMAIN_CHAR_SPICEVMC, /* <channel> only: SPICE's agent channel */
 } DomainCharType;
 
 typedef enum DomainCharKind {
         DOMAIN_CHAR_SERIAL,
         DOMAIN_CHAR_CONSOLE,
+        /* <channel>: a port on the virtio-serial bus. A channel is a
+         * DomainChar and not a table-described family of its own because
+         * its backend is exactly a serial port's (<source> for pty, unix,
+         * file, and the supervisor binding a listening socket and passing
+         * the fd): the VmFile walk, the labels and the -chardev builder
+         * serve all three kinds from one description. */
+        DOMAIN_CHAR_CHANNEL,
 } DomainCharKind;
 
 typedef enum DomainCharTargetType {
         DOMAIN_CHAR_TARGET_DEFAULT, /* serial: isa-serial; console: serial */
         DOMAIN_CHAR_TARGET_ISA_SERIAL,
         DOMAIN_CHAR_TARGET_SERIAL, /* console on the first serial port */
-        DOMAIN_CHAR_TARGET_VIRTIO, /* virtio console */
+        DOMAIN_CHAR_TARGET_VIRTIO, /* virtio console; channel: virtserialport */
+        DOMAIN_CHAR_TARGET_PCI_SERIAL,
+        DOMAIN_CHAR_TARGET_USB_SERIAL,
 } DomainCharTargetType;
+
+/* <serial><target><model name>: the device model, which libvirt writes
+ * next to the target type it implies. */
+typedef enum DomainCharTargetModel {
+        DOMAIN_CHAR_MODEL_DEFAULT,
+        DOMAIN_CHAR_MODEL_ISA_SERIAL,
+        DOMAIN_CHAR_MODEL_PCI_SERIAL,
+        DOMAIN_CHAR_MODEL_USB_SERIAL,
+} DomainCharTargetModel;
+
+typedef enum DomainCharState {
+        DOMAIN_CHAR_STATE_ABSENT,
+        DOMAIN_CHAR_STATE_CONNECTED,
+        DOMAIN_CHAR_STATE_DISCONNECTED,
+} DomainCharState;
 
 typedef struct DomainChar {
         DomainDeviceInfo info; /* first member */
@@ -312,6 +337,12 @@ typedef struct DomainChar {
         bool append;      /* file: <source append='on'> */
         DomainCharTargetType target_type;
         int target_port; /* -1 = not given */
+        DomainCharTargetModel target_model;
+        char *target_name;            /* channel: the port's name (org.qemu.guest_agent.0) */
+        DomainCharState target_state; /* channel: live-only guest state, kept as given */
+        /* A unix channel without <source>: path was filled in by the
+         * supervisor (qemu_channel_socket_path()) and is not written back. */
+        bool path_auto;
 } DomainChar;
 
 typedef enum DomainGraphicsType {
@@ -425,6 +456,27 @@ typedef struct DomainRng {
         DomainVirtioOptions virtio;
 } DomainRng;
 
+typedef enum DomainIommuModel {
+        DOMAIN_IOMMU_INTEL = 1,
+        DOMAIN_IOMMU_VIRTIO,
+        DOMAIN_IOMMU_SMMUV3, /* Arm: kept in the model, refused by the builder */
+} DomainIommuModel;
+
+/* <iommu model><driver intremap caching_mode eim iotlb aw_bits/></iommu> */
+typedef struct DomainIommuDriver {
+        DomainTristate intremap;
+        DomainTristate caching_mode;
+        DomainTristate eim;
+        DomainTristate iotlb;
+        unsigned aw_bits; /* 0 = QEMU's default */
+} DomainIommuDriver;
+
+typedef struct DomainIommu {
+        DomainDeviceInfo info; /* first member */
+        DomainIommuModel model;
+        DomainIommuDriver driver;
+} DomainIommu;
+
 typedef enum DomainWatchdogModel {
         DOMAIN_WATCHDOG_I6300ESB = 1, /* PCI */
         DOMAIN_WATCHDOG_IB700,        /* ISA */
@@ -522,7 +574,7 @@ typedef struct Domain {
         size_t n_disks;
         DomainInterface *interfaces;
         size_t n_interfaces;
-        DomainChar *chars; /* serials and consoles, in document order */
+        DomainChar *chars; /* serials, consoles and channels, in document order */
         size_t n_chars;
         DomainGraphics *graphics;
         size_t n_graphics;
@@ -540,6 +592,7 @@ typedef struct Domain {
         size_t n_rngs;
         DomainWatchdog *watchdogs;
         size_t n_watchdogs;
+        DomainIommu *iommu; /* NULL: none */
 
         char **qemu_args; /* qemu:commandline/qemu:arg, NULL-terminated or NULL */
         size_t n_qemu_args;

@@ -27,6 +27,7 @@ typedef enum QemuPciOwner {
         QEMU_PCI_PANIC,
         QEMU_PCI_RNG,
         QEMU_PCI_WATCHDOG,
+        QEMU_PCI_IOMMU,
 } QemuPciOwner;
 
 typedef struct QemuPciRef {
@@ -114,6 +115,9 @@ bool qemu_argv_video(const Domain *d, DomainVideo *ret);
 int qemu_argv_build_memballoon(QemuArgvBuilder *b);
 int qemu_argv_build_panic(QemuArgvBuilder *b);
 int qemu_argv_build_rngs(QemuArgvBuilder *b);
+/* <iommu>: intel-iommu (q35) or virtio-iommu-pci; smmuv3 refused. */
+int qemu_argv_build_iommu(QemuArgvBuilder *b);
+bool qemu_argv_iommu_needs_split_irqchip(const Domain *d);
 int qemu_argv_build_watchdogs(QemuArgvBuilder *b);
 int qemu_argv_build_features(QemuArgvBuilder *b);
 
