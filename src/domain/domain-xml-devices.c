@@ -317,10 +317,28 @@ static int char_source_unix(XmlCtx *c, xmlNode *n, DomainChar *ch) {
         return r;
 }
 
+/* A running libvirt domain's XML names the pty QEMU allocated (<source
+ * path='/dev/pts/N'>, and tty='/dev/pts/N' on <console>): run-time
+ * state, as libvirt itself ignores it when it starts the domain. Read and
+ * forgotten; each start gets a new pty. */
+static int char_source_pty(XmlCtx *c, xmlNode *n) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "path", NULL });
+        if (r >= 0)
+                r = xml_attr_string(c, n, "path", false, &path);
+        return r;
+}
+
 static int char_source(XmlCtx *c, xmlNode *n, void *userdata) {
         DomainChar *ch = userdata;
         int r;
 
+        if (ch->type == DOMAIN_CHAR_PTY) {
+                r = char_source_pty(c, n);
+                return r < 0 ? r : xml_check_no_children(c, n);
+        }
         if (ch->type == DOMAIN_CHAR_FILE)
                 r = char_source_file(c, n, ch);
         else if (ch->type == DOMAIN_CHAR_UNIX)
@@ -492,7 +510,10 @@ static int parse_char(XmlCtx *c, xmlNode *n, Domain *d, DomainCharKind kind) {
                 return -ENOMEM;
         ch->kind = kind;
         ch->target_port = -1;
-        r = xml_check_attrs(c, n, (const char *const[]){ "type", NULL });
+        /* tty=: the live pty of a console, see char_source_pty(). */
+        r = xml_check_attrs(c, n,
+                            kind == DOMAIN_CHAR_CONSOLE ? (const char *const[]){ "type", "tty", NULL }
+                                                        : (const char *const[]){ "type", NULL });
         if (r >= 0)
                 r = xml_attr_enum(c, n, "type", &domain_xml_char_type, false, &type);
         if (r < 0)

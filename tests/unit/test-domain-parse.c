@@ -391,19 +391,21 @@ static Domain *parse_example(const char *name) {
 Test(parse, channels) {
         _cleanup_domain_ Domain *d = parse_example("channels.xml");
 
-        cr_assert_eq(d->n_chars, 6);
+        cr_assert_eq(d->n_chars, 7);
         cr_assert_eq(d->chars[0].target_model, DOMAIN_CHAR_MODEL_ISA_SERIAL);
-        cr_assert_eq(d->chars[1].kind, DOMAIN_CHAR_CHANNEL);
+        cr_assert_null(d->chars[0].path);
         cr_assert_null(d->chars[1].path);
-        cr_assert(d->chars[1].unix_listen);
-        cr_assert_str_eq(d->chars[1].target_name, "org.qemu.guest_agent.0");
-        cr_assert_eq(d->chars[1].target_state, DOMAIN_CHAR_STATE_CONNECTED);
+        cr_assert_eq(d->chars[2].kind, DOMAIN_CHAR_CHANNEL);
         cr_assert_null(d->chars[2].path);
-        cr_assert_str_eq(d->chars[3].path, "/srv/sock/service");
-        cr_assert(!d->chars[3].unix_listen);
-        cr_assert_eq(d->chars[4].type, DOMAIN_CHAR_SPICEVMC);
-        cr_assert_eq(d->chars[4].target_state, DOMAIN_CHAR_STATE_DISCONNECTED);
-        cr_assert_null(d->chars[5].target_name);
+        cr_assert(d->chars[2].unix_listen);
+        cr_assert_str_eq(d->chars[2].target_name, "org.qemu.guest_agent.0");
+        cr_assert_eq(d->chars[2].target_state, DOMAIN_CHAR_STATE_CONNECTED);
+        cr_assert_null(d->chars[3].path);
+        cr_assert_str_eq(d->chars[4].path, "/srv/sock/service");
+        cr_assert(!d->chars[4].unix_listen);
+        cr_assert_eq(d->chars[5].type, DOMAIN_CHAR_SPICEVMC);
+        cr_assert_eq(d->chars[5].target_state, DOMAIN_CHAR_STATE_DISCONNECTED);
+        cr_assert_null(d->chars[6].target_name);
         cr_assert_not_null(d->iommu);
         cr_assert_eq(d->iommu->model, DOMAIN_IOMMU_VIRTIO);
 }
@@ -574,8 +576,8 @@ static const SemanticCase semantic_cases[] = {
           "<interface type='user'><boot order='1'/></interface><interface type='user'><boot "
           "order='1'/></interface>",
           "/domain/devices/interface[2]: boot order 1 is used twice" },
-        { "", "<serial type='pty'><source path='/dev/pts/1'/></serial>",
-          "/domain/devices/serial/source: element 'source' is not allowed with type 'pty'" },
+        { "", "<serial type='null'><source path='/dev/null'/></serial>",
+          "/domain/devices/serial/source: element 'source' is not allowed with type 'null'" },
         { "", "<serial type='unix'/>", "/domain/devices/serial: missing element 'source'" },
         { "", "<console type='pty'><target type='isa-serial'/></console>",
           "/domain/devices/console/target: unsupported value 'isa-serial' for attribute 'type' "
