@@ -665,50 +665,6 @@ static int parse_video(XmlCtx *c, xmlNode *n, void *userdata) {
         return XML_PARSE_CONTAINER(c, n, children, v);
 }
 
-/* evdev and passthrough hand a host /dev/input device to QEMU: a
- * character device that would need its cgroup device rule, DAC/MAC
- * labels and an fd, and the label layer only knows files, block devices
- * and sockets. */
-static int input_refused_type(XmlCtx *c, xmlNode *n) {
-        _cleanup_free_ char *type = NULL;
-        int r = xml_attr_string(c, n, "type", false, &type);
-
-        if (r > 0 && (streq(type, "evdev") || streq(type, "passthrough")))
-                return xml_fail(
-                        c, n,
-                        "input type '%s' is not supported: host input devices are character devices, "
-                        "which vmunit does not pass to QEMU yet",
-                        type);
-        return r < 0 ? r : 0;
-}
-
-static int parse_input(XmlCtx *c, xmlNode *n, void *userdata) {
-        Domain *d = userdata;
-        DomainInput *in;
-        int r, type, bus = DOMAIN_INPUT_BUS_DEFAULT;
-
-        r = input_refused_type(c, n);
-        if (r < 0)
-                return r;
-        in = xml_array_append(&d->inputs, &d->n_inputs, sizeof(*in));
-        if (!in)
-                return -ENOMEM;
-        r = xml_check_attrs(c, n, (const char *const[]){ "type", "bus", NULL });
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "type", &domain_xml_input_type, true, &type);
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "bus", &domain_xml_input_bus, false, &bus);
-        if (r >= 0)
-                r = XML_PARSE_CHILDREN(c, n, domain_xml_info_children, in);
-        if (r < 0)
-                return r;
-        if (type == DOMAIN_INPUT_TABLET && bus == DOMAIN_INPUT_BUS_PS2)
-                return xml_fail(c, n, "a tablet cannot be on the ps2 bus");
-        in->type = type;
-        in->bus = bus;
-        return 0;
-}
-
 static bool controller_index_taken(const Domain *d, const DomainController *self, unsigned index) {
         for (const DomainController *o = d->controllers; o < d->controllers + d->n_controllers; o++)
                 if (o != self && o->type == self->type && o->index == index)
@@ -790,7 +746,7 @@ static const XmlSub devices_subs[] = {
         LEGACY("serial", parse_serial, domain_xml_format_serials, n_chars, XML_MULTI),
         LEGACY("console", parse_console, domain_xml_format_consoles, n_chars, XML_MULTI),
         LEGACY("channel", parse_channel, domain_xml_format_channels, n_chars, XML_MULTI),
-        LEGACY("input", parse_input, domain_xml_format_inputs, n_inputs, XML_MULTI),
+        DEVICES("input", domain_xml_input, inputs, n_inputs),
         LEGACY("graphics", parse_graphics, domain_xml_format_graphics, n_graphics, XML_MULTI),
         LEGACY("video", parse_video, domain_xml_format_videos, n_videos, XML_MULTI),
         XML_REFUSED("filesystem", "host directory shares need virtiofsd, a daemon vmunit does not run; "

@@ -420,13 +420,6 @@ static void format_char(FILE *f, const DomainChar *ch) {
         fprintf(f, "    </%s>\n", element);
 }
 
-static void format_input(FILE *f, const DomainInput *in) {
-        fputs("    <input", f);
-        put_attr_enum(f, "type", &domain_xml_input_type, in->type);
-        put_attr_enum(f, "bus", &domain_xml_input_bus, in->bus);
-        format_info_tail(f, "input", &in->info);
-}
-
 static void format_graphics(FILE *f, const DomainGraphics *g) {
         fputs("    <graphics", f);
         put_attr_enum(f, "type", &domain_xml_graphics_type, g->type);
@@ -476,7 +469,6 @@ static void format_video(FILE *f, const DomainVideo *v) {
 FORMAT_ALL(domain_xml_format_disks, DomainDisk, disks, n_disks, format_disk)
 FORMAT_ALL(domain_xml_format_controllers, DomainController, controllers, n_controllers, format_controller)
 FORMAT_ALL(domain_xml_format_interfaces, DomainInterface, interfaces, n_interfaces, format_interface)
-FORMAT_ALL(domain_xml_format_inputs, DomainInput, inputs, n_inputs, format_input)
 FORMAT_ALL(domain_xml_format_graphics, DomainGraphics, graphics, n_graphics, format_graphics)
 FORMAT_ALL(domain_xml_format_videos, DomainVideo, videos, n_videos, format_video)
 

@@ -78,6 +78,7 @@ extern const XmlElement domain_xml_memballoon;
 extern const XmlElement domain_xml_panic;
 extern const XmlElement domain_xml_rng;
 extern const XmlElement domain_xml_iommu;
+extern const XmlElement domain_xml_input;
 extern const XmlElement domain_xml_watchdog;
 extern const XmlEnum domain_xml_virtio_model;
 extern const XmlEnum domain_xml_watchdog_action;
@@ -91,7 +92,6 @@ void domain_xml_format_interfaces(FILE *f, int level, const void *domain);
 void domain_xml_format_serials(FILE *f, int level, const void *domain);
 void domain_xml_format_consoles(FILE *f, int level, const void *domain);
 void domain_xml_format_channels(FILE *f, int level, const void *domain);
-void domain_xml_format_inputs(FILE *f, int level, const void *domain);
 void domain_xml_format_graphics(FILE *f, int level, const void *domain);
 void domain_xml_format_videos(FILE *f, int level, const void *domain);
 

@@ -96,7 +96,8 @@ XML_ENUM_DEFINE(domain_xml_video_model, { "vga", DOMAIN_VIDEO_VGA }, { "cirrus",
                 { "ramfb", DOMAIN_VIDEO_RAMFB }, { "none", DOMAIN_VIDEO_NONE });
 
 XML_ENUM_DEFINE(domain_xml_input_type, { "mouse", DOMAIN_INPUT_MOUSE },
-                { "keyboard", DOMAIN_INPUT_KEYBOARD }, { "tablet", DOMAIN_INPUT_TABLET });
+                { "keyboard", DOMAIN_INPUT_KEYBOARD }, { "tablet", DOMAIN_INPUT_TABLET },
+                { "evdev", DOMAIN_INPUT_EVDEV }, { "passthrough", DOMAIN_INPUT_PASSTHROUGH });
 
 XML_ENUM_DEFINE(domain_xml_input_bus, { "ps2", DOMAIN_INPUT_BUS_PS2 }, { "usb", DOMAIN_INPUT_BUS_USB },
                 { "virtio", DOMAIN_INPUT_BUS_VIRTIO });

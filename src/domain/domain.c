@@ -62,9 +62,7 @@ static void domain_devices_done(Domain *d) {
         for (size_t i = 0; i < d->n_videos; i++)
                 domain_device_info_done(&d->videos[i].info);
         free(d->videos);
-        for (size_t i = 0; i < d->n_inputs; i++)
-                domain_device_info_done(&d->inputs[i].info);
-        free(d->inputs);
+        xml_schema_free_array(&domain_xml_input, d->inputs, d->n_inputs);
         for (size_t i = 0; i < d->n_controllers; i++) {
                 free(d->controllers[i].model);
                 domain_device_info_done(&d->controllers[i].info);

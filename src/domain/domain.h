@@ -373,10 +373,17 @@ typedef struct DomainVideo {
         unsigned vram_kib; /* 0 = not given */
 } DomainVideo;
 
+/* Options every virtio device takes (<driver> of a virtio device). */
+typedef struct DomainVirtioOptions {
+        DomainTristate iommu, ats, packed, page_per_vq;
+} DomainVirtioOptions;
+
 typedef enum DomainInputType {
         DOMAIN_INPUT_MOUSE,
         DOMAIN_INPUT_KEYBOARD,
         DOMAIN_INPUT_TABLET,
+        DOMAIN_INPUT_EVDEV,       /* kept in the model, refused: see dev-input.c */
+        DOMAIN_INPUT_PASSTHROUGH, /* likewise */
 } DomainInputType;
 
 typedef enum DomainInputBus {
@@ -386,10 +393,22 @@ typedef enum DomainInputBus {
         DOMAIN_INPUT_BUS_VIRTIO,
 } DomainInputBus;
 
+/* <source dev|evdev grab repeat grabToggle> of evdev / passthrough. */
+typedef struct DomainInputSource {
+        char *dev;   /* evdev: the host's /dev/input/... */
+        char *evdev; /* passthrough: likewise */
+        char *grab;  /* "all" */
+        DomainTristate repeat;
+        char *grab_toggle; /* ctrl-ctrl, alt-alt, ... */
+} DomainInputSource;
+
 typedef struct DomainInput {
         DomainDeviceInfo info; /* first member */
         DomainInputType type;
         DomainInputBus bus;
+        int model; /* DomainVirtioModel, 0 = not given; bus virtio only */
+        DomainInputSource source;
+        DomainVirtioOptions virtio;
 } DomainInput;
 
 typedef enum DomainPanicModel {
@@ -403,11 +422,6 @@ typedef struct DomainPanic {
         DomainDeviceInfo info; /* first member */
         DomainPanicModel model;
 } DomainPanic;
-
-/* Options every virtio device takes (<driver> of a virtio device). */
-typedef struct DomainVirtioOptions {
-        DomainTristate iommu, ats, packed, page_per_vq;
-} DomainVirtioOptions;
 
 typedef enum DomainMemballoonModel {
         DOMAIN_MEMBALLOON_DEFAULT,

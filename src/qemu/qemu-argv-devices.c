@@ -1109,6 +1109,23 @@ static int build_video(QemuArgvBuilder *b) {
 
 /* ---- input, balloon, panic ---------------------------------------------- */
 
+/* virtio-input is virtio 1.0 only: "virtio" and "virtio-non-transitional"
+ * are the same device, and there is no transitional one. */
+static int build_input_virtio(QemuArgvBuilder *b, size_t i, const DomainInput *in, const char *driver) {
+        _cleanup_free_ char *dev = NULL;
+        int r;
+
+        if (in->model == DOMAIN_VIRTIO_MODEL_TRANSITIONAL)
+                return qemu_argv_fail(b,
+                                      "virtio input devices have no transitional model (virtio 1.0 only)");
+        r = qemu_argv_appendf(&dev, "%s,id=input%zu", driver, i);
+        if (r >= 0)
+                r = qemu_argv_virtio_options(&dev, &in->virtio);
+        if (r < 0)
+                return r;
+        return qemu_argv_add_device(b, QEMU_PCI_INPUT, i, "%s", dev);
+}
+
 static int build_input(QemuArgvBuilder *b, size_t i, const DomainInput *in) {
         static const char *const usb[] = {
                 [DOMAIN_INPUT_MOUSE] = "usb-mouse",
@@ -1131,8 +1148,7 @@ static int build_input(QemuArgvBuilder *b, size_t i, const DomainInput *in) {
                 return 0;
         case DOMAIN_INPUT_BUS_USB:
                 return qemu_argv_add(b, "-device", "%s,id=input%zu,bus=usb.0", usb[in->type], i);
-        case DOMAIN_INPUT_BUS_VIRTIO:
-                return qemu_argv_add_device(b, QEMU_PCI_INPUT, i, "%s,id=input%zu", virtio[in->type], i);
+        case DOMAIN_INPUT_BUS_VIRTIO: return build_input_virtio(b, i, in, virtio[in->type]);
         default: return qemu_argv_fail(b, "unsupported input bus");
         }
 }

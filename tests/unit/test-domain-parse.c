@@ -408,6 +408,9 @@ Test(parse, channels) {
         cr_assert_null(d->chars[6].target_name);
         cr_assert_not_null(d->iommu);
         cr_assert_eq(d->iommu->model, DOMAIN_IOMMU_VIRTIO);
+        cr_assert_eq(d->n_inputs, 1);
+        cr_assert_eq(d->inputs[0].model, DOMAIN_VIRTIO_MODEL_NON_TRANSITIONAL);
+        cr_assert_eq(d->inputs[0].virtio.iommu, DOMAIN_TRISTATE_ON);
 }
 
 Test(full, top_level) {
@@ -687,6 +690,10 @@ static const SemanticCase semantic_cases[] = {
         { "", "<input type='passthrough' bus='virtio'><source evdev='/dev/input/event0'/></input>",
           "/domain/devices/input: input type 'passthrough' is not supported: host input devices are "
           "character devices, which vmunit does not pass to QEMU yet" },
+        { "", "<input type='mouse' bus='usb' model='virtio'/>",
+          "/domain/devices/input: an input model is only for bus='virtio'" },
+        { "", "<input type='mouse'><source dev='/dev/input/event0'/></input>",
+          "/domain/devices/input: <source> is only for input types evdev and passthrough" },
         { "", "<filesystem type='mount' accessmode='passthrough'><driver type='virtiofs'/></filesystem>",
           "/domain/devices/filesystem: element 'filesystem' is not supported: host directory shares need "
           "virtiofsd, a daemon vmunit does not run; 9p shares are not supported: use virtiofs when it "
@@ -947,13 +954,12 @@ Test(errors, address_rules) {
                 _cleanup_free_ char *xml = NULL, *want = NULL;
 
                 cr_assert_geq(
-                        asprintf(
-                                &xml,
-                                "<domain type='qemu'><name>n</name><memory>1</memory><os><type>hvm</type>"
-                                "</os><devices><input type='tablet' bus='usb'>%s</input></devices></domain>",
-                                address_cases[i].address),
+                        asprintf(&xml,
+                                 "<domain type='qemu'><name>n</name><memory>1</memory><os><type>hvm</type>"
+                                 "</os><devices><video>%s</video></devices></domain>",
+                                 address_cases[i].address),
                         0);
-                cr_assert_geq(asprintf(&want, "mem.xml:1: /domain/devices/input/address: %s",
+                cr_assert_geq(asprintf(&want, "mem.xml:1: /domain/devices/video/address: %s",
                                        address_cases[i].message),
                               0);
                 assert_string_error(xml, want);

@@ -862,6 +862,11 @@ Test(qemu_argv, inputs_panic_balloon) {
                             "-device virtio-balloon-pci,id=balloon0,bus=pci.0,addr=0x2 "
                             "-device pvpanic,ioport=1285 ");
         expect_lacks(&d, "xhci");
+        in[2].model = DOMAIN_VIRTIO_MODEL_NON_TRANSITIONAL;
+        in[2].virtio.ats = DOMAIN_TRISTATE_ON;
+        expect_contains(&d, "-device virtio-tablet-pci,id=input2,ats=on,bus=pci.0,addr=0x4 ");
+        in[2].model = DOMAIN_VIRTIO_MODEL_TRANSITIONAL;
+        expect_error(&d, "virtio input devices have no transitional model (virtio 1.0 only)");
         in[2].bus = DOMAIN_INPUT_BUS_PS2;
         expect_error(&d, "tablet cannot be on bus ps2");
         d.n_inputs = 0;
