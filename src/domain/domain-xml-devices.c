@@ -753,13 +753,13 @@ static const XmlSub devices_subs[] = {
                                   "9p shares are not supported: use virtiofs when it lands"),
         XML_REFUSED("shmem", "ivshmem needs a shared memory file both sides map, which vmunit does not "
                              "create or label yet"),
-        XML_REFUSED("vsock", "vhost-vsock needs /dev/vhost-vsock opened for QEMU, which the supervisor "
-                             "does not do yet"),
+
         DEVICES("watchdog", domain_xml_watchdog, watchdogs, n_watchdogs),
         { .kind = XML_SUB_OPTIONAL, .elem = &domain_xml_memballoon, .offset = offsetof(Domain, memballoon) },
         DEVICES("rng", domain_xml_rng, rngs, n_rngs),
         DEVICES("panic", domain_xml_panic, panics, n_panics),
         { .kind = XML_SUB_OPTIONAL, .elem = &domain_xml_iommu, .offset = offsetof(Domain, iommu) },
+        { .kind = XML_SUB_OPTIONAL, .elem = &domain_xml_vsock, .offset = offsetof(Domain, vsock) },
 };
 
 XML_ELEMENT(domain_xml_devices, "devices", Domain, (const XmlValue[]){}, devices_subs, NULL);

@@ -78,6 +78,7 @@ extern const XmlElement domain_xml_memballoon;
 extern const XmlElement domain_xml_panic;
 extern const XmlElement domain_xml_rng;
 extern const XmlElement domain_xml_iommu;
+extern const XmlElement domain_xml_vsock;
 extern const XmlElement domain_xml_input;
 extern const XmlElement domain_xml_watchdog;
 extern const XmlEnum domain_xml_virtio_model;

@@ -77,6 +77,9 @@ static void domain_devices_done(Domain *d) {
         if (d->iommu)
                 xml_schema_free(&domain_xml_iommu, d->iommu);
         free(d->iommu);
+        if (d->vsock)
+                xml_schema_free(&domain_xml_vsock, d->vsock);
+        free(d->vsock);
 }
 
 static void domain_qemu_done(Domain *d) {

@@ -470,6 +470,19 @@ typedef struct DomainRng {
         DomainVirtioOptions virtio;
 } DomainRng;
 
+/* <vsock model='virtio'><cid auto address/></vsock> */
+typedef struct DomainVsockCid {
+        DomainTristate auto_; /* auto='yes|no' */
+        unsigned address;     /* 0 = not given (CIDs 0-2 are reserved anyway) */
+} DomainVsockCid;
+
+typedef struct DomainVsock {
+        DomainDeviceInfo info; /* first member */
+        int model;             /* DomainVirtioModel, 0 = not given */
+        DomainVsockCid cid;
+        DomainVirtioOptions virtio;
+} DomainVsock;
+
 typedef enum DomainIommuModel {
         DOMAIN_IOMMU_INTEL = 1,
         DOMAIN_IOMMU_VIRTIO,
@@ -607,6 +620,7 @@ typedef struct Domain {
         DomainWatchdog *watchdogs;
         size_t n_watchdogs;
         DomainIommu *iommu; /* NULL: none */
+        DomainVsock *vsock; /* NULL: none */
 
         char **qemu_args; /* qemu:commandline/qemu:arg, NULL-terminated or NULL */
         size_t n_qemu_args;

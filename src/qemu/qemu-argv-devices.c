@@ -1166,6 +1166,7 @@ static int build_inputs(QemuArgvBuilder *b) {
 
 int qemu_argv_build_devices(QemuArgvBuilder *b) {
         int (*const steps[])(QemuArgvBuilder *) = {
+                qemu_argv_build_vsock,
                 check_boot_orders,
                 check_controllers,
                 qemu_argv_plan_pci,

@@ -118,6 +118,8 @@ int qemu_argv_build_rngs(QemuArgvBuilder *b);
 /* <iommu>: intel-iommu (q35) or virtio-iommu-pci; smmuv3 refused. */
 int qemu_argv_build_iommu(QemuArgvBuilder *b);
 bool qemu_argv_iommu_needs_split_irqchip(const Domain *d);
+/* <vsock>: refused with the reason (argv-iommu.c). */
+int qemu_argv_build_vsock(QemuArgvBuilder *b);
 int qemu_argv_build_watchdogs(QemuArgvBuilder *b);
 int qemu_argv_build_features(QemuArgvBuilder *b);
 

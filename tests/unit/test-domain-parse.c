@@ -701,9 +701,10 @@ static const SemanticCase semantic_cases[] = {
         { "", "<shmem name='x'/>",
           "/domain/devices/shmem: element 'shmem' is not supported: ivshmem needs a shared memory file both "
           "sides map, which vmunit does not create or label yet" },
-        { "", "<vsock model='virtio'><cid auto='yes'/></vsock>",
-          "/domain/devices/vsock: element 'vsock' is not supported: vhost-vsock needs /dev/vhost-vsock "
-          "opened for QEMU, which the supervisor does not do yet" },
+        { "", "<vsock model='virtio'><cid auto='no'/></vsock>",
+          "/domain/devices/vsock/cid: auto='no' needs a cid address" },
+        { "", "<vsock model='virtio'><cid address='2'/></vsock>",
+          "/domain/devices/vsock/cid: invalid value '2' for attribute 'address'" },
         { "", "<iommu model='amd'/>",
           "/domain/devices/iommu: unsupported value 'amd' for attribute 'model' (expected one of: intel, "
           "virtio, smmuv3)" },

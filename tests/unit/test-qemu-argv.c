@@ -803,6 +803,15 @@ Test(qemu_argv, iommu) {
         expect_error(&d, "<iommu model='smmuv3'> is an Arm IOMMU: vmunit runs x86 guests");
 }
 
+Test(qemu_argv, vsock_refused) {
+        Domain d = base_domain();
+        DomainVsock vsock = { .cid = { .auto_ = DOMAIN_TRISTATE_ON } };
+
+        d.vsock = &vsock;
+        expect_error(&d, "<vsock> is not supported yet: vhost-vsock needs /dev/vhost-vsock opened by the "
+                         "supervisor and passed to QEMU");
+}
+
 Test(qemu_argv, graphics_and_video) {
         Domain d = base_domain();
         DomainGraphics g = { .port = -1, .autoport = true };
