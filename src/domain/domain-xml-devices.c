@@ -303,13 +303,15 @@ static int char_source_file(XmlCtx *c, xmlNode *n, DomainChar *ch) {
         return r;
 }
 
-/* Without mode=, libvirt makes the socket listen: "bind" is the default. */
+/* Without mode=, libvirt makes the socket listen: "bind" is the default.
+ * A channel's <source mode='bind'/> may leave the path to vmunit, as
+ * libvirt writes it for the guest agent. */
 static int char_source_unix(XmlCtx *c, xmlNode *n, DomainChar *ch) {
         int r, listen = true;
 
         r = xml_check_attrs(c, n, (const char *const[]){ "path", "mode", NULL });
         if (r >= 0)
-                r = xml_attr_string(c, n, "path", true, &ch->path);
+                r = xml_attr_string(c, n, "path", ch->kind != DOMAIN_CHAR_CHANNEL, &ch->path);
         if (r >= 0)
                 r = xml_attr_enum(c, n, "mode", &domain_xml_char_mode, false, &listen);
         if (r >= 0)

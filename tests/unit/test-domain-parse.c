@@ -391,7 +391,9 @@ static Domain *parse_example(const char *name) {
 Test(parse, channels) {
         _cleanup_domain_ Domain *d = parse_example("channels.xml");
 
-        cr_assert_eq(d->n_chars, 7);
+        cr_assert_eq(d->n_chars, 8);
+        cr_assert_null(d->chars[7].path);
+        cr_assert(d->chars[7].unix_listen);
         cr_assert_eq(d->chars[0].target_model, DOMAIN_CHAR_MODEL_ISA_SERIAL);
         cr_assert_null(d->chars[0].path);
         cr_assert_null(d->chars[1].path);
@@ -671,7 +673,7 @@ static const SemanticCase semantic_cases[] = {
           "/domain/devices/channel: a unix channel without <source path> needs a target name" },
         { "", "<channel type='pty'/>", "/domain/devices/channel: missing element 'target'" },
         { "", "<channel type='unix'><source mode='connect'/><target type='virtio' name='a'/></channel>",
-          "/domain/devices/channel/source: missing attribute 'path'" },
+          "/domain/devices/channel: a unix channel connecting out needs a <source path>" },
         { "", "<channel type='unix'><target type='virtio' name='a/b'/></channel>",
           "/domain/devices/channel: channel name 'a/b' cannot name a socket file" },
         { "", "<channel type='pty'><target type='virtio' name='a' state='open'/></channel>",
