@@ -12,12 +12,6 @@
 #define CONTROLLER_INDEX_MAX 255U
 #define CHAR_PORT_MAX 255U
 
-/* Children of a device with nothing else inside. */
-static const XmlChild domain_xml_info_children[] = {
-        { "alias", domain_xml_parse_device_alias, 0 },
-        { "address", domain_xml_parse_device_address, 0 },
-};
-
 /* Boot orders are shared by disks and interfaces; a device's own order
  * was already stored, so it is skipped by address. */
 static bool boot_order_taken(const Domain *d, unsigned order, const void *self) {
@@ -439,13 +433,15 @@ static int char_source_file(XmlCtx *c, xmlNode *n, DomainChar *ch) {
         return r;
 }
 
-/* Without mode=, libvirt makes the socket listen: "bind" is the default. */
+/* Without mode=, libvirt makes the socket listen: "bind" is the default.
+ * A channel's <source mode='bind'/> may leave the path to vmunit, as
+ * libvirt writes it for the guest agent. */
 static int char_source_unix(XmlCtx *c, xmlNode *n, DomainChar *ch) {
         int r, listen = true;
 
         r = xml_check_attrs(c, n, (const char *const[]){ "path", "mode", NULL });
         if (r >= 0)
-                r = xml_attr_string(c, n, "path", true, &ch->path);
+                r = xml_attr_string(c, n, "path", ch->kind != DOMAIN_CHAR_CHANNEL, &ch->path);
         if (r >= 0)
                 r = xml_attr_enum(c, n, "mode", &domain_xml_char_mode, false, &listen);
         if (r >= 0)
@@ -453,10 +449,28 @@ static int char_source_unix(XmlCtx *c, xmlNode *n, DomainChar *ch) {
         return r;
 }
 
+/* A running libvirt domain's XML names the pty QEMU allocated (<source
+ * path='/dev/pts/N'>, and tty='/dev/pts/N' on <console>): run-time
+ * state, as libvirt itself ignores it when it starts the domain. Read and
+ * forgotten; each start gets a new pty. */
+static int char_source_pty(XmlCtx *c, xmlNode *n) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "path", NULL });
+        if (r >= 0)
+                r = xml_attr_string(c, n, "path", false, &path);
+        return r;
+}
+
 static int char_source(XmlCtx *c, xmlNode *n, void *userdata) {
         DomainChar *ch = userdata;
         int r;
 
+        if (ch->type == DOMAIN_CHAR_PTY) {
+                r = char_source_pty(c, n);
+                return r < 0 ? r : xml_check_no_children(c, n);
+        }
         if (ch->type == DOMAIN_CHAR_FILE)
                 r = char_source_file(c, n, ch);
         else if (ch->type == DOMAIN_CHAR_UNIX)
@@ -471,8 +485,25 @@ static int char_source(XmlCtx *c, xmlNode *n, void *userdata) {
         return r;
 }
 
-static int char_target(XmlCtx *c, xmlNode *n, void *userdata) {
+/* <serial><target><model name='isa-serial'/>: virt-install writes it. */
+static int char_target_model(XmlCtx *c, xmlNode *n, void *userdata) {
         DomainChar *ch = userdata;
+        int r, model;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "name", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "name", &domain_xml_serial_model, true, &model);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r >= 0)
+                ch->target_model = model;
+        return r;
+}
+
+static int char_target_serial(XmlCtx *c, xmlNode *n, DomainChar *ch) {
+        static const XmlChild children[] = {
+                { "model", char_target_model, 0 },
+        };
         const XmlEnum *types =
                 ch->kind == DOMAIN_CHAR_SERIAL ? &domain_xml_serial_target : &domain_xml_console_target;
         unsigned port;
@@ -485,11 +516,115 @@ static int char_target(XmlCtx *c, xmlNode *n, void *userdata) {
                 r = xml_attr_unsigned(c, n, "port", 0, CHAR_PORT_MAX, false, &port);
         if (r > 0)
                 ch->target_port = (int) port;
-        if (r >= 0)
+        if (r >= 0 && ch->kind == DOMAIN_CHAR_SERIAL)
+                r = XML_PARSE_CHILDREN(c, n, children, ch);
+        else if (r >= 0)
                 r = xml_check_no_children(c, n);
         if (r >= 0)
                 ch->target_type = type;
         return r;
+}
+
+/* <channel><target type='virtio' name state/>: state is what the guest
+ * side was doing when libvirt wrote the file; kept, never acted on. A
+ * guestfwd channel is QEMU's user-network forwarder, which vmunit's
+ * networking does not offer. */
+static int char_target_channel(XmlCtx *c, xmlNode *n, DomainChar *ch) {
+        _cleanup_free_ char *type_name = NULL;
+        int r, type, state = DOMAIN_CHAR_STATE_ABSENT;
+
+        r = xml_attr_string(c, n, "type", true, &type_name);
+        if (r >= 0 && streq(type_name, "guestfwd"))
+                return xml_fail(c, n,
+                                "guestfwd channels are not supported: vmunit has no QEMU user-network "
+                                "forwarding");
+        if (r >= 0)
+                r = xml_check_attrs(c, n, (const char *const[]){ "type", "name", "state", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "type", &domain_xml_channel_target, true, &type);
+        if (r >= 0)
+                r = xml_attr_string(c, n, "name", false, &ch->target_name);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "state", &domain_xml_channel_state, false, &state);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r < 0)
+                return r;
+        if (ch->target_name && !*ch->target_name)
+                return xml_fail(c, n, "empty channel name");
+        ch->target_type = type;
+        ch->target_state = state;
+        return 0;
+}
+
+static int char_target(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainChar *ch = userdata;
+
+        if (ch->kind == DOMAIN_CHAR_CHANNEL)
+                return char_target_channel(c, n, ch);
+        return char_target_serial(c, n, ch);
+}
+
+/* The directories libvirt puts the sockets of pathless unix channels in
+ * (qemu.conf's channel_target_dir, old and new). A file dumped from a
+ * running libvirt domain carries that run-time path; like libvirt, which
+ * drops it when it reads the file back, vmunit forgets it and uses its
+ * own (RUN/NAME/<target name>), so the VM does not depend on libvirt's
+ * directories existing. */
+static const char *const libvirt_channel_dirs[] = {
+        "/run/libvirt/qemu/channel/",
+        "/var/run/libvirt/qemu/channel/",
+        "/var/lib/libvirt/qemu/channel/target/",
+};
+
+static void channel_drop_libvirt_path(DomainChar *ch) {
+        if (ch->type != DOMAIN_CHAR_UNIX || !ch->path || !ch->target_name || !ch->unix_listen)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(libvirt_channel_dirs); i++)
+                if (strncmp(ch->path, libvirt_channel_dirs[i], strlen(libvirt_channel_dirs[i])) == 0) {
+                        free(ch->path);
+                        ch->path = NULL;
+                        return;
+                }
+}
+
+/* A serial target's <model> must be the device its type names. */
+static int serial_model_check(XmlCtx *c, xmlNode *n, const DomainChar *ch) {
+        static const DomainCharTargetModel implied[] = {
+                [DOMAIN_CHAR_TARGET_ISA_SERIAL] = DOMAIN_CHAR_MODEL_ISA_SERIAL,
+                [DOMAIN_CHAR_TARGET_PCI_SERIAL] = DOMAIN_CHAR_MODEL_PCI_SERIAL,
+                [DOMAIN_CHAR_TARGET_USB_SERIAL] = DOMAIN_CHAR_MODEL_USB_SERIAL,
+        };
+        DomainCharTargetType t = ch->target_type;
+
+        if (ch->target_model == DOMAIN_CHAR_MODEL_DEFAULT || t == DOMAIN_CHAR_TARGET_DEFAULT ||
+            (size_t) t >= ELEMENTSOF(implied) || implied[t] == ch->target_model)
+                return 0;
+        return xml_fail(c, n, "serial target model '%s' does not match target type '%s'",
+                        xml_enum_to_string(&domain_xml_serial_model, ch->target_model),
+                        xml_enum_to_string(&domain_xml_serial_target, t));
+}
+
+static int char_check(XmlCtx *c, xmlNode *n, DomainChar *ch) {
+        if (ch->kind == DOMAIN_CHAR_CHANNEL) {
+                if (ch->target_type != DOMAIN_CHAR_TARGET_VIRTIO)
+                        return xml_fail(c, n, "missing element 'target'");
+                channel_drop_libvirt_path(ch);
+                /* libvirt makes the path from the name; so does vmunit. */
+                if (ch->type == DOMAIN_CHAR_UNIX && !ch->path && !ch->target_name)
+                        return xml_fail(c, n, "a unix channel without <source path> needs a target name");
+                if (ch->type == DOMAIN_CHAR_UNIX && !ch->path && !ch->unix_listen)
+                        return xml_fail(c, n, "a unix channel connecting out needs a <source path>");
+                if (ch->type == DOMAIN_CHAR_UNIX && !ch->path && strchr(ch->target_name, '/'))
+                        return xml_fail(c, n, "channel name '%s' cannot name a socket file",
+                                        ch->target_name);
+                return 0;
+        }
+        if (ch->type == DOMAIN_CHAR_SPICEVMC)
+                return xml_fail(c, n, "type 'spicevmc' is only for <channel>");
+        if ((ch->type == DOMAIN_CHAR_FILE || ch->type == DOMAIN_CHAR_UNIX) && !ch->path)
+                return xml_fail(c, n, "missing element 'source'");
+        return ch->kind == DOMAIN_CHAR_SERIAL ? serial_model_check(c, n, ch) : 0;
 }
 
 static int parse_char(XmlCtx *c, xmlNode *n, Domain *d, DomainCharKind kind) {
@@ -507,7 +642,10 @@ static int parse_char(XmlCtx *c, xmlNode *n, Domain *d, DomainCharKind kind) {
                 return -ENOMEM;
         ch->kind = kind;
         ch->target_port = -1;
-        r = xml_check_attrs(c, n, (const char *const[]){ "type", NULL });
+        /* tty=: the live pty of a console, see char_source_pty(). */
+        r = xml_check_attrs(c, n,
+                            kind == DOMAIN_CHAR_CONSOLE ? (const char *const[]){ "type", "tty", NULL }
+                                                        : (const char *const[]){ "type", NULL });
         if (r >= 0)
                 r = xml_attr_enum(c, n, "type", &domain_xml_char_type, false, &type);
         if (r < 0)
@@ -517,9 +655,7 @@ static int parse_char(XmlCtx *c, xmlNode *n, Domain *d, DomainCharKind kind) {
         r = XML_PARSE_CHILDREN(c, n, children, ch);
         if (r < 0)
                 return r;
-        if ((type == DOMAIN_CHAR_FILE || type == DOMAIN_CHAR_UNIX) && !ch->path)
-                return xml_fail(c, n, "missing element 'source'");
-        return 0;
+        return char_check(c, n, ch);
 }
 
 static int parse_serial(XmlCtx *c, xmlNode *n, void *userdata) {
@@ -530,28 +666,8 @@ static int parse_console(XmlCtx *c, xmlNode *n, void *userdata) {
         return parse_char(c, n, userdata, DOMAIN_CHAR_CONSOLE);
 }
 
-static int parse_input(XmlCtx *c, xmlNode *n, void *userdata) {
-        Domain *d = userdata;
-        DomainInput *in;
-        int r, type, bus = DOMAIN_INPUT_BUS_DEFAULT;
-
-        in = xml_array_append(&d->inputs, &d->n_inputs, sizeof(*in));
-        if (!in)
-                return -ENOMEM;
-        r = xml_check_attrs(c, n, (const char *const[]){ "type", "bus", NULL });
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "type", &domain_xml_input_type, true, &type);
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "bus", &domain_xml_input_bus, false, &bus);
-        if (r >= 0)
-                r = XML_PARSE_CHILDREN(c, n, domain_xml_info_children, in);
-        if (r < 0)
-                return r;
-        if (type == DOMAIN_INPUT_TABLET && bus == DOMAIN_INPUT_BUS_PS2)
-                return xml_fail(c, n, "a tablet cannot be on the ps2 bus");
-        in->type = type;
-        in->bus = bus;
-        return 0;
+static int parse_channel(XmlCtx *c, xmlNode *n, void *userdata) {
+        return parse_char(c, n, userdata, DOMAIN_CHAR_CHANNEL);
 }
 
 static bool controller_index_taken(const Domain *d, const DomainController *self, unsigned index) {
@@ -650,17 +766,24 @@ static const XmlSub devices_subs[] = {
         DEVICES("smartcard", domain_xml_smartcard, smartcards, n_smartcards),
         LEGACY("serial", parse_serial, domain_xml_format_serials, n_chars, XML_MULTI),
         LEGACY("console", parse_console, domain_xml_format_consoles, n_chars, XML_MULTI),
-        LEGACY("input", parse_input, domain_xml_format_inputs, n_inputs, XML_MULTI),
+        LEGACY("channel", parse_channel, domain_xml_format_channels, n_chars, XML_MULTI),
+        DEVICES("input", domain_xml_input, inputs, n_inputs),
         DEVICES("graphics", domain_xml_graphics, graphics, n_graphics),
         DEVICES("sound", domain_xml_sound, sounds, n_sounds),
         DEVICES("audio", domain_xml_audio, audios, n_audios),
         DEVICES("video", domain_xml_video, videos, n_videos),
         DEVICES("redirdev", domain_xml_redirdev, redirdevs, n_redirdevs),
         DEVICES("hub", domain_xml_hub, hubs, n_hubs),
+        XML_REFUSED("filesystem", "host directory shares need virtiofsd, a daemon vmunit does not run; "
+                                  "9p shares are not supported: use virtiofs when it lands"),
+        XML_REFUSED("shmem", "ivshmem needs a shared memory file both sides map, which vmunit does not "
+                             "create or label yet"),
         DEVICES("watchdog", domain_xml_watchdog, watchdogs, n_watchdogs),
         { .kind = XML_SUB_OPTIONAL, .elem = &domain_xml_memballoon, .offset = offsetof(Domain, memballoon) },
         DEVICES("rng", domain_xml_rng, rngs, n_rngs),
         DEVICES("panic", domain_xml_panic, panics, n_panics),
+        { .kind = XML_SUB_OPTIONAL, .elem = &domain_xml_iommu, .offset = offsetof(Domain, iommu) },
+        { .kind = XML_SUB_OPTIONAL, .elem = &domain_xml_vsock, .offset = offsetof(Domain, vsock) },
 };
 
 XML_ELEMENT(domain_xml_devices, "devices", Domain, (const XmlValue[]){}, devices_subs, NULL);

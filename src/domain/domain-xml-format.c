@@ -372,7 +372,7 @@ static void format_interface(FILE *f, const DomainInterface *iface) {
 }
 
 static void format_char_source(FILE *f, const DomainChar *ch) {
-        if (!ch->path)
+        if (!ch->path || ch->path_auto)
                 return;
         fputs("      <source", f);
         if (ch->type == DOMAIN_CHAR_UNIX)
@@ -383,37 +383,56 @@ static void format_char_source(FILE *f, const DomainChar *ch) {
         fputs("/>\n", f);
 }
 
-static void format_char(FILE *f, const DomainChar *ch) {
-        const char *element = ch->kind == DOMAIN_CHAR_SERIAL ? "serial" : "console";
-        const XmlEnum *targets =
-                ch->kind == DOMAIN_CHAR_SERIAL ? &domain_xml_serial_target : &domain_xml_console_target;
+static const XmlEnum *char_targets(DomainCharKind kind) {
+        switch (kind) {
+        case DOMAIN_CHAR_SERIAL: return &domain_xml_serial_target;
+        case DOMAIN_CHAR_CONSOLE: return &domain_xml_console_target;
+        default: return &domain_xml_channel_target;
+        }
+}
 
-        bool target = ch->target_type != DOMAIN_CHAR_TARGET_DEFAULT || ch->target_port >= 0;
+static bool char_has_target(const DomainChar *ch) {
+        return ch->target_type != DOMAIN_CHAR_TARGET_DEFAULT || ch->target_port >= 0 ||
+               ch->target_model != DOMAIN_CHAR_MODEL_DEFAULT;
+}
+
+static void format_char_target(FILE *f, const DomainChar *ch) {
+        fputs("      <target", f);
+        put_attr_enum(f, "type", char_targets(ch->kind), ch->target_type);
+        if (ch->target_port >= 0)
+                put_attr_uint(f, "port", (unsigned) ch->target_port);
+        xml_put_attr(f, "name", ch->target_name);
+        put_attr_enum(f, "state", &domain_xml_channel_state, ch->target_state);
+        if (ch->target_model == DOMAIN_CHAR_MODEL_DEFAULT) {
+                fputs("/>\n", f);
+                return;
+        }
+        fputs(">\n        <model", f);
+        put_attr_enum(f, "name", &domain_xml_serial_model, ch->target_model);
+        fputs("/>\n      </target>\n", f);
+}
+
+static void format_char(FILE *f, const DomainChar *ch) {
+        static const char *const elements[] = {
+                [DOMAIN_CHAR_SERIAL] = "serial",
+                [DOMAIN_CHAR_CONSOLE] = "console",
+                [DOMAIN_CHAR_CHANNEL] = "channel",
+        };
+        const char *element = elements[ch->kind];
+        bool target = char_has_target(ch);
 
         fprintf(f, "    <%s", element);
         put_attr_enum(f, "type", &domain_xml_char_type, ch->type);
-        if (!ch->path && !target && !ch->info.alias && !ch->info.address) {
+        if ((!ch->path || ch->path_auto) && !target && !ch->info.alias && !ch->info.address) {
                 fputs("/>\n", f);
                 return;
         }
         fputs(">\n", f);
         format_char_source(f, ch);
-        if (target) {
-                fputs("      <target", f);
-                put_attr_enum(f, "type", targets, ch->target_type);
-                if (ch->target_port >= 0)
-                        put_attr_uint(f, "port", (unsigned) ch->target_port);
-                fputs("/>\n", f);
-        }
+        if (target)
+                format_char_target(f, ch);
         domain_xml_format_device_info(f, 3, &ch->info);
         fprintf(f, "    </%s>\n", element);
-}
-
-static void format_input(FILE *f, const DomainInput *in) {
-        fputs("    <input", f);
-        put_attr_enum(f, "type", &domain_xml_input_type, in->type);
-        put_attr_enum(f, "bus", &domain_xml_input_bus, in->bus);
-        format_info_tail(f, "input", &in->info);
 }
 
 /* Writers of each kind for the devices table (domain-xml-devices.c). */
@@ -427,7 +446,6 @@ static void format_input(FILE *f, const DomainInput *in) {
 FORMAT_ALL(domain_xml_format_disks, DomainDisk, disks, n_disks, format_disk)
 FORMAT_ALL(domain_xml_format_controllers, DomainController, controllers, n_controllers, format_controller)
 FORMAT_ALL(domain_xml_format_interfaces, DomainInterface, interfaces, n_interfaces, format_interface)
-FORMAT_ALL(domain_xml_format_inputs, DomainInput, inputs, n_inputs, format_input)
 
 static void format_chars_of(FILE *f, const Domain *d, DomainCharKind kind) {
         for (size_t i = 0; i < d->n_chars; i++)
@@ -441,6 +459,10 @@ void domain_xml_format_serials(FILE *f, int level, const void *domain) {
 
 void domain_xml_format_consoles(FILE *f, int level, const void *domain) {
         format_chars_of(f, domain, DOMAIN_CHAR_CONSOLE);
+}
+
+void domain_xml_format_channels(FILE *f, int level, const void *domain) {
+        format_chars_of(f, domain, DOMAIN_CHAR_CHANNEL);
 }
 
 /* After <devices>, where libvirt puts it; only the attributes given. */

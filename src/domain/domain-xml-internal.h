@@ -35,6 +35,9 @@ extern const XmlEnum domain_xml_net_type;
 extern const XmlEnum domain_xml_net_model;
 extern const XmlEnum domain_xml_char_type;
 extern const XmlEnum domain_xml_char_mode;
+extern const XmlEnum domain_xml_serial_model;
+extern const XmlEnum domain_xml_channel_target;
+extern const XmlEnum domain_xml_channel_state;
 extern const XmlEnum domain_xml_serial_target;
 extern const XmlEnum domain_xml_console_target;
 extern const XmlEnum domain_xml_graphics_type;
@@ -72,6 +75,9 @@ extern const XmlElement domain_xml_virtio_driver;
 extern const XmlElement domain_xml_memballoon;
 extern const XmlElement domain_xml_panic;
 extern const XmlElement domain_xml_rng;
+extern const XmlElement domain_xml_iommu;
+extern const XmlElement domain_xml_vsock;
+extern const XmlElement domain_xml_input;
 extern const XmlElement domain_xml_watchdog;
 extern const XmlElement domain_xml_graphics;
 extern const XmlElement domain_xml_video;
@@ -99,7 +105,7 @@ void domain_xml_format_controllers(FILE *f, int level, const void *domain);
 void domain_xml_format_interfaces(FILE *f, int level, const void *domain);
 void domain_xml_format_serials(FILE *f, int level, const void *domain);
 void domain_xml_format_consoles(FILE *f, int level, const void *domain);
-void domain_xml_format_inputs(FILE *f, int level, const void *domain);
+void domain_xml_format_channels(FILE *f, int level, const void *domain);
 
 /* <devices> (domain-xml-devices.c); userdata is the Domain. */
 int domain_xml_parse_devices(XmlCtx *c, xmlNode *n, void *userdata);

@@ -70,17 +70,30 @@ XML_ENUM_DEFINE(domain_xml_net_model, { "virtio", DOMAIN_XML_STRING },
                 { "i82559er", DOMAIN_XML_STRING }, { "vmxnet3", DOMAIN_XML_STRING });
 
 XML_ENUM_DEFINE(domain_xml_char_type, { "pty", DOMAIN_CHAR_PTY }, { "file", DOMAIN_CHAR_FILE },
-                { "unix", DOMAIN_CHAR_UNIX }, { "null", DOMAIN_CHAR_NULL }, { "stdio", DOMAIN_CHAR_STDIO });
+                { "unix", DOMAIN_CHAR_UNIX }, { "null", DOMAIN_CHAR_NULL }, { "stdio", DOMAIN_CHAR_STDIO },
+                { "spicevmc", DOMAIN_CHAR_SPICEVMC });
 
 XML_ENUM_DEFINE(domain_xml_char_mode, { "bind", true }, { "connect", false });
 
-XML_ENUM_DEFINE(domain_xml_serial_target, { "isa-serial", DOMAIN_CHAR_TARGET_ISA_SERIAL });
+XML_ENUM_DEFINE(domain_xml_serial_target, { "isa-serial", DOMAIN_CHAR_TARGET_ISA_SERIAL },
+                { "pci-serial", DOMAIN_CHAR_TARGET_PCI_SERIAL },
+                { "usb-serial", DOMAIN_CHAR_TARGET_USB_SERIAL });
+
+XML_ENUM_DEFINE(domain_xml_serial_model, { "isa-serial", DOMAIN_CHAR_MODEL_ISA_SERIAL },
+                { "pci-serial", DOMAIN_CHAR_MODEL_PCI_SERIAL },
+                { "usb-serial", DOMAIN_CHAR_MODEL_USB_SERIAL });
+
+XML_ENUM_DEFINE(domain_xml_channel_target, { "virtio", DOMAIN_CHAR_TARGET_VIRTIO });
+
+XML_ENUM_DEFINE(domain_xml_channel_state, { "connected", DOMAIN_CHAR_STATE_CONNECTED },
+                { "disconnected", DOMAIN_CHAR_STATE_DISCONNECTED });
 
 XML_ENUM_DEFINE(domain_xml_console_target, { "serial", DOMAIN_CHAR_TARGET_SERIAL },
                 { "virtio", DOMAIN_CHAR_TARGET_VIRTIO });
 
 XML_ENUM_DEFINE(domain_xml_input_type, { "mouse", DOMAIN_INPUT_MOUSE },
-                { "keyboard", DOMAIN_INPUT_KEYBOARD }, { "tablet", DOMAIN_INPUT_TABLET });
+                { "keyboard", DOMAIN_INPUT_KEYBOARD }, { "tablet", DOMAIN_INPUT_TABLET },
+                { "evdev", DOMAIN_INPUT_EVDEV }, { "passthrough", DOMAIN_INPUT_PASSTHROUGH });
 
 XML_ENUM_DEFINE(domain_xml_input_bus, { "ps2", DOMAIN_INPUT_BUS_PS2 }, { "usb", DOMAIN_INPUT_BUS_USB },
                 { "virtio", DOMAIN_INPUT_BUS_VIRTIO });

@@ -53,6 +53,7 @@ static void domain_devices_done(Domain *d) {
         free(d->interfaces);
         for (size_t i = 0; i < d->n_chars; i++) {
                 free(d->chars[i].path);
+                free(d->chars[i].target_name);
                 domain_device_info_done(&d->chars[i].info);
         }
         free(d->chars);
@@ -63,9 +64,7 @@ static void domain_devices_done(Domain *d) {
         xml_schema_free_array(&domain_xml_redirdev, d->redirdevs, d->n_redirdevs);
         xml_schema_free_array(&domain_xml_hub, d->hubs, d->n_hubs);
         xml_schema_free_array(&domain_xml_smartcard, d->smartcards, d->n_smartcards);
-        for (size_t i = 0; i < d->n_inputs; i++)
-                domain_device_info_done(&d->inputs[i].info);
-        free(d->inputs);
+        xml_schema_free_array(&domain_xml_input, d->inputs, d->n_inputs);
         for (size_t i = 0; i < d->n_controllers; i++) {
                 free(d->controllers[i].model);
                 domain_device_info_done(&d->controllers[i].info);
@@ -77,6 +76,12 @@ static void domain_devices_done(Domain *d) {
         xml_schema_free_array(&domain_xml_panic, d->panics, d->n_panics);
         xml_schema_free_array(&domain_xml_rng, d->rngs, d->n_rngs);
         xml_schema_free_array(&domain_xml_watchdog, d->watchdogs, d->n_watchdogs);
+        if (d->iommu)
+                xml_schema_free(&domain_xml_iommu, d->iommu);
+        free(d->iommu);
+        if (d->vsock)
+                xml_schema_free(&domain_xml_vsock, d->vsock);
+        free(d->vsock);
 }
 
 static void domain_qemu_done(Domain *d) {

@@ -63,6 +63,7 @@ typedef struct DomainAddress {
         XmlNum controller, target, unit;    /* drive; controller also virtio-serial, ccid */
         char *port;                         /* usb: "1" or a hub path "1.2"; virtio-serial: a number */
         XmlNum iobase, irq;                 /* isa */
+        XmlNum reg, cssid, ssid, devno; /* other architectures' types: read so the refusal names the type */
 } DomainAddress;
 
 /* What every device has: it is the first member of each device struct,
@@ -375,19 +376,44 @@ typedef enum DomainCharType {
         DOMAIN_CHAR_UNIX,
         DOMAIN_CHAR_NULL,
         DOMAIN_CHAR_STDIO,
+        DOMAIN_CHAR_SPICEVMC, /* <channel> only: SPICE's agent channel */
 } DomainCharType;
 
 typedef enum DomainCharKind {
         DOMAIN_CHAR_SERIAL,
         DOMAIN_CHAR_CONSOLE,
+        /* <channel>: a port on the virtio-serial bus. A channel is a
+         * DomainChar and not a table-described family of its own because
+         * its backend is exactly a serial port's (<source> for pty, unix,
+         * file, and the supervisor binding a listening socket and passing
+         * the fd): the VmFile walk, the labels and the -chardev builder
+         * serve all three kinds from one description. */
+        DOMAIN_CHAR_CHANNEL,
 } DomainCharKind;
 
 typedef enum DomainCharTargetType {
         DOMAIN_CHAR_TARGET_DEFAULT, /* serial: isa-serial; console: serial */
         DOMAIN_CHAR_TARGET_ISA_SERIAL,
         DOMAIN_CHAR_TARGET_SERIAL, /* console on the first serial port */
-        DOMAIN_CHAR_TARGET_VIRTIO, /* virtio console */
+        DOMAIN_CHAR_TARGET_VIRTIO, /* virtio console; channel: virtserialport */
+        DOMAIN_CHAR_TARGET_PCI_SERIAL,
+        DOMAIN_CHAR_TARGET_USB_SERIAL,
 } DomainCharTargetType;
+
+/* <serial><target><model name>: the device model, which libvirt writes
+ * next to the target type it implies. */
+typedef enum DomainCharTargetModel {
+        DOMAIN_CHAR_MODEL_DEFAULT,
+        DOMAIN_CHAR_MODEL_ISA_SERIAL,
+        DOMAIN_CHAR_MODEL_PCI_SERIAL,
+        DOMAIN_CHAR_MODEL_USB_SERIAL,
+} DomainCharTargetModel;
+
+typedef enum DomainCharState {
+        DOMAIN_CHAR_STATE_ABSENT,
+        DOMAIN_CHAR_STATE_CONNECTED,
+        DOMAIN_CHAR_STATE_DISCONNECTED,
+} DomainCharState;
 
 typedef struct DomainChar {
         DomainDeviceInfo info; /* first member */
@@ -398,6 +424,12 @@ typedef struct DomainChar {
         bool append;      /* file: <source append='on'> */
         DomainCharTargetType target_type;
         int target_port; /* -1 = not given */
+        DomainCharTargetModel target_model;
+        char *target_name;            /* channel: the port's name (org.qemu.guest_agent.0) */
+        DomainCharState target_state; /* channel: live-only guest state, kept as given */
+        /* A unix channel without <source>: path was filled in by the
+         * supervisor (qemu_channel_socket_path()) and is not written back. */
+        bool path_auto;
 } DomainChar;
 
 typedef enum DomainGraphicsType {
@@ -568,6 +600,8 @@ typedef enum DomainInputType {
         DOMAIN_INPUT_MOUSE,
         DOMAIN_INPUT_KEYBOARD,
         DOMAIN_INPUT_TABLET,
+        DOMAIN_INPUT_EVDEV,       /* kept in the model, refused: see dev-input.c */
+        DOMAIN_INPUT_PASSTHROUGH, /* likewise */
 } DomainInputType;
 
 typedef enum DomainInputBus {
@@ -577,10 +611,22 @@ typedef enum DomainInputBus {
         DOMAIN_INPUT_BUS_VIRTIO,
 } DomainInputBus;
 
+/* <source dev|evdev grab repeat grabToggle> of evdev / passthrough. */
+typedef struct DomainInputSource {
+        char *dev;   /* evdev: the host's /dev/input/... */
+        char *evdev; /* passthrough: likewise */
+        char *grab;  /* "all" */
+        DomainTristate repeat;
+        char *grab_toggle; /* ctrl-ctrl, alt-alt, ... */
+} DomainInputSource;
+
 typedef struct DomainInput {
         DomainDeviceInfo info; /* first member */
         DomainInputType type;
         DomainInputBus bus;
+        int model; /* DomainVirtioModel, 0 = not given; bus virtio only */
+        DomainInputSource source;
+        DomainVirtioOptions virtio;
 } DomainInput;
 
 typedef enum DomainPanicModel {
@@ -641,6 +687,40 @@ typedef struct DomainRng {
         DomainRngBackendDef backend;
         DomainVirtioOptions virtio;
 } DomainRng;
+
+/* <vsock model='virtio'><cid auto address/></vsock> */
+typedef struct DomainVsockCid {
+        DomainTristate auto_; /* auto='yes|no' */
+        unsigned address;     /* 0 = not given (CIDs 0-2 are reserved anyway) */
+} DomainVsockCid;
+
+typedef struct DomainVsock {
+        DomainDeviceInfo info; /* first member */
+        int model;             /* DomainVirtioModel, 0 = not given */
+        DomainVsockCid cid;
+        DomainVirtioOptions virtio;
+} DomainVsock;
+
+typedef enum DomainIommuModel {
+        DOMAIN_IOMMU_INTEL = 1,
+        DOMAIN_IOMMU_VIRTIO,
+        DOMAIN_IOMMU_SMMUV3, /* Arm: kept in the model, refused by the builder */
+} DomainIommuModel;
+
+/* <iommu model><driver intremap caching_mode eim iotlb aw_bits/></iommu> */
+typedef struct DomainIommuDriver {
+        DomainTristate intremap;
+        DomainTristate caching_mode;
+        DomainTristate eim;
+        DomainTristate iotlb;
+        unsigned aw_bits; /* 0 = QEMU's default */
+} DomainIommuDriver;
+
+typedef struct DomainIommu {
+        DomainDeviceInfo info; /* first member */
+        DomainIommuModel model;
+        DomainIommuDriver driver;
+} DomainIommu;
 
 typedef enum DomainWatchdogModel {
         DOMAIN_WATCHDOG_I6300ESB = 1, /* PCI */
@@ -742,7 +822,7 @@ typedef struct Domain {
         size_t n_disks;
         DomainInterface *interfaces;
         size_t n_interfaces;
-        DomainChar *chars; /* serials and consoles, in document order */
+        DomainChar *chars; /* serials, consoles and channels, in document order */
         size_t n_chars;
         DomainGraphics *graphics;
         size_t n_graphics;
@@ -770,6 +850,8 @@ typedef struct Domain {
         size_t n_hubs;
         DomainSmartcard *smartcards;
         size_t n_smartcards;
+        DomainIommu *iommu; /* NULL: none */
+        DomainVsock *vsock; /* NULL: none */
 
         char **qemu_args; /* qemu:commandline/qemu:arg, NULL-terminated or NULL */
         size_t n_qemu_args;

@@ -236,6 +236,9 @@ static int collect_others(QemuArgvBuilder *b) {
                 if (d->panics[i].model == DOMAIN_PANIC_PVPANIC)
                         r = push(b, QEMU_PCI_PANIC, i, &d->panics[i].info, PCI_CLASS_PANIC,
                                  PCI_DEV_PCIE | PCI_DEV_INTEGRATED, NULL, 0, "panic %zu", i);
+        if (r >= 0 && d->iommu && d->iommu->model == DOMAIN_IOMMU_VIRTIO)
+                r = push(b, QEMU_PCI_IOMMU, 0, &d->iommu->info, PCI_CLASS_IOMMU, PCI_DEV_PCIE, NULL, 0,
+                         "iommu");
         return r;
 }
 
@@ -292,7 +295,7 @@ int qemu_argv_plan_pci(QemuArgvBuilder *b) {
         const Domain *d = b->d;
         /* every device that may be PCI, plus the implicit controllers and the video */
         size_t cap = d->n_disks + d->n_interfaces + d->n_controllers + 4 + 1 + d->n_inputs + 1 +
-                     d->n_panics + d->n_rngs + d->n_watchdogs + d->n_videos + d->n_sounds;
+                     d->n_panics + d->n_rngs + d->n_watchdogs + d->n_videos + d->n_sounds + 1 /* iommu */;
         _cleanup_free_ PciController *given = calloc(d->n_controllers ?: 1, sizeof(PciController));
         _cleanup_free_ char *error = NULL;
         bool has_root_port;

@@ -15,6 +15,8 @@
 #include "qemu-disk.h"
 
 #define MAX_ISA_SERIAL 4
+#define VIRTIO_SERIAL_PORTS 31     /* virtio-serial-pci's default max_ports: 0..30 */
+#define CONTROLLER_INDEX_LIMIT 256 /* controller indexes are 0..255 */
 #define MAX_SATA_PORTS 6
 
 static bool string_in_serial_charset(const char *s) {
@@ -59,9 +61,10 @@ static bool char_is_virtio_console(const DomainChar *c) {
         return c->kind == DOMAIN_CHAR_CONSOLE && c->target_type == DOMAIN_CHAR_TARGET_VIRTIO;
 }
 
+/* Virtio consoles and channels sit on the virtio-serial bus. */
 static bool need_virtio_serial(const Domain *d) {
         for (size_t i = 0; i < d->n_chars; i++)
-                if (char_is_virtio_console(&d->chars[i]))
+                if (char_is_virtio_console(&d->chars[i]) || d->chars[i].kind == DOMAIN_CHAR_CHANNEL)
                         return true;
         return false;
 }
@@ -1010,9 +1013,11 @@ static int build_interfaces(QemuArgvBuilder *b) {
  * port 0 when none does. Only the first <console> may be such a console.
  */
 typedef struct CharPlan {
-        int port;    /* isa-serial index, -1 = not a serial port */
-        int console; /* consoleN alias for virtio consoles, -1 = none */
-        bool skip;   /* console aliasing an existing serial */
+        int port;                /* isa-serial index, -1 = not a serial port */
+        int console;             /* consoleN alias for virtio consoles, -1 = none */
+        int channel;             /* channelN alias for channels, -1 = none */
+        unsigned controller, nr; /* channel: virtio-serialC.0, port nr */
+        bool skip;               /* console aliasing an existing serial */
 } CharPlan;
 
 static int plan_console(QemuArgvBuilder *b, const DomainChar *c, size_t nth, bool have_serial, CharPlan *p) {
@@ -1030,10 +1035,75 @@ static int plan_console(QemuArgvBuilder *b, const DomainChar *c, size_t nth, boo
         return 0;
 }
 
+/* A channel's <address type='virtio-serial' controller bus port>: the
+ * controller must exist (index 0 is added when missing), QEMU's
+ * virtio-serial has bus 0 only, and port 0 is QEMU's for virtconsole. */
+static int channel_given_address(QemuArgvBuilder *b, const DomainChar *c, CharPlan *p) {
+        const DomainAddress *a = c->info.address;
+        uint64_t port;
+
+        if (!a)
+                return 0;
+        if (a->type != DOMAIN_ADDRESS_VIRTIO_SERIAL)
+                return qemu_argv_fail(b, "a channel's <address> must be of type 'virtio-serial'");
+        if (a->bus.set && a->bus.value != 0)
+                return qemu_argv_fail(b, "virtio-serial controllers have bus 0 only, not %" PRIu64,
+                                      a->bus.value);
+        if (a->controller.set && a->controller.value != 0 &&
+            !controller_find(b->d, DOMAIN_CONTROLLER_VIRTIO_SERIAL, (unsigned) a->controller.value))
+                return qemu_argv_fail(
+                        b, "channel on virtio-serial controller %" PRIu64 ", which is not defined",
+                        a->controller.value);
+        p->controller = a->controller.set ? (unsigned) a->controller.value : 0;
+        if (!a->port)
+                return 0;
+        if (xml_parse_uint64(a->port, &port) < 0 || port < 1 || port >= VIRTIO_SERIAL_PORTS)
+                return qemu_argv_fail(b, "virtio-serial port '%s' out of range (1..%d)", a->port,
+                                      VIRTIO_SERIAL_PORTS - 1);
+        p->nr = (unsigned) port;
+        return 0;
+}
+
+/* Ports given in <address> are kept; the others get the lowest free port
+ * from 1 on their controller, in document order, as libvirt assigns them. */
+static int plan_channels(QemuArgvBuilder *b, CharPlan *plan) {
+        const Domain *d = b->d;
+        _cleanup_free_ uint32_t *used = calloc(CONTROLLER_INDEX_LIMIT, sizeof(uint32_t));
+        int r;
+
+        if (!used)
+                return -ENOMEM;
+        for (size_t i = 0; i < d->n_chars; i++) {
+                if (plan[i].channel < 0)
+                        continue;
+                r = channel_given_address(b, &d->chars[i], &plan[i]);
+                if (r < 0)
+                        return r;
+                if (plan[i].nr == 0)
+                        continue;
+                if (used[plan[i].controller] & (1u << plan[i].nr))
+                        return qemu_argv_fail(b, "two channels use virtio-serial port %u", plan[i].nr);
+                used[plan[i].controller] |= 1u << plan[i].nr;
+        }
+        for (size_t i = 0; i < d->n_chars; i++) {
+                uint32_t *u = &used[plan[i].controller];
+
+                if (plan[i].channel < 0 || plan[i].nr > 0)
+                        continue;
+                for (unsigned nr = 1; nr < VIRTIO_SERIAL_PORTS && plan[i].nr == 0; nr++)
+                        if (!(*u & (1u << nr)))
+                                plan[i].nr = nr, *u |= 1u << nr;
+                if (plan[i].nr == 0)
+                        return qemu_argv_fail(b, "more than %d channels on virtio-serial controller %u",
+                                              VIRTIO_SERIAL_PORTS - 1, plan[i].controller);
+        }
+        return 0;
+}
+
 static int plan_chars(QemuArgvBuilder *b, CharPlan *plan) {
         const Domain *d = b->d;
         bool have_serial = false, used[MAX_ISA_SERIAL] = {};
-        size_t consoles = 0;
+        size_t consoles = 0, channels = 0;
         int r;
 
         for (size_t i = 0; i < d->n_chars; i++)
@@ -1041,7 +1111,11 @@ static int plan_chars(QemuArgvBuilder *b, CharPlan *plan) {
         for (size_t i = 0; i < d->n_chars; i++) {
                 const DomainChar *c = &d->chars[i];
 
-                plan[i] = (CharPlan){ .port = -1, .console = -1 };
+                plan[i] = (CharPlan){ .port = -1, .console = -1, .channel = -1 };
+                if (c->kind == DOMAIN_CHAR_CHANNEL) {
+                        plan[i].channel = (int) channels++;
+                        continue;
+                }
                 if (c->kind == DOMAIN_CHAR_CONSOLE) {
                         r = plan_console(b, c, consoles++, have_serial, &plan[i]);
                         if (r < 0)
@@ -1070,16 +1144,16 @@ static int plan_chars(QemuArgvBuilder *b, CharPlan *plan) {
                 if (plan[i].port < 0)
                         return qemu_argv_fail(b, "more than %d serial ports", MAX_ISA_SERIAL);
         }
-        return 0;
+        return plan_channels(b, plan);
 }
 
-static int char_path_checked(QemuArgvBuilder *b, const DomainChar *c) {
-        if (!c->path)
+static int char_path_checked(QemuArgvBuilder *b, const DomainChar *c, const char *path) {
+        if (!path)
                 return qemu_argv_fail(b, "a %s character device needs a <source path>",
                                       c->type == DOMAIN_CHAR_FILE ? "file" : "unix");
-        if (c->type == DOMAIN_CHAR_UNIX && strlen(c->path) > UNIX_PATH_LIMIT)
+        if (c->type == DOMAIN_CHAR_UNIX && strlen(path) > UNIX_PATH_LIMIT)
                 return qemu_argv_fail(b, "socket path %s is longer than the UNIX socket limit of %d bytes",
-                                      c->path, UNIX_PATH_LIMIT);
+                                      path, UNIX_PATH_LIMIT);
         return 0;
 }
 
@@ -1098,10 +1172,11 @@ static int char_backend_file(QemuArgvBuilder *b, const DomainChar *c, const char
 
 /* A socket QEMU listens on arrives bound (fd=N) with a file table; one it
  * connects to stays a path. */
-static int char_backend_unix(QemuArgvBuilder *b, const DomainChar *c, const char *id, char **ret) {
+static int char_backend_unix(QemuArgvBuilder *b, const DomainChar *c, const char *path, const char *id,
+                             char **ret) {
         _cleanup_free_ char *name = NULL;
         const VmFile *f = NULL;
-        int r = qemu_argv_file_opt(b, VM_FILE_SOCKET, c->path, id, &name, &f);
+        int r = qemu_argv_file_opt(b, VM_FILE_SOCKET, path, id, &name, &f);
 
         if (r < 0)
                 return r;
@@ -1112,6 +1187,7 @@ static int char_backend_unix(QemuArgvBuilder *b, const DomainChar *c, const char
 
 /* The -chardev value for c with id, without the log options. */
 static int char_backend(QemuArgvBuilder *b, const DomainChar *c, const char *id, char **ret) {
+        _cleanup_free_ char *path = NULL; /* a channel's socket without <source> */
         int r;
 
         switch (c->type) {
@@ -1122,11 +1198,18 @@ static int char_backend(QemuArgvBuilder *b, const DomainChar *c, const char *id,
                  * guest; stopping QEMU is the supervisor's business. */
                 return qemu_argv_appendf(ret, "stdio,id=%s,signal=off", id);
         case DOMAIN_CHAR_FILE:
-                r = char_path_checked(b, c);
+                r = char_path_checked(b, c, c->path);
                 return r < 0 ? r : char_backend_file(b, c, id, ret);
         case DOMAIN_CHAR_UNIX:
-                r = char_path_checked(b, c);
-                return r < 0 ? r : char_backend_unix(b, c, id, ret);
+                if (!c->path && c->kind == DOMAIN_CHAR_CHANNEL && c->target_name) {
+                        path = qemu_channel_socket_path(b->o->runtime_dir, c->target_name);
+                        if (!path)
+                                return -ENOMEM;
+                }
+                r = char_path_checked(b, c, path ?: c->path);
+                return r < 0 ? r : char_backend_unix(b, c, path ?: c->path, id, ret);
+        case DOMAIN_CHAR_SPICEVMC:
+                return qemu_argv_fail(b, "spicevmc channels need SPICE, which vmunit does not offer");
         default: return qemu_argv_fail(b, "unsupported character device type");
         }
 }
@@ -1175,6 +1258,34 @@ static int build_char_virtio_console(QemuArgvBuilder *b, const DomainChar *c, in
                              n);
 }
 
+/* -device virtserialport on the virtio-serial bus with the port number
+ * planned (nr=, as libvirt always writes it) and the name the guest sees
+ * (/dev/virtio-ports/NAME). */
+static int build_char_channel(QemuArgvBuilder *b, const DomainChar *c, const CharPlan *p) {
+        _cleanup_free_ char *chardev = NULL, *dev = NULL, *name = NULL;
+        const char *alias;
+        char id[32], devid[32];
+        int r;
+
+        snprintf(id, sizeof(id), "charchannel%d", p->channel);
+        snprintf(devid, sizeof(devid), "channel%d", p->channel);
+        r = qemu_argv_user_alias(b, &c->info, &alias);
+        if (r >= 0)
+                r = char_backend(b, c, id, &chardev);
+        if (r >= 0)
+                r = qemu_argv_add(b, "-chardev", "%s", chardev);
+        if (r >= 0)
+                r = qemu_argv_appendf(&dev, "virtserialport,bus=virtio-serial%u.0,nr=%u,chardev=%s,id=%s",
+                                      p->controller, p->nr, id, alias ?: devid);
+        if (r >= 0 && c->target_name) {
+                name = qemu_opt_escape(c->target_name);
+                r = name ? qemu_argv_appendf(&dev, "name=%s", name) : -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+        return qemu_argv_add(b, "-device", "%s", dev);
+}
+
 static int build_chars(QemuArgvBuilder *b) {
         const Domain *d = b->d;
         _cleanup_free_ CharPlan *plan = calloc(d->n_chars ?: 1, sizeof(CharPlan));
@@ -1200,6 +1311,8 @@ static int build_chars(QemuArgvBuilder *b) {
                 if (plan[i].port >= 0)
                         r = build_char_serial(b, &d->chars[i], plan[i].port,
                                               b->o->console_log && plan[i].port == log_port);
+                else if (plan[i].channel >= 0)
+                        r = build_char_channel(b, &d->chars[i], &plan[i]);
                 else
                         r = build_char_virtio_console(b, &d->chars[i], plan[i].console);
                 if (r < 0)
@@ -1209,6 +1322,23 @@ static int build_chars(QemuArgvBuilder *b) {
 }
 
 /* ---- input, balloon, panic ---------------------------------------------- */
+
+/* virtio-input is virtio 1.0 only: "virtio" and "virtio-non-transitional"
+ * are the same device, and there is no transitional one. */
+static int build_input_virtio(QemuArgvBuilder *b, size_t i, const DomainInput *in, const char *driver) {
+        _cleanup_free_ char *dev = NULL;
+        int r;
+
+        if (in->model == DOMAIN_VIRTIO_MODEL_TRANSITIONAL)
+                return qemu_argv_fail(b,
+                                      "virtio input devices have no transitional model (virtio 1.0 only)");
+        r = qemu_argv_appendf(&dev, "%s,id=input%zu", driver, i);
+        if (r >= 0)
+                r = qemu_argv_virtio_options(&dev, &in->virtio);
+        if (r < 0)
+                return r;
+        return qemu_argv_add_device(b, QEMU_PCI_INPUT, i, "%s", dev);
+}
 
 static int build_input(QemuArgvBuilder *b, size_t i, const DomainInput *in) {
         static const char *const usb[] = {
@@ -1232,8 +1362,7 @@ static int build_input(QemuArgvBuilder *b, size_t i, const DomainInput *in) {
                 return 0;
         case DOMAIN_INPUT_BUS_USB:
                 return qemu_argv_add(b, "-device", "%s,id=input%zu,bus=usb.0", usb[in->type], i);
-        case DOMAIN_INPUT_BUS_VIRTIO:
-                return qemu_argv_add_device(b, QEMU_PCI_INPUT, i, "%s,id=input%zu", virtio[in->type], i);
+        case DOMAIN_INPUT_BUS_VIRTIO: return build_input_virtio(b, i, in, virtio[in->type]);
         default: return qemu_argv_fail(b, "unsupported input bus");
         }
 }
@@ -1251,10 +1380,12 @@ static int build_inputs(QemuArgvBuilder *b) {
 
 int qemu_argv_build_devices(QemuArgvBuilder *b) {
         int (*const steps[])(QemuArgvBuilder *) = {
+                qemu_argv_build_vsock,
                 check_boot_orders,
                 check_controllers,
                 qemu_argv_plan_pci,
                 qemu_argv_build_pci_controllers,
+                qemu_argv_build_iommu,
                 build_controllers,
                 build_disks,
                 build_interfaces,

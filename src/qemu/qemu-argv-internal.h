@@ -28,6 +28,7 @@ typedef enum QemuPciOwner {
         QEMU_PCI_RNG,
         QEMU_PCI_WATCHDOG,
         QEMU_PCI_SOUND,
+        QEMU_PCI_IOMMU,
 } QemuPciOwner;
 
 typedef struct QemuPciRef {
@@ -123,6 +124,11 @@ bool qemu_argv_sound_is_pci(DomainSoundModel m);
 int qemu_argv_build_memballoon(QemuArgvBuilder *b);
 int qemu_argv_build_panic(QemuArgvBuilder *b);
 int qemu_argv_build_rngs(QemuArgvBuilder *b);
+/* <iommu>: intel-iommu (q35) or virtio-iommu-pci; smmuv3 refused. */
+int qemu_argv_build_iommu(QemuArgvBuilder *b);
+bool qemu_argv_iommu_needs_split_irqchip(const Domain *d);
+/* <vsock>: refused with the reason (argv-iommu.c). */
+int qemu_argv_build_vsock(QemuArgvBuilder *b);
 int qemu_argv_build_watchdogs(QemuArgvBuilder *b);
 int qemu_argv_build_features(QemuArgvBuilder *b);
 int qemu_argv_build_graphics(QemuArgvBuilder *b);

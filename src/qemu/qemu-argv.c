@@ -177,6 +177,32 @@ char *qemu_qmp_socket_path(const char *runtime_dir) {
         return s;
 }
 
+char *qemu_channel_socket_path(const char *runtime_dir, const char *name) {
+        char *s = NULL;
+
+        if (asprintf(&s, "%s/" QEMU_CHANNEL_PREFIX "%s", runtime_dir, name) < 0)
+                return NULL;
+        return s;
+}
+
+int qemu_channel_fill(Domain *d, const char *runtime_dir) {
+        for (size_t i = 0; i < d->n_chars; i++) {
+                DomainChar *ch = &d->chars[i];
+
+                if (ch->kind != DOMAIN_CHAR_CHANNEL || ch->type != DOMAIN_CHAR_UNIX || ch->path ||
+                    !ch->target_name)
+                        continue;
+                ch->path = qemu_channel_socket_path(runtime_dir, ch->target_name);
+                if (!ch->path)
+                        return -ENOMEM;
+                ch->path_auto = true;
+                ch->unix_listen = true;
+                if (strlen(ch->path) > UNIX_PATH_LIMIT)
+                        return -ENAMETOOLONG;
+        }
+        return 0;
+}
+
 char *qemu_console_log_path(const char *runtime_dir) {
         char *s = NULL;
 
@@ -545,6 +571,8 @@ static int build_machine(QemuArgvBuilder *b, const QemuFirmware *f, const Machin
         if (r >= 0 && (f->secure || d->features.smm))
                 r = qemu_argv_appendf(&m, "smm=%s",
                                       f->secure || d->features.smm == DOMAIN_TRISTATE_ON ? "on" : "off");
+        if (r >= 0 && qemu_argv_iommu_needs_split_irqchip(d))
+                r = qemu_argv_appendf(&m, "kernel-irqchip=split");
         if (r >= 0 && d->features.vmport)
                 r = qemu_argv_appendf(&m, "vmport=%s",
                                       d->features.vmport == DOMAIN_TRISTATE_ON ? "on" : "off");

@@ -115,6 +115,21 @@ int qemu_firmware_fill(Domain *d, const QemuArgvOptions *o, char **ret_error);
 /* Path of the QMP socket and console log inside runtime_dir (malloc'd). */
 char *qemu_qmp_socket_path(const char *runtime_dir);
 char *qemu_console_log_path(const char *runtime_dir);
+/* The socket of a <channel type='unix'> without <source path> whose
+ * target is named name: runtime_dir/channel.NAME (malloc'd), where
+ * libvirt has NAME in a directory of its own. The prefix keeps a guest's
+ * channel name from ever meeting one of the supervisor's own files in
+ * runtime_dir (qmp.sock, console.log, domain.xml, ...): binding the socket
+ * removes a stale socket of that name. The parser made sure name has no
+ * '/'. */
+#define QEMU_CHANNEL_PREFIX "channel."
+char *qemu_channel_socket_path(const char *runtime_dir, const char *name);
+/* Give every such channel of d its socket path (path_auto: not written
+ * back to XML), as the supervisor does before it makes the file table,
+ * which binds them (and removes them when the VM stops); the labels treat
+ * them as every socket the supervisor binds. Returns 0, -ENOMEM, or
+ * -ENAMETOOLONG for a path over the UNIX socket limit. */
+int qemu_channel_fill(Domain *d, const char *runtime_dir);
 
 /* The -action shutdown= value for d ("pause" or "poweroff", see
  * build_lifecycle()): what the supervisor puts back with set-action after

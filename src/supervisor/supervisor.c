@@ -158,6 +158,15 @@ static int prepare_runtime_dir(Supervisor *s) {
         s->console_path = s->run_dir ? qemu_console_log_path(s->run_dir) : NULL;
         if (!s->qmp_path || !s->console_path)
                 return VMUNIT_EXIT_HOST;
+        /* Before the file table is made: it binds these sockets. */
+        r = qemu_channel_fill(s->domain, s->run_dir);
+        if (r == -ENAMETOOLONG)
+                return log_error("%s: a channel's socket path in %s is over the %d-byte limit for UNIX "
+                                 "sockets; use a shorter channel name or root",
+                                 s->xml_path, s->run_dir, UNIX_PATH_LIMIT),
+                       VMUNIT_EXIT_CONFIG;
+        if (r < 0)
+                return VMUNIT_EXIT_HOST;
         if (strlen(s->qmp_path) > UNIX_PATH_LIMIT) {
                 log_error("%s: socket path is %zu bytes, over the %d-byte limit for UNIX sockets; use a "
                           "shorter root",

@@ -96,6 +96,13 @@ run_supervised() {
                         sed 's/^/      /' "$dir/paths" >>"$dir/supervisor.err"
                         rc=1
                 fi
+                # The guest agent's channel: a socket the supervisor bound
+                # in the VM's runtime dir (QEMU got it as an fd, above).
+                if grep -q "name='org.qemu.guest_agent.0'" "$dir/domain.xml" &&
+                   [[ ! -S "$root/run/$name/channel.org.qemu.guest_agent.0" ]]; then
+                        echo "    no guest agent socket in $root/run/$name" >>"$dir/supervisor.err"
+                        rc=1
+                fi
                 kill -USR1 "$sup_pid"
         else
                 kill -9 "$sup_pid" 2>/dev/null || true
@@ -103,6 +110,12 @@ run_supervised() {
         fi
         wait "$sup_pid" || rc=1
         sup_pid=
+        # Bound sockets are removed when the VM stops.
+        if compgen -G "$root/run/$name/channel.*" >/dev/null; then
+                echo "    channel sockets left after the stop: $(echo "$root/run/$name"/channel.*)" \
+                        >>"$dir/supervisor.err"
+                rc=1
+        fi
         return $rc
 }
 

@@ -795,6 +795,83 @@ Test(qemu_argv, console_only_becomes_serial0) {
         expect_error(&d, "only the first <console> can be a serial console");
 }
 
+/* Channels: ports from <address> kept, the others the lowest free from 1;
+ * a pathless unix channel's socket in the runtime dir; port 0 and SPICE
+ * refused. */
+Test(qemu_argv, channels) {
+        Domain d = base_domain();
+        DomainAddress port1 = { .type = DOMAIN_ADDRESS_VIRTIO_SERIAL, .port = (char *) "1" },
+                      pci = { .type = DOMAIN_ADDRESS_PCI };
+        DomainChar chars[] = {
+                { .kind = DOMAIN_CHAR_CHANNEL,
+                  .type = DOMAIN_CHAR_PTY,
+                  .target_type = DOMAIN_CHAR_TARGET_VIRTIO,
+                  .target_port = -1 },
+                { .kind = DOMAIN_CHAR_CHANNEL,
+                  .type = DOMAIN_CHAR_UNIX,
+                  .unix_listen = true,
+                  .target_type = DOMAIN_CHAR_TARGET_VIRTIO,
+                  .target_name = (char *) "org.qemu.guest_agent.0",
+                  .target_port = -1,
+                  .info.address = &port1 },
+        };
+
+        d.chars = chars;
+        d.n_chars = ELEMENTSOF(chars);
+        expect_contains(&d, "-device virtio-serial-pci,id=virtio-serial0,");
+        expect_contains(&d,
+                        "-chardev pty,id=charchannel0 "
+                        "-device virtserialport,bus=virtio-serial0.0,nr=2,chardev=charchannel0,id=channel0 "
+                        "-chardev socket,id=charchannel1,path=/run/vmunit/t/"
+                        "channel.org.qemu.guest_agent.0,server=on,wait=off "
+                        "-device virtserialport,bus=virtio-serial0.0,nr=1,chardev=charchannel1,id=channel1,"
+                        "name=org.qemu.guest_agent.0 ");
+        chars[0].info.address = &port1;
+        expect_error(&d, "two channels use virtio-serial port 1");
+        port1.port = (char *) "31";
+        expect_error(&d, "virtio-serial port '31' out of range (1..30)");
+        port1.port = NULL;
+        port1.controller = (XmlNum){ .set = true, .value = 1 };
+        expect_error(&d, "channel on virtio-serial controller 1, which is not defined");
+        chars[0].info.address = &pci;
+        expect_error(&d, "a channel's <address> must be of type 'virtio-serial'");
+        chars[0].info.address = NULL;
+        chars[1].info.address = NULL;
+        chars[0].type = DOMAIN_CHAR_SPICEVMC;
+        expect_error(&d, "spicevmc channels need SPICE, which vmunit does not offer");
+}
+
+/* <iommu>: intel on q35 only, with kernel-irqchip=split for intremap;
+ * smmuv3 is Arm's. */
+Test(qemu_argv, iommu) {
+        Domain d = base_domain();
+        DomainIommu io = { .model = DOMAIN_IOMMU_INTEL,
+                           .driver = { .intremap = DOMAIN_TRISTATE_ON, .eim = DOMAIN_TRISTATE_OFF } };
+
+        d.iommu = &io;
+        expect_error(&d, "<iommu model='intel'> needs a q35 machine type");
+        d.os.machine = (char *) "q35";
+        expect_contains(&d, ",kernel-irqchip=split");
+        expect_contains(&d, "-device intel-iommu,id=iommu0,intremap=on,eim=off ");
+        io.driver.aw_bits = 40;
+        expect_error(&d, "aw_bits must be 39 or 48, not 40");
+        io.driver = (DomainIommuDriver){};
+        expect_lacks(&d, "kernel-irqchip");
+        io.model = DOMAIN_IOMMU_VIRTIO;
+        expect_contains(&d, "-device virtio-iommu-pci,id=iommu0,bus=pci.");
+        io.model = DOMAIN_IOMMU_SMMUV3;
+        expect_error(&d, "<iommu model='smmuv3'> is an Arm IOMMU: vmunit runs x86 guests");
+}
+
+Test(qemu_argv, vsock_refused) {
+        Domain d = base_domain();
+        DomainVsock vsock = { .cid = { .auto_ = DOMAIN_TRISTATE_ON } };
+
+        d.vsock = &vsock;
+        expect_error(&d, "<vsock> is not supported yet: vhost-vsock needs /dev/vhost-vsock opened by the "
+                         "supervisor and passed to QEMU");
+}
+
 Test(qemu_argv, graphics_and_video) {
         Domain d = base_domain();
         DomainGraphics g = { .type = DOMAIN_GRAPHICS_VNC, .port = -1, .autoport = true };
@@ -858,6 +935,11 @@ Test(qemu_argv, inputs_panic_balloon) {
                             "-device virtio-balloon-pci,id=balloon0,bus=pci.0,addr=0x2 "
                             "-device pvpanic,ioport=1285 ");
         expect_lacks(&d, "xhci");
+        in[2].model = DOMAIN_VIRTIO_MODEL_NON_TRANSITIONAL;
+        in[2].virtio.ats = DOMAIN_TRISTATE_ON;
+        expect_contains(&d, "-device virtio-tablet-pci,id=input2,ats=on,bus=pci.0,addr=0x4 ");
+        in[2].model = DOMAIN_VIRTIO_MODEL_TRANSITIONAL;
+        expect_error(&d, "virtio input devices have no transitional model (virtio 1.0 only)");
         in[2].bus = DOMAIN_INPUT_BUS_PS2;
         expect_error(&d, "tablet cannot be on bus ps2");
         d.n_inputs = 0;
@@ -1218,6 +1300,8 @@ static bool check_golden(const char *name) {
         cr_expect_eq(r, 0, "%s: firmware fill failed: %s", name, error ?: "?");
         if (r < 0)
                 return false;
+        /* And the sockets of pathless unix channels, which it binds. */
+        cr_assert_eq(qemu_channel_fill(d, runtime), 0);
         synthetic_files(d, NULL, &files);
         o.files = &files;
         o.qmp_fd = 3;
