@@ -406,7 +406,7 @@ Test(full, top_level) {
         cr_assert_eq(d->vcpus_current, 2);
         cr_assert_not(d->vcpu_placement_auto);
         cr_assert_str_eq(d->vcpu_cpuset, "0-3,^2,8");
-        cr_assert_eq(d->cputune_shares, 2048);
+        cr_assert_eq(d->cputune.shares, 2048);
         cr_assert_eq(d->on_crash, DOMAIN_ACTION_COREDUMP_DESTROY);
         cr_assert_str_eq(d->emulator, "/usr/bin/qemu-system-x86_64");
 }
@@ -429,10 +429,10 @@ Test(full, os_cpu_clock) {
         cr_assert_eq(d->features.pae, DOMAIN_TRISTATE_ON);
         cr_assert(d->cpu.present);
         cr_assert_eq(d->cpu.mode, DOMAIN_CPU_MODE_CUSTOM);
-        cr_assert_str_eq(d->cpu.model, "Skylake-Client");
-        cr_assert_eq(d->cpu.cores, 2);
+        cr_assert_str_eq(d->cpu.model.name, "Skylake-Client");
+        cr_assert_eq(d->cpu.topology.cores, 2);
         cr_assert_eq(d->cpu.n_features, 2);
-        cr_assert_eq(d->cpu.features[1].policy, DOMAIN_CPU_FEATURE_DISABLE);
+        cr_assert_eq(d->cpu.features[1].policy, DOMAIN_CPU_FEATURE_FORBID);
         cr_assert_eq(d->clock.offset, DOMAIN_CLOCK_LOCALTIME);
         cr_assert_eq(d->clock.n_timers, 3);
         cr_assert_eq(d->clock.timers[0].tickpolicy, DOMAIN_TICK_CATCHUP);
@@ -579,7 +579,7 @@ static const SemanticCase semantic_cases[] = {
         { "<memtune><swap_hard_limit>1</swap_hard_limit></memtune>", "",
           "/domain/memtune/swap_hard_limit: unsupported element 'swap_hard_limit'" },
         { "<cputune><shares>0</shares></cputune>", "",
-          "/domain/cputune/shares: number '0' out of range (1-262144)" },
+          "/domain/cputune/shares: invalid value '0' for text" },
         { "<app:x xmlns:app='urn:x'/>", "", "/domain/app:x: unsupported element 'app:x'" },
         { "<description lang='en'>x</description>", "",
           "/domain/description: unsupported attribute 'lang'" },

@@ -270,21 +270,22 @@ Test(qemu_argv, cpu_modes) {
                 { (char *) "sse4.2", DOMAIN_CPU_FEATURE_DISABLE },
         };
 
-        d.cpu = (DomainCpu){
-                .present = true, .model = (char *) "Skylake-Client-v4", .features = feats, .n_features = 2
-        };
+        d.cpu = (DomainCpu){ .present = true,
+                             .model = { .name = (char *) "Skylake-Client-v4" },
+                             .features = feats,
+                             .n_features = 2 };
         expect_contains(&d, "-cpu Skylake-Client-v4,vmx=on,sse4.2=off ");
         /* No frozen list: a newer QEMU's model is a name like any other. */
-        d.cpu.model = (char *) "GraniteRapids-v1";
+        d.cpu.model.name = (char *) "GraniteRapids-v1";
         expect_contains(&d, "-cpu GraniteRapids-v1,");
-        d.cpu.model = (char *) "qemu64,+vmx";
+        d.cpu.model.name = (char *) "qemu64,+vmx";
         expect_error(&d, "'qemu64,+vmx' is not a CPU model name");
-        d.cpu.model = (char *) "qemu64";
+        d.cpu.model.name = (char *) "qemu64";
         feats[0].name = (char *) "vmx,x=y";
         expect_error(&d, "invalid CPU feature name");
         feats[0].name = (char *) "vmx";
 
-        d.cpu.model = NULL;
+        d.cpu.model.name = NULL;
         expect_error(&d, "<feature> needs a <model>");
         d.cpu.n_features = 0;
         expect_lacks(&d, "-cpu");
@@ -300,7 +301,7 @@ Test(qemu_argv, cpu_modes) {
         d.cpu.mode = DOMAIN_CPU_MODE_MAXIMUM;
         d.cpu.n_features = 1;
         expect_contains(&d, "-cpu max,vmx=on ");
-        d.cpu.model = (char *) "qemu64";
+        d.cpu.model.name = (char *) "qemu64";
         expect_error(&d, "only supported with mode='custom'");
 }
 
@@ -317,11 +318,12 @@ Test(qemu_argv, smp) {
         Domain d = base_domain();
 
         d.vcpus = 4;
-        d.cpu = (DomainCpu){ .present = true, .sockets = 1, .dies = 1, .cores = 2, .threads = 2 };
+        d.cpu = (DomainCpu){ .present = true,
+                             .topology = { .sockets = 1, .dies = 1, .cores = 2, .threads = 2 } };
         expect_contains(&d, "-smp 4,sockets=1,dies=1,cores=2,threads=2 ");
         d.vcpus_current = 2;
         expect_contains(&d, "-smp 2,maxcpus=4,sockets=1,dies=1,cores=2,threads=2 ");
-        d.cpu.threads = 1;
+        d.cpu.topology.threads = 1;
         expect_error(&d, "does not match <vcpu> 4");
         d.cpu = (DomainCpu){};
         d.vcpus_current = 5;
@@ -805,7 +807,7 @@ Test(qemu_argv, inputs_panic_balloon) {
         d.os.machine = NULL;
         panic.model = DOMAIN_PANIC_HYPERV;
         expect_error(&d, "<panic model='hyperv'> needs a <cpu> model or mode");
-        d.cpu.model = (char *) "qemu64";
+        d.cpu.model.name = (char *) "qemu64";
         expect_contains(&d, "-cpu qemu64,hv-crash=on ");
         d.memballoon = &balloon;
         expect_contains(&d,
@@ -1179,17 +1181,17 @@ Test(qemu_argv, caps_decide_models_and_machines) {
         cr_assert_eq(caps.machines.n, 2);
         cr_assert_eq(caps.cpu_models.n, 2);
         o.caps = &caps;
-        d.cpu = (DomainCpu){ .present = true, .model = (char *) "Skylake-Client-v4" };
+        d.cpu = (DomainCpu){ .present = true, .model = { .name = (char *) "Skylake-Client-v4" } };
         line = build_line_opts(&d, &o, &r, &error);
         cr_assert_eq(r, 0, "%s", error ?: "");
         free(line);
-        d.cpu.model = (char *) "GraniteRapids-v1";
+        d.cpu.model.name = (char *) "GraniteRapids-v1";
         line = build_line_opts(&d, &o, &r, &error);
         cr_assert_eq(r, -EINVAL);
         cr_assert_not_null(strstr(error, "CPU model 'GraniteRapids-v1' is not offered by this host's QEMU"));
         free(error);
         error = NULL;
-        d.cpu.model = (char *) "qemu64";
+        d.cpu.model.name = (char *) "qemu64";
         d.os.machine = (char *) "pc-i440fx-2.0";
         line = build_line_opts(&d, &o, &r, &error);
         cr_assert_eq(r, -EINVAL);
