@@ -20,16 +20,20 @@ static int check_cpuset(XmlCtx *c, xmlNode *n, const char *what, const char *s) 
 
 /* ---- <maxMemory slots unit> ------------------------------------------------- */
 
+/* The value and its unit are kept as written (the shared KiB text
+ * reader allows no attribute besides unit=). */
 static const XmlValue max_memory_values[] = {
         { "slots", XML_T_UINT, offsetof(DomainMaxMemory, slots), XML_REQUIRED, NULL, 1, 255, 0 },
-        { NULL, XML_T_KIB, offsetof(DomainMaxMemory, kib), XML_REQUIRED, NULL, 0, 0, 0 },
+        { "unit", XML_T_TOKEN, offsetof(DomainMaxMemory, unit), 0, &domain_xml_mem_unit, 0, 0, 0 },
+        { NULL, XML_T_NUM, offsetof(DomainMaxMemory, value), XML_REQUIRED, NULL, 1, 0, 0 },
 };
 
 static int max_memory_check(XmlCtx *c, xmlNode *n, void *obj, void *parent) {
-        const DomainMaxMemory *m = obj;
+        DomainMaxMemory *m = obj;
 
-        if (m->kib == 0)
-                return xml_fail(c, n, "maxMemory must be greater than zero");
+        if (xml_memory_to_kib(m->value.value, m->unit, &m->kib) < 0)
+                return xml_fail(c, n, "maxMemory %" PRIu64 " %s is too large", m->value.value,
+                                m->unit ?: "KiB");
         return 0;
 }
 

@@ -344,8 +344,10 @@ typedef struct DomainMemoryBacking {
 
 /* <maxMemory slots unit>N</maxMemory>: 0 = not given */
 typedef struct DomainMaxMemory {
-        uint64_t kib;
+        XmlNum value; /* in unit */
+        char *unit;   /* as written; NULL = KiB */
         unsigned slots;
+        uint64_t kib; /* worked out at parse time (not written) */
 } DomainMaxMemory;
 
 typedef enum DomainNumatuneMode {
