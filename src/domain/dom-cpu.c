@@ -286,6 +286,8 @@ static int numa_check(XmlCtx *c, xmlNode *numa, const Domain *d) {
                                                 cell->distances.siblings[j].id.value);
                 sum += cell->memory_kib;
         }
+        /* Memory devices (<memory model='dimm'>) would count towards
+         * <memory> too; vmunit has none yet. */
         if (nu->n_cells > 0 && sum != d->memory_kib)
                 return xml_fail(c, numa,
                                 "NUMA cells hold %" PRIu64 " KiB but <memory> is %" PRIu64

@@ -23,18 +23,21 @@ bool qemu_argv_ram_backend(const Domain *d) {
                mb->discard || d->numatune.memory.mode || d->numatune.memory.nodeset;
 }
 
-/* The page size for cell (SIZE_MAX: all of RAM): a <page> whose nodeset
+/* The page size for cell (SIZE_MAX: all of RAM, which is guest node 0
+ * in a guest without <numa>, as in libvirt): a <page> whose nodeset
  * names the cell, else one without a nodeset; 0 = the host's default. */
 static uint64_t huge_page_kib(const DomainHugePages *h, size_t cell) {
         const DomainHugePage *any = NULL;
+
+        if (cell == SIZE_MAX)
+                cell = 0;
 
         for (size_t i = 0; i < h->n_pages; i++) {
                 CpuSet set;
 
                 if (!h->pages[i].nodeset)
                         any = &h->pages[i];
-                else if (cell != SIZE_MAX &&
-                         cpuset_parse(h->pages[i].nodeset, DOMAIN_CPUSET_MAX, &set) >= 0 &&
+                else if (cpuset_parse(h->pages[i].nodeset, DOMAIN_CPUSET_MAX, &set) >= 0 &&
                          cpuset_contains(&set, (unsigned) cell))
                         return h->pages[i].size_kib;
         }
@@ -135,11 +138,17 @@ static int check_unsupported(QemuArgvBuilder *b) {
         for (size_t i = 0; i < nt->n_memnodes; i++)
                 if (nt->memnodes[i].mode == DOMAIN_NUMATUNE_RESTRICTIVE)
                         return qemu_argv_fail(b, "<numatune><memnode> mode='restrictive' is not supported");
-        if (mb->hugepages && d->cpu.numa.n_cells == 0)
-                for (size_t i = 0; i < mb->hugepages->n_pages; i++)
-                        if (mb->hugepages->pages[i].nodeset)
-                                return qemu_argv_fail(
-                                        b, "<hugepages><page nodeset=...> needs <cpu><numa> cells");
+        for (size_t i = 0; mb->hugepages && i < mb->hugepages->n_pages; i++) {
+                const DomainHugePage *p = &mb->hugepages->pages[i];
+                size_t nodes = d->cpu.numa.n_cells ?: 1;
+                CpuSet set;
+
+                if (p->nodeset && cpuset_parse(p->nodeset, nodes, &set) < 0)
+                        return qemu_argv_fail(b,
+                                              "<hugepages><page nodeset='%s'> names a guest NUMA node the "
+                                              "guest does not have (%zu, numbered from 0)",
+                                              p->nodeset, nodes);
+        }
         return 0;
 }
 

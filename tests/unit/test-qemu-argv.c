@@ -1526,9 +1526,13 @@ Test(qemu_argv_cpu, memory_backing) {
         CPU_CASE_ERROR("<memoryBacking><source type='file'/></memoryBacking>",
                        "<memoryBacking><source type='file'/> is not supported: vmunit has no memory backing "
                        "directory; type='memfd' gives the same shareable memory");
-        CPU_CASE_ERROR(
+        CPU_CASE_CONTAINS(
                 "<memoryBacking><hugepages><page size='2048' nodeset='0'/></hugepages></memoryBacking>",
-                "<hugepages><page nodeset=...> needs <cpu><numa> cells");
+                "-object memory-backend-memfd,id=pc.ram,size=65536k,hugetlb=on,hugetlbsize=2048k ");
+        CPU_CASE_ERROR(
+                "<memoryBacking><hugepages><page size='2048' nodeset='0-1'/></hugepages></memoryBacking>",
+                "<hugepages><page nodeset='0-1'> names a guest NUMA node the guest does not have (1, "
+                "numbered from 0)");
 }
 
 Test(qemu_argv_cpu, numa_hugepages_per_cell) {
