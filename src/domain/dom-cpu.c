@@ -251,8 +251,8 @@ static int cpu_check(XmlCtx *c, xmlNode *n, void *obj, void *parent) {
 
 XML_ELEMENT(domain_xml_cpu, "cpu", DomainCpu, cpu_values, cpu_subs, cpu_check);
 
-/* ---- checks across elements ---------------------------------------------------- */
-
+/* The index-th child element called name (n itself when there is none,
+ * so an error still points somewhere). */
 static xmlNode *child_named(xmlNode *n, const char *name, size_t index) {
         for (xmlNode *ch = n ? n->children : NULL; ch; ch = ch->next)
                 if (ch->type == XML_ELEMENT_NODE && !ch->ns && streq((const char *) ch->name, name) &&
@@ -260,6 +260,55 @@ static xmlNode *child_named(xmlNode *n, const char *name, size_t index) {
                         return ch;
         return n;
 }
+
+/* ---- <vcpus> ----------------------------------------------------------------- */
+
+static const XmlValue vcpu_def_values[] = {
+        { "id", XML_T_NUM, offsetof(DomainVcpuDef, id), XML_REQUIRED, NULL, 0, CPU_TOPOLOGY_MAX - 1, 0 },
+        { "enabled", XML_T_ENUM, offsetof(DomainVcpuDef, enabled), XML_REQUIRED, &xml_enum_yes_no, 0, 0, 0 },
+        { "hotpluggable", XML_T_ENUM, offsetof(DomainVcpuDef, hotpluggable), 0, &xml_enum_yes_no, 0, 0, 0 },
+        { "order", XML_T_UINT, offsetof(DomainVcpuDef, order), 0, NULL, 1, CPU_TOPOLOGY_MAX, 0 },
+};
+static XML_ELEMENT(vcpu_def_element, "vcpu", DomainVcpuDef, vcpu_def_values, (const XmlSub[]){}, NULL);
+
+static const XmlSub vcpus_subs[] = {
+        { .kind = XML_SUB_ARRAY,
+          .elem = &vcpu_def_element,
+          .offset = offsetof(DomainVcpus, vcpus),
+          .count_offset = offsetof(DomainVcpus, n_vcpus) },
+};
+XML_ELEMENT(domain_xml_vcpus, "vcpus", DomainVcpus, (const XmlValue[]){}, vcpus_subs, NULL);
+
+/* libvirt's rules: ids within <vcpu>, each once, vCPU 0 enabled, and as
+ * many enabled as current= says. */
+static int vcpus_check(XmlCtx *c, xmlNode *root, const Domain *d) {
+        const DomainVcpus *v = &d->vcpu_list;
+        xmlNode *vn = child_named(root, "vcpus", 0);
+        unsigned enabled = 0, current = d->vcpus_current ?: d->vcpus;
+
+        if (v->n_vcpus == 0)
+                return 0;
+        for (size_t i = 0; i < v->n_vcpus; i++) {
+                xmlNode *n = child_named(vn, "vcpu", i);
+
+                if (v->vcpus[i].id.value >= d->vcpus)
+                        return xml_fail(c, n, "vCPU id %" PRIu64 " is beyond the %u of <vcpu>",
+                                        v->vcpus[i].id.value, d->vcpus);
+                for (size_t j = 0; j < i; j++)
+                        if (v->vcpus[j].id.value == v->vcpus[i].id.value)
+                                return xml_fail(c, n, "vCPU id %" PRIu64 " is listed twice",
+                                                v->vcpus[i].id.value);
+                if (v->vcpus[i].id.value == 0 && v->vcpus[i].enabled != DOMAIN_TRISTATE_ON)
+                        return xml_fail(c, n, "vCPU 0 must be enabled");
+                if (v->vcpus[i].enabled == DOMAIN_TRISTATE_ON)
+                        enabled++;
+        }
+        if (v->n_vcpus == d->vcpus && enabled != current)
+                return xml_fail(c, vn, "%u vCPUs are enabled but <vcpu current> says %u", enabled, current);
+        return 0;
+}
+
+/* ---- checks across elements ---------------------------------------------------- */
 
 /* In 64 bits: five factors of up to 4096 overflow 32. */
 static uint64_t topology_vcpus(const DomainCpuTopology *t) {
@@ -294,6 +343,10 @@ static int numa_check(XmlCtx *c, xmlNode *numa, const Domain *d) {
                                 " KiB: the two must be equal",
                                 sum, d->memory_kib);
         return 0;
+}
+
+int domain_xml_vcpus_check(XmlCtx *c, xmlNode *root, const Domain *d) {
+        return vcpus_check(c, root, d);
 }
 
 int domain_xml_cpu_check_domain(XmlCtx *c, xmlNode *cpu, const Domain *d) {

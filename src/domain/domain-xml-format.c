@@ -87,6 +87,7 @@ static void format_resources(FILE *f, const Domain *d) {
         if (d->vcpus_current > 0)
                 put_attr_uint(f, "current", d->vcpus_current);
         fprintf(f, ">%u</vcpu>\n", d->vcpus);
+        format_table(f, &domain_xml_vcpus, &d->vcpu_list);
         format_table(f, &domain_xml_iothreads, &d->iothreads);
         format_table(f, &domain_xml_iothreadids, &d->iothreadids);
         format_table(f, &domain_xml_cputune, &d->cputune);

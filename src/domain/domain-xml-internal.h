@@ -77,6 +77,9 @@ extern const XmlElement domain_xml_cpu;
 /* Checks of <cpu> against <vcpu> and <memory>, after everything was
  * read: topology and NUMA cells. cpu is the <cpu> node. */
 int domain_xml_cpu_check_domain(XmlCtx *c, xmlNode *cpu, const Domain *d);
+/* <vcpus> (dom-cpu.c) and its check against <vcpu>; root is <domain>. */
+extern const XmlElement domain_xml_vcpus;
+int domain_xml_vcpus_check(XmlCtx *c, xmlNode *root, const Domain *d);
 /* dom-memory.c */
 extern const XmlElement domain_xml_max_memory;
 extern const XmlElement domain_xml_memory_backing;

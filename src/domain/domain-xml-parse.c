@@ -171,6 +171,7 @@ static int parse_vcpu(XmlCtx *c, xmlNode *n, void *userdata) {
                 return xml_schema_parse(c, n, &elem, &d->field, d); \
         }
 
+TABLE_HANDLER(parse_vcpus, domain_xml_vcpus, vcpu_list)
 TABLE_HANDLER(parse_cputune, domain_xml_cputune, cputune)
 TABLE_HANDLER(parse_max_memory, domain_xml_max_memory, max_memory)
 TABLE_HANDLER(parse_memory_backing, domain_xml_memory_backing, memory_backing)
@@ -794,6 +795,7 @@ static const XmlChild domain_children[] = {
         { "memtune", parse_memtune, 0 },
         { "memoryBacking", parse_memory_backing, 0 },
         { "vcpu", parse_vcpu, 0 },
+        { "vcpus", parse_vcpus, 0 },
         { "iothreads", parse_iothreads, 0 },
         { "iothreadids", parse_iothreadids, 0 },
         { "cputune", parse_cputune, 0 },
@@ -826,6 +828,9 @@ static int domain_check(XmlCtx *c, const ParseState *s) {
                 if (r < 0)
                         return r;
         }
+        r = domain_xml_vcpus_check(c, s->root, d);
+        if (r < 0)
+                return r;
         r = domain_xml_tuning_check(c, s->root, d);
         if (r < 0)
                 return r;

@@ -92,6 +92,7 @@ Domain *domain_free(Domain *d) {
         free(d->vcpu_cpuset);
         domain_os_done(&d->os);
         xml_schema_free(&domain_xml_cpu, &d->cpu);
+        xml_schema_free(&domain_xml_vcpus, &d->vcpu_list);
         xml_schema_free(&domain_xml_cputune, &d->cputune);
         xml_schema_free(&domain_xml_memory_backing, &d->memory_backing);
         xml_schema_free(&domain_xml_iothreadids, &d->iothreadids);

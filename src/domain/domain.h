@@ -278,6 +278,19 @@ typedef struct DomainCpu {
         DomainNuma numa;
 } DomainCpu;
 
+/* <vcpus><vcpu id enabled hotpluggable order/></vcpus>: per-vCPU state. */
+typedef struct DomainVcpuDef {
+        XmlNum id;
+        DomainTristate enabled;
+        DomainTristate hotpluggable;
+        unsigned order; /* 0 = not given */
+} DomainVcpuDef;
+
+typedef struct DomainVcpus {
+        DomainVcpuDef *vcpus;
+        size_t n_vcpus;
+} DomainVcpus;
+
 /* <cputune>: shares become the unit's CPUWeight=; the rest is kept and
  * refused when a command line is built (see qemu-argv). */
 typedef struct DomainVcpuPin {
@@ -701,6 +714,7 @@ typedef struct Domain {
         unsigned vcpus_current;   /* current=; 0 = not given (= vcpus) */
         bool vcpu_placement_auto; /* placement='auto' (else static) */
         char *vcpu_cpuset;        /* cpuset= as given, validated syntax */
+        DomainVcpus vcpu_list;    /* <vcpus> */
         DomainCputune cputune;
         unsigned iothreads; /* <iothreads>; 0 = not given */
         DomainIothreadIds iothreadids;

@@ -177,6 +177,27 @@ int qemu_argv_build_cpu(QemuArgvBuilder *b) {
         return qemu_argv_add(b, "-cpu", "%s", s);
 }
 
+/* QEMU starts vCPUs 0 to current-1; libvirt hot-adds other enabled ones
+ * right after start, which vmunit does not do. An enabled hotpluggable
+ * vCPU among the first ones simply starts present (it cannot be
+ * unplugged here anyway). */
+static int check_vcpu_list(QemuArgvBuilder *b, unsigned cur) {
+        const DomainVcpus *v = &b->d->vcpu_list;
+
+        for (size_t i = 0; i < v->n_vcpus; i++) {
+                bool enabled = v->vcpus[i].enabled == DOMAIN_TRISTATE_ON;
+
+                if (enabled != (v->vcpus[i].id.value < cur))
+                        return qemu_argv_fail(
+                                b,
+                                "<vcpus>: vCPU %" PRIu64 " is %s, but only vCPUs 0 to %u can be "
+                                "enabled at start (others need CPU hotplug, which vmunit does "
+                                "not do yet)",
+                                v->vcpus[i].id.value, enabled ? "enabled" : "disabled", cur - 1);
+        }
+        return 0;
+}
+
 int qemu_argv_build_smp(QemuArgvBuilder *b) {
         const Domain *d = b->d;
         const DomainCpuTopology *t = &d->cpu.topology;
@@ -186,6 +207,9 @@ int qemu_argv_build_smp(QemuArgvBuilder *b) {
 
         if (cur > max)
                 return qemu_argv_fail(b, "<vcpu current='%u'> exceeds the maximum %u", cur, max);
+        r = check_vcpu_list(b, cur);
+        if (r < 0)
+                return r;
         /* QEMU 7.2 knows clusters only on ARM's virt machine. */
         if (t->clusters > 1)
                 return qemu_argv_fail(b,

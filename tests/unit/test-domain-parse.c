@@ -668,6 +668,14 @@ static const SemanticCase semantic_cases[] = {
         { "<cpu><feature policy='maybe' name='x'/></cpu>", "",
           "/domain/cpu/feature: unsupported value 'maybe' for attribute 'policy' (expected one of: force, "
           "require, optional, disable, forbid)" },
+        { "<vcpu current='1'>2</vcpu><vcpus><vcpu id='0' enabled='yes'/><vcpu id='1' "
+          "enabled='yes'/></vcpus>",
+          "", "/domain/vcpus: 2 vCPUs are enabled but <vcpu current> says 1" },
+        { "<vcpus><vcpu id='1' enabled='yes'/></vcpus>", "",
+          "/domain/vcpus/vcpu: vCPU id 1 is beyond the 1 of <vcpu>" },
+        { "<vcpu>2</vcpu><vcpus><vcpu id='1' enabled='no'/><vcpu id='1' enabled='no'/></vcpus>", "",
+          "/domain/vcpus/vcpu[2]: vCPU id 1 is listed twice" },
+        { "<vcpus><vcpu id='0' enabled='no'/></vcpus>", "", "/domain/vcpus/vcpu: vCPU 0 must be enabled" },
         { "<maxMemory>4</maxMemory>", "", "/domain/maxMemory: missing attribute 'slots'" },
         { "<cputune><vcpupin vcpu='1' cpuset='0'/></cputune>", "",
           "/domain/cputune/vcpupin: vcpupin names vCPU 1, beyond the 1 of <vcpu>" },

@@ -1561,3 +1561,11 @@ Test(qemu_argv_cpu, tuning_refused) {
                           "-object iothread,id=iothread2 -object iothread,id=iothread1 -object "
                           "iothread,id=iothread3 ");
 }
+
+Test(qemu_argv_cpu, vcpus_list) {
+        CPU_CASE_CONTAINS("<vcpus><vcpu id='0' enabled='yes' hotpluggable='no' order='1'/>"
+                          "<vcpu id='1' enabled='yes' hotpluggable='yes' order='2'/></vcpus>",
+                          "-smp 2 ");
+        CPU_CASE_ERROR("<vcpus><vcpu id='1' enabled='no' hotpluggable='yes'/></vcpus>",
+                       "<vcpus>: vCPU 1 is disabled, but only vCPUs 0 to 1 can be enabled at start");
+}
