@@ -197,6 +197,17 @@ static const XmlSub cputune_subs[] = {
           .elem = &iothreadpin_element,
           .offset = offsetof(DomainCputune, iothreadpins),
           .count_offset = offsetof(DomainCputune, n_iothreadpins) },
+        XML_REFUSED("emulator_period", "per-thread CPU bandwidth limits are not supported yet"),
+        XML_REFUSED("emulator_quota", "per-thread CPU bandwidth limits are not supported yet"),
+        XML_REFUSED("global_period", "per-thread CPU bandwidth limits are not supported yet"),
+        XML_REFUSED("global_quota", "per-thread CPU bandwidth limits are not supported yet"),
+        XML_REFUSED("iothread_period", "per-thread CPU bandwidth limits are not supported yet"),
+        XML_REFUSED("iothread_quota", "per-thread CPU bandwidth limits are not supported yet"),
+        XML_REFUSED("vcpusched", "real-time scheduling of QEMU threads is not supported"),
+        XML_REFUSED("iothreadsched", "real-time scheduling of QEMU threads is not supported"),
+        XML_REFUSED("emulatorsched", "real-time scheduling of QEMU threads is not supported"),
+        XML_REFUSED("cachetune", "resctrl cache allocation is not supported"),
+        XML_REFUSED("memorytune", "resctrl memory bandwidth allocation is not supported"),
 };
 
 XML_ELEMENT(domain_xml_cputune, "cputune", DomainCputune, (const XmlValue[]){}, cputune_subs, NULL);

@@ -679,6 +679,10 @@ static const SemanticCase semantic_cases[] = {
         { "<maxMemory>4</maxMemory>", "", "/domain/maxMemory: missing attribute 'slots'" },
         { "<cputune><vcpupin vcpu='1' cpuset='0'/></cputune>", "",
           "/domain/cputune/vcpupin: vcpupin names vCPU 1, beyond the 1 of <vcpu>" },
+        { "<cputune><vcpusched vcpus='0' scheduler='fifo' priority='1'/></cputune>", "",
+          "/domain/cputune/vcpusched: element 'vcpusched' is not supported: real-time scheduling of QEMU "
+          "threads "
+          "is not supported" },
         { "<cputune><emulatorpin cpuset='x'/></cputune>", "",
           "/domain/cputune/emulatorpin: invalid cpuset 'x'" },
         { "<numatune><memnode cellid='0' nodeset='0'/></numatune>", "",
