@@ -62,7 +62,13 @@ static void format_header(FILE *f, const Domain *d) {
                 fprintf(f, "  %s\n", d->metadata_xml);
 }
 
+static void format_table(FILE *f, const XmlElement *e, const void *obj) {
+        if (xml_schema_has_content(e, obj))
+                xml_schema_format(f, 1, e, obj);
+}
+
 static void format_resources(FILE *f, const Domain *d) {
+        format_table(f, &domain_xml_max_memory, &d->max_memory);
         put_kib(f, 1, "memory", d->memory_kib);
         if (d->current_memory_kib > 0)
                 put_kib(f, 1, "currentMemory", d->current_memory_kib);
@@ -74,14 +80,18 @@ static void format_resources(FILE *f, const Domain *d) {
                         put_kib(f, 2, "soft_limit", d->memtune_soft_limit_kib);
                 fputs("  </memtune>\n", f);
         }
+        format_table(f, &domain_xml_memory_backing, &d->memory_backing);
         fputs("  <vcpu", f);
         xml_put_attr(f, "placement", d->vcpu_placement_auto ? "auto" : "static");
         xml_put_attr(f, "cpuset", d->vcpu_cpuset);
         if (d->vcpus_current > 0)
                 put_attr_uint(f, "current", d->vcpus_current);
         fprintf(f, ">%u</vcpu>\n", d->vcpus);
-        if (d->cputune_shares > 0)
-                fprintf(f, "  <cputune>\n    <shares>%u</shares>\n  </cputune>\n", d->cputune_shares);
+        format_table(f, &domain_xml_vcpus, &d->vcpu_list);
+        format_table(f, &domain_xml_iothreads, &d->iothreads);
+        format_table(f, &domain_xml_iothreadids, &d->iothreadids);
+        format_table(f, &domain_xml_cputune, &d->cputune);
+        format_table(f, &domain_xml_numatune, &d->numatune);
 }
 
 static void format_os_loader(FILE *f, const DomainOs *os) {
@@ -199,47 +209,6 @@ static void format_features(FILE *f, const DomainFeatures *feat) {
         format_feature_state(f, "smm", feat->smm);
         format_feature_state(f, "vmcoreinfo", feat->vmcoreinfo);
         fputs("  </features>\n", f);
-}
-
-static void format_cpu_topology(FILE *f, const DomainCpu *cpu) {
-        if (!cpu->sockets && !cpu->dies && !cpu->cores && !cpu->threads)
-                return;
-        fputs("    <topology", f);
-        if (cpu->sockets)
-                put_attr_uint(f, "sockets", cpu->sockets);
-        if (cpu->dies)
-                put_attr_uint(f, "dies", cpu->dies);
-        if (cpu->cores)
-                put_attr_uint(f, "cores", cpu->cores);
-        if (cpu->threads)
-                put_attr_uint(f, "threads", cpu->threads);
-        fputs("/>\n", f);
-}
-
-static void format_cpu(FILE *f, const DomainCpu *cpu) {
-        bool topology = cpu->sockets || cpu->dies || cpu->cores || cpu->threads;
-
-        if (!cpu->present)
-                return;
-        fputs("  <cpu", f);
-        put_attr_enum(f, "mode", &domain_xml_cpu_mode, cpu->mode);
-        put_attr_enum(f, "match", &domain_xml_cpu_match, cpu->match);
-        put_attr_enum(f, "check", &domain_xml_cpu_check, cpu->check);
-        put_attr_enum(f, "migratable", &xml_enum_on_off, cpu->migratable);
-        if (!cpu->model && !topology && cpu->n_features == 0) {
-                fputs("/>\n", f);
-                return;
-        }
-        fputs(">\n", f);
-        put_text(f, 2, "model", cpu->model);
-        format_cpu_topology(f, cpu);
-        for (size_t i = 0; i < cpu->n_features; i++) {
-                fputs("    <feature", f);
-                put_attr_enum(f, "policy", &domain_xml_cpu_feature_policy, cpu->features[i].policy);
-                xml_put_attr(f, "name", cpu->features[i].name);
-                fputs("/>\n", f);
-        }
-        fputs("  </cpu>\n", f);
 }
 
 static void format_clock(FILE *f, const DomainClock *clock) {
@@ -526,7 +495,8 @@ static void format_domain(FILE *f, const void *arg) {
         format_resources(f, d);
         format_os(f, &d->os);
         format_features(f, &d->features);
-        format_cpu(f, &d->cpu);
+        if (d->cpu.present)
+                xml_schema_format(f, 1, &domain_xml_cpu, &d->cpu);
         format_clock(f, &d->clock);
         format_lifecycle(f, d);
         xml_schema_format(f, 1, &domain_xml_devices, d);

@@ -23,6 +23,8 @@ extern const XmlEnum domain_xml_cpu_mode;
 extern const XmlEnum domain_xml_cpu_feature_policy;
 extern const XmlEnum domain_xml_cpu_match;
 extern const XmlEnum domain_xml_cpu_check;
+extern const XmlEnum domain_xml_mem_access;
+extern const XmlEnum domain_xml_mem_unit; /* libvirt's unit names, for unit= next to a number */
 extern const XmlEnum domain_xml_clock_offset;
 extern const XmlEnum domain_xml_tick_policy;
 extern const XmlEnum domain_xml_timer_name;
@@ -70,6 +72,24 @@ void domain_xml_format_device_info(FILE *f, int level, const DomainDeviceInfo *i
 extern const XmlElement domain_xml_virtio_driver;
 #define DOMAIN_XML_VIRTIO_SUB(T) \
         { .kind = XML_SUB_INLINE, .elem = &domain_xml_virtio_driver, .offset = offsetof(T, virtio) }
+
+/* Top-level parts described by tables (dom-*.c). */
+extern const XmlElement domain_xml_cpu;
+/* Checks of <cpu> against <vcpu> and <memory>, after everything was
+ * read: topology and NUMA cells. cpu is the <cpu> node. */
+int domain_xml_cpu_check_domain(XmlCtx *c, xmlNode *cpu, const Domain *d);
+/* <vcpus> (dom-cpu.c) and its check against <vcpu>; root is <domain>. */
+extern const XmlElement domain_xml_vcpus;
+int domain_xml_vcpus_check(XmlCtx *c, xmlNode *root, const Domain *d);
+/* dom-memory.c */
+extern const XmlElement domain_xml_max_memory;
+extern const XmlElement domain_xml_memory_backing;
+extern const XmlElement domain_xml_iothreads;
+extern const XmlElement domain_xml_iothreadids;
+extern const XmlElement domain_xml_cputune;
+extern const XmlElement domain_xml_numatune;
+/* maxMemory, vcpupin and memnode against <memory>, <vcpu> and <numa>. */
+int domain_xml_tuning_check(XmlCtx *c, xmlNode *root, const Domain *d);
 
 /* Device families described by tables (dev-*.c). */
 extern const XmlElement domain_xml_memballoon;

@@ -24,7 +24,7 @@
 typedef struct ParseState {
         Domain *d;
         /* kept for the whole-domain checks that run after the children */
-        xmlNode *root, *current_memory, *vcpu, *topology, *os;
+        xmlNode *root, *current_memory, *vcpu, *cpu, *os;
 } ParseState;
 
 static void xml_doc_freep(xmlDoc **p) {
@@ -163,27 +163,21 @@ static int parse_vcpu(XmlCtx *c, xmlNode *n, void *userdata) {
         return 0;
 }
 
-static int parse_shares(XmlCtx *c, xmlNode *n, void *userdata) {
-        Domain *d = userdata;
-        uint64_t v;
-        int r;
+/* Top-level parts described by tables: the handler hands the element to
+ * its description. */
+#define TABLE_HANDLER(fn, elem, field)                              \
+        static int fn(XmlCtx *c, xmlNode *n, void *userdata) {      \
+                Domain *d = ((ParseState *) userdata)->d;           \
+                return xml_schema_parse(c, n, &elem, &d->field, d); \
+        }
 
-        r = xml_check_attrs(c, n, NULL);
-        if (r >= 0)
-                r = xml_text_uint(c, n, 1, 262144, &v); /* cgroup v1 cpu.shares range */
-        if (r < 0)
-                return r;
-        d->cputune_shares = (unsigned) v;
-        return 0;
-}
-
-static int parse_cputune(XmlCtx *c, xmlNode *n, void *userdata) {
-        static const XmlChild children[] = {
-                { "shares", parse_shares, 0 },
-        };
-
-        return XML_PARSE_CONTAINER(c, n, children, ((ParseState *) userdata)->d);
-}
+TABLE_HANDLER(parse_vcpus, domain_xml_vcpus, vcpu_list)
+TABLE_HANDLER(parse_cputune, domain_xml_cputune, cputune)
+TABLE_HANDLER(parse_max_memory, domain_xml_max_memory, max_memory)
+TABLE_HANDLER(parse_memory_backing, domain_xml_memory_backing, memory_backing)
+TABLE_HANDLER(parse_iothreads, domain_xml_iothreads, iothreads)
+TABLE_HANDLER(parse_iothreadids, domain_xml_iothreadids, iothreadids)
+TABLE_HANDLER(parse_numatune, domain_xml_numatune, numatune)
 
 static int parse_hard_limit(XmlCtx *c, xmlNode *n, void *userdata) {
         return xml_text_kib(c, n, &((Domain *) userdata)->memtune_hard_limit_kib);
@@ -463,98 +457,11 @@ static int parse_features(XmlCtx *c, xmlNode *n, void *userdata) {
         return XML_PARSE_CONTAINER(c, n, children, &((ParseState *) userdata)->d->features);
 }
 
-static int parse_cpu_model(XmlCtx *c, xmlNode *n, void *userdata) {
-        DomainCpu *cpu = userdata;
-        int r = xml_check_attrs(c, n, NULL);
-        return r < 0 ? r : xml_text_optional(c, n, &cpu->model);
-}
-
-static int parse_cpu_topology(XmlCtx *c, xmlNode *n, void *userdata) {
-        DomainCpu *cpu = userdata;
-        int r;
-
-        r = xml_check_attrs(c, n, (const char *const[]){ "sockets", "dies", "cores", "threads", NULL });
-        if (r >= 0)
-                r = xml_attr_unsigned(c, n, "sockets", 1, DOMAIN_VCPUS_MAX, false, &cpu->sockets);
-        if (r >= 0)
-                r = xml_attr_unsigned(c, n, "dies", 1, DOMAIN_VCPUS_MAX, false, &cpu->dies);
-        if (r >= 0)
-                r = xml_attr_unsigned(c, n, "cores", 1, DOMAIN_VCPUS_MAX, false, &cpu->cores);
-        if (r >= 0)
-                r = xml_attr_unsigned(c, n, "threads", 1, DOMAIN_VCPUS_MAX, false, &cpu->threads);
-        if (r >= 0)
-                r = xml_check_no_children(c, n);
-        return r;
-}
-
-/* Feature names go into QEMU's -cpu option: keep them to its alphabet. */
-static bool cpu_feature_name_valid(const char *s) {
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *s))
-                        return false;
-        return true;
-}
-
-static int parse_cpu_feature(XmlCtx *c, xmlNode *n, void *userdata) {
-        DomainCpu *cpu = userdata;
-        DomainCpuFeature *f;
-        int r, policy = DOMAIN_CPU_FEATURE_REQUIRE;
-
-        f = xml_array_append(&cpu->features, &cpu->n_features, sizeof(*f));
-        if (!f)
-                return -ENOMEM;
-        r = xml_check_attrs(c, n, (const char *const[]){ "name", "policy", NULL });
-        if (r >= 0)
-                r = xml_attr_string(c, n, "name", true, &f->name);
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "policy", &domain_xml_cpu_feature_policy, false, &policy);
-        if (r >= 0)
-                r = xml_check_no_children(c, n);
-        if (r < 0)
-                return r;
-        if (!cpu_feature_name_valid(f->name))
-                return xml_fail(c, n, "invalid CPU feature name '%s'", f->name);
-        f->policy = policy;
-        return 0;
-}
-
 static int parse_cpu(XmlCtx *c, xmlNode *n, void *userdata) {
-        static const XmlChild children[] = {
-                { "model", parse_cpu_model, 0 },
-                { "topology", parse_cpu_topology, 0 },
-                { "feature", parse_cpu_feature, XML_CHILD_MULTI },
-        };
         ParseState *s = userdata;
-        DomainCpu *cpu = &s->d->cpu;
-        int r, mode = cpu->mode;
 
-        int match = 0, check = 0, migratable = 0;
-
-        r = xml_check_attrs(c, n, (const char *const[]){ "mode", "match", "check", "migratable", NULL });
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "mode", &domain_xml_cpu_mode, false, &mode);
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "match", &domain_xml_cpu_match, false, &match);
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "check", &domain_xml_cpu_check, false, &check);
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "migratable", &xml_enum_on_off, false, &migratable);
-        if (r < 0)
-                return r;
-        cpu->present = true;
-        cpu->mode = mode;
-        cpu->match = match;
-        cpu->check = check;
-        cpu->migratable = migratable;
-        r = XML_PARSE_CHILDREN(c, n, children, cpu);
-        if (r < 0)
-                return r;
-        for (xmlNode *ch = n->children; ch; ch = ch->next)
-                if (ch->type == XML_ELEMENT_NODE && xmlStrEqual(ch->name, (const xmlChar *) "topology"))
-                        s->topology = ch;
-        return 0;
+        s->cpu = n;
+        return xml_schema_parse(c, n, &domain_xml_cpu, &s->d->cpu, s->d);
 }
 
 static int parse_timer(XmlCtx *c, xmlNode *n, void *userdata) {
@@ -882,11 +789,17 @@ static const XmlChild domain_children[] = {
         { "title", parse_title, 0 },
         { "description", parse_description, 0 },
         { "metadata", parse_metadata, 0 },
+        { "maxMemory", parse_max_memory, 0 },
         { "memory", parse_memory, XML_CHILD_REQUIRED },
         { "currentMemory", parse_current_memory, 0 },
-        { "vcpu", parse_vcpu, 0 },
-        { "cputune", parse_cputune, 0 },
         { "memtune", parse_memtune, 0 },
+        { "memoryBacking", parse_memory_backing, 0 },
+        { "vcpu", parse_vcpu, 0 },
+        { "vcpus", parse_vcpus, 0 },
+        { "iothreads", parse_iothreads, 0 },
+        { "iothreadids", parse_iothreadids, 0 },
+        { "cputune", parse_cputune, 0 },
+        { "numatune", parse_numatune, 0 },
         { "os", parse_os, XML_CHILD_REQUIRED },
         { "features", parse_features, 0 },
         { "cpu", parse_cpu, 0 },
@@ -900,25 +813,27 @@ static const XmlChild domain_children[] = {
         { "commandline", parse_qemu_commandline, XML_CHILD_QEMU },
 };
 
-/* In 64 bits: four factors of up to 4096 overflow 32 (and wrapped
- * around, 2 x 205 x 2642 x 3965 would match <vcpu>4</vcpu>). */
-static uint64_t topology_vcpus(const DomainCpu *cpu) {
-        return (uint64_t) (cpu->sockets ?: 1) * (cpu->dies ?: 1) * (cpu->cores ?: 1) * (cpu->threads ?: 1);
-}
-
 /* Checks across elements, after all of them were read. */
 static int domain_check(XmlCtx *c, const ParseState *s) {
         const Domain *d = s->d;
+        int r;
 
         if (d->current_memory_kib > d->memory_kib)
                 return xml_fail(c, s->current_memory, "currentMemory is larger than memory");
         if (d->vcpus_current > d->vcpus)
                 return xml_fail(c, s->vcpu, "current vCPUs (%u) exceed the maximum (%u)", d->vcpus_current,
                                 d->vcpus);
-        if (s->topology && topology_vcpus(&d->cpu) != d->vcpus)
-                return xml_fail(c, s->topology,
-                                "CPU topology (%" PRIu64 " vCPUs) does not match vcpu count (%u)",
-                                topology_vcpus(&d->cpu), d->vcpus);
+        if (s->cpu) {
+                r = domain_xml_cpu_check_domain(c, s->cpu, d);
+                if (r < 0)
+                        return r;
+        }
+        r = domain_xml_vcpus_check(c, s->root, d);
+        if (r < 0)
+                return r;
+        r = domain_xml_tuning_check(c, s->root, d);
+        if (r < 0)
+                return r;
         if (d->os.n_boot > 0 && domain_has_device_boot_order(d))
                 return xml_fail(c, s->os,
                                 "per-device boot order cannot be combined with <boot dev=...> in <os>");

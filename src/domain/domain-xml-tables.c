@@ -21,17 +21,6 @@ XML_ENUM_DEFINE(domain_xml_firmware_format, { "raw", DOMAIN_FIRMWARE_FORMAT_RAW 
 
 XML_ENUM_DEFINE(domain_xml_firmware_feature, { "secure-boot", 0 }, { "enrolled-keys", 1 });
 
-XML_ENUM_DEFINE(domain_xml_cpu_mode, { "custom", DOMAIN_CPU_MODE_CUSTOM },
-                { "host-model", DOMAIN_CPU_MODE_HOST_MODEL },
-                { "host-passthrough", DOMAIN_CPU_MODE_HOST_PASSTHROUGH },
-                { "maximum", DOMAIN_CPU_MODE_MAXIMUM });
-
-/* QEMU has only "on" and "off" for a CPU feature, so libvirt's four
- * policies collapse to two; the canonical names come first. */
-XML_ENUM_DEFINE(domain_xml_cpu_feature_policy, { "require", DOMAIN_CPU_FEATURE_REQUIRE },
-                { "disable", DOMAIN_CPU_FEATURE_DISABLE }, { "force", DOMAIN_CPU_FEATURE_REQUIRE },
-                { "forbid", DOMAIN_CPU_FEATURE_DISABLE });
-
 XML_ENUM_DEFINE(domain_xml_clock_offset, { "utc", DOMAIN_CLOCK_UTC },
                 { "localtime", DOMAIN_CLOCK_LOCALTIME });
 
@@ -121,9 +110,3 @@ const XmlEnum *const domain_xml_controller_models[] = {
         [DOMAIN_CONTROLLER_PCI] = &controller_pci_models,
         [DOMAIN_CONTROLLER_VIRTIO_SERIAL] = NULL,
 };
-
-XML_ENUM_DEFINE(domain_xml_cpu_match, { "minimum", DOMAIN_CPU_MATCH_MINIMUM },
-                { "exact", DOMAIN_CPU_MATCH_EXACT }, { "strict", DOMAIN_CPU_MATCH_STRICT });
-
-XML_ENUM_DEFINE(domain_xml_cpu_check, { "none", DOMAIN_CPU_CHECK_NONE },
-                { "partial", DOMAIN_CPU_CHECK_PARTIAL }, { "full", DOMAIN_CPU_CHECK_FULL });

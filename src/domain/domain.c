@@ -17,13 +17,6 @@ static void domain_os_done(DomainOs *os) {
         free(os->nvram_template);
 }
 
-static void domain_cpu_done(DomainCpu *cpu) {
-        free(cpu->model);
-        for (size_t i = 0; i < cpu->n_features; i++)
-                free(cpu->features[i].name);
-        free(cpu->features);
-}
-
 static void domain_clock_done(DomainClock *clock) {
         for (size_t i = 0; i < clock->n_timers; i++)
                 free(clock->timers[i].name);
@@ -105,7 +98,12 @@ Domain *domain_free(Domain *d) {
         free(d->metadata_xml);
         free(d->vcpu_cpuset);
         domain_os_done(&d->os);
-        domain_cpu_done(&d->cpu);
+        xml_schema_free(&domain_xml_cpu, &d->cpu);
+        xml_schema_free(&domain_xml_vcpus, &d->vcpu_list);
+        xml_schema_free(&domain_xml_cputune, &d->cputune);
+        xml_schema_free(&domain_xml_memory_backing, &d->memory_backing);
+        xml_schema_free(&domain_xml_iothreadids, &d->iothreadids);
+        xml_schema_free(&domain_xml_numatune, &d->numatune);
         domain_clock_done(&d->clock);
         free(d->emulator);
         domain_devices_done(d);

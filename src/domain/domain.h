@@ -157,9 +157,16 @@ typedef enum DomainCpuMode {
         DOMAIN_CPU_MODE_MAXIMUM,
 } DomainCpuMode;
 
+/* Kept as written; on QEMU's command line force/require/optional
+ * become feature=on and disable/forbid feature=off. 0: not given
+ * (libvirt's default, require). */
 typedef enum DomainCpuFeaturePolicy {
-        DOMAIN_CPU_FEATURE_REQUIRE, /* also "force" */
-        DOMAIN_CPU_FEATURE_DISABLE, /* also "forbid" */
+        DOMAIN_CPU_FEATURE_DEFAULT,
+        DOMAIN_CPU_FEATURE_FORCE,
+        DOMAIN_CPU_FEATURE_REQUIRE,
+        DOMAIN_CPU_FEATURE_OPTIONAL,
+        DOMAIN_CPU_FEATURE_DISABLE,
+        DOMAIN_CPU_FEATURE_FORBID,
 } DomainCpuFeaturePolicy;
 
 typedef struct DomainCpuFeature {
@@ -181,18 +188,223 @@ typedef enum DomainCpuCheck {
         DOMAIN_CPU_CHECK_FULL,
 } DomainCpuCheck;
 
+typedef enum DomainCpuFallback {
+        DOMAIN_CPU_FALLBACK_DEFAULT,
+        DOMAIN_CPU_FALLBACK_ALLOW,
+        DOMAIN_CPU_FALLBACK_FORBID,
+} DomainCpuFallback;
+
+/* <model fallback vendor_id>NAME</model> */
+typedef struct DomainCpuModel {
+        char *name;                 /* NULL = no model */
+        DomainCpuFallback fallback; /* libvirt's choice of a close model: kept */
+        char *vendor_id;            /* 12 characters: CPUID vendor string the guest sees */
+} DomainCpuModel;
+
+/* <topology>: 0 = not given */
+typedef struct DomainCpuTopology {
+        unsigned sockets, dies, clusters, cores, threads;
+} DomainCpuTopology;
+
+typedef enum DomainCpuCacheMode {
+        DOMAIN_CPU_CACHE_NONE, /* no <cache> */
+        DOMAIN_CPU_CACHE_EMULATE,
+        DOMAIN_CPU_CACHE_PASSTHROUGH,
+        DOMAIN_CPU_CACHE_DISABLE,
+} DomainCpuCacheMode;
+
+typedef struct DomainCpuCache {
+        unsigned level; /* 0 = not given; only 3 */
+        DomainCpuCacheMode mode;
+} DomainCpuCache;
+
+typedef enum DomainCpuPhysAddrMode {
+        DOMAIN_CPU_PHYS_ADDR_NONE,
+        DOMAIN_CPU_PHYS_ADDR_PASSTHROUGH,
+        DOMAIN_CPU_PHYS_ADDR_EMULATE,
+} DomainCpuPhysAddrMode;
+
+/* <maxphysaddr mode bits limit> */
+typedef struct DomainCpuMaxPhysAddr {
+        DomainCpuPhysAddrMode mode;
+        unsigned bits;  /* emulate: phys-bits */
+        unsigned limit; /* passthrough: host-phys-bits-limit */
+} DomainCpuMaxPhysAddr;
+
+typedef enum DomainMemAccess {
+        DOMAIN_MEM_ACCESS_DEFAULT,
+        DOMAIN_MEM_ACCESS_SHARED,
+        DOMAIN_MEM_ACCESS_PRIVATE,
+} DomainMemAccess;
+
+typedef struct DomainNumaSibling {
+        XmlNum id;
+        XmlNum value;
+} DomainNumaSibling;
+
+typedef struct DomainNumaDistances {
+        DomainNumaSibling *siblings;
+        size_t n_siblings;
+} DomainNumaDistances;
+
+/* <cell id cpus memory unit memAccess discard><distances/></cell> */
+typedef struct DomainNumaCell {
+        XmlNum id;
+        char *cpus;    /* libvirt's cpuset syntax; validated */
+        XmlNum memory; /* in unit */
+        char *unit;    /* as written; NULL = KiB */
+        DomainMemAccess mem_access;
+        DomainTristate discard;
+        DomainNumaDistances distances;
+        uint64_t memory_kib; /* memory in KiB, worked out at parse time (not written) */
+} DomainNumaCell;
+
+typedef struct DomainNuma {
+        DomainNumaCell *cells;
+        size_t n_cells;
+} DomainNuma;
+
 typedef struct DomainCpu {
         bool present; /* a <cpu> element was given */
         DomainCpuMode mode;
         DomainCpuMatch match;      /* how libvirt compares a custom model with the host's: kept */
         DomainCpuCheck check;      /* libvirt's own check of the started CPU: kept */
         DomainTristate migratable; /* host-passthrough/maximum: only migratable features */
-        char *model;
-        /* topology: 0 = not given */
-        unsigned sockets, dies, cores, threads;
+        DomainCpuModel model;
+        char *vendor; /* <vendor>: libvirt's host-model comparison; kept */
+        DomainCpuTopology topology;
+        DomainCpuCache cache;
+        DomainCpuMaxPhysAddr maxphysaddr;
         DomainCpuFeature *features;
         size_t n_features;
+        DomainNuma numa;
 } DomainCpu;
+
+/* <vcpus><vcpu id enabled hotpluggable order/></vcpus>: per-vCPU state. */
+typedef struct DomainVcpuDef {
+        XmlNum id;
+        DomainTristate enabled;
+        DomainTristate hotpluggable;
+        unsigned order; /* 0 = not given */
+} DomainVcpuDef;
+
+typedef struct DomainVcpus {
+        DomainVcpuDef *vcpus;
+        size_t n_vcpus;
+} DomainVcpus;
+
+/* <cputune>: shares become the unit's CPUWeight=; the rest is kept and
+ * refused when a command line is built (see qemu-argv). */
+typedef struct DomainVcpuPin {
+        XmlNum vcpu;
+        char *cpuset;
+} DomainVcpuPin;
+
+typedef struct DomainIothreadPin {
+        unsigned iothread;
+        char *cpuset;
+} DomainIothreadPin;
+
+typedef struct DomainCputune {
+        unsigned shares; /* 0 = not given */
+        XmlNum period;   /* microseconds */
+        XmlNum quota;    /* microseconds (libvirt also takes a negative "no limit": refused) */
+        DomainVcpuPin *vcpupins;
+        size_t n_vcpupins;
+        char *emulatorpin; /* <emulatorpin cpuset> */
+        DomainIothreadPin *iothreadpins;
+        size_t n_iothreadpins;
+} DomainCputune;
+
+typedef enum DomainMemSource {
+        DOMAIN_MEM_SOURCE_DEFAULT,
+        DOMAIN_MEM_SOURCE_FILE,
+        DOMAIN_MEM_SOURCE_ANONYMOUS,
+        DOMAIN_MEM_SOURCE_MEMFD,
+} DomainMemSource;
+
+typedef enum DomainMemAllocation {
+        DOMAIN_MEM_ALLOC_DEFAULT,
+        DOMAIN_MEM_ALLOC_IMMEDIATE,
+        DOMAIN_MEM_ALLOC_ONDEMAND,
+} DomainMemAllocation;
+
+/* <page size unit nodeset/> */
+typedef struct DomainHugePage {
+        XmlNum size;
+        char *unit; /* as written; NULL = KiB */
+        char *nodeset;
+        uint64_t size_kib; /* worked out at parse time (not written) */
+} DomainHugePage;
+
+typedef struct DomainHugePages {
+        DomainHugePage *pages;
+        size_t n_pages;
+} DomainHugePages;
+
+typedef struct DomainMemAllocationDef {
+        DomainMemAllocation mode;
+        unsigned threads;
+} DomainMemAllocationDef;
+
+typedef struct DomainMemoryBacking {
+        DomainHugePages *hugepages; /* NULL = no <hugepages> */
+        bool nosharepages;
+        bool locked;
+        DomainMemSource source;
+        DomainMemAccess access;
+        DomainMemAllocationDef allocation;
+        bool discard;
+} DomainMemoryBacking;
+
+/* <maxMemory slots unit>N</maxMemory>: 0 = not given */
+typedef struct DomainMaxMemory {
+        XmlNum value; /* in unit */
+        char *unit;   /* as written; NULL = KiB */
+        unsigned slots;
+        uint64_t kib; /* worked out at parse time (not written) */
+} DomainMaxMemory;
+
+typedef enum DomainNumatuneMode {
+        DOMAIN_NUMATUNE_DEFAULT,
+        DOMAIN_NUMATUNE_STRICT,
+        DOMAIN_NUMATUNE_PREFERRED,
+        DOMAIN_NUMATUNE_INTERLEAVE,
+        DOMAIN_NUMATUNE_RESTRICTIVE,
+} DomainNumatuneMode;
+
+typedef enum DomainNumatunePlacement {
+        DOMAIN_NUMATUNE_PLACEMENT_DEFAULT,
+        DOMAIN_NUMATUNE_PLACEMENT_STATIC,
+        DOMAIN_NUMATUNE_PLACEMENT_AUTO,
+} DomainNumatunePlacement;
+
+typedef struct DomainNumatuneMemory {
+        DomainNumatuneMode mode;
+        char *nodeset; /* host NUMA nodes */
+        DomainNumatunePlacement placement;
+} DomainNumatuneMemory;
+
+typedef struct DomainNumatuneMemnode {
+        XmlNum cellid;
+        DomainNumatuneMode mode;
+        char *nodeset;
+} DomainNumatuneMemnode;
+
+typedef struct DomainNumatune {
+        DomainNumatuneMemory memory;
+        DomainNumatuneMemnode *memnodes;
+        size_t n_memnodes;
+} DomainNumatune;
+
+typedef struct DomainIothreadId {
+        XmlNum id;
+} DomainIothreadId;
+
+typedef struct DomainIothreadIds {
+        DomainIothreadId *ids;
+        size_t n_ids;
+} DomainIothreadIds;
 
 typedef enum DomainClockOffset {
         DOMAIN_CLOCK_DEFAULT, /* utc */
@@ -798,11 +1010,17 @@ typedef struct Domain {
         uint64_t memory_kib;         /* <memory>, required */
         uint64_t current_memory_kib; /* <currentMemory>; 0 = not given (= memory) */
 
-        unsigned vcpus;                  /* <vcpu> */
-        unsigned vcpus_current;          /* current=; 0 = not given (= vcpus) */
-        bool vcpu_placement_auto;        /* placement='auto' (else static) */
-        char *vcpu_cpuset;               /* cpuset= as given, validated syntax */
-        unsigned cputune_shares;         /* <cputune><shares>; 0 = not given */
+        unsigned vcpus;           /* <vcpu> */
+        unsigned vcpus_current;   /* current=; 0 = not given (= vcpus) */
+        bool vcpu_placement_auto; /* placement='auto' (else static) */
+        char *vcpu_cpuset;        /* cpuset= as given, validated syntax */
+        DomainVcpus vcpu_list;    /* <vcpus> */
+        DomainCputune cputune;
+        unsigned iothreads; /* <iothreads>; 0 = not given */
+        DomainIothreadIds iothreadids;
+        DomainMaxMemory max_memory;
+        DomainMemoryBacking memory_backing;
+        DomainNumatune numatune;
         uint64_t memtune_hard_limit_kib; /* <memtune><hard_limit>; 0 = none */
         uint64_t memtune_soft_limit_kib;
 

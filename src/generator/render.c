@@ -312,8 +312,8 @@ static void render_memory(FILE *f, const char *key, uint64_t kib) {
 }
 
 static int render_resources(FILE *f, const Domain *d, GeneratorError *e) {
-        if (d->cputune_shares > 0)
-                fprintf(f, "CPUWeight=%u\n", generator_shares_to_weight(d->cputune_shares));
+        if (d->cputune.shares > 0)
+                fprintf(f, "CPUWeight=%u\n", generator_shares_to_weight(d->cputune.shares));
 
         /* With placement='auto' libvirt ignores cpuset= (numad decides). */
         if (d->vcpu_cpuset && !d->vcpu_placement_auto) {
@@ -331,6 +331,11 @@ static int render_resources(FILE *f, const Domain *d, GeneratorError *e) {
 
         render_memory(f, "MemoryMax", d->memtune_hard_limit_kib);
         render_memory(f, "MemoryHigh", d->memtune_soft_limit_kib);
+        /* <memoryBacking><locked/>: QEMU mlockall()s all of guest RAM
+         * (-overcommit mem-lock=on), which the default 8 MiB limit
+         * refuses; libvirt lifts the limit the same way. */
+        if (d->memory_backing.locked)
+                fputs("LimitMEMLOCK=infinity\n", f);
         return 0;
 }
 
@@ -338,8 +343,8 @@ static bool has_service_settings(const Domain *d) {
         for (size_t i = 0; i < d->n_disks; i++)
                 if (d->disks[i].type == DOMAIN_DISK_TYPE_BLOCK && d->disks[i].source)
                         return true;
-        return d->cputune_shares > 0 || (d->vcpu_cpuset && !d->vcpu_placement_auto) ||
-               d->memtune_hard_limit_kib > 0 || d->memtune_soft_limit_kib > 0;
+        return d->cputune.shares > 0 || (d->vcpu_cpuset && !d->vcpu_placement_auto) ||
+               d->memtune_hard_limit_kib > 0 || d->memtune_soft_limit_kib > 0 || d->memory_backing.locked;
 }
 
 static int render_header(FILE *f, const char *xml_path, GeneratorError *e) {

@@ -121,6 +121,24 @@ bool qemu_argv_video(const Domain *d, DomainVideo *ret);
 bool qemu_argv_sound_is_pci(DomainSoundModel m);
 
 /* Device families with their own file (argv-*.c). */
+/* <cpu> (argv-cpu.c): -cpu, -smp, and -numa node/dist after the cells'
+ * backends. */
+int qemu_argv_build_cpu(QemuArgvBuilder *b);
+int qemu_argv_build_smp(QemuArgvBuilder *b);
+int qemu_argv_build_numa(QemuArgvBuilder *b);
+/* Append a libvirt set ("0-1,3") as QEMU's repeated list option
+ * "key=0-1,key=3". Returns 0, -EINVAL (bad set or a number of max or
+ * more; nothing recorded) or -ENOMEM. */
+int qemu_argv_append_set(char **s, const char *key, const char *set, unsigned max);
+/* Guest RAM (argv-memory.c): -m, the RAM backend and -overcommit; after
+ * -smp the NUMA cells' backends and -numa; iothread objects. */
+int qemu_argv_build_memory(QemuArgvBuilder *b);
+int qemu_argv_build_numa_memory(QemuArgvBuilder *b);
+int qemu_argv_build_iothreads(QemuArgvBuilder *b);
+/* Whether all of guest RAM is one backend object "pc.ram" that
+ * -machine memory-backend= names (memoryBacking or numatune without
+ * NUMA cells). */
+bool qemu_argv_ram_backend(const Domain *d);
 int qemu_argv_build_memballoon(QemuArgvBuilder *b);
 int qemu_argv_build_panic(QemuArgvBuilder *b);
 int qemu_argv_build_rngs(QemuArgvBuilder *b);

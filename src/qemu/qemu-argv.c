@@ -322,12 +322,6 @@ static int machine_classify(const char *m, bool *ret_q35) {
         return 0;
 }
 
-/* A CPU model name as QEMU spells them ("Skylake-Server-v4", "Opteron_G5",
- * "486"): which names exist is the installed QEMU's to say (caps). */
-static bool cpu_model_name_valid(const char *model) {
-        return *model && string_in_charset(model, LETTERS DIGITS "-_.") && model[0] != '-';
-}
-
 /* ---- machine ------------------------------------------------------------ */
 
 /* What the firmware and timer settings add to -machine. */
@@ -576,6 +570,11 @@ static int build_machine(QemuArgvBuilder *b, const QemuFirmware *f, const Machin
         if (r >= 0 && d->features.vmport)
                 r = qemu_argv_appendf(&m, "vmport=%s",
                                       d->features.vmport == DOMAIN_TRISTATE_ON ? "on" : "off");
+        /* Guest RAM from the object argv-memory.c writes, and KSM off. */
+        if (r >= 0 && qemu_argv_ram_backend(d))
+                r = qemu_argv_appendf(&m, "memory-backend=pc.ram");
+        if (r >= 0 && d->memory_backing.nosharepages)
+                r = qemu_argv_appendf(&m, "mem-merge=off");
         if (r >= 0 && f->type == DOMAIN_LOADER_PFLASH)
                 r = qemu_argv_appendf(&m, "pflash0=pflash0-format");
         if (r >= 0 && f->type == DOMAIN_LOADER_PFLASH && d->os.nvram)
@@ -633,131 +632,6 @@ static int build_firmware(QemuArgvBuilder *b, const QemuFirmware *f) {
 }
 
 /* ---- CPU, memory, SMP --------------------------------------------------- */
-
-/* Which -cpu name a mode maps to. host-model has no probing here (the
- * builder is pure), so it becomes "host" under KVM — the closest QEMU
- * has — and "max" under TCG, where "host" does not exist. */
-static int cpu_base_name(QemuArgvBuilder *b, DomainCpuMode mode, const char **ret) {
-        const DomainCpu *cpu = &b->d->cpu;
-
-        if (mode != DOMAIN_CPU_MODE_CUSTOM && cpu->model)
-                return qemu_argv_fail(b, "<cpu><model> is only supported with mode='custom'");
-        switch (mode) {
-        case DOMAIN_CPU_MODE_CUSTOM:
-                if (!cpu->model)
-                        return qemu_argv_fail(b, "<cpu mode='custom'> needs a <model>");
-                if (!cpu_model_name_valid(cpu->model))
-                        return qemu_argv_fail(b, "'%s' is not a CPU model name", cpu->model);
-                if (b->o->caps && !qemu_caps_has_cpu_model(b->o->caps, cpu->model))
-                        return qemu_argv_fail(b,
-                                              "CPU model '%s' is not offered by this host's QEMU "
-                                              "(vmctl capabilities lists the ones it has)",
-                                              cpu->model);
-                *ret = cpu->model;
-                return 0;
-        case DOMAIN_CPU_MODE_HOST_PASSTHROUGH:
-                if (!b->kvm)
-                        return qemu_argv_fail(b, "<cpu mode='host-passthrough'> needs <domain type='kvm'>");
-                *ret = "host";
-                return 0;
-        case DOMAIN_CPU_MODE_HOST_MODEL: *ret = b->kvm ? "host" : "max"; return 0;
-        case DOMAIN_CPU_MODE_MAXIMUM: *ret = "max"; return 0;
-        default: return qemu_argv_fail(b, "unsupported CPU mode");
-        }
-}
-
-static bool has_hyperv_panic(const Domain *d) {
-        for (size_t i = 0; i < d->n_panics; i++)
-                if (d->panics[i].model == DOMAIN_PANIC_HYPERV)
-                        return true;
-        return false;
-}
-
-static int build_cpu(QemuArgvBuilder *b) {
-        const DomainCpu *cpu = &b->d->cpu;
-        bool hv_crash = has_hyperv_panic(b->d);
-        DomainCpuMode mode = cpu->mode;
-        _cleanup_free_ char *s = NULL;
-        const char *base = NULL;
-        int r;
-
-        if (mode == DOMAIN_CPU_MODE_DEFAULT) {
-                if (!cpu->model) {
-                        /* Only topology (or nothing): QEMU's default model. */
-                        if (cpu->n_features > 0)
-                                return qemu_argv_fail(b, "<cpu><feature> needs a <model> or a mode");
-                        if (hv_crash)
-                                return qemu_argv_fail(b,
-                                                      "<panic model='hyperv'> needs a <cpu> model or mode");
-                        return 0;
-                }
-                mode = DOMAIN_CPU_MODE_CUSTOM;
-        }
-        r = cpu_base_name(b, mode, &base);
-        if (r < 0)
-                return r;
-        r = qemu_argv_appendf(&s, "%s", base);
-        /* Modern feature=on|off syntax: unlike legacy +f/-f, later
-         * settings win in order, which is what the XML order means. */
-        for (size_t i = 0; r >= 0 && i < cpu->n_features; i++) {
-                const DomainCpuFeature *f = &cpu->features[i];
-
-                if (!string_in_charset(f->name, LOWER DIGITS "_.-") || !strchr(LOWER DIGITS, f->name[0]))
-                        return qemu_argv_fail(b, "invalid CPU feature name '%s'", f->name);
-                r = qemu_argv_appendf(&s, "%s=%s", f->name,
-                                      f->policy == DOMAIN_CPU_FEATURE_DISABLE ? "off" : "on");
-        }
-        if (r >= 0 && hv_crash)
-                r = qemu_argv_appendf(&s, "hv-crash=on");
-        /* Only host and max CPUs have the property; libvirt ignores it elsewhere too. */
-        if (r >= 0 && cpu->migratable &&
-            (mode == DOMAIN_CPU_MODE_HOST_PASSTHROUGH || mode == DOMAIN_CPU_MODE_MAXIMUM))
-                r = qemu_argv_appendf(&s, "migratable=%s",
-                                      cpu->migratable == DOMAIN_TRISTATE_ON ? "on" : "off");
-        if (r < 0)
-                return r;
-        return qemu_argv_add(b, "-cpu", "%s", s);
-}
-
-/* QEMU wants whole MiB for x86 RAM in practice; like libvirt, round up. */
-static int build_memory(QemuArgvBuilder *b) {
-        uint64_t kib = b->d->memory_kib;
-
-        if (kib == 0)
-                return qemu_argv_fail(b, "<memory> must be greater than zero");
-        if (kib > UINT64_MAX / 2)
-                return qemu_argv_fail(b, "<memory> is too large");
-        kib = (kib + 1023) / 1024 * 1024;
-        return qemu_argv_add(b, "-m", "size=%" PRIu64 "k", kib);
-}
-
-static int build_smp(QemuArgvBuilder *b) {
-        const Domain *d = b->d;
-        const DomainCpu *c = &d->cpu;
-        unsigned max = d->vcpus ?: 1, cur = d->vcpus_current ?: max;
-        _cleanup_free_ char *s = NULL;
-        int r;
-
-        if (cur > max)
-                return qemu_argv_fail(b, "<vcpu current='%u'> exceeds the maximum %u", cur, max);
-        if (c->sockets && c->cores && c->threads &&
-            (uint64_t) c->sockets * (c->dies ?: 1) * c->cores * c->threads != max)
-                return qemu_argv_fail(
-                        b, "CPU topology sockets*dies*cores*threads = %u*%u*%u*%u does not match <vcpu> %u",
-                        c->sockets, c->dies ?: 1, c->cores, c->threads, max);
-        r = cur == max ? qemu_argv_appendf(&s, "%u", max) : qemu_argv_appendf(&s, "%u,maxcpus=%u", cur, max);
-        if (r >= 0 && c->sockets)
-                r = qemu_argv_appendf(&s, "sockets=%u", c->sockets);
-        if (r >= 0 && c->dies)
-                r = qemu_argv_appendf(&s, "dies=%u", c->dies);
-        if (r >= 0 && c->cores)
-                r = qemu_argv_appendf(&s, "cores=%u", c->cores);
-        if (r >= 0 && c->threads)
-                r = qemu_argv_appendf(&s, "threads=%u", c->threads);
-        if (r < 0)
-                return r;
-        return qemu_argv_add(b, "-smp", "%s", s);
-}
 
 /* ---- clock -------------------------------------------------------------- */
 
@@ -1093,11 +967,15 @@ static int build_all(QemuArgvBuilder *b) {
         if (r >= 0)
                 r = build_firmware(b, &f);
         if (r >= 0)
-                r = build_cpu(b);
+                r = qemu_argv_build_cpu(b);
         if (r >= 0)
-                r = build_memory(b);
+                r = qemu_argv_build_memory(b);
         if (r >= 0)
-                r = build_smp(b);
+                r = qemu_argv_build_smp(b);
+        if (r >= 0)
+                r = qemu_argv_build_numa_memory(b);
+        if (r >= 0)
+                r = qemu_argv_build_iothreads(b);
         if (r >= 0)
                 r = build_qmp(b);
         if (r >= 0)

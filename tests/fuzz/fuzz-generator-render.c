@@ -92,7 +92,7 @@ static void add_field(Domain *d, char tag, const char *s, size_t len) {
         case 'u': add_char(d, DOMAIN_CHAR_UNIX, v); return;
         case 'p': set_string(&d->vcpu_cpuset, v); return;
         case 'a': d->vcpu_placement_auto = !d->vcpu_placement_auto; break;
-        case 'S': d->cputune_shares = (unsigned) (field_number(s, len) % 262145); break;
+        case 'S': d->cputune.shares = (unsigned) (field_number(s, len) % 262145); break;
         case 'h': d->memtune_hard_limit_kib = field_number(s, len); break;
         case 'o': d->memtune_soft_limit_kib = field_number(s, len); break;
         }

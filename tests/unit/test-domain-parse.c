@@ -437,7 +437,7 @@ Test(full, top_level) {
         cr_assert_eq(d->vcpus_current, 2);
         cr_assert_not(d->vcpu_placement_auto);
         cr_assert_str_eq(d->vcpu_cpuset, "0-3,^2,8");
-        cr_assert_eq(d->cputune_shares, 2048);
+        cr_assert_eq(d->cputune.shares, 2048);
         cr_assert_eq(d->on_crash, DOMAIN_ACTION_COREDUMP_DESTROY);
         cr_assert_str_eq(d->emulator, "/usr/bin/qemu-system-x86_64");
 }
@@ -460,10 +460,10 @@ Test(full, os_cpu_clock) {
         cr_assert_eq(d->features.pae, DOMAIN_TRISTATE_ON);
         cr_assert(d->cpu.present);
         cr_assert_eq(d->cpu.mode, DOMAIN_CPU_MODE_CUSTOM);
-        cr_assert_str_eq(d->cpu.model, "Skylake-Client");
-        cr_assert_eq(d->cpu.cores, 2);
+        cr_assert_str_eq(d->cpu.model.name, "Skylake-Client");
+        cr_assert_eq(d->cpu.topology.cores, 2);
         cr_assert_eq(d->cpu.n_features, 2);
-        cr_assert_eq(d->cpu.features[1].policy, DOMAIN_CPU_FEATURE_DISABLE);
+        cr_assert_eq(d->cpu.features[1].policy, DOMAIN_CPU_FEATURE_FORBID);
         cr_assert_eq(d->clock.offset, DOMAIN_CLOCK_LOCALTIME);
         cr_assert_eq(d->clock.n_timers, 3);
         cr_assert_eq(d->clock.timers[0].tickpolicy, DOMAIN_TICK_CATCHUP);
@@ -723,7 +723,7 @@ static const SemanticCase semantic_cases[] = {
         { "<memtune><swap_hard_limit>1</swap_hard_limit></memtune>", "",
           "/domain/memtune/swap_hard_limit: unsupported element 'swap_hard_limit'" },
         { "<cputune><shares>0</shares></cputune>", "",
-          "/domain/cputune/shares: number '0' out of range (1-262144)" },
+          "/domain/cputune/shares: invalid value '0' for text" },
         { "<app:x xmlns:app='urn:x'/>", "", "/domain/app:x: unsupported element 'app:x'" },
         { "<description lang='en'>x</description>", "",
           "/domain/description: unsupported attribute 'lang'" },
@@ -779,6 +779,66 @@ static const SemanticCase semantic_cases[] = {
           "/domain/devices/disk/readonly: unsupported attribute 'ro'" },
         { "<vcpu cpuset='16384'>1</vcpu>", "", "/domain/vcpu: invalid cpuset '16384'" },
         { "<vcpu cpuset='0-3,^0,^1,^2,^3'>1</vcpu>", "", "/domain/vcpu: invalid cpuset '0-3,^0,^1,^2,^3'" },
+        /* <cpu>, <numa> and the tuning tables (dom-cpu.c, dom-memory.c). */
+        { "<vcpu>2</vcpu><cpu><numa><cell id='0' cpus='0-1' memory='2'/></numa></cpu>", "",
+          "/domain/cpu/numa: NUMA cells hold 2 KiB but <memory> is 1 KiB: the two must be equal" },
+        { "<cpu><numa><cell cpus='0-1' memory='1'/></numa></cpu>", "",
+          "/domain/cpu/numa/cell: NUMA cell cpus '0-1' name vCPUs beyond the 1 of <vcpu>" },
+        { "<cpu><numa><cell id='1' cpus='0' memory='1'/></numa></cpu>", "",
+          "/domain/cpu/numa/cell: NUMA cell id 1 out of order (expected 0)" },
+        { "<cpu><numa><cell id='0' cpus='0' memory='1'><distances><sibling id='1' value='20'/></distances>"
+          "</cell></numa></cpu>",
+          "", "/domain/cpu/numa/cell: NUMA distance to cell 1, which does not exist" },
+        { "<cpu><numa><cell id='0' cpus='0' memory='1'><distances><sibling id='0' value='20'/></distances>"
+          "</cell></numa></cpu>",
+          "", "/domain/cpu/numa/cell: the distance of NUMA cell 0 to itself must be 10" },
+        { "<cpu><numa><cell cpus='0' memory='1' unit='parsecs'/></numa></cpu>", "",
+          "/domain/cpu/numa/cell: unsupported value 'parsecs' for attribute 'unit' (expected one of: b, "
+          "bytes, KB, "
+          "k, KiB, MB, M, MiB, GB, G, GiB, TB, T, TiB, PB, P, PiB, EB, E, EiB)" },
+        { "<cpu><numa><cell cpus='0' memory='1'><cache level='1'/></cell></numa></cpu>", "",
+          "/domain/cpu/numa/cell/cache: element 'cache' is not supported: NUMA cache (HMAT) descriptions "
+          "are "
+          "not supported" },
+        { "<cpu><cache mode='emulate'/></cpu>", "",
+          "/domain/cpu/cache: cache mode 'emulate' needs level='3' (QEMU emulates only the L3 cache)" },
+        { "<cpu><cache level='3' mode='passthrough'/></cpu>", "",
+          "/domain/cpu/cache: cache level is only meaningful with mode='emulate'" },
+        { "<cpu><maxphysaddr mode='passthrough' bits='40'/></cpu>", "",
+          "/domain/cpu/maxphysaddr: maxphysaddr mode 'passthrough' takes limit=, not bits=" },
+        { "<cpu><maxphysaddr mode='emulate' limit='40'/></cpu>", "",
+          "/domain/cpu/maxphysaddr: maxphysaddr mode 'emulate' takes bits=, not limit=" },
+        { "<cpu><model vendor_id='Intel'>qemu64</model></cpu>", "",
+          "/domain/cpu/model: vendor_id 'Intel' must be 12 letters, digits, '_', '.' or '-'" },
+        { "<cpu><feature policy='maybe' name='x'/></cpu>", "",
+          "/domain/cpu/feature: unsupported value 'maybe' for attribute 'policy' (expected one of: force, "
+          "require, optional, disable, forbid)" },
+        { "<vcpu current='1'>2</vcpu><vcpus><vcpu id='0' enabled='yes'/><vcpu id='1' "
+          "enabled='yes'/></vcpus>",
+          "", "/domain/vcpus: 2 vCPUs are enabled but <vcpu current> says 1" },
+        { "<vcpus><vcpu id='1' enabled='yes'/></vcpus>", "",
+          "/domain/vcpus/vcpu: vCPU id 1 is beyond the 1 of <vcpu>" },
+        { "<vcpu>2</vcpu><vcpus><vcpu id='1' enabled='no'/><vcpu id='1' enabled='no'/></vcpus>", "",
+          "/domain/vcpus/vcpu[2]: vCPU id 1 is listed twice" },
+        { "<vcpus><vcpu id='0' enabled='no'/></vcpus>", "", "/domain/vcpus/vcpu: vCPU 0 must be enabled" },
+        { "<maxMemory>4</maxMemory>", "", "/domain/maxMemory: missing attribute 'slots'" },
+        { "<cputune><vcpupin vcpu='1' cpuset='0'/></cputune>", "",
+          "/domain/cputune/vcpupin: vcpupin names vCPU 1, beyond the 1 of <vcpu>" },
+        { "<cputune><vcpusched vcpus='0' scheduler='fifo' priority='1'/></cputune>", "",
+          "/domain/cputune/vcpusched: element 'vcpusched' is not supported: real-time scheduling of QEMU "
+          "threads "
+          "is not supported" },
+        { "<cputune><emulatorpin cpuset='x'/></cputune>", "",
+          "/domain/cputune/emulatorpin: invalid cpuset 'x'" },
+        { "<numatune><memnode cellid='0' nodeset='0'/></numatune>", "",
+          "/domain/numatune/memnode: memnode cellid 0 names no <numa> cell" },
+        { "<numatune><memory mode='strict'/></numatune>", "",
+          "/domain/numatune/memory: numatune memory needs a nodeset (or placement='auto')" },
+        { "<memoryBacking><source type='tmpfs'/></memoryBacking>", "",
+          "/domain/memoryBacking/source: unsupported value 'tmpfs' for attribute 'type' (expected one of: "
+          "file, anonymous, memfd)" },
+        { "<memoryBacking><hugepages><page size='2' unit='MiB' nodeset='x'/></hugepages></memoryBacking>",
+          "", "/domain/memoryBacking/hugepages/page: invalid nodeset 'x'" },
         /* 2^32 + 4: counted in 32 bits it matched (found writing fuzz-domain-xml's checks). */
         { "<vcpu>4</vcpu><cpu><topology sockets='2' dies='205' cores='2642' threads='3965'/></cpu>", "",
           "/domain/cpu/topology: CPU topology (4294967300 vCPUs) does not match vcpu count (4)" },

@@ -270,21 +270,22 @@ Test(qemu_argv, cpu_modes) {
                 { (char *) "sse4.2", DOMAIN_CPU_FEATURE_DISABLE },
         };
 
-        d.cpu = (DomainCpu){
-                .present = true, .model = (char *) "Skylake-Client-v4", .features = feats, .n_features = 2
-        };
+        d.cpu = (DomainCpu){ .present = true,
+                             .model = { .name = (char *) "Skylake-Client-v4" },
+                             .features = feats,
+                             .n_features = 2 };
         expect_contains(&d, "-cpu Skylake-Client-v4,vmx=on,sse4.2=off ");
         /* No frozen list: a newer QEMU's model is a name like any other. */
-        d.cpu.model = (char *) "GraniteRapids-v1";
+        d.cpu.model.name = (char *) "GraniteRapids-v1";
         expect_contains(&d, "-cpu GraniteRapids-v1,");
-        d.cpu.model = (char *) "qemu64,+vmx";
+        d.cpu.model.name = (char *) "qemu64,+vmx";
         expect_error(&d, "'qemu64,+vmx' is not a CPU model name");
-        d.cpu.model = (char *) "qemu64";
+        d.cpu.model.name = (char *) "qemu64";
         feats[0].name = (char *) "vmx,x=y";
         expect_error(&d, "invalid CPU feature name");
         feats[0].name = (char *) "vmx";
 
-        d.cpu.model = NULL;
+        d.cpu.model.name = NULL;
         expect_error(&d, "<feature> needs a <model>");
         d.cpu.n_features = 0;
         expect_lacks(&d, "-cpu");
@@ -300,7 +301,7 @@ Test(qemu_argv, cpu_modes) {
         d.cpu.mode = DOMAIN_CPU_MODE_MAXIMUM;
         d.cpu.n_features = 1;
         expect_contains(&d, "-cpu max,vmx=on ");
-        d.cpu.model = (char *) "qemu64";
+        d.cpu.model.name = (char *) "qemu64";
         expect_error(&d, "only supported with mode='custom'");
 }
 
@@ -317,11 +318,12 @@ Test(qemu_argv, smp) {
         Domain d = base_domain();
 
         d.vcpus = 4;
-        d.cpu = (DomainCpu){ .present = true, .sockets = 1, .dies = 1, .cores = 2, .threads = 2 };
+        d.cpu = (DomainCpu){ .present = true,
+                             .topology = { .sockets = 1, .dies = 1, .cores = 2, .threads = 2 } };
         expect_contains(&d, "-smp 4,sockets=1,dies=1,cores=2,threads=2 ");
         d.vcpus_current = 2;
         expect_contains(&d, "-smp 2,maxcpus=4,sockets=1,dies=1,cores=2,threads=2 ");
-        d.cpu.threads = 1;
+        d.cpu.topology.threads = 1;
         expect_error(&d, "does not match <vcpu> 4");
         d.cpu = (DomainCpu){};
         d.vcpus_current = 5;
@@ -951,7 +953,7 @@ Test(qemu_argv, inputs_panic_balloon) {
         d.os.machine = NULL;
         panic.model = DOMAIN_PANIC_HYPERV;
         expect_error(&d, "<panic model='hyperv'> needs a <cpu> model or mode");
-        d.cpu.model = (char *) "qemu64";
+        d.cpu.model.name = (char *) "qemu64";
         expect_contains(&d, "-cpu qemu64,hv-crash=on ");
         d.memballoon = &balloon;
         expect_contains(&d,
@@ -1374,17 +1376,17 @@ Test(qemu_argv, caps_decide_models_and_machines) {
         cr_assert_eq(caps.machines.n, 2);
         cr_assert_eq(caps.cpu_models.n, 2);
         o.caps = &caps;
-        d.cpu = (DomainCpu){ .present = true, .model = (char *) "Skylake-Client-v4" };
+        d.cpu = (DomainCpu){ .present = true, .model = { .name = (char *) "Skylake-Client-v4" } };
         line = build_line_opts(&d, &o, &r, &error);
         cr_assert_eq(r, 0, "%s", error ?: "");
         free(line);
-        d.cpu.model = (char *) "GraniteRapids-v1";
+        d.cpu.model.name = (char *) "GraniteRapids-v1";
         line = build_line_opts(&d, &o, &r, &error);
         cr_assert_eq(r, -EINVAL);
         cr_assert_not_null(strstr(error, "CPU model 'GraniteRapids-v1' is not offered by this host's QEMU"));
         free(error);
         error = NULL;
-        d.cpu.model = (char *) "qemu64";
+        d.cpu.model.name = (char *) "qemu64";
         d.os.machine = (char *) "pc-i440fx-2.0";
         line = build_line_opts(&d, &o, &r, &error);
         cr_assert_eq(r, -EINVAL);
@@ -1655,4 +1657,110 @@ Test(qemu_argv_pci, collision_refused) {
         expect_error(&d, "disk 'vda': PCI address out of range");
         disk.info.address = &isa;
         expect_error(&d, "disk 'vda': a PCI device takes <address type='pci'> only");
+}
+
+/* ---- <cpu>, NUMA, memory backing and tuning (argv-cpu.c, argv-memory.c) ---- */
+
+static Domain *parse_top(const char *top) {
+        _cleanup_free_ char *xml = NULL, *error = NULL;
+        Domain *d = NULL;
+
+        cr_assert_geq(asprintf(&xml,
+                               "<domain type='qemu'><name>c</name><memory unit='MiB'>64</memory>"
+                               "<vcpu>2</vcpu><os><type machine='q35'>hvm</type></os>%s</domain>",
+                               top),
+                      0);
+        cr_assert_eq(domain_parse_buffer(xml, strlen(xml), "c.xml", &d, &error), 0, "%s", error ?: "");
+        return d;
+}
+
+#define CPU_CASE_CONTAINS(top, what)                          \
+        do {                                                  \
+                _cleanup_domain_ Domain *_d = parse_top(top); \
+                expect_contains(_d, what);                    \
+        } while (0)
+#define CPU_CASE_ERROR(top, what)                             \
+        do {                                                  \
+                _cleanup_domain_ Domain *_d = parse_top(top); \
+                expect_error(_d, what);                       \
+        } while (0)
+
+Test(qemu_argv_cpu, features_cache_physbits) {
+        CPU_CASE_CONTAINS("<cpu><model>qemu64</model><feature policy='optional' name='pdpe1gb'/>"
+                          "<feature policy='forbid' name='vmx'/><feature name='sse4.2'/></cpu>",
+                          "-cpu qemu64,pdpe1gb=on,vmx=off,sse4.2=on ");
+        CPU_CASE_CONTAINS("<cpu mode='maximum'><cache mode='passthrough'/></cpu>",
+                          "-cpu max,host-cache-info=on,l3-cache=off ");
+        CPU_CASE_ERROR("<cpu><model>qemu64</model><cache mode='passthrough'/></cpu>",
+                       "<cache mode='passthrough'> needs <cpu mode='host-passthrough'> or 'maximum'");
+        CPU_CASE_CONTAINS("<cpu><model>qemu64</model><maxphysaddr mode='emulate' bits='42'/></cpu>",
+                          "-cpu qemu64,phys-bits=42 ");
+        CPU_CASE_CONTAINS("<cpu><model vendor_id='AuthenticAMD'>qemu64</model></cpu>",
+                          "-cpu qemu64,vendor=AuthenticAMD ");
+        CPU_CASE_ERROR(
+                "<cpu><topology sockets='1' clusters='2' cores='1' threads='1'/></cpu>",
+                "CPU topology clusters='2' is not supported: QEMU 7.2 has no CPU clusters on x86 machines");
+        CPU_CASE_CONTAINS("<cpu><topology sockets='1' clusters='1' cores='2' threads='1'/></cpu>",
+                          "-smp 2,sockets=1,cores=2,threads=1 ");
+}
+
+Test(qemu_argv_cpu, memory_backing) {
+        CPU_CASE_CONTAINS(
+                "<memoryBacking><hugepages><page size='2' unit='MiB'/></hugepages></memoryBacking>",
+                "-object memory-backend-memfd,id=pc.ram,size=65536k,hugetlb=on,hugetlbsize=2048k ");
+        CPU_CASE_CONTAINS("<memoryBacking><hugepages/></memoryBacking>",
+                          "-object memory-backend-memfd,id=pc.ram,size=65536k,hugetlb=on ");
+        CPU_CASE_CONTAINS("<memoryBacking><hugepages/></memoryBacking>",
+                          "-machine q35,usb=off,dump-guest-core=off,acpi=off,memory-backend=pc.ram ");
+        CPU_CASE_CONTAINS("<memoryBacking><locked/></memoryBacking>", "-overcommit mem-lock=on ");
+        CPU_CASE_CONTAINS("<maxMemory slots='16' unit='GiB'>1</maxMemory>",
+                          "-m size=65536k,slots=16,maxmem=1048576k ");
+        CPU_CASE_CONTAINS(
+                "<memoryBacking><source type='anonymous'/><access mode='private'/></memoryBacking>",
+                "-object memory-backend-ram,id=pc.ram,size=65536k,share=off ");
+        CPU_CASE_ERROR("<memoryBacking><source type='file'/></memoryBacking>",
+                       "<memoryBacking><source type='file'/> is not supported: vmunit has no memory backing "
+                       "directory; type='memfd' gives the same shareable memory");
+        CPU_CASE_CONTAINS(
+                "<memoryBacking><hugepages><page size='2048' nodeset='0'/></hugepages></memoryBacking>",
+                "-object memory-backend-memfd,id=pc.ram,size=65536k,hugetlb=on,hugetlbsize=2048k ");
+        CPU_CASE_ERROR(
+                "<memoryBacking><hugepages><page size='2048' nodeset='0-1'/></hugepages></memoryBacking>",
+                "<hugepages><page nodeset='0-1'> names a guest NUMA node the guest does not have (1, "
+                "numbered from 0)");
+}
+
+Test(qemu_argv_cpu, numa_hugepages_per_cell) {
+        CPU_CASE_CONTAINS(
+                "<memoryBacking><hugepages><page size='1' unit='GiB' nodeset='1'/>"
+                "<page size='2048'/></hugepages></memoryBacking>"
+                "<cpu><numa><cell cpus='0' memory='32' unit='MiB'/>"
+                "<cell cpus='1' memory='32' unit='MiB'/></numa></cpu>",
+                "-object memory-backend-memfd,id=ram-node0,size=32768k,hugetlb=on,hugetlbsize=2048k "
+                "-object memory-backend-memfd,id=ram-node1,size=32768k,hugetlb=on,hugetlbsize=1048576k "
+                "-numa node,nodeid=0,cpus=0,memdev=ram-node0 -numa node,nodeid=1,cpus=1,memdev=ram-node1 ");
+}
+
+Test(qemu_argv_cpu, tuning_refused) {
+        CPU_CASE_ERROR("<cputune><vcpupin vcpu='0' cpuset='1'/></cputune>", "CPU pinning");
+        CPU_CASE_ERROR("<cputune><emulatorpin cpuset='1'/></cputune>", "is not supported yet");
+        CPU_CASE_ERROR("<cputune><period>100000</period><quota>50000</quota></cputune>",
+                       "<cputune><period>/<quota> are not supported yet");
+        CPU_CASE_ERROR("<numatune><memory placement='auto'/></numatune>", "needs numad");
+        CPU_CASE_ERROR("<numatune><memory mode='restrictive' nodeset='0'/></numatune>",
+                       "mode='restrictive' is enforced through the cgroup cpuset controller");
+        CPU_CASE_CONTAINS("<numatune><memory mode='interleave' nodeset='0-1,3'/></numatune>",
+                          "-object memory-backend-ram,id=pc.ram,size=65536k,host-nodes=0-1,host-nodes=3,"
+                          "policy=interleave ");
+        CPU_CASE_CONTAINS("<iothreads>3</iothreads><iothreadids><iothread id='2'/></iothreadids>",
+                          "-object iothread,id=iothread2 -object iothread,id=iothread1 -object "
+                          "iothread,id=iothread3 ");
+}
+
+Test(qemu_argv_cpu, vcpus_list) {
+        CPU_CASE_CONTAINS("<vcpus><vcpu id='0' enabled='yes' hotpluggable='no' order='1'/>"
+                          "<vcpu id='1' enabled='yes' hotpluggable='yes' order='2'/></vcpus>",
+                          "-smp 2 ");
+        CPU_CASE_ERROR("<vcpus><vcpu id='1' enabled='no' hotpluggable='yes'/></vcpus>",
+                       "<vcpus>: vCPU 1 is disabled, but only vCPUs 0 to 1 can be enabled at start");
 }
