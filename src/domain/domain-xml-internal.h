@@ -79,6 +79,11 @@ extern const XmlEnum domain_xml_virtio_model;
 extern const XmlEnum domain_xml_watchdog_action;
 extern const XmlElement domain_xml_devices;
 
+/* Top-level parts described by tables. */
+extern const XmlElement domain_xml_features; /* dom-features.c */
+extern const XmlElement domain_xml_clock;    /* dom-clock.c */
+extern const XmlElement domain_xml_genid;    /* dom-clock.c */
+
 /* Writers of the devices still formatted by hand (domain-xml-format.c):
  * all of a kind, at level, from the Domain. */
 void domain_xml_format_disks(FILE *f, int level, const void *domain);

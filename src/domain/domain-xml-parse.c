@@ -405,62 +405,9 @@ static int parse_os(XmlCtx *c, xmlNode *n, void *userdata) {
         return XML_PARSE_CHILDREN(c, n, children, os);
 }
 
-/* A feature flag: an empty element with no attributes. */
-static int feature_on(XmlCtx *c, xmlNode *n, DomainTristate *ret) {
-        int r;
-
-        r = xml_check_empty(c, n);
-        if (r >= 0)
-                *ret = DOMAIN_TRISTATE_ON;
-        return r;
-}
-
-static int parse_feature_acpi(XmlCtx *c, xmlNode *n, void *userdata) {
-        return feature_on(c, n, &((DomainFeatures *) userdata)->acpi);
-}
-
-static int parse_feature_apic(XmlCtx *c, xmlNode *n, void *userdata) {
-        return feature_on(c, n, &((DomainFeatures *) userdata)->apic);
-}
-
-static int parse_feature_pae(XmlCtx *c, xmlNode *n, void *userdata) {
-        return feature_on(c, n, &((DomainFeatures *) userdata)->pae);
-}
-
-/* <vmport state='off'/>: without state= the feature is on. */
-static int feature_state(XmlCtx *c, xmlNode *n, DomainTristate *ret) {
-        int r, state = DOMAIN_TRISTATE_ON;
-
-        r = xml_check_attrs(c, n, (const char *const[]){ "state", NULL });
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "state", &xml_enum_on_off, false, &state);
-        if (r >= 0)
-                r = xml_check_no_children(c, n);
-        if (r >= 0)
-                *ret = state;
-        return r;
-}
-
-static int parse_feature_vmport(XmlCtx *c, xmlNode *n, void *userdata) {
-        return feature_state(c, n, &((DomainFeatures *) userdata)->vmport);
-}
-
-static int parse_feature_smm(XmlCtx *c, xmlNode *n, void *userdata) {
-        return feature_state(c, n, &((DomainFeatures *) userdata)->smm);
-}
-
-static int parse_feature_vmcoreinfo(XmlCtx *c, xmlNode *n, void *userdata) {
-        return feature_state(c, n, &((DomainFeatures *) userdata)->vmcoreinfo);
-}
-
 static int parse_features(XmlCtx *c, xmlNode *n, void *userdata) {
-        static const XmlChild children[] = {
-                { "acpi", parse_feature_acpi, 0 }, { "apic", parse_feature_apic, 0 },
-                { "pae", parse_feature_pae, 0 },   { "vmport", parse_feature_vmport, 0 },
-                { "smm", parse_feature_smm, 0 },   { "vmcoreinfo", parse_feature_vmcoreinfo, 0 },
-        };
-
-        return XML_PARSE_CONTAINER(c, n, children, &((ParseState *) userdata)->d->features);
+        Domain *d = ((ParseState *) userdata)->d;
+        return xml_schema_parse(c, n, &domain_xml_features, &d->features, d);
 }
 
 static int parse_cpu_model(XmlCtx *c, xmlNode *n, void *userdata) {
@@ -557,48 +504,14 @@ static int parse_cpu(XmlCtx *c, xmlNode *n, void *userdata) {
         return 0;
 }
 
-static int parse_timer(XmlCtx *c, xmlNode *n, void *userdata) {
-        DomainClock *clock = userdata;
-        DomainTimer *t;
-        int r, tick = DOMAIN_TICK_DEFAULT, present = DOMAIN_TRISTATE_ABSENT;
-
-        t = xml_array_append(&clock->timers, &clock->n_timers, sizeof(*t));
-        if (!t)
-                return -ENOMEM;
-        r = xml_check_attrs(c, n, (const char *const[]){ "name", "tickpolicy", "present", NULL });
-        if (r >= 0)
-                r = xml_attr_string_in(c, n, "name", &domain_xml_timer_name, true, &t->name);
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "tickpolicy", &domain_xml_tick_policy, false, &tick);
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "present", &xml_enum_yes_no, false, &present);
-        if (r >= 0)
-                r = xml_check_no_children(c, n);
-        if (r < 0)
-                return r;
-        t->tickpolicy = tick;
-        t->present = present;
-        for (size_t i = 0; i + 1 < clock->n_timers; i++)
-                if (streq(clock->timers[i].name, t->name))
-                        return xml_fail(c, n, "duplicate timer '%s'", t->name);
-        return 0;
+static int parse_clock(XmlCtx *c, xmlNode *n, void *userdata) {
+        Domain *d = ((ParseState *) userdata)->d;
+        return xml_schema_parse(c, n, &domain_xml_clock, &d->clock, d);
 }
 
-static int parse_clock(XmlCtx *c, xmlNode *n, void *userdata) {
-        static const XmlChild children[] = {
-                { "timer", parse_timer, XML_CHILD_MULTI },
-        };
-        ParseState *s = userdata;
-        DomainClock *clock = &s->d->clock;
-        int r, offset = clock->offset;
-
-        r = xml_check_attrs(c, n, (const char *const[]){ "offset", NULL });
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "offset", &domain_xml_clock_offset, false, &offset);
-        if (r < 0)
-                return r;
-        clock->offset = offset;
-        return XML_PARSE_CHILDREN(c, n, children, clock);
+static int parse_genid(XmlCtx *c, xmlNode *n, void *userdata) {
+        Domain *d = ((ParseState *) userdata)->d;
+        return xml_schema_parse(c, n, &domain_xml_genid, &d->genid, d);
 }
 
 static int lifecycle(XmlCtx *c, xmlNode *n, DomainLifecycleAction *ret) {
@@ -879,6 +792,7 @@ static int parse_seclabel(XmlCtx *c, xmlNode *n, void *userdata) {
 static const XmlChild domain_children[] = {
         { "name", parse_name, XML_CHILD_REQUIRED },
         { "uuid", parse_uuid, 0 },
+        { "genid", parse_genid, 0 },
         { "title", parse_title, 0 },
         { "description", parse_description, 0 },
         { "metadata", parse_metadata, 0 },

@@ -32,15 +32,6 @@ XML_ENUM_DEFINE(domain_xml_cpu_feature_policy, { "require", DOMAIN_CPU_FEATURE_R
                 { "disable", DOMAIN_CPU_FEATURE_DISABLE }, { "force", DOMAIN_CPU_FEATURE_REQUIRE },
                 { "forbid", DOMAIN_CPU_FEATURE_DISABLE });
 
-XML_ENUM_DEFINE(domain_xml_clock_offset, { "utc", DOMAIN_CLOCK_UTC },
-                { "localtime", DOMAIN_CLOCK_LOCALTIME });
-
-XML_ENUM_DEFINE(domain_xml_tick_policy, { "delay", DOMAIN_TICK_DELAY }, { "catchup", DOMAIN_TICK_CATCHUP },
-                { "merge", DOMAIN_TICK_MERGE }, { "discard", DOMAIN_TICK_DISCARD });
-
-XML_ENUM_DEFINE(domain_xml_timer_name, { "rtc", DOMAIN_XML_STRING }, { "pit", DOMAIN_XML_STRING },
-                { "hpet", DOMAIN_XML_STRING }, { "kvmclock", DOMAIN_XML_STRING });
-
 XML_ENUM_DEFINE(domain_xml_disk_type, { "file", DOMAIN_DISK_TYPE_FILE },
                 { "block", DOMAIN_DISK_TYPE_BLOCK });
 

@@ -24,12 +24,6 @@ static void domain_cpu_done(DomainCpu *cpu) {
         free(cpu->features);
 }
 
-static void domain_clock_done(DomainClock *clock) {
-        for (size_t i = 0; i < clock->n_timers; i++)
-                free(clock->timers[i].name);
-        free(clock->timers);
-}
-
 static void domain_disks_free(DomainDisk *disks, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 free(disks[i].driver_name);
@@ -99,7 +93,9 @@ Domain *domain_free(Domain *d) {
         free(d->vcpu_cpuset);
         domain_os_done(&d->os);
         domain_cpu_done(&d->cpu);
-        domain_clock_done(&d->clock);
+        xml_schema_free(&domain_xml_clock, &d->clock);
+        xml_schema_free(&domain_xml_features, &d->features);
+        xml_schema_free(&domain_xml_genid, &d->genid);
         free(d->emulator);
         domain_devices_done(d);
         domain_qemu_done(d);

@@ -132,13 +132,106 @@ typedef struct DomainOs {
         int bios_reboot_timeout;
 } DomainOs;
 
+/* A feature element with state='on|off' (libvirt's tristate switch);
+ * <hap/> without state= is on and written back as state='on'. */
+typedef struct DomainFeatureState {
+        DomainTristate state;
+} DomainFeatureState;
+
+/* <apic eoi='on|off'/>: present or not (NULL); eoi = paravirtual EOI. */
+typedef struct DomainFeatureApic {
+        DomainTristate eoi;
+} DomainFeatureApic;
+
+typedef struct DomainFeatureSmm {
+        DomainTristate state;
+        uint64_t tseg_kib; /* <tseg unit>: q35's extended TSEG; 0 = QEMU's default */
+} DomainFeatureSmm;
+
+typedef enum DomainIoapicDriver {
+        DOMAIN_IOAPIC_DEFAULT,
+        DOMAIN_IOAPIC_KVM,  /* kernel-irqchip=on */
+        DOMAIN_IOAPIC_QEMU, /* kernel-irqchip=split */
+} DomainIoapicDriver;
+
+typedef struct DomainFeatureIoapic {
+        DomainIoapicDriver driver;
+} DomainFeatureIoapic;
+
+typedef struct DomainFeatureDirtyRing {
+        DomainTristate state;
+        unsigned size; /* entries, a power of two from 1024 to 65536 */
+} DomainFeatureDirtyRing;
+
+/* <kvm>: what KVM shows the guest. */
+typedef struct DomainFeatureKvm {
+        DomainFeatureState hidden; /* hide the KVM signature: -cpu kvm=off */
+        DomainFeatureState hint_dedicated;
+        DomainFeatureState poll_control;
+        DomainFeatureState pv_ipi;
+        DomainFeatureDirtyRing dirty_ring;
+} DomainFeatureKvm;
+
+typedef enum DomainHypervMode {
+        DOMAIN_HYPERV_MODE_DEFAULT,
+        DOMAIN_HYPERV_MODE_CUSTOM,
+        DOMAIN_HYPERV_MODE_PASSTHROUGH,
+} DomainHypervMode;
+
+typedef struct DomainHypervSpinlocks {
+        DomainTristate state;
+        unsigned retries; /* >= 4095 when on */
+} DomainHypervSpinlocks;
+
+typedef struct DomainHypervStimer {
+        DomainTristate state;
+        DomainFeatureState direct;
+} DomainHypervStimer;
+
+typedef struct DomainHypervVendorId {
+        DomainTristate state;
+        char *value; /* at most 12 characters */
+} DomainHypervVendorId;
+
+typedef struct DomainHypervTlbflush {
+        DomainTristate state;
+        DomainFeatureState direct;
+        DomainFeatureState extended;
+} DomainHypervTlbflush;
+
+/* <hyperv>: the Hyper-V enlightenments Windows guests use. */
+typedef struct DomainFeatureHyperv {
+        DomainHypervMode mode; /* filled in: custom when not given */
+        DomainFeatureState relaxed, vapic;
+        DomainHypervSpinlocks spinlocks;
+        DomainFeatureState vpindex, runtime, synic;
+        DomainHypervStimer stimer;
+        DomainFeatureState reset;
+        DomainHypervVendorId vendor_id;
+        DomainFeatureState frequencies, reenlightenment;
+        DomainHypervTlbflush tlbflush;
+        DomainFeatureState ipi, evmcs, avic, emsr_bitmap, xmm_input;
+} DomainFeatureHyperv;
+
+typedef struct DomainFeatureAsyncTeardown {
+        DomainTristate enabled; /* yes|no; filled in: yes */
+} DomainFeatureAsyncTeardown;
+
+/* <features> (src/domain/dom-features.c). */
 typedef struct DomainFeatures {
-        DomainTristate acpi;
-        DomainTristate apic;
-        DomainTristate pae;
-        DomainTristate vmport;     /* <vmport state>: VMware I/O port */
-        DomainTristate smm;        /* <smm state>: System Management Mode */
-        DomainTristate vmcoreinfo; /* <vmcoreinfo state>: a device for the guest's crash-dump notes */
+        bool acpi;
+        DomainFeatureApic *apic; /* NULL = no <apic/> */
+        bool pae;
+        DomainFeatureState hap; /* kept: KVM uses EPT/NPT whenever the host has them */
+        DomainFeatureHyperv *hyperv;
+        DomainFeatureKvm kvm;
+        DomainFeatureState pvspinlock; /* -cpu kvm-pv-unhalt */
+        DomainFeatureState pmu;        /* -cpu pmu */
+        DomainFeatureState vmport;     /* VMware I/O port */
+        DomainFeatureSmm smm;          /* System Management Mode */
+        DomainFeatureIoapic ioapic;
+        DomainFeatureState vmcoreinfo; /* a device for the guest's crash-dump notes */
+        DomainFeatureAsyncTeardown async_teardown;
 } DomainFeatures;
 
 /* <pm>: which ACPI sleep states the guest is offered. */
@@ -196,7 +289,15 @@ typedef enum DomainClockOffset {
         DOMAIN_CLOCK_DEFAULT, /* utc */
         DOMAIN_CLOCK_UTC,
         DOMAIN_CLOCK_LOCALTIME,
+        DOMAIN_CLOCK_VARIABLE, /* adjustment seconds from basis */
+        DOMAIN_CLOCK_TIMEZONE, /* the host's clock in timezone= */
 } DomainClockOffset;
+
+typedef enum DomainClockBasis {
+        DOMAIN_CLOCK_BASIS_DEFAULT, /* utc */
+        DOMAIN_CLOCK_BASIS_UTC,
+        DOMAIN_CLOCK_BASIS_LOCALTIME,
+} DomainClockBasis;
 
 typedef enum DomainTimerTickPolicy {
         DOMAIN_TICK_DEFAULT,
@@ -206,17 +307,44 @@ typedef enum DomainTimerTickPolicy {
         DOMAIN_TICK_DISCARD,
 } DomainTimerTickPolicy;
 
+typedef enum DomainTimerTrack {
+        DOMAIN_TRACK_DEFAULT,
+        DOMAIN_TRACK_GUEST,    /* -rtc clock=vm */
+        DOMAIN_TRACK_WALL,     /* -rtc clock=host */
+        DOMAIN_TRACK_REALTIME, /* -rtc clock=rt */
+} DomainTimerTrack;
+
+typedef enum DomainTimerMode {
+        DOMAIN_TIMER_MODE_DEFAULT,
+        DOMAIN_TIMER_MODE_AUTO,
+        DOMAIN_TIMER_MODE_NATIVE,
+        DOMAIN_TIMER_MODE_EMULATE,
+} DomainTimerMode;
+
 typedef struct DomainTimer {
         char *name; /* rtc, pit, hpet, kvmclock, hypervclock, tsc */
         DomainTimerTickPolicy tickpolicy;
         DomainTristate present;
+        DomainTimerTrack track; /* rtc */
+        XmlNum frequency;       /* tsc, Hz */
+        DomainTimerMode mode;   /* tsc */
 } DomainTimer;
 
+/* <clock> (src/domain/dom-clock.c). */
 typedef struct DomainClock {
         DomainClockOffset offset;
+        DomainClockOffset sync; /* the old spelling of offset: read, moved to offset */
+        char *adjustment;       /* "reset" or signed seconds */
+        DomainClockBasis basis; /* variable */
+        char *timezone;         /* timezone: e.g. "Europe/Paris" */
         DomainTimer *timers;
         size_t n_timers;
 } DomainClock;
+
+/* <genid>: the VM generation ID the guest sees (vmgenid device). */
+typedef struct DomainGenid {
+        char *value; /* a UUID; generated at parse time when the element is empty */
+} DomainGenid;
 
 typedef enum DomainDiskType {
         DOMAIN_DISK_TYPE_FILE,
@@ -511,6 +639,7 @@ typedef struct Domain {
         DomainPm pm;
         DomainCpu cpu;
         DomainClock clock;
+        DomainGenid genid;
 
         DomainLifecycleAction on_poweroff;
         DomainLifecycleAction on_reboot;
@@ -550,6 +679,10 @@ typedef struct Domain {
 } Domain;
 
 Domain *domain_free(Domain *d);
+
+/* The clock's adjustment= in seconds: 0 when not given or 'reset'.
+ * Returns 0 or -EINVAL. */
+int domain_clock_adjustment(const DomainClock *clock, long long *ret);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Domain *, domain_free);
 #define _cleanup_domain_ _cleanup_(domain_freep)
 

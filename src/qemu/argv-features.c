@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "qemu-argv-internal.h"
 
 /* <pm> and the <features> that are devices or chipset settings rather
@@ -13,6 +17,23 @@ static int build_pm_state(QemuArgvBuilder *b, const char *state, DomainTristate 
                              enabled == DOMAIN_TRISTATE_OFF);
 }
 
+/* q35's TSEG (SMRAM) beyond the default 16 MiB, which OVMF with many
+ * vCPUs or much RAM needs; i440fx has a fixed one. Async teardown lets
+ * a child process free the guest's memory after QEMU exits. */
+static int build_chipset_features(QemuArgvBuilder *b) {
+        const DomainFeatures *f = &b->d->features;
+        int r = 0;
+
+        if (f->smm.tseg_kib > 0) {
+                if (!b->q35)
+                        return qemu_argv_fail(b, "<smm><tseg> needs a q35 machine");
+                r = qemu_argv_add(b, "-global", "mch.extended-tseg-mbytes=%" PRIu64, f->smm.tseg_kib / 1024);
+        }
+        if (r >= 0 && f->async_teardown.enabled == DOMAIN_TRISTATE_ON)
+                r = strv_push(&b->argv, "-async-teardown");
+        return r;
+}
+
 int qemu_argv_build_features(QemuArgvBuilder *b) {
         const Domain *d = b->d;
         int r;
@@ -20,7 +41,172 @@ int qemu_argv_build_features(QemuArgvBuilder *b) {
         r = build_pm_state(b, "s3", d->pm.suspend_to_mem);
         if (r >= 0)
                 r = build_pm_state(b, "s4", d->pm.suspend_to_disk);
-        if (r >= 0 && d->features.vmcoreinfo == DOMAIN_TRISTATE_ON)
+        if (r >= 0 && d->features.vmcoreinfo.state == DOMAIN_TRISTATE_ON)
                 r = qemu_argv_add(b, "-device", "%s", "vmcoreinfo");
+        if (r >= 0 && d->genid.value)
+                r = qemu_argv_add(b, "-device", "vmgenid,guid=%s,id=vmgenid0", d->genid.value);
+        if (r >= 0)
+                r = build_chipset_features(b);
         return r;
+}
+
+/* ---- -cpu flags --------------------------------------------------------- */
+
+static int state_flag(char **s, const char *flag, DomainTristate state) {
+        if (state == DOMAIN_TRISTATE_ABSENT)
+                return 0;
+        return qemu_argv_appendf(s, "%s=%s", flag, state == DOMAIN_TRISTATE_ON ? "on" : "off");
+}
+
+/* libvirt's spelling: hv-NAME for every enlightenment that is on, in
+ * its order; spinlocks and vendor_id carry their value. In custom mode
+ * an enlightenment that is off is simply not asked for; passthrough
+ * takes all the host has, so there an 'off' is said out loud. */
+static int hyperv_flag(char **s, const DomainFeatureHyperv *h, const char *flag, DomainTristate state) {
+        if (state == DOMAIN_TRISTATE_OFF && h->mode != DOMAIN_HYPERV_MODE_PASSTHROUGH)
+                return 0;
+        return state_flag(s, flag, state);
+}
+
+static int hyperv_flags(char **s, const DomainFeatureHyperv *h) {
+        const struct {
+                const char *flag;
+                DomainTristate state;
+        } flags[] = {
+                { "hv-relaxed", h->relaxed.state },
+                { "hv-vapic", h->vapic.state },
+                { NULL, h->spinlocks.state },
+                { "hv-vpindex", h->vpindex.state },
+                { "hv-runtime", h->runtime.state },
+                { "hv-synic", h->synic.state },
+                { "hv-stimer", h->stimer.state },
+                { "hv-stimer-direct", h->stimer.state == DOMAIN_TRISTATE_ON ? h->stimer.direct.state : 0 },
+                { "hv-reset", h->reset.state },
+                { NULL, h->vendor_id.state },
+                { "hv-frequencies", h->frequencies.state },
+                { "hv-reenlightenment", h->reenlightenment.state },
+                { "hv-tlbflush", h->tlbflush.state },
+                { "hv-tlbflush-direct",
+                  h->tlbflush.state == DOMAIN_TRISTATE_ON ? h->tlbflush.direct.state : 0 },
+                { "hv-tlbflush-ext",
+                  h->tlbflush.state == DOMAIN_TRISTATE_ON ? h->tlbflush.extended.state : 0 },
+                { "hv-ipi", h->ipi.state },
+                { "hv-evmcs", h->evmcs.state },
+                { "hv-avic", h->avic.state },
+                { "hv-emsr-bitmap", h->emsr_bitmap.state },
+                { "hv-xmm-input", h->xmm_input.state },
+        };
+        int r = 0;
+
+        if (h->mode == DOMAIN_HYPERV_MODE_PASSTHROUGH)
+                r = qemu_argv_appendf(s, "hv-passthrough=on");
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(flags); i++) {
+                if (flags[i].flag)
+                        r = hyperv_flag(s, h, flags[i].flag, flags[i].state);
+                else if (i == 2 && h->spinlocks.state == DOMAIN_TRISTATE_ON)
+                        r = qemu_argv_appendf(s, "hv-spinlocks=0x%x", h->spinlocks.retries);
+                else if (i == 9 && h->vendor_id.state == DOMAIN_TRISTATE_ON)
+                        r = qemu_argv_appendf(s, "hv-vendor-id=%s", h->vendor_id.value);
+        }
+        return r;
+}
+
+/* <kvm><hidden state='on'/> hides KVM's CPUID signature: kvm=off. */
+static int kvm_flags(char **s, const DomainFeatureKvm *k) {
+        int r = 0;
+
+        if (k->hidden.state)
+                r = qemu_argv_appendf(s, "kvm=%s", k->hidden.state == DOMAIN_TRISTATE_ON ? "off" : "on");
+        if (r >= 0)
+                r = state_flag(s, "kvm-hint-dedicated", k->hint_dedicated.state);
+        if (r >= 0)
+                r = state_flag(s, "kvm-poll-control", k->poll_control.state);
+        if (r >= 0)
+                r = state_flag(s, "kvm-pv-ipi", k->pv_ipi.state);
+        return r;
+}
+
+static int timer_flags(QemuArgvBuilder *b, char **s) {
+        const DomainClock *c = &b->d->clock;
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < c->n_timers; i++) {
+                const DomainTimer *t = &c->timers[i];
+
+                if (streq(t->name, "kvmclock"))
+                        r = state_flag(s, "kvmclock", t->present);
+                else if (streq(t->name, "hypervclock"))
+                        r = state_flag(s, "hv-time", t->present);
+                else if (streq(t->name, "tsc") && t->frequency.set)
+                        r = qemu_argv_appendf(s, "tsc-frequency=%" PRIu64, t->frequency.value);
+        }
+        return r;
+}
+
+static int cpu_flags(QemuArgvBuilder *b, char **s) {
+        const DomainFeatures *f = &b->d->features;
+        int r = 0;
+
+        if (f->apic)
+                r = state_flag(s, "kvm-pv-eoi", f->apic->eoi);
+        if (r >= 0 && f->hyperv)
+                r = hyperv_flags(s, f->hyperv);
+        if (r >= 0)
+                r = kvm_flags(s, &f->kvm);
+        if (r >= 0)
+                r = state_flag(s, "kvm-pv-unhalt", f->pvspinlock.state);
+        if (r >= 0)
+                r = state_flag(s, "pmu", f->pmu.state);
+        if (r >= 0)
+                r = timer_flags(b, s);
+        return r;
+}
+
+int qemu_argv_build_cpu_flags(QemuArgvBuilder *b) {
+        _cleanup_free_ char *flags = NULL, *cpu = NULL;
+        Strv *argv = &b->argv;
+        int r;
+
+        r = cpu_flags(b, &flags);
+        if (r < 0 || !flags)
+                return r;
+        /* build_cpu() ran just before: its -cpu, if any, is last. */
+        if (argv->n >= 2 && streq(argv->items[argv->n - 2], "-cpu")) {
+                if (asprintf(&cpu, "%s,%s", argv->items[argv->n - 1], flags) < 0)
+                        return -ENOMEM;
+                free(argv->items[argv->n - 1]);
+                argv->items[argv->n - 1] = TAKE_PTR(cpu);
+                return 0;
+        }
+        /* No <cpu>: QEMU's default model for x86_64, as libvirt names it. */
+        return qemu_argv_add(b, "-cpu", "qemu64,%s", flags);
+}
+
+/* ---- -machine and -accel ------------------------------------------------ */
+
+/* <ioapic driver='qemu'/> splits the interrupt controller: the local
+ * APICs stay in KVM, the IOAPIC moves to QEMU (what IOMMU interrupt
+ * remapping needs). Only KVM has an in-kernel irqchip to choose. */
+int qemu_argv_machine_features(QemuArgvBuilder *b, char **m) {
+        const DomainFeatures *f = &b->d->features;
+
+        if (f->hap.state == DOMAIN_TRISTATE_OFF)
+                return qemu_argv_fail(b, "<hap state='off'> is not supported: KVM uses EPT/NPT whenever "
+                                         "the host has them, a setting of the kvm module, not of a VM");
+        if (!f->ioapic.driver)
+                return 0;
+        if (!b->kvm)
+                return qemu_argv_fail(b, "<ioapic driver=...> needs <domain type='kvm'>");
+        return qemu_argv_appendf(m, "kernel-irqchip=%s",
+                                 f->ioapic.driver == DOMAIN_IOAPIC_KVM ? "on" : "split");
+}
+
+int qemu_argv_accel_features(QemuArgvBuilder *b, char **a) {
+        const DomainFeatureDirtyRing *ring = &b->d->features.kvm.dirty_ring;
+
+        if (ring->state != DOMAIN_TRISTATE_ON)
+                return 0;
+        if (!b->kvm)
+                return qemu_argv_fail(b, "<dirty-ring> needs <domain type='kvm'>");
+        return qemu_argv_appendf(a, "dirty-ring-size=%u", ring->size);
 }

@@ -116,6 +116,14 @@ int qemu_argv_build_panic(QemuArgvBuilder *b);
 int qemu_argv_build_rngs(QemuArgvBuilder *b);
 int qemu_argv_build_watchdogs(QemuArgvBuilder *b);
 int qemu_argv_build_features(QemuArgvBuilder *b);
+/* The -cpu flags of <features> (hyperv, kvm, apic eoi, pvspinlock, pmu)
+ * and of the kvmclock, hypervclock and tsc timers: appended to the -cpu
+ * that build_cpu() wrote last, or a -cpu qemu64,... when it wrote none. */
+int qemu_argv_build_cpu_flags(QemuArgvBuilder *b);
+/* What <features> add to -machine (kernel-irqchip) and to -accel
+ * (dirty-ring-size), each a comma-led string appended to *m. */
+int qemu_argv_machine_features(QemuArgvBuilder *b, char **m);
+int qemu_argv_accel_features(QemuArgvBuilder *b, char **a);
 
 /* "virtio-rng-pci", "virtio-rng-pci-transitional", ... into buf. */
 const char *qemu_virtio_pci_driver(const char *base, DomainVirtioModel model, char buf[static 64]);

@@ -81,7 +81,8 @@ ERROR_TEST(interface_bridge, "interface-bridge.xml",
 ERROR_TEST(
         graphics_spice, "graphics-spice.xml",
         "8: /domain/devices/graphics: unsupported value 'spice' for attribute 'type' (expected one of: vnc)")
-ERROR_TEST(feature_hyperv, "feature-hyperv.xml", "9: /domain/features/hyperv: unsupported element 'hyperv'")
+ERROR_TEST(feature_hyperv, "feature-hyperv.xml",
+           "9: /domain/features/hyperv/spinlocks: <spinlocks state='on'> needs retries")
 ERROR_TEST(pm_refused, "pm-refused.xml",
            "6: /domain/pm/suspend-to-ram: unsupported element 'suspend-to-ram'")
 ERROR_TEST(cpu_match, "cpu-match.xml",
@@ -425,8 +426,8 @@ Test(full, os_cpu_clock) {
         cr_assert_str_eq(d->os.nvram_template, "/usr/share/OVMF/OVMF_VARS.fd");
         cr_assert_str_eq(d->os.cmdline, "console=ttyS0 root=/dev/vda1");
         cr_assert_eq(d->os.bootmenu, DOMAIN_TRISTATE_ON);
-        cr_assert_eq(d->features.acpi, DOMAIN_TRISTATE_ON);
-        cr_assert_eq(d->features.pae, DOMAIN_TRISTATE_ON);
+        cr_assert(d->features.acpi);
+        cr_assert(d->features.pae);
         cr_assert(d->cpu.present);
         cr_assert_eq(d->cpu.mode, DOMAIN_CPU_MODE_CUSTOM);
         cr_assert_str_eq(d->cpu.model, "Skylake-Client");
@@ -573,9 +574,46 @@ static const SemanticCase semantic_cases[] = {
         { "<cpu><feature name='a,b'/></cpu>", "", "/domain/cpu/feature: invalid CPU feature name 'a,b'" },
         { "<clock><timer name='rtc'/><timer name='rtc'/></clock>", "",
           "/domain/clock/timer[2]: duplicate timer 'rtc'" },
-        { "<clock><timer name='tsc'/></clock>", "",
-          "/domain/clock/timer: unsupported value 'tsc' for attribute 'name' (expected one of: rtc, pit, "
-          "hpet, kvmclock)" },
+        { "<clock><timer name='armvtimer'/></clock>", "",
+          "/domain/clock/timer: unsupported value 'armvtimer' for attribute 'name' (expected one of: rtc, "
+          "pit, hpet, kvmclock, hypervclock, tsc)" },
+        { "<clock><timer name='pit' track='wall'/></clock>", "",
+          "/domain/clock/timer: only the rtc timer takes track=" },
+        { "<clock><timer name='rtc'><catchup threshold='1'/></timer></clock>", "",
+          "/domain/clock/timer/catchup: element 'catchup' is not supported: QEMU has no catch-up threshold, "
+          "slew or limit settings" },
+        { "<clock offset='utc' sync='localtime'/>", "", "/domain/clock: sync= and offset= disagree" },
+        { "<clock offset='timezone'/>", "", "/domain/clock: offset='timezone' needs a timezone=" },
+        { "<clock offset='timezone' timezone='../etc'/>", "", "/domain/clock: invalid timezone '../etc'" },
+        { "<clock offset='variable' adjustment='reset'/>", "",
+          "/domain/clock: adjustment='reset' is for offset 'utc' or 'localtime'" },
+        { "<clock offset='variable' adjustment='1h'/>", "", "/domain/clock: invalid adjustment '1h'" },
+        { "<clock offset='utc' basis='utc'/>", "", "/domain/clock: basis= needs offset='variable'" },
+        { "<features><msrs unknown='ignore'/></features>", "",
+          "/domain/features/msrs: element 'msrs' is not supported: it is a bhyve setting: QEMU has no "
+          "switch for unknown MSRs" },
+        { "<features><gic version='3'/></features>", "",
+          "/domain/features/gic: element 'gic' is not supported: the GIC is ARM's interrupt controller, it "
+          "is not an x86 feature" },
+        { "<features><htm state='on'/></features>", "",
+          "/domain/features/htm: element 'htm' is not supported: POWER's transactional memory: it is not "
+          "an x86 feature" },
+        { "<features><tcg><tb-cache unit='MiB'>128</tb-cache></tcg></features>", "",
+          "/domain/features/tcg: element 'tcg' is not supported: TCG translation-block cache tuning is not "
+          "supported" },
+        { "<features><hyperv><vendor_id state='on' value='ABCDEFGHIJKLM'/></hyperv></features>", "",
+          "/domain/features/hyperv/vendor_id: vendor_id value 'ABCDEFGHIJKLM' is longer than 12 "
+          "characters" },
+        { "<features><hyperv><spinlocks state='on' retries='100'/></hyperv></features>", "",
+          "/domain/features/hyperv/spinlocks: invalid value '100' for attribute 'retries'" },
+        { "<features><kvm><dirty-ring state='on' size='1000'/></kvm></features>", "",
+          "/domain/features/kvm/dirty-ring: dirty-ring size 1000 is not a power of two from 1024 to 65536" },
+        { "<features><smm state='off'><tseg unit='MiB'>48</tseg></smm></features>", "",
+          "/domain/features/smm: <tseg> needs SMM on" },
+        { "<features><ioapic driver='xen'/></features>", "",
+          "/domain/features/ioapic: unsupported value 'xen' for attribute 'driver' (expected one of: kvm, "
+          "qemu)" },
+        { "<genid>not-a-uuid</genid>", "", "/domain/genid: invalid genid 'not-a-uuid'" },
         { "<memtune><swap_hard_limit>1</swap_hard_limit></memtune>", "",
           "/domain/memtune/swap_hard_limit: unsupported element 'swap_hard_limit'" },
         { "<cputune><shares>0</shares></cputune>", "",
@@ -826,7 +864,7 @@ Test(errors, every_unsupported_thing_reported) {
         cr_assert_eq(domain_parse_file(path, &d, &err), -EINVAL);
         cr_assert_null(d);
         cr_assert_geq(asprintf(&want,
-                               "%1$s:9: /domain/features/hap: unsupported element 'hap'\n"
+                               "%1$s:9: /domain/features/hap: unsupported attribute 'size'\n"
                                "%1$s:11: /domain/blkiotune: unsupported element 'blkiotune'\n"
                                "%1$s:13: /domain/devices/disk: unsupported attribute 'snapshot'\n"
                                "%1$s:16: /domain/devices/disk/mirror: unsupported element 'mirror'\n"
