@@ -1001,3 +1001,28 @@ Test(errors, os_firmware_bootmenu_bios) {
                 assert_string_error(xml, want);
         }
 }
+
+/* sync= is written back as offset=; state-less switches as state='on';
+ * an empty <genid/> gets a value; an empty <apic/> stays. */
+Test(parse, clock_features_spellings) {
+        _cleanup_domain_ Domain *d = parse_example("clock-features.xml");
+        _cleanup_free_ char *text = NULL;
+        uint8_t uuid[16];
+
+        cr_assert_eq(d->clock.offset, DOMAIN_CLOCK_LOCALTIME);
+        cr_assert_eq(d->clock.sync, DOMAIN_CLOCK_DEFAULT);
+        cr_assert_not_null(d->genid.value);
+        cr_assert_eq(domain_uuid_parse(d->genid.value, uuid), 0);
+        cr_assert_not_null(d->features.apic);
+        cr_assert_eq(d->features.hap.state, DOMAIN_TRISTATE_ON);
+        cr_assert_eq(d->features.hyperv->mode, DOMAIN_HYPERV_MODE_PASSTHROUGH);
+        cr_assert_eq(d->features.kvm.dirty_ring.size, 4096);
+        cr_assert_eq(d->features.async_teardown.enabled, DOMAIN_TRISTATE_ON);
+
+        cr_assert_eq(domain_format_xml(d, &text), 0);
+        cr_assert(strstr(text, "  <clock offset='localtime' adjustment='reset'>\n"), "%s", text);
+        cr_assert(strstr(text, "    <acpi/>\n    <apic/>\n    <hap state='on'/>\n"), "%s", text);
+        cr_assert(strstr(text, "      <poll-control state='on'/>\n"), "%s", text);
+        cr_assert(strstr(text, "    <async-teardown enabled='yes'/>\n"), "%s", text);
+        cr_assert(strstr(text, "  <genid>"), "%s", text);
+}
