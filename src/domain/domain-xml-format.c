@@ -483,6 +483,7 @@ static void format_domain(FILE *f, const void *arg) {
 
         format_header(f, d);
         format_resources(f, d);
+        xml_schema_format(f, 1, &domain_xml_resource, &d->resource);
         format_os(f, &d->os);
         xml_schema_format(f, 1, &domain_xml_features, &d->features);
         format_cpu(f, &d->cpu);

@@ -509,6 +509,11 @@ static int parse_clock(XmlCtx *c, xmlNode *n, void *userdata) {
         return xml_schema_parse(c, n, &domain_xml_clock, &d->clock, d);
 }
 
+static int parse_resource(XmlCtx *c, xmlNode *n, void *userdata) {
+        Domain *d = ((ParseState *) userdata)->d;
+        return xml_schema_parse(c, n, &domain_xml_resource, &d->resource, d);
+}
+
 static int parse_genid(XmlCtx *c, xmlNode *n, void *userdata) {
         Domain *d = ((ParseState *) userdata)->d;
         return xml_schema_parse(c, n, &domain_xml_genid, &d->genid, d);
@@ -801,6 +806,7 @@ static const XmlChild domain_children[] = {
         { "vcpu", parse_vcpu, 0 },
         { "cputune", parse_cputune, 0 },
         { "memtune", parse_memtune, 0 },
+        { "resource", parse_resource, 0 },
         { "os", parse_os, XML_CHILD_REQUIRED },
         { "features", parse_features, 0 },
         { "cpu", parse_cpu, 0 },

@@ -96,6 +96,7 @@ Domain *domain_free(Domain *d) {
         xml_schema_free(&domain_xml_clock, &d->clock);
         xml_schema_free(&domain_xml_features, &d->features);
         xml_schema_free(&domain_xml_genid, &d->genid);
+        xml_schema_free(&domain_xml_resource, &d->resource);
         free(d->emulator);
         domain_devices_done(d);
         domain_qemu_done(d);

@@ -341,6 +341,11 @@ typedef struct DomainClock {
         size_t n_timers;
 } DomainClock;
 
+/* <resource>: the cgroup partition, a slice path (dom-resource.c). */
+typedef struct DomainResource {
+        char *partition; /* e.g. "/machine"; NULL = not given */
+} DomainResource;
+
 /* <genid>: the VM generation ID the guest sees (vmgenid device). */
 typedef struct DomainGenid {
         char *value; /* a UUID; generated at parse time when the element is empty */
@@ -634,6 +639,7 @@ typedef struct Domain {
         uint64_t memtune_hard_limit_kib; /* <memtune><hard_limit>; 0 = none */
         uint64_t memtune_soft_limit_kib;
 
+        DomainResource resource;
         DomainOs os;
         DomainFeatures features;
         DomainPm pm;
@@ -679,6 +685,11 @@ typedef struct Domain {
 } Domain;
 
 Domain *domain_free(Domain *d);
+
+/* The systemd slice a <resource><partition> names ("/machine/a-b" ->
+ * "machine-a\x2db.slice"), malloc'd. Returns 0, -ENOENT (no partition),
+ * -EINVAL or -ENOMEM. */
+int domain_resource_slice(const DomainResource *r, char **ret);
 
 /* The clock's adjustment= in seconds: 0 when not given or 'reset'.
  * Returns 0 or -EINVAL. */

@@ -165,21 +165,26 @@ static int cpu_flags(QemuArgvBuilder *b, char **s) {
 int qemu_argv_build_cpu_flags(QemuArgvBuilder *b) {
         _cleanup_free_ char *flags = NULL, *cpu = NULL;
         Strv *argv = &b->argv;
+        bool i686 = b->d->os.arch && streq(b->d->os.arch, "i686");
         int r;
 
         r = cpu_flags(b, &flags);
-        if (r < 0 || !flags)
+        if (r < 0 || (!flags && !i686))
                 return r;
         /* build_cpu() ran just before: its -cpu, if any, is last. */
         if (argv->n >= 2 && streq(argv->items[argv->n - 2], "-cpu")) {
+                if (!flags)
+                        return 0;
                 if (asprintf(&cpu, "%s,%s", argv->items[argv->n - 1], flags) < 0)
                         return -ENOMEM;
                 free(argv->items[argv->n - 1]);
                 argv->items[argv->n - 1] = TAKE_PTR(cpu);
                 return 0;
         }
-        /* No <cpu>: QEMU's default model for x86_64, as libvirt names it. */
-        return qemu_argv_add(b, "-cpu", "qemu64,%s", flags);
+        /* No <cpu>: QEMU's default model for x86_64, as libvirt names it;
+         * an i686 guest gets the 32-bit one, as libvirt gives it on an
+         * x86_64 host. */
+        return qemu_argv_add(b, "-cpu", "%s%s%s", i686 ? "qemu32" : "qemu64", flags ? "," : "", flags ?: "");
 }
 
 /* ---- -machine and -accel ------------------------------------------------ */

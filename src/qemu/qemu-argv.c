@@ -1092,8 +1092,11 @@ static int check_domain(QemuArgvBuilder *b, const char *emulator) {
                 return qemu_argv_fail(b, "<emulator> must be an absolute path: %s", emulator);
         if (d->os.type && !streq(d->os.type, "hvm"))
                 return qemu_argv_fail(b, "<os><type>%s</type> is not supported (only hvm)", d->os.type);
-        if (d->os.arch && !streq(d->os.arch, "x86_64"))
-                return qemu_argv_fail(b, "architecture '%s' is not supported (only x86_64)", d->os.arch);
+        /* i686 runs on the x86_64 emulator with a 32-bit CPU, as libvirt
+         * does it (qemu_argv_build_cpu_flags()). */
+        if (d->os.arch && !streq(d->os.arch, "x86_64") && !streq(d->os.arch, "i686"))
+                return qemu_argv_fail(b, "architecture '%s' is not supported (only x86_64 and i686)",
+                                      d->os.arch);
         if (d->os.machine && machine_classify(d->os.machine, &b->q35) < 0)
                 return qemu_argv_fail(
                         b, "unsupported machine type '%s' (use pc, q35, pc-i440fx-X.Y or pc-q35-X.Y)",

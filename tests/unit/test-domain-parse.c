@@ -614,6 +614,12 @@ static const SemanticCase semantic_cases[] = {
           "/domain/features/ioapic: unsupported value 'xen' for attribute 'driver' (expected one of: kvm, "
           "qemu)" },
         { "<genid>not-a-uuid</genid>", "", "/domain/genid: invalid genid 'not-a-uuid'" },
+        { "<resource><partition>/machine/../x</partition></resource>", "",
+          "/domain/resource: partition '/machine/../x' is not a slice path: '/' then names of letters, "
+          "digits, '_', '.' and '-' separated by '/'" },
+        { "<resource><partition>/machine</partition><fibrechannel appid='a'/></resource>", "",
+          "/domain/resource/fibrechannel: element 'fibrechannel' is not supported: fibre-channel "
+          "application IDs are not supported" },
         { "<memtune><swap_hard_limit>1</swap_hard_limit></memtune>", "",
           "/domain/memtune/swap_hard_limit: unsupported element 'swap_hard_limit'" },
         { "<cputune><shares>0</shares></cputune>", "",

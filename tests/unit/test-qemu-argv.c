@@ -258,6 +258,8 @@ Test(qemu_argv, machine_and_accel) {
         d.os.machine = NULL;
         d.os.arch = (char *) "aarch64";
         expect_error(&d, "architecture 'aarch64'");
+        d.os.arch = (char *) "i686";
+        expect_contains(&d, "-accel kvm -cpu qemu32 ");
         d.os.arch = NULL;
 }
 
