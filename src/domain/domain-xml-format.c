@@ -174,6 +174,11 @@ static void format_os(FILE *f, const DomainOs *os) {
                 fputs("/>\n", f);
         }
         format_os_bios(f, os);
+        if (os->smbios_mode) {
+                fputs("    <smbios", f);
+                put_attr_enum(f, "mode", &domain_xml_smbios_mode, os->smbios_mode);
+                fputs("/>\n", f);
+        }
         fputs("  </os>\n", f);
 }
 
@@ -484,6 +489,7 @@ static void format_domain(FILE *f, const void *arg) {
         format_header(f, d);
         format_resources(f, d);
         xml_schema_format(f, 1, &domain_xml_resource, &d->resource);
+        xml_schema_format(f, 1, &domain_xml_sysinfo, &d->sysinfo);
         format_os(f, &d->os);
         xml_schema_format(f, 1, &domain_xml_features, &d->features);
         format_cpu(f, &d->cpu);

@@ -84,6 +84,8 @@ extern const XmlElement domain_xml_features; /* dom-features.c */
 extern const XmlElement domain_xml_clock;    /* dom-clock.c */
 extern const XmlElement domain_xml_genid;    /* dom-clock.c */
 extern const XmlElement domain_xml_resource; /* dom-resource.c */
+extern const XmlElement domain_xml_sysinfo;  /* dom-sysinfo.c */
+extern const XmlEnum domain_xml_smbios_mode;
 
 /* Writers of the devices still formatted by hand (domain-xml-format.c):
  * all of a kind, at level, from the Domain. */

@@ -254,6 +254,22 @@ static int parse_os_bootmenu(XmlCtx *c, xmlNode *n, void *userdata) {
         return 0;
 }
 
+/* <smbios mode=>: 'host' is refused when QEMU's command line is built
+ * (it needs the host's /sys/firmware/dmi tables). */
+static int parse_os_smbios(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainOs *os = userdata;
+        int r, mode;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "mode", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "mode", &domain_xml_smbios_mode, true, &mode);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r >= 0)
+                os->smbios_mode = mode;
+        return r;
+}
+
 /* rebootTimeout: milliseconds before SeaBIOS retries when no boot device
  * worked, or -1 for never (libvirt's range). */
 static int parse_os_bios(XmlCtx *c, xmlNode *n, void *userdata) {
@@ -389,6 +405,7 @@ static int parse_os(XmlCtx *c, xmlNode *n, void *userdata) {
                 { "loader", parse_os_loader, 0 },
                 { "nvram", parse_os_nvram, 0 },
                 { "bios", parse_os_bios, 0 },
+                { "smbios", parse_os_smbios, 0 },
                 { "firmware", parse_os_firmware, 0 },
         };
         ParseState *s = userdata;
@@ -512,6 +529,11 @@ static int parse_clock(XmlCtx *c, xmlNode *n, void *userdata) {
 static int parse_resource(XmlCtx *c, xmlNode *n, void *userdata) {
         Domain *d = ((ParseState *) userdata)->d;
         return xml_schema_parse(c, n, &domain_xml_resource, &d->resource, d);
+}
+
+static int parse_sysinfo(XmlCtx *c, xmlNode *n, void *userdata) {
+        Domain *d = ((ParseState *) userdata)->d;
+        return xml_schema_parse(c, n, &domain_xml_sysinfo, &d->sysinfo, d);
 }
 
 static int parse_genid(XmlCtx *c, xmlNode *n, void *userdata) {
@@ -807,6 +829,7 @@ static const XmlChild domain_children[] = {
         { "cputune", parse_cputune, 0 },
         { "memtune", parse_memtune, 0 },
         { "resource", parse_resource, 0 },
+        { "sysinfo", parse_sysinfo, 0 },
         { "os", parse_os, XML_CHILD_REQUIRED },
         { "features", parse_features, 0 },
         { "cpu", parse_cpu, 0 },

@@ -32,6 +32,9 @@ XML_ENUM_DEFINE(domain_xml_cpu_feature_policy, { "require", DOMAIN_CPU_FEATURE_R
                 { "disable", DOMAIN_CPU_FEATURE_DISABLE }, { "force", DOMAIN_CPU_FEATURE_REQUIRE },
                 { "forbid", DOMAIN_CPU_FEATURE_DISABLE });
 
+XML_ENUM_DEFINE(domain_xml_smbios_mode, { "emulate", DOMAIN_SMBIOS_EMULATE }, { "host", DOMAIN_SMBIOS_HOST },
+                { "sysinfo", DOMAIN_SMBIOS_SYSINFO });
+
 XML_ENUM_DEFINE(domain_xml_disk_type, { "file", DOMAIN_DISK_TYPE_FILE },
                 { "block", DOMAIN_DISK_TYPE_BLOCK });
 

@@ -100,6 +100,14 @@ typedef enum DomainFirmwareFormat {
         DOMAIN_FIRMWARE_FORMAT_QCOW2,
 } DomainFirmwareFormat;
 
+/* <os><smbios mode=>: where the guest's SMBIOS tables come from. */
+typedef enum DomainSmbiosMode {
+        DOMAIN_SMBIOS_DEFAULT, /* QEMU's own */
+        DOMAIN_SMBIOS_EMULATE, /* QEMU's own, said explicitly */
+        DOMAIN_SMBIOS_HOST,    /* copied from the host's */
+        DOMAIN_SMBIOS_SYSINFO, /* from <sysinfo> */
+} DomainSmbiosMode;
+
 typedef struct DomainOs {
         char *type;    /* "hvm" (the only one accepted) */
         char *arch;    /* e.g. "x86_64"; NULL = host arch */
@@ -130,6 +138,7 @@ typedef struct DomainOs {
         DomainTristate bios_useserial; /* <bios useserial=>: SeaBIOS on the serial port */
         bool bios_reboot_timeout_set;  /* <bios rebootTimeout='N'/> (ms, -1: never) */
         int bios_reboot_timeout;
+        DomainSmbiosMode smbios_mode; /* <smbios mode=> */
 } DomainOs;
 
 /* A feature element with state='on|off' (libvirt's tristate switch);
@@ -345,6 +354,30 @@ typedef struct DomainClock {
 typedef struct DomainResource {
         char *partition; /* e.g. "/machine"; NULL = not given */
 } DomainResource;
+
+/* <sysinfo type='smbios'> (dom-sysinfo.c). */
+typedef enum DomainSysinfoType {
+        DOMAIN_SYSINFO_NONE,
+        DOMAIN_SYSINFO_SMBIOS,
+} DomainSysinfoType;
+
+typedef struct DomainSysinfoEntry {
+        char *name; /* NULL in <oemStrings> */
+        char *value;
+} DomainSysinfoEntry;
+
+typedef struct DomainSysinfoBlock {
+        DomainSysinfoEntry *entries;
+        size_t n_entries;
+} DomainSysinfoBlock;
+
+typedef struct DomainSysinfo {
+        DomainSysinfoType type; /* NONE = no <sysinfo> */
+        DomainSysinfoBlock bios, system, base_board, chassis, oem_strings;
+} DomainSysinfo;
+
+/* The value of entry name in a block, or NULL. */
+const char *domain_sysinfo_get(const DomainSysinfoBlock *b, const char *name);
 
 /* <genid>: the VM generation ID the guest sees (vmgenid device). */
 typedef struct DomainGenid {
@@ -640,6 +673,7 @@ typedef struct Domain {
         uint64_t memtune_soft_limit_kib;
 
         DomainResource resource;
+        DomainSysinfo sysinfo;
         DomainOs os;
         DomainFeatures features;
         DomainPm pm;

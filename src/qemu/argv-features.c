@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 #include "qemu-argv-internal.h"
 
@@ -34,6 +35,68 @@ static int build_chipset_features(QemuArgvBuilder *b) {
         return r;
 }
 
+/* ---- SMBIOS ------------------------------------------------------------- */
+
+/* One -smbios type=N with the block's entries as QEMU's fields (the
+ * entry names are QEMU's field names), values comma-escaped. */
+static int build_smbios_block(QemuArgvBuilder *b, unsigned type, const DomainSysinfoBlock *blk) {
+        _cleanup_free_ char *s = NULL;
+        int r;
+
+        r = qemu_argv_appendf(&s, "type=%u", type);
+        for (size_t i = 0; r >= 0 && i < blk->n_entries; i++) {
+                _cleanup_free_ char *v = NULL;
+
+                if (!blk->entries[i].value)
+                        continue;
+                v = qemu_opt_escape(blk->entries[i].value);
+                if (!v)
+                        return -ENOMEM;
+                r = qemu_argv_appendf(&s, "%s=%s", blk->entries[i].name, v);
+        }
+        if (r < 0 || !strchr(s, ','))
+                return r;
+        return qemu_argv_add(b, "-smbios", "%s", s);
+}
+
+/* libvirt hands <sysinfo> to QEMU only with <smbios mode='sysinfo'/>;
+ * each OEM string is its own type 11 entry. */
+static int build_smbios(QemuArgvBuilder *b) {
+        const Domain *d = b->d;
+        const DomainSysinfo *si = &d->sysinfo;
+        const char *uuid;
+        char buf[37];
+        int r;
+
+        if (d->os.smbios_mode == DOMAIN_SMBIOS_HOST)
+                return qemu_argv_fail(b, "<smbios mode='host'> is not supported: it copies the host's "
+                                         "/sys/firmware/dmi tables, which vmunit does not read");
+        if (d->os.smbios_mode != DOMAIN_SMBIOS_SYSINFO)
+                return 0;
+        if (si->type != DOMAIN_SYSINFO_SMBIOS)
+                return qemu_argv_fail(b, "<smbios mode='sysinfo'> needs a <sysinfo type='smbios'>");
+        uuid = domain_sysinfo_get(&si->system, "uuid");
+        domain_uuid_format(d->uuid, buf);
+        if (uuid && strcasecmp(uuid, buf) != 0)
+                return qemu_argv_fail(b, "<sysinfo> system uuid '%s' differs from the domain's <uuid> %s",
+                                      uuid, buf);
+        r = build_smbios_block(b, 0, &si->bios);
+        if (r >= 0)
+                r = build_smbios_block(b, 1, &si->system);
+        if (r >= 0)
+                r = build_smbios_block(b, 2, &si->base_board);
+        if (r >= 0)
+                r = build_smbios_block(b, 3, &si->chassis);
+        for (size_t i = 0; r >= 0 && i < si->oem_strings.n_entries; i++) {
+                _cleanup_free_ char *v = qemu_opt_escape(si->oem_strings.entries[i].value);
+
+                if (!v)
+                        return -ENOMEM;
+                r = qemu_argv_add(b, "-smbios", "type=11,value=%s", v);
+        }
+        return r;
+}
+
 int qemu_argv_build_features(QemuArgvBuilder *b) {
         const Domain *d = b->d;
         int r;
@@ -47,6 +110,8 @@ int qemu_argv_build_features(QemuArgvBuilder *b) {
                 r = qemu_argv_add(b, "-device", "vmgenid,guid=%s,id=vmgenid0", d->genid.value);
         if (r >= 0)
                 r = build_chipset_features(b);
+        if (r >= 0)
+                r = build_smbios(b);
         return r;
 }
 

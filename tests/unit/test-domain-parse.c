@@ -614,6 +614,15 @@ static const SemanticCase semantic_cases[] = {
           "/domain/features/ioapic: unsupported value 'xen' for attribute 'driver' (expected one of: kvm, "
           "qemu)" },
         { "<genid>not-a-uuid</genid>", "", "/domain/genid: invalid genid 'not-a-uuid'" },
+        { "<sysinfo type='fwcfg'/>", "",
+          "/domain/sysinfo: unsupported value 'fwcfg' for attribute 'type' (expected one of: smbios)" },
+        { "<sysinfo type='smbios'><bios><entry name='vendor'>a</entry><entry name='vendor'>b</entry></bios>"
+          "</sysinfo>",
+          "", "/domain/sysinfo/bios/entry[2]: duplicate entry 'vendor'" },
+        { "<sysinfo type='smbios'><chassis><entry name='product'>a</entry></chassis></sysinfo>", "",
+          "/domain/sysinfo/chassis/entry: unsupported value 'product' for attribute 'name' (expected one "
+          "of: "
+          "manufacturer, version, serial, asset, sku)" },
         { "<resource><partition>/machine/../x</partition></resource>", "",
           "/domain/resource: partition '/machine/../x' is not a slice path: '/' then names of letters, "
           "digits, '_', '.' and '-' separated by '/'" },

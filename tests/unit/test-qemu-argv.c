@@ -386,6 +386,25 @@ Test(qemu_argv, clock_offsets) {
         expect_contains(&d, "-rtc base=localtime ");
 }
 
+Test(qemu_argv, smbios) {
+        Domain d = base_domain();
+        DomainSysinfoEntry sys[] = { { (char *) "uuid", (char *) "00000000-0000-4000-8000-000000000000" } };
+        DomainSysinfoEntry oem[] = { { NULL, (char *) "a,b" } };
+
+        d.os.smbios_mode = DOMAIN_SMBIOS_HOST;
+        expect_error(&d, "<smbios mode='host'> is not supported");
+        d.os.smbios_mode = DOMAIN_SMBIOS_SYSINFO;
+        expect_error(&d, "<smbios mode='sysinfo'> needs a <sysinfo type='smbios'>");
+        d.sysinfo = (DomainSysinfo){ .type = DOMAIN_SYSINFO_SMBIOS,
+                                     .system = { sys, 1 },
+                                     .oem_strings = { oem, 1 } };
+        expect_error(&d, "<sysinfo> system uuid '00000000-0000-4000-8000-000000000000' differs");
+        d.sysinfo.system.n_entries = 0;
+        expect_contains(&d, "-smbios type=11,value=a,,b ");
+        d.os.smbios_mode = DOMAIN_SMBIOS_EMULATE;
+        expect_lacks(&d, "-smbios");
+}
+
 Test(qemu_argv, features_kvm_only) {
         Domain d = base_domain();
         DomainFeatureHyperv hv = { .mode = DOMAIN_HYPERV_MODE_PASSTHROUGH,
