@@ -81,6 +81,7 @@ static void format_resources(FILE *f, const Domain *d) {
         if (d->vcpus_current > 0)
                 put_attr_uint(f, "current", d->vcpus_current);
         fprintf(f, ">%u</vcpu>\n", d->vcpus);
+        xml_schema_format(f, 1, &domain_xml_vcpus, &d->vcpu_list);
         if (d->cputune_shares > 0)
                 fprintf(f, "  <cputune>\n    <shares>%u</shares>\n  </cputune>\n", d->cputune_shares);
 }

@@ -47,6 +47,9 @@ extern const XmlEnum domain_xml_controller_type;
 /* Indexed by DomainControllerType: the model= values each type accepts. */
 extern const XmlEnum *const domain_xml_controller_models[];
 
+/* The most vCPUs <vcpu> may give. */
+#define DOMAIN_VCPUS_MAX 4096U
+
 /* For string-valued fields checked against a table: the table's
  * entries carry no meaning beyond membership. */
 #define DOMAIN_XML_STRING 0
@@ -86,6 +89,9 @@ extern const XmlElement domain_xml_genid;    /* dom-clock.c */
 extern const XmlElement domain_xml_resource; /* dom-resource.c */
 extern const XmlElement domain_xml_sysinfo;  /* dom-sysinfo.c */
 extern const XmlEnum domain_xml_smbios_mode;
+extern const XmlElement domain_xml_vcpus; /* dom-vcpus.c */
+/* <vcpus> against <vcpu> and its current=, after both were read. */
+int domain_xml_check_vcpus(XmlCtx *c, xmlNode *n, const Domain *d);
 
 /* Writers of the devices still formatted by hand (domain-xml-format.c):
  * all of a kind, at level, from the Domain. */

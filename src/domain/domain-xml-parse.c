@@ -18,13 +18,12 @@
  * accepted can be read off the tables.
  */
 
-#define DOMAIN_VCPUS_MAX 4096U
 #define DOMAIN_FILE_MAX (16U * 1024U * 1024U)
 
 typedef struct ParseState {
         Domain *d;
         /* kept for the whole-domain checks that run after the children */
-        xmlNode *root, *current_memory, *vcpu, *topology, *os;
+        xmlNode *root, *current_memory, *vcpu, *topology, *os, *vcpus;
 } ParseState;
 
 static void xml_doc_freep(xmlDoc **p) {
@@ -270,6 +269,14 @@ static int parse_os_smbios(XmlCtx *c, xmlNode *n, void *userdata) {
         return r;
 }
 
+/* <acpi><table type='slic'>: a licensing table copied from the host's
+ * firmware into the guest. */
+static int parse_os_acpi(XmlCtx *c, xmlNode *n, void *userdata) {
+        return xml_fail_soft(c, n,
+                             "element 'acpi' is not supported: extra ACPI tables (SLIC) are not passed "
+                             "to the guest");
+}
+
 /* rebootTimeout: milliseconds before SeaBIOS retries when no boot device
  * worked, or -1 for never (libvirt's range). */
 static int parse_os_bios(XmlCtx *c, xmlNode *n, void *userdata) {
@@ -406,6 +413,7 @@ static int parse_os(XmlCtx *c, xmlNode *n, void *userdata) {
                 { "nvram", parse_os_nvram, 0 },
                 { "bios", parse_os_bios, 0 },
                 { "smbios", parse_os_smbios, 0 },
+                { "acpi", parse_os_acpi, 0 },
                 { "firmware", parse_os_firmware, 0 },
         };
         ParseState *s = userdata;
@@ -534,6 +542,20 @@ static int parse_resource(XmlCtx *c, xmlNode *n, void *userdata) {
 static int parse_sysinfo(XmlCtx *c, xmlNode *n, void *userdata) {
         Domain *d = ((ParseState *) userdata)->d;
         return xml_schema_parse(c, n, &domain_xml_sysinfo, &d->sysinfo, d);
+}
+
+static int parse_vcpus(XmlCtx *c, xmlNode *n, void *userdata) {
+        ParseState *s = userdata;
+        s->vcpus = n;
+        return xml_schema_parse(c, n, &domain_xml_vcpus, &s->d->vcpu_list, &s->d->vcpu_list);
+}
+
+/* Confidential-computing guests (SEV, SEV-SNP, TDX, s390 PV) need host
+ * firmware, measured launch and key handling vmunit does not have. */
+static int parse_launch_security(XmlCtx *c, xmlNode *n, void *userdata) {
+        return xml_fail_soft(c, n,
+                             "element 'launchSecurity' is not supported: confidential guests (SEV, TDX) "
+                             "need a measured launch vmunit does not do");
 }
 
 static int parse_genid(XmlCtx *c, xmlNode *n, void *userdata) {
@@ -826,6 +848,7 @@ static const XmlChild domain_children[] = {
         { "memory", parse_memory, XML_CHILD_REQUIRED },
         { "currentMemory", parse_current_memory, 0 },
         { "vcpu", parse_vcpu, 0 },
+        { "vcpus", parse_vcpus, 0 },
         { "cputune", parse_cputune, 0 },
         { "memtune", parse_memtune, 0 },
         { "resource", parse_resource, 0 },
@@ -840,6 +863,7 @@ static const XmlChild domain_children[] = {
         { "pm", parse_pm, 0 },
         { "devices", parse_devices, 0 },
         { "seclabel", parse_seclabel, XML_CHILD_MULTI },
+        { "launchSecurity", parse_launch_security, 0 },
         { "commandline", parse_qemu_commandline, XML_CHILD_QEMU },
 };
 
@@ -862,6 +886,8 @@ static int domain_check(XmlCtx *c, const ParseState *s) {
                 return xml_fail(c, s->topology,
                                 "CPU topology (%" PRIu64 " vCPUs) does not match vcpu count (%u)",
                                 topology_vcpus(&d->cpu), d->vcpus);
+        if (s->vcpus && domain_xml_check_vcpus(c, s->vcpus, d) < 0)
+                return -EINVAL;
         if (d->os.n_boot > 0 && domain_has_device_boot_order(d))
                 return xml_fail(c, s->os,
                                 "per-device boot order cannot be combined with <boot dev=...> in <os>");

@@ -98,6 +98,7 @@ Domain *domain_free(Domain *d) {
         xml_schema_free(&domain_xml_genid, &d->genid);
         xml_schema_free(&domain_xml_resource, &d->resource);
         xml_schema_free(&domain_xml_sysinfo, &d->sysinfo);
+        xml_schema_free(&domain_xml_vcpus, &d->vcpu_list);
         free(d->emulator);
         domain_devices_done(d);
         domain_qemu_done(d);

@@ -379,6 +379,19 @@ typedef struct DomainSysinfo {
 /* The value of entry name in a block, or NULL. */
 const char *domain_sysinfo_get(const DomainSysinfoBlock *b, const char *name);
 
+/* <vcpus><vcpu/>: libvirt's per-vCPU hotplug record (dom-vcpus.c). */
+typedef struct DomainVcpuInfo {
+        XmlNum id;
+        DomainTristate enabled;
+        DomainTristate hotpluggable;
+        unsigned order; /* 0 = not given */
+} DomainVcpuInfo;
+
+typedef struct DomainVcpus {
+        DomainVcpuInfo *items;
+        size_t n_items;
+} DomainVcpus;
+
 /* <genid>: the VM generation ID the guest sees (vmgenid device). */
 typedef struct DomainGenid {
         char *value; /* a UUID; generated at parse time when the element is empty */
@@ -666,6 +679,7 @@ typedef struct Domain {
 
         unsigned vcpus;                  /* <vcpu> */
         unsigned vcpus_current;          /* current=; 0 = not given (= vcpus) */
+        DomainVcpus vcpu_list;           /* <vcpus> */
         bool vcpu_placement_auto;        /* placement='auto' (else static) */
         char *vcpu_cpuset;               /* cpuset= as given, validated syntax */
         unsigned cputune_shares;         /* <cputune><shares>; 0 = not given */

@@ -614,6 +614,17 @@ static const SemanticCase semantic_cases[] = {
           "/domain/features/ioapic: unsupported value 'xen' for attribute 'driver' (expected one of: kvm, "
           "qemu)" },
         { "<genid>not-a-uuid</genid>", "", "/domain/genid: invalid genid 'not-a-uuid'" },
+        { "<vcpu current='1'>2</vcpu><vcpus><vcpu id='0' enabled='yes'/><vcpu id='1' "
+          "enabled='yes'/></vcpus>",
+          "", "/domain/vcpus: <vcpus> enables 2 vCPUs, <vcpu current> says 1" },
+        { "<vcpu>2</vcpu><vcpus><vcpu id='0' enabled='yes'/></vcpus>", "",
+          "/domain/vcpus: <vcpus> lists 1 vCPUs, <vcpu> says 2" },
+        { "<vcpu>2</vcpu><vcpus><vcpu id='0' enabled='yes'/><vcpu id='0' enabled='yes'/></vcpus>", "",
+          "/domain/vcpus/vcpu[2]: duplicate vcpu id 0" },
+        { "<launchSecurity type='sev'/>", "",
+          "/domain/launchSecurity: element 'launchSecurity' is not supported: confidential guests (SEV, "
+          "TDX) "
+          "need a measured launch vmunit does not do" },
         { "<sysinfo type='fwcfg'/>", "",
           "/domain/sysinfo: unsupported value 'fwcfg' for attribute 'type' (expected one of: smbios)" },
         { "<sysinfo type='smbios'><bios><entry name='vendor'>a</entry><entry name='vendor'>b</entry></bios>"
@@ -1040,4 +1051,14 @@ Test(parse, clock_features_spellings) {
         cr_assert(strstr(text, "      <poll-control state='on'/>\n"), "%s", text);
         cr_assert(strstr(text, "    <async-teardown enabled='yes'/>\n"), "%s", text);
         cr_assert(strstr(text, "  <genid>"), "%s", text);
+        cr_assert_eq(d->vcpu_list.n_items, 2);
+        cr_assert(strstr(text, "  <vcpus>\n    <vcpu id='0' enabled='yes' hotpluggable='no' order='1'/>\n"),
+                  "%s", text);
+}
+
+Test(errors, os_acpi_table_refused) {
+        assert_string_error("<domain type='qemu'><name>n</name><memory>1</memory><os><type>hvm</type>"
+                            "<acpi><table type='slic'>/var/lib/slic.dat</table></acpi></os></domain>",
+                            "mem.xml:1: /domain/os/acpi: element 'acpi' is not supported: extra ACPI tables "
+                            "(SLIC) are not passed to the guest");
 }
