@@ -214,6 +214,10 @@ static int cpu_flags(QemuArgvBuilder *b, char **s) {
 
         if (f->apic)
                 r = state_flag(s, "kvm-pv-eoi", f->apic->eoi);
+        /* Passthrough copies the host's Hyper-V support from KVM: TCG has
+         * none to copy. */
+        if (r >= 0 && f->hyperv && f->hyperv->mode == DOMAIN_HYPERV_MODE_PASSTHROUGH && !b->kvm)
+                return qemu_argv_fail(b, "<hyperv mode='passthrough'> needs <domain type='kvm'>");
         if (r >= 0 && f->hyperv)
                 r = hyperv_flags(s, f->hyperv);
         if (r >= 0)

@@ -419,6 +419,11 @@ Test(qemu_argv, features_kvm_only) {
         expect_contains(&d, "-accel kvm,dirty-ring-size=4096 ");
         d.features.hyperv = &hv;
         expect_contains(&d, "-cpu qemu64,hv-passthrough=on,hv-relaxed=on,hv-evmcs=off ");
+        d.virt_type = DOMAIN_VIRT_QEMU;
+        d.features.ioapic.driver = DOMAIN_IOAPIC_DEFAULT;
+        d.features.kvm.dirty_ring.state = DOMAIN_TRISTATE_ABSENT;
+        expect_error(&d, "<hyperv mode='passthrough'> needs <domain type='kvm'>");
+        d.virt_type = DOMAIN_VIRT_KVM;
         hv = (DomainFeatureHyperv){
                 .mode = DOMAIN_HYPERV_MODE_CUSTOM,
                 .vpindex = { DOMAIN_TRISTATE_ON },
