@@ -56,6 +56,7 @@ static void format_header(FILE *f, const Domain *d) {
         put_text(f, 1, "name", d->name);
         domain_uuid_format(d->uuid, uuid);
         put_text(f, 1, "uuid", uuid);
+        xml_schema_format(f, 1, &domain_xml_genid, &d->genid);
         put_text(f, 1, "title", d->title);
         put_text(f, 1, "description", d->description);
         if (d->metadata_xml) /* serialized XML already */
@@ -183,52 +184,12 @@ static void format_os(FILE *f, const DomainOs *os) {
                 fputs("/>\n", f);
         }
         format_os_bios(f, os);
+        if (os->smbios_mode) {
+                fputs("    <smbios", f);
+                put_attr_enum(f, "mode", &domain_xml_smbios_mode, os->smbios_mode);
+                fputs("/>\n", f);
+        }
         fputs("  </os>\n", f);
-}
-
-static void format_feature_state(FILE *f, const char *name, DomainTristate state) {
-        if (state == DOMAIN_TRISTATE_ABSENT)
-                return;
-        fprintf(f, "    <%s", name);
-        put_attr_enum(f, "state", &xml_enum_on_off, state);
-        fputs("/>\n", f);
-}
-
-static void format_features(FILE *f, const DomainFeatures *feat) {
-        if (feat->acpi != DOMAIN_TRISTATE_ON && feat->apic != DOMAIN_TRISTATE_ON &&
-            feat->pae != DOMAIN_TRISTATE_ON && !feat->vmport && !feat->smm && !feat->vmcoreinfo)
-                return;
-        fputs("  <features>\n", f);
-        if (feat->acpi == DOMAIN_TRISTATE_ON)
-                fputs("    <acpi/>\n", f);
-        if (feat->apic == DOMAIN_TRISTATE_ON)
-                fputs("    <apic/>\n", f);
-        if (feat->pae == DOMAIN_TRISTATE_ON)
-                fputs("    <pae/>\n", f);
-        format_feature_state(f, "vmport", feat->vmport);
-        format_feature_state(f, "smm", feat->smm);
-        format_feature_state(f, "vmcoreinfo", feat->vmcoreinfo);
-        fputs("  </features>\n", f);
-}
-
-static void format_clock(FILE *f, const DomainClock *clock) {
-        if (clock->offset == DOMAIN_CLOCK_DEFAULT && clock->n_timers == 0)
-                return;
-        fputs("  <clock", f);
-        put_attr_enum(f, "offset", &domain_xml_clock_offset, clock->offset);
-        if (clock->n_timers == 0) {
-                fputs("/>\n", f);
-                return;
-        }
-        fputs(">\n", f);
-        for (size_t i = 0; i < clock->n_timers; i++) {
-                fputs("    <timer", f);
-                xml_put_attr(f, "name", clock->timers[i].name);
-                put_attr_enum(f, "tickpolicy", &domain_xml_tick_policy, clock->timers[i].tickpolicy);
-                put_attr_enum(f, "present", &xml_enum_yes_no, clock->timers[i].present);
-                fputs("/>\n", f);
-        }
-        fputs("  </clock>\n", f);
 }
 
 static void format_pm_state(FILE *f, const char *name, DomainTristate enabled) {
@@ -493,11 +454,13 @@ static void format_domain(FILE *f, const void *arg) {
 
         format_header(f, d);
         format_resources(f, d);
+        xml_schema_format(f, 1, &domain_xml_resource, &d->resource);
+        xml_schema_format(f, 1, &domain_xml_sysinfo, &d->sysinfo);
         format_os(f, &d->os);
-        format_features(f, &d->features);
+        xml_schema_format(f, 1, &domain_xml_features, &d->features);
         if (d->cpu.present)
                 xml_schema_format(f, 1, &domain_xml_cpu, &d->cpu);
-        format_clock(f, &d->clock);
+        xml_schema_format(f, 1, &domain_xml_clock, &d->clock);
         format_lifecycle(f, d);
         xml_schema_format(f, 1, &domain_xml_devices, d);
         format_seclabel(f, &d->seclabel);

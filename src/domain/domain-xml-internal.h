@@ -50,6 +50,9 @@ extern const XmlEnum domain_xml_controller_type;
 /* Indexed by DomainControllerType: the model= values each type accepts. */
 extern const XmlEnum *const domain_xml_controller_models[];
 
+/* The most vCPUs <vcpu> may give. */
+#define DOMAIN_VCPUS_MAX 4096U
+
 /* For string-valued fields checked against a table: the table's
  * entries carry no meaning beyond membership. */
 #define DOMAIN_XML_STRING 0
@@ -117,6 +120,14 @@ extern const XmlEnum domain_xml_spice_channel_name;
 extern const XmlEnum domain_xml_virtio_model;
 extern const XmlEnum domain_xml_watchdog_action;
 extern const XmlElement domain_xml_devices;
+
+/* Top-level parts described by tables. */
+extern const XmlElement domain_xml_features; /* dom-features.c */
+extern const XmlElement domain_xml_clock;    /* dom-clock.c */
+extern const XmlElement domain_xml_genid;    /* dom-clock.c */
+extern const XmlElement domain_xml_resource; /* dom-resource.c */
+extern const XmlElement domain_xml_sysinfo;  /* dom-sysinfo.c */
+extern const XmlEnum domain_xml_smbios_mode;
 
 /* Writers of the devices still formatted by hand (domain-xml-format.c):
  * all of a kind, at level, from the Domain. */

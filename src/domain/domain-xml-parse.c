@@ -18,7 +18,6 @@
  * accepted can be read off the tables.
  */
 
-#define DOMAIN_VCPUS_MAX 4096U
 #define DOMAIN_FILE_MAX (16U * 1024U * 1024U)
 
 typedef struct ParseState {
@@ -248,6 +247,30 @@ static int parse_os_bootmenu(XmlCtx *c, xmlNode *n, void *userdata) {
         return 0;
 }
 
+/* <smbios mode=>: 'host' is refused when QEMU's command line is built
+ * (it needs the host's /sys/firmware/dmi tables). */
+static int parse_os_smbios(XmlCtx *c, xmlNode *n, void *userdata) {
+        DomainOs *os = userdata;
+        int r, mode;
+
+        r = xml_check_attrs(c, n, (const char *const[]){ "mode", NULL });
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "mode", &domain_xml_smbios_mode, true, &mode);
+        if (r >= 0)
+                r = xml_check_no_children(c, n);
+        if (r >= 0)
+                os->smbios_mode = mode;
+        return r;
+}
+
+/* <acpi><table type='slic'>: a licensing table copied from the host's
+ * firmware into the guest. */
+static int parse_os_acpi(XmlCtx *c, xmlNode *n, void *userdata) {
+        return xml_fail_soft(c, n,
+                             "element 'acpi' is not supported: extra ACPI tables (SLIC) are not passed "
+                             "to the guest");
+}
+
 /* rebootTimeout: milliseconds before SeaBIOS retries when no boot device
  * worked, or -1 for never (libvirt's range). */
 static int parse_os_bios(XmlCtx *c, xmlNode *n, void *userdata) {
@@ -383,6 +406,8 @@ static int parse_os(XmlCtx *c, xmlNode *n, void *userdata) {
                 { "loader", parse_os_loader, 0 },
                 { "nvram", parse_os_nvram, 0 },
                 { "bios", parse_os_bios, 0 },
+                { "smbios", parse_os_smbios, 0 },
+                { "acpi", parse_os_acpi, 0 },
                 { "firmware", parse_os_firmware, 0 },
         };
         ParseState *s = userdata;
@@ -399,62 +424,9 @@ static int parse_os(XmlCtx *c, xmlNode *n, void *userdata) {
         return XML_PARSE_CHILDREN(c, n, children, os);
 }
 
-/* A feature flag: an empty element with no attributes. */
-static int feature_on(XmlCtx *c, xmlNode *n, DomainTristate *ret) {
-        int r;
-
-        r = xml_check_empty(c, n);
-        if (r >= 0)
-                *ret = DOMAIN_TRISTATE_ON;
-        return r;
-}
-
-static int parse_feature_acpi(XmlCtx *c, xmlNode *n, void *userdata) {
-        return feature_on(c, n, &((DomainFeatures *) userdata)->acpi);
-}
-
-static int parse_feature_apic(XmlCtx *c, xmlNode *n, void *userdata) {
-        return feature_on(c, n, &((DomainFeatures *) userdata)->apic);
-}
-
-static int parse_feature_pae(XmlCtx *c, xmlNode *n, void *userdata) {
-        return feature_on(c, n, &((DomainFeatures *) userdata)->pae);
-}
-
-/* <vmport state='off'/>: without state= the feature is on. */
-static int feature_state(XmlCtx *c, xmlNode *n, DomainTristate *ret) {
-        int r, state = DOMAIN_TRISTATE_ON;
-
-        r = xml_check_attrs(c, n, (const char *const[]){ "state", NULL });
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "state", &xml_enum_on_off, false, &state);
-        if (r >= 0)
-                r = xml_check_no_children(c, n);
-        if (r >= 0)
-                *ret = state;
-        return r;
-}
-
-static int parse_feature_vmport(XmlCtx *c, xmlNode *n, void *userdata) {
-        return feature_state(c, n, &((DomainFeatures *) userdata)->vmport);
-}
-
-static int parse_feature_smm(XmlCtx *c, xmlNode *n, void *userdata) {
-        return feature_state(c, n, &((DomainFeatures *) userdata)->smm);
-}
-
-static int parse_feature_vmcoreinfo(XmlCtx *c, xmlNode *n, void *userdata) {
-        return feature_state(c, n, &((DomainFeatures *) userdata)->vmcoreinfo);
-}
-
 static int parse_features(XmlCtx *c, xmlNode *n, void *userdata) {
-        static const XmlChild children[] = {
-                { "acpi", parse_feature_acpi, 0 }, { "apic", parse_feature_apic, 0 },
-                { "pae", parse_feature_pae, 0 },   { "vmport", parse_feature_vmport, 0 },
-                { "smm", parse_feature_smm, 0 },   { "vmcoreinfo", parse_feature_vmcoreinfo, 0 },
-        };
-
-        return XML_PARSE_CONTAINER(c, n, children, &((ParseState *) userdata)->d->features);
+        Domain *d = ((ParseState *) userdata)->d;
+        return xml_schema_parse(c, n, &domain_xml_features, &d->features, d);
 }
 
 static int parse_cpu(XmlCtx *c, xmlNode *n, void *userdata) {
@@ -464,48 +436,25 @@ static int parse_cpu(XmlCtx *c, xmlNode *n, void *userdata) {
         return xml_schema_parse(c, n, &domain_xml_cpu, &s->d->cpu, s->d);
 }
 
-static int parse_timer(XmlCtx *c, xmlNode *n, void *userdata) {
-        DomainClock *clock = userdata;
-        DomainTimer *t;
-        int r, tick = DOMAIN_TICK_DEFAULT, present = DOMAIN_TRISTATE_ABSENT;
-
-        t = xml_array_append(&clock->timers, &clock->n_timers, sizeof(*t));
-        if (!t)
-                return -ENOMEM;
-        r = xml_check_attrs(c, n, (const char *const[]){ "name", "tickpolicy", "present", NULL });
-        if (r >= 0)
-                r = xml_attr_string_in(c, n, "name", &domain_xml_timer_name, true, &t->name);
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "tickpolicy", &domain_xml_tick_policy, false, &tick);
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "present", &xml_enum_yes_no, false, &present);
-        if (r >= 0)
-                r = xml_check_no_children(c, n);
-        if (r < 0)
-                return r;
-        t->tickpolicy = tick;
-        t->present = present;
-        for (size_t i = 0; i + 1 < clock->n_timers; i++)
-                if (streq(clock->timers[i].name, t->name))
-                        return xml_fail(c, n, "duplicate timer '%s'", t->name);
-        return 0;
+static int parse_clock(XmlCtx *c, xmlNode *n, void *userdata) {
+        Domain *d = ((ParseState *) userdata)->d;
+        return xml_schema_parse(c, n, &domain_xml_clock, &d->clock, d);
 }
 
-static int parse_clock(XmlCtx *c, xmlNode *n, void *userdata) {
-        static const XmlChild children[] = {
-                { "timer", parse_timer, XML_CHILD_MULTI },
-        };
-        ParseState *s = userdata;
-        DomainClock *clock = &s->d->clock;
-        int r, offset = clock->offset;
+TABLE_HANDLER(parse_resource, domain_xml_resource, resource)
+TABLE_HANDLER(parse_sysinfo, domain_xml_sysinfo, sysinfo)
 
-        r = xml_check_attrs(c, n, (const char *const[]){ "offset", NULL });
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "offset", &domain_xml_clock_offset, false, &offset);
-        if (r < 0)
-                return r;
-        clock->offset = offset;
-        return XML_PARSE_CHILDREN(c, n, children, clock);
+/* Confidential-computing guests (SEV, SEV-SNP, TDX, s390 PV) need host
+ * firmware, measured launch and key handling vmunit does not have. */
+static int parse_launch_security(XmlCtx *c, xmlNode *n, void *userdata) {
+        return xml_fail_soft(c, n,
+                             "element 'launchSecurity' is not supported: confidential guests (SEV, TDX) "
+                             "need a measured launch vmunit does not do");
+}
+
+static int parse_genid(XmlCtx *c, xmlNode *n, void *userdata) {
+        Domain *d = ((ParseState *) userdata)->d;
+        return xml_schema_parse(c, n, &domain_xml_genid, &d->genid, d);
 }
 
 static int lifecycle(XmlCtx *c, xmlNode *n, DomainLifecycleAction *ret) {
@@ -786,6 +735,7 @@ static int parse_seclabel(XmlCtx *c, xmlNode *n, void *userdata) {
 static const XmlChild domain_children[] = {
         { "name", parse_name, XML_CHILD_REQUIRED },
         { "uuid", parse_uuid, 0 },
+        { "genid", parse_genid, 0 },
         { "title", parse_title, 0 },
         { "description", parse_description, 0 },
         { "metadata", parse_metadata, 0 },
@@ -800,6 +750,8 @@ static const XmlChild domain_children[] = {
         { "iothreadids", parse_iothreadids, 0 },
         { "cputune", parse_cputune, 0 },
         { "numatune", parse_numatune, 0 },
+        { "resource", parse_resource, 0 },
+        { "sysinfo", parse_sysinfo, 0 },
         { "os", parse_os, XML_CHILD_REQUIRED },
         { "features", parse_features, 0 },
         { "cpu", parse_cpu, 0 },
@@ -810,6 +762,7 @@ static const XmlChild domain_children[] = {
         { "pm", parse_pm, 0 },
         { "devices", parse_devices, 0 },
         { "seclabel", parse_seclabel, XML_CHILD_MULTI },
+        { "launchSecurity", parse_launch_security, 0 },
         { "commandline", parse_qemu_commandline, XML_CHILD_QEMU },
 };
 

@@ -21,14 +21,8 @@ XML_ENUM_DEFINE(domain_xml_firmware_format, { "raw", DOMAIN_FIRMWARE_FORMAT_RAW 
 
 XML_ENUM_DEFINE(domain_xml_firmware_feature, { "secure-boot", 0 }, { "enrolled-keys", 1 });
 
-XML_ENUM_DEFINE(domain_xml_clock_offset, { "utc", DOMAIN_CLOCK_UTC },
-                { "localtime", DOMAIN_CLOCK_LOCALTIME });
-
-XML_ENUM_DEFINE(domain_xml_tick_policy, { "delay", DOMAIN_TICK_DELAY }, { "catchup", DOMAIN_TICK_CATCHUP },
-                { "merge", DOMAIN_TICK_MERGE }, { "discard", DOMAIN_TICK_DISCARD });
-
-XML_ENUM_DEFINE(domain_xml_timer_name, { "rtc", DOMAIN_XML_STRING }, { "pit", DOMAIN_XML_STRING },
-                { "hpet", DOMAIN_XML_STRING }, { "kvmclock", DOMAIN_XML_STRING });
+XML_ENUM_DEFINE(domain_xml_smbios_mode, { "emulate", DOMAIN_SMBIOS_EMULATE }, { "host", DOMAIN_SMBIOS_HOST },
+                { "sysinfo", DOMAIN_SMBIOS_SYSINFO });
 
 XML_ENUM_DEFINE(domain_xml_disk_type, { "file", DOMAIN_DISK_TYPE_FILE },
                 { "block", DOMAIN_DISK_TYPE_BLOCK });

@@ -17,12 +17,6 @@ static void domain_os_done(DomainOs *os) {
         free(os->nvram_template);
 }
 
-static void domain_clock_done(DomainClock *clock) {
-        for (size_t i = 0; i < clock->n_timers; i++)
-                free(clock->timers[i].name);
-        free(clock->timers);
-}
-
 static void domain_disks_free(DomainDisk *disks, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 free(disks[i].driver_name);
@@ -104,7 +98,11 @@ Domain *domain_free(Domain *d) {
         xml_schema_free(&domain_xml_memory_backing, &d->memory_backing);
         xml_schema_free(&domain_xml_iothreadids, &d->iothreadids);
         xml_schema_free(&domain_xml_numatune, &d->numatune);
-        domain_clock_done(&d->clock);
+        xml_schema_free(&domain_xml_clock, &d->clock);
+        xml_schema_free(&domain_xml_features, &d->features);
+        xml_schema_free(&domain_xml_genid, &d->genid);
+        xml_schema_free(&domain_xml_resource, &d->resource);
+        xml_schema_free(&domain_xml_sysinfo, &d->sysinfo);
         free(d->emulator);
         domain_devices_done(d);
         domain_qemu_done(d);

@@ -102,6 +102,14 @@ typedef enum DomainFirmwareFormat {
         DOMAIN_FIRMWARE_FORMAT_QCOW2,
 } DomainFirmwareFormat;
 
+/* <os><smbios mode=>: where the guest's SMBIOS tables come from. */
+typedef enum DomainSmbiosMode {
+        DOMAIN_SMBIOS_DEFAULT, /* QEMU's own */
+        DOMAIN_SMBIOS_EMULATE, /* QEMU's own, said explicitly */
+        DOMAIN_SMBIOS_HOST,    /* copied from the host's */
+        DOMAIN_SMBIOS_SYSINFO, /* from <sysinfo> */
+} DomainSmbiosMode;
+
 typedef struct DomainOs {
         char *type;    /* "hvm" (the only one accepted) */
         char *arch;    /* e.g. "x86_64"; NULL = host arch */
@@ -132,15 +140,109 @@ typedef struct DomainOs {
         DomainTristate bios_useserial; /* <bios useserial=>: SeaBIOS on the serial port */
         bool bios_reboot_timeout_set;  /* <bios rebootTimeout='N'/> (ms, -1: never) */
         int bios_reboot_timeout;
+        DomainSmbiosMode smbios_mode; /* <smbios mode=> */
 } DomainOs;
 
+/* A feature element with state='on|off' (libvirt's tristate switch);
+ * <hap/> without state= is on and written back as state='on'. */
+typedef struct DomainFeatureState {
+        DomainTristate state;
+} DomainFeatureState;
+
+/* <apic eoi='on|off'/>: present or not (NULL); eoi = paravirtual EOI. */
+typedef struct DomainFeatureApic {
+        DomainTristate eoi;
+} DomainFeatureApic;
+
+typedef struct DomainFeatureSmm {
+        DomainTristate state;
+        uint64_t tseg_kib; /* <tseg unit>: q35's extended TSEG; 0 = QEMU's default */
+} DomainFeatureSmm;
+
+typedef enum DomainIoapicDriver {
+        DOMAIN_IOAPIC_DEFAULT,
+        DOMAIN_IOAPIC_KVM,  /* kernel-irqchip=on */
+        DOMAIN_IOAPIC_QEMU, /* kernel-irqchip=split */
+} DomainIoapicDriver;
+
+typedef struct DomainFeatureIoapic {
+        DomainIoapicDriver driver;
+} DomainFeatureIoapic;
+
+typedef struct DomainFeatureDirtyRing {
+        DomainTristate state;
+        unsigned size; /* entries, a power of two from 1024 to 65536 */
+} DomainFeatureDirtyRing;
+
+/* <kvm>: what KVM shows the guest. */
+typedef struct DomainFeatureKvm {
+        DomainFeatureState hidden; /* hide the KVM signature: -cpu kvm=off */
+        DomainFeatureState hint_dedicated;
+        DomainFeatureState poll_control;
+        DomainFeatureState pv_ipi;
+        DomainFeatureDirtyRing dirty_ring;
+} DomainFeatureKvm;
+
+typedef enum DomainHypervMode {
+        DOMAIN_HYPERV_MODE_DEFAULT,
+        DOMAIN_HYPERV_MODE_CUSTOM,
+        DOMAIN_HYPERV_MODE_PASSTHROUGH,
+} DomainHypervMode;
+
+typedef struct DomainHypervSpinlocks {
+        DomainTristate state;
+        unsigned retries; /* >= 4095 when on */
+} DomainHypervSpinlocks;
+
+typedef struct DomainHypervStimer {
+        DomainTristate state;
+        DomainFeatureState direct;
+} DomainHypervStimer;
+
+typedef struct DomainHypervVendorId {
+        DomainTristate state;
+        char *value; /* at most 12 characters */
+} DomainHypervVendorId;
+
+typedef struct DomainHypervTlbflush {
+        DomainTristate state;
+        DomainFeatureState direct;
+        DomainFeatureState extended;
+} DomainHypervTlbflush;
+
+/* <hyperv>: the Hyper-V enlightenments Windows guests use. */
+typedef struct DomainFeatureHyperv {
+        DomainHypervMode mode; /* filled in: custom when not given */
+        DomainFeatureState relaxed, vapic;
+        DomainHypervSpinlocks spinlocks;
+        DomainFeatureState vpindex, runtime, synic;
+        DomainHypervStimer stimer;
+        DomainFeatureState reset;
+        DomainHypervVendorId vendor_id;
+        DomainFeatureState frequencies, reenlightenment;
+        DomainHypervTlbflush tlbflush;
+        DomainFeatureState ipi, evmcs, avic, emsr_bitmap, xmm_input;
+} DomainFeatureHyperv;
+
+typedef struct DomainFeatureAsyncTeardown {
+        DomainTristate enabled; /* yes|no; filled in: yes */
+} DomainFeatureAsyncTeardown;
+
+/* <features> (src/domain/dom-features.c). */
 typedef struct DomainFeatures {
-        DomainTristate acpi;
-        DomainTristate apic;
-        DomainTristate pae;
-        DomainTristate vmport;     /* <vmport state>: VMware I/O port */
-        DomainTristate smm;        /* <smm state>: System Management Mode */
-        DomainTristate vmcoreinfo; /* <vmcoreinfo state>: a device for the guest's crash-dump notes */
+        bool acpi;
+        DomainFeatureApic *apic; /* NULL = no <apic/> */
+        bool pae;
+        DomainFeatureState hap; /* kept: KVM uses EPT/NPT whenever the host has them */
+        DomainFeatureHyperv *hyperv;
+        DomainFeatureKvm kvm;
+        DomainFeatureState pvspinlock; /* -cpu kvm-pv-unhalt */
+        DomainFeatureState pmu;        /* -cpu pmu */
+        DomainFeatureState vmport;     /* VMware I/O port */
+        DomainFeatureSmm smm;          /* System Management Mode */
+        DomainFeatureIoapic ioapic;
+        DomainFeatureState vmcoreinfo; /* a device for the guest's crash-dump notes */
+        DomainFeatureAsyncTeardown async_teardown;
 } DomainFeatures;
 
 /* <pm>: which ACPI sleep states the guest is offered. */
@@ -410,7 +512,15 @@ typedef enum DomainClockOffset {
         DOMAIN_CLOCK_DEFAULT, /* utc */
         DOMAIN_CLOCK_UTC,
         DOMAIN_CLOCK_LOCALTIME,
+        DOMAIN_CLOCK_VARIABLE, /* adjustment seconds from basis */
+        DOMAIN_CLOCK_TIMEZONE, /* the host's clock in timezone= */
 } DomainClockOffset;
+
+typedef enum DomainClockBasis {
+        DOMAIN_CLOCK_BASIS_DEFAULT, /* utc */
+        DOMAIN_CLOCK_BASIS_UTC,
+        DOMAIN_CLOCK_BASIS_LOCALTIME,
+} DomainClockBasis;
 
 typedef enum DomainTimerTickPolicy {
         DOMAIN_TICK_DEFAULT,
@@ -420,17 +530,73 @@ typedef enum DomainTimerTickPolicy {
         DOMAIN_TICK_DISCARD,
 } DomainTimerTickPolicy;
 
+typedef enum DomainTimerTrack {
+        DOMAIN_TRACK_DEFAULT,
+        DOMAIN_TRACK_GUEST,    /* -rtc clock=vm */
+        DOMAIN_TRACK_WALL,     /* -rtc clock=host */
+        DOMAIN_TRACK_REALTIME, /* -rtc clock=rt */
+} DomainTimerTrack;
+
+typedef enum DomainTimerMode {
+        DOMAIN_TIMER_MODE_DEFAULT,
+        DOMAIN_TIMER_MODE_AUTO,
+        DOMAIN_TIMER_MODE_NATIVE,
+        DOMAIN_TIMER_MODE_EMULATE,
+} DomainTimerMode;
+
 typedef struct DomainTimer {
         char *name; /* rtc, pit, hpet, kvmclock, hypervclock, tsc */
         DomainTimerTickPolicy tickpolicy;
         DomainTristate present;
+        DomainTimerTrack track; /* rtc */
+        XmlNum frequency;       /* tsc, Hz */
+        DomainTimerMode mode;   /* tsc */
 } DomainTimer;
 
+/* <clock> (src/domain/dom-clock.c). */
 typedef struct DomainClock {
         DomainClockOffset offset;
+        DomainClockOffset sync; /* the old spelling of offset: read, moved to offset */
+        char *adjustment;       /* "reset" or signed seconds */
+        DomainClockBasis basis; /* variable */
+        char *timezone;         /* timezone: e.g. "Europe/Paris" */
         DomainTimer *timers;
         size_t n_timers;
 } DomainClock;
+
+/* <resource>: the cgroup partition, a slice path (dom-resource.c). */
+typedef struct DomainResource {
+        char *partition; /* e.g. "/machine"; NULL = not given */
+} DomainResource;
+
+/* <sysinfo type='smbios'> (dom-sysinfo.c). */
+typedef enum DomainSysinfoType {
+        DOMAIN_SYSINFO_NONE,
+        DOMAIN_SYSINFO_SMBIOS,
+} DomainSysinfoType;
+
+typedef struct DomainSysinfoEntry {
+        char *name; /* NULL in <oemStrings> */
+        char *value;
+} DomainSysinfoEntry;
+
+typedef struct DomainSysinfoBlock {
+        DomainSysinfoEntry *entries;
+        size_t n_entries;
+} DomainSysinfoBlock;
+
+typedef struct DomainSysinfo {
+        DomainSysinfoType type; /* NONE = no <sysinfo> */
+        DomainSysinfoBlock bios, system, base_board, chassis, oem_strings;
+} DomainSysinfo;
+
+/* The value of entry name in a block, or NULL. */
+const char *domain_sysinfo_get(const DomainSysinfoBlock *b, const char *name);
+
+/* <genid>: the VM generation ID the guest sees (vmgenid device). */
+typedef struct DomainGenid {
+        char *value; /* a UUID; generated at parse time when the element is empty */
+} DomainGenid;
 
 typedef enum DomainDiskType {
         DOMAIN_DISK_TYPE_FILE,
@@ -1024,11 +1190,14 @@ typedef struct Domain {
         uint64_t memtune_hard_limit_kib; /* <memtune><hard_limit>; 0 = none */
         uint64_t memtune_soft_limit_kib;
 
+        DomainResource resource;
+        DomainSysinfo sysinfo;
         DomainOs os;
         DomainFeatures features;
         DomainPm pm;
         DomainCpu cpu;
         DomainClock clock;
+        DomainGenid genid;
 
         DomainLifecycleAction on_poweroff;
         DomainLifecycleAction on_reboot;
@@ -1084,6 +1253,14 @@ Domain *domain_free(Domain *d);
 /* libvirt's passwdValidTo ("YYYY-MM-DDTHH:MM:SS", UTC) as a time.
  * Returns 0 or -EINVAL. */
 int domain_graphics_valid_to(const char *s, time_t *ret);
+/* The systemd slice a <resource><partition> names ("/machine/a-b" ->
+ * "machine-a\x2db.slice"), malloc'd. Returns 0, -ENOENT (no partition),
+ * -EINVAL or -ENOMEM. */
+int domain_resource_slice(const DomainResource *r, char **ret);
+
+/* The clock's adjustment= in seconds: 0 when not given or 'reset'.
+ * Returns 0 or -EINVAL. */
+int domain_clock_adjustment(const DomainClock *clock, long long *ret);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Domain *, domain_free);
 #define _cleanup_domain_ _cleanup_(domain_freep)
 

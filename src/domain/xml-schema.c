@@ -344,6 +344,8 @@ static const char *text_format(const XmlElement *e, const void *obj, char buf[st
         return NULL;
 }
 
+static void element_format(FILE *f, int level, const XmlElement *e, const void *obj, bool keep_empty);
+
 static void sub_format(FILE *f, int level, const XmlSub *s, const void *obj) {
         const void *field = CFIELD(obj, s->offset, void);
 
@@ -351,7 +353,7 @@ static void sub_format(FILE *f, int level, const XmlSub *s, const void *obj) {
         case XML_SUB_INLINE: xml_schema_format(f, level, s->elem, field); return;
         case XML_SUB_OPTIONAL:
                 if (*(void *const *) field)
-                        xml_schema_format(f, level, s->elem, *(void *const *) field);
+                        element_format(f, level, s->elem, *(void *const *) field, s->flags & XML_KEEP_EMPTY);
                 return;
         case XML_SUB_ARRAY:
                 for (size_t i = 0; i < *CFIELD(obj, s->count_offset, size_t); i++)
@@ -406,10 +408,14 @@ static bool subs_have_content(const XmlElement *e, const void *obj) {
 /* An element holding nothing (an XML_SUB_INLINE part not given) is left
  * out. */
 void xml_schema_format(FILE *f, int level, const XmlElement *e, const void *obj) {
+        element_format(f, level, e, obj, /* keep_empty= */ false);
+}
+
+static void element_format(FILE *f, int level, const XmlElement *e, const void *obj, bool keep_empty) {
         const char *text;
         char buf[32];
 
-        if (!xml_schema_has_content(e, obj))
+        if (!keep_empty && !xml_schema_has_content(e, obj))
                 return;
         fprintf(f, "%*s<%s", level * 2, "", e->name);
         values_format(f, e, obj);

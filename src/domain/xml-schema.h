@@ -46,6 +46,8 @@ enum {
         XML_HEX = 1 << 1,      /* XML_T_NUM: "0x1f" accepted too */
         XML_MULTI = 1 << 2,    /* XML_SUB_CUSTOM: may repeat */
         XML_COUNTED = 1 << 3,  /* XML_SUB_CUSTOM: present when the size_t at count_offset is not 0 */
+        XML_KEEP_EMPTY =
+                1 << 4, /* XML_SUB_OPTIONAL: written when given, even with nothing in it (<apic/>) */
 };
 
 typedef struct XmlValue {

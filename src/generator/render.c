@@ -311,14 +311,35 @@ static void render_memory(FILE *f, const char *key, uint64_t kib) {
                 fprintf(f, "%s=%" PRIu64 "\n", key, kib * 1024);
 }
 
+/* libvirt places a VM in the cgroup partition <resource> names; under
+ * systemd that is a slice ("/machine" is machine.slice). */
+static int render_slice(FILE *f, const Domain *d, GeneratorError *e) {
+        _cleanup_free_ char *slice = NULL;
+        int r;
+
+        r = domain_resource_slice(&d->resource, &slice);
+        if (r == -ENOENT)
+                return 0;
+        if (r == -EINVAL)
+                return render_fail(e, "resource partition", d->resource.partition, "is not a slice path");
+        if (r < 0)
+                return r;
+        fprintf(f, "Slice=%s\n", slice);
+        return 0;
+}
+
 static int render_resources(FILE *f, const Domain *d, GeneratorError *e) {
+        int r;
+
+        r = render_slice(f, d, e);
+        if (r < 0)
+                return r;
         if (d->cputune.shares > 0)
                 fprintf(f, "CPUWeight=%u\n", generator_shares_to_weight(d->cputune.shares));
 
         /* With placement='auto' libvirt ignores cpuset= (numad decides). */
         if (d->vcpu_cpuset && !d->vcpu_placement_auto) {
                 _cleanup_free_ char *list = NULL;
-                int r;
 
                 r = generator_cpuset_to_list(d->vcpu_cpuset, &list);
                 if (r == -EINVAL)
@@ -343,8 +364,9 @@ static bool has_service_settings(const Domain *d) {
         for (size_t i = 0; i < d->n_disks; i++)
                 if (d->disks[i].type == DOMAIN_DISK_TYPE_BLOCK && d->disks[i].source)
                         return true;
-        return d->cputune.shares > 0 || (d->vcpu_cpuset && !d->vcpu_placement_auto) ||
-               d->memtune_hard_limit_kib > 0 || d->memtune_soft_limit_kib > 0 || d->memory_backing.locked;
+        return d->resource.partition || d->cputune.shares > 0 ||
+               (d->vcpu_cpuset && !d->vcpu_placement_auto) || d->memtune_hard_limit_kib > 0 ||
+               d->memtune_soft_limit_kib > 0 || d->memory_backing.locked;
 }
 
 static int render_header(FILE *f, const char *xml_path, GeneratorError *e) {

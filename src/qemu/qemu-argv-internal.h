@@ -157,6 +157,14 @@ int qemu_argv_build_usb_devices(QemuArgvBuilder *b);
 /* The id of the -audiodev a sound device uses ("audio1"), 0 when the
  * domain has no sound at all. */
 unsigned qemu_argv_audio_id(const Domain *d, unsigned wanted);
+/* The -cpu flags of <features> (hyperv, kvm, apic eoi, pvspinlock, pmu)
+ * and of the kvmclock, hypervclock and tsc timers: appended to the -cpu
+ * that build_cpu() wrote last, or a -cpu qemu64,... when it wrote none. */
+int qemu_argv_build_cpu_flags(QemuArgvBuilder *b);
+/* What <features> add to -machine (kernel-irqchip) and to -accel
+ * (dirty-ring-size), each a comma-led string appended to *m. */
+int qemu_argv_machine_features(QemuArgvBuilder *b, char **m);
+int qemu_argv_accel_features(QemuArgvBuilder *b, char **a);
 
 /* "virtio-rng-pci", "virtio-rng-pci-transitional", ... into buf. */
 const char *qemu_virtio_pci_driver(const char *base, DomainVirtioModel model, char buf[static 64]);

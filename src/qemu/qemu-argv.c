@@ -548,28 +548,33 @@ static int timers_to_machine(QemuArgvBuilder *b, MachineExtras *x) {
 
 static int build_machine(QemuArgvBuilder *b, const QemuFirmware *f, const MachineExtras *x) {
         const Domain *d = b->d;
-        _cleanup_free_ char *m = NULL;
+        _cleanup_free_ char *m = NULL, *a = NULL;
         int r;
 
         r = qemu_argv_appendf(&m, "%s,usb=off,dump-guest-core=off", d->os.machine ?: "pc");
         /* libvirt semantics: ACPI is only on when <features><acpi/> says so. */
         if (r >= 0)
-                r = qemu_argv_appendf(&m, "acpi=%s", d->features.acpi == DOMAIN_TRISTATE_ON ? "on" : "off");
+                r = qemu_argv_appendf(&m, "acpi=%s", d->features.acpi ? "on" : "off");
         if (r >= 0 && x->hpet_off)
                 r = qemu_argv_appendf(&m, "hpet=off");
         if (r >= 0 && x->pit_off)
                 r = qemu_argv_appendf(&m, "pit=off");
-        if (r >= 0 && f->secure && d->features.smm == DOMAIN_TRISTATE_OFF)
+        if (r >= 0 && f->secure && d->features.smm.state == DOMAIN_TRISTATE_OFF)
                 return qemu_argv_fail(
                         b, "secure boot needs SMM: <smm state='off'/> cannot be combined with it");
-        if (r >= 0 && (f->secure || d->features.smm))
+        if (r >= 0 && (f->secure || d->features.smm.state))
                 r = qemu_argv_appendf(&m, "smm=%s",
-                                      f->secure || d->features.smm == DOMAIN_TRISTATE_ON ? "on" : "off");
-        if (r >= 0 && qemu_argv_iommu_needs_split_irqchip(d))
-                r = qemu_argv_appendf(&m, "kernel-irqchip=split");
-        if (r >= 0 && d->features.vmport)
+                                      f->secure || d->features.smm.state == DOMAIN_TRISTATE_ON ? "on"
+                                                                                               : "off");
+        if (r >= 0 && d->features.vmport.state)
                 r = qemu_argv_appendf(&m, "vmport=%s",
-                                      d->features.vmport == DOMAIN_TRISTATE_ON ? "on" : "off");
+                                      d->features.vmport.state == DOMAIN_TRISTATE_ON ? "on" : "off");
+        /* <ioapic driver> says where the IOAPIC is; without it, interrupt
+         * remapping by the IOMMU needs it in QEMU (split). */
+        if (r >= 0 && !d->features.ioapic.driver && qemu_argv_iommu_needs_split_irqchip(d))
+                r = qemu_argv_appendf(&m, "kernel-irqchip=split");
+        if (r >= 0)
+                r = qemu_argv_machine_features(b, &m);
         /* Guest RAM from the object argv-memory.c writes, and KSM off. */
         if (r >= 0 && qemu_argv_ram_backend(d))
                 r = qemu_argv_appendf(&m, "memory-backend=pc.ram");
@@ -582,9 +587,13 @@ static int build_machine(QemuArgvBuilder *b, const QemuFirmware *f, const Machin
         if (r < 0)
                 return r;
         r = qemu_argv_add(b, "-machine", "%s", m);
+        if (r >= 0)
+                r = qemu_argv_appendf(&a, "%s", b->kvm ? "kvm" : "tcg");
+        if (r >= 0)
+                r = qemu_argv_accel_features(b, &a);
         if (r < 0)
                 return r;
-        return qemu_argv_add(b, "-accel", "%s", b->kvm ? "kvm" : "tcg");
+        return qemu_argv_add(b, "-accel", "%s", a);
 }
 
 static int build_pflash_node(QemuArgvBuilder *b, unsigned n, VmFileKind kind, const char *path,
@@ -635,13 +644,26 @@ static int build_firmware(QemuArgvBuilder *b, const QemuFirmware *f) {
 
 /* ---- clock -------------------------------------------------------------- */
 
-static int build_timer_rtc(QemuArgvBuilder *b, const DomainTimer *t, bool *ret_slew) {
+/* track= picks the clock the RTC follows: the guest's own (stops while
+ * the VM is paused), the host's, or the host's monotonic one. */
+static int build_timer_rtc(QemuArgvBuilder *b, const DomainTimer *t, char **rtc) {
+        static const char *const clocks[] = {
+                [DOMAIN_TRACK_GUEST] = "vm",
+                [DOMAIN_TRACK_WALL] = "host",
+                [DOMAIN_TRACK_REALTIME] = "rt",
+        };
+        int r = 0;
+
         if (t->present == DOMAIN_TRISTATE_OFF)
                 return qemu_argv_fail(b, "<timer name='rtc' present='no'> is not supported");
+        if (t->track)
+                r = qemu_argv_appendf(rtc, "clock=%s", clocks[t->track]);
+        if (r < 0)
+                return r;
         switch (t->tickpolicy) {
         case DOMAIN_TICK_DEFAULT:
         case DOMAIN_TICK_DELAY: return 0;
-        case DOMAIN_TICK_CATCHUP: *ret_slew = true; return 0;
+        case DOMAIN_TICK_CATCHUP: return qemu_argv_appendf(rtc, "driftfix=slew");
         default:
                 return qemu_argv_fail(b,
                                       "<timer name='rtc'> supports tickpolicy 'delay' and 'catchup' only");
@@ -669,30 +691,73 @@ static int build_timer_pit(QemuArgvBuilder *b, const DomainTimer *t) {
         }
 }
 
+/* offset='variable': the RTC starts at now + adjustment, counted from
+ * UTC or from the host's local time (basis=), as libvirt computes it. */
+static int rtc_base_variable(QemuArgvBuilder *b, char **rtc) {
+        const DomainClock *c = &b->d->clock;
+        time_t t = b->o->now ?: time(NULL);
+        long long adj;
+        struct tm tm;
+
+        if (domain_clock_adjustment(c, &adj) < 0)
+                return qemu_argv_fail(b, "invalid clock adjustment '%s'", c->adjustment);
+        if (c->basis == DOMAIN_CLOCK_BASIS_LOCALTIME) {
+                if (!localtime_r(&t, &tm))
+                        return qemu_argv_fail(b, "cannot compute the host's local time");
+                adj += tm.tm_gmtoff;
+        }
+        t += (time_t) adj;
+        if (!gmtime_r(&t, &tm))
+                return qemu_argv_fail(b, "clock adjustment %s is out of range", c->adjustment);
+        return qemu_argv_appendf(rtc, "base=%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* offset='timezone': QEMU's local time is the RTC's, and TZ in QEMU's
+ * environment says which (as libvirt does it). */
+static int rtc_base(QemuArgvBuilder *b, char **rtc) {
+        const DomainClock *c = &b->d->clock;
+
+        switch (c->offset) {
+        case DOMAIN_CLOCK_LOCALTIME: return qemu_argv_appendf(rtc, "base=localtime");
+        case DOMAIN_CLOCK_VARIABLE: return rtc_base_variable(b, rtc);
+        case DOMAIN_CLOCK_TIMEZONE:
+                if (strv_pushf(&b->env, "TZ=%s", c->timezone) < 0)
+                        return -ENOMEM;
+                return qemu_argv_appendf(rtc, "base=localtime");
+        default: return qemu_argv_appendf(rtc, "base=utc");
+        }
+}
+
+/* kvmclock, hypervclock and tsc become -cpu flags
+ * (qemu_argv_build_cpu_flags()); hpet a -machine option. */
+static int build_timer_other(QemuArgvBuilder *b, const DomainTimer *t) {
+        if (t->tickpolicy != DOMAIN_TICK_DEFAULT)
+                return qemu_argv_fail(b, "<timer name='%s'> does not support tickpolicy", t->name);
+        if (streq(t->name, "tsc") && t->present == DOMAIN_TRISTATE_OFF)
+                return qemu_argv_fail(b, "<timer name='tsc' present='no'> is not supported");
+        return 0;
+}
+
 static int build_clock(QemuArgvBuilder *b) {
         const DomainClock *c = &b->d->clock;
-        bool slew = false;
+        _cleanup_free_ char *rtc = NULL;
         int r;
 
-        for (size_t i = 0; i < c->n_timers; i++) {
+        r = rtc_base(b, &rtc);
+        for (size_t i = 0; r >= 0 && i < c->n_timers; i++) {
                 const DomainTimer *t = &c->timers[i];
 
                 if (streq(t->name, "rtc"))
-                        r = build_timer_rtc(b, t, &slew);
+                        r = build_timer_rtc(b, t, &rtc);
                 else if (streq(t->name, "pit"))
                         r = build_timer_pit(b, t);
-                else if (streq(t->name, "hpet"))
-                        r = 0; /* -machine hpet=, see timers_to_machine() */
-                else if (t->present != DOMAIN_TRISTATE_ABSENT || t->tickpolicy != DOMAIN_TICK_DEFAULT)
-                        r = qemu_argv_fail(b, "<timer name='%s'> settings are not supported", t->name);
                 else
-                        r = 0;
-                if (r < 0)
-                        return r;
+                        r = build_timer_other(b, t);
         }
-        return qemu_argv_add(b, "-rtc", "base=%s%s",
-                             c->offset == DOMAIN_CLOCK_LOCALTIME ? "localtime" : "utc",
-                             slew ? ",driftfix=slew" : "");
+        if (r < 0)
+                return r;
+        return qemu_argv_add(b, "-rtc", "%s", rtc);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -931,8 +996,11 @@ static int check_domain(QemuArgvBuilder *b, const char *emulator) {
                 return qemu_argv_fail(b, "<emulator> must be an absolute path: %s", emulator);
         if (d->os.type && !streq(d->os.type, "hvm"))
                 return qemu_argv_fail(b, "<os><type>%s</type> is not supported (only hvm)", d->os.type);
-        if (d->os.arch && !streq(d->os.arch, "x86_64"))
-                return qemu_argv_fail(b, "architecture '%s' is not supported (only x86_64)", d->os.arch);
+        /* i686 runs on the x86_64 emulator with a 32-bit CPU, as libvirt
+         * does it (qemu_argv_build_cpu_flags()). */
+        if (d->os.arch && !streq(d->os.arch, "x86_64") && !streq(d->os.arch, "i686"))
+                return qemu_argv_fail(b, "architecture '%s' is not supported (only x86_64 and i686)",
+                                      d->os.arch);
         if (d->os.machine && machine_classify(d->os.machine, &b->q35) < 0)
                 return qemu_argv_fail(
                         b, "unsupported machine type '%s' (use pc, q35, pc-i440fx-X.Y or pc-q35-X.Y)",
@@ -942,8 +1010,6 @@ static int check_domain(QemuArgvBuilder *b, const char *emulator) {
                                       "machine type '%s' is not offered by this host's QEMU "
                                       "(vmctl capabilities lists the ones it has)",
                                       d->os.machine);
-        if (d->features.apic == DOMAIN_TRISTATE_OFF || d->features.pae == DOMAIN_TRISTATE_OFF)
-                return qemu_argv_fail(b, "turning off <apic> or <pae> is not supported");
         if (!b->o->runtime_dir)
                 return qemu_argv_fail(b, "no runtime directory given");
         return 0;
@@ -968,6 +1034,8 @@ static int build_all(QemuArgvBuilder *b) {
                 r = build_firmware(b, &f);
         if (r >= 0)
                 r = qemu_argv_build_cpu(b);
+        if (r >= 0)
+                r = qemu_argv_build_cpu_flags(b);
         if (r >= 0)
                 r = qemu_argv_build_memory(b);
         if (r >= 0)

@@ -8,6 +8,7 @@
  */
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "domain.h"
 #include "qemu-caps.h"
@@ -37,6 +38,9 @@ typedef struct QemuArgvOptions {
         /* Start with -incoming defer: the guest's state arrives later from a
          * save file (QMP migrate-incoming) instead of booting. */
         bool incoming_defer;
+        /* The time <clock offset='variable'> counts its adjustment from;
+         * 0 = now (tests give a fixed one). */
+        time_t now;
         /* The domain's files, resolved and numbered for QEMU's process
          * (vm_files_collect() + vm_files_prepare_qemu(), or
          * vm_files_number() in tests). With a table QEMU never gets a file

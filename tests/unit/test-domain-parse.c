@@ -83,7 +83,8 @@ ERROR_TEST(graphics_sdl, "graphics-sdl.xml",
            "8: /domain/devices/graphics: graphics type 'sdl' is not supported: a VM run as a system service "
            "has "
            "no desktop session to open a window in; use vnc or spice")
-ERROR_TEST(feature_hyperv, "feature-hyperv.xml", "9: /domain/features/hyperv: unsupported element 'hyperv'")
+ERROR_TEST(feature_hyperv, "feature-hyperv.xml",
+           "9: /domain/features/hyperv/spinlocks: <spinlocks state='on'> needs retries")
 ERROR_TEST(pm_refused, "pm-refused.xml",
            "6: /domain/pm/suspend-to-ram: unsupported element 'suspend-to-ram'")
 ERROR_TEST(cpu_match, "cpu-match.xml",
@@ -456,8 +457,8 @@ Test(full, os_cpu_clock) {
         cr_assert_str_eq(d->os.nvram_template, "/usr/share/OVMF/OVMF_VARS.fd");
         cr_assert_str_eq(d->os.cmdline, "console=ttyS0 root=/dev/vda1");
         cr_assert_eq(d->os.bootmenu, DOMAIN_TRISTATE_ON);
-        cr_assert_eq(d->features.acpi, DOMAIN_TRISTATE_ON);
-        cr_assert_eq(d->features.pae, DOMAIN_TRISTATE_ON);
+        cr_assert(d->features.acpi);
+        cr_assert(d->features.pae);
         cr_assert(d->cpu.present);
         cr_assert_eq(d->cpu.mode, DOMAIN_CPU_MODE_CUSTOM);
         cr_assert_str_eq(d->cpu.model.name, "Skylake-Client");
@@ -717,9 +718,65 @@ static const SemanticCase semantic_cases[] = {
         { "<cpu><feature name='a,b'/></cpu>", "", "/domain/cpu/feature: invalid CPU feature name 'a,b'" },
         { "<clock><timer name='rtc'/><timer name='rtc'/></clock>", "",
           "/domain/clock/timer[2]: duplicate timer 'rtc'" },
-        { "<clock><timer name='tsc'/></clock>", "",
-          "/domain/clock/timer: unsupported value 'tsc' for attribute 'name' (expected one of: rtc, pit, "
-          "hpet, kvmclock)" },
+        { "<clock><timer name='armvtimer'/></clock>", "",
+          "/domain/clock/timer: unsupported value 'armvtimer' for attribute 'name' (expected one of: rtc, "
+          "pit, hpet, kvmclock, hypervclock, tsc)" },
+        { "<clock><timer name='pit' track='wall'/></clock>", "",
+          "/domain/clock/timer: only the rtc timer takes track=" },
+        { "<clock><timer name='rtc'><catchup threshold='1'/></timer></clock>", "",
+          "/domain/clock/timer/catchup: element 'catchup' is not supported: QEMU has no catch-up threshold, "
+          "slew or limit settings" },
+        { "<clock offset='utc' sync='localtime'/>", "", "/domain/clock: sync= and offset= disagree" },
+        { "<clock offset='timezone'/>", "", "/domain/clock: offset='timezone' needs a timezone=" },
+        { "<clock offset='timezone' timezone='../etc'/>", "", "/domain/clock: invalid timezone '../etc'" },
+        { "<clock offset='variable' adjustment='reset'/>", "",
+          "/domain/clock: adjustment='reset' is for offset 'utc' or 'localtime'" },
+        { "<clock offset='variable' adjustment='1h'/>", "", "/domain/clock: invalid adjustment '1h'" },
+        { "<clock offset='utc' basis='utc'/>", "", "/domain/clock: basis= needs offset='variable'" },
+        { "<features><msrs unknown='ignore'/></features>", "",
+          "/domain/features/msrs: element 'msrs' is not supported: it is a bhyve setting: QEMU has no "
+          "switch for unknown MSRs" },
+        { "<features><gic version='3'/></features>", "",
+          "/domain/features/gic: element 'gic' is not supported: the GIC is ARM's interrupt controller, it "
+          "is not an x86 feature" },
+        { "<features><htm state='on'/></features>", "",
+          "/domain/features/htm: element 'htm' is not supported: POWER's transactional memory: it is not "
+          "an x86 feature" },
+        { "<features><tcg><tb-cache unit='MiB'>128</tb-cache></tcg></features>", "",
+          "/domain/features/tcg: element 'tcg' is not supported: TCG translation-block cache tuning is not "
+          "supported" },
+        { "<features><hyperv><vendor_id state='on' value='ABCDEFGHIJKLM'/></hyperv></features>", "",
+          "/domain/features/hyperv/vendor_id: vendor_id value 'ABCDEFGHIJKLM' is longer than 12 "
+          "characters" },
+        { "<features><hyperv><spinlocks state='on' retries='100'/></hyperv></features>", "",
+          "/domain/features/hyperv/spinlocks: invalid value '100' for attribute 'retries'" },
+        { "<features><kvm><dirty-ring state='on' size='1000'/></kvm></features>", "",
+          "/domain/features/kvm/dirty-ring: dirty-ring size 1000 is not a power of two from 1024 to 65536" },
+        { "<features><smm state='off'><tseg unit='MiB'>48</tseg></smm></features>", "",
+          "/domain/features/smm: <tseg> needs SMM on" },
+        { "<features><ioapic driver='xen'/></features>", "",
+          "/domain/features/ioapic: unsupported value 'xen' for attribute 'driver' (expected one of: kvm, "
+          "qemu)" },
+        { "<genid>not-a-uuid</genid>", "", "/domain/genid: invalid genid 'not-a-uuid'" },
+        { "<launchSecurity type='sev'/>", "",
+          "/domain/launchSecurity: element 'launchSecurity' is not supported: confidential guests (SEV, "
+          "TDX) "
+          "need a measured launch vmunit does not do" },
+        { "<sysinfo type='fwcfg'/>", "",
+          "/domain/sysinfo: unsupported value 'fwcfg' for attribute 'type' (expected one of: smbios)" },
+        { "<sysinfo type='smbios'><bios><entry name='vendor'>a</entry><entry name='vendor'>b</entry></bios>"
+          "</sysinfo>",
+          "", "/domain/sysinfo/bios/entry[2]: duplicate entry 'vendor'" },
+        { "<sysinfo type='smbios'><chassis><entry name='product'>a</entry></chassis></sysinfo>", "",
+          "/domain/sysinfo/chassis/entry: unsupported value 'product' for attribute 'name' (expected one "
+          "of: "
+          "manufacturer, version, serial, asset, sku)" },
+        { "<resource><partition>/machine/../x</partition></resource>", "",
+          "/domain/resource: partition '/machine/../x' is not a slice path: '/' then names of letters, "
+          "digits, '_', '.' and '-' separated by '/'" },
+        { "<resource><partition>/machine</partition><fibrechannel appid='a'/></resource>", "",
+          "/domain/resource/fibrechannel: element 'fibrechannel' is not supported: fibre-channel "
+          "application IDs are not supported" },
         { "<memtune><swap_hard_limit>1</swap_hard_limit></memtune>", "",
           "/domain/memtune/swap_hard_limit: unsupported element 'swap_hard_limit'" },
         { "<cputune><shares>0</shares></cputune>", "",
@@ -1079,7 +1136,7 @@ Test(errors, every_unsupported_thing_reported) {
         cr_assert_eq(domain_parse_file(path, &d, &err), -EINVAL);
         cr_assert_null(d);
         cr_assert_geq(asprintf(&want,
-                               "%1$s:9: /domain/features/hap: unsupported element 'hap'\n"
+                               "%1$s:9: /domain/features/hap: unsupported attribute 'size'\n"
                                "%1$s:11: /domain/blkiotune: unsupported element 'blkiotune'\n"
                                "%1$s:13: /domain/devices/disk: unsupported attribute 'snapshot'\n"
                                "%1$s:16: /domain/devices/disk/mirror: element 'mirror' is not supported: "
@@ -1215,4 +1272,39 @@ Test(errors, os_firmware_bootmenu_bios) {
                 cr_assert_geq(asprintf(&want, "mem.xml:1: %s", cases[i].message), 0);
                 assert_string_error(xml, want);
         }
+}
+
+/* sync= is written back as offset=; state-less switches as state='on';
+ * an empty <genid/> gets a value; an empty <apic/> stays. */
+Test(parse, clock_features_spellings) {
+        _cleanup_domain_ Domain *d = parse_example("clock-features.xml");
+        _cleanup_free_ char *text = NULL;
+        uint8_t uuid[16];
+
+        cr_assert_eq(d->clock.offset, DOMAIN_CLOCK_LOCALTIME);
+        cr_assert_eq(d->clock.sync, DOMAIN_CLOCK_DEFAULT);
+        cr_assert_not_null(d->genid.value);
+        cr_assert_eq(domain_uuid_parse(d->genid.value, uuid), 0);
+        cr_assert_not_null(d->features.apic);
+        cr_assert_eq(d->features.hap.state, DOMAIN_TRISTATE_ON);
+        cr_assert_eq(d->features.hyperv->mode, DOMAIN_HYPERV_MODE_PASSTHROUGH);
+        cr_assert_eq(d->features.kvm.dirty_ring.size, 4096);
+        cr_assert_eq(d->features.async_teardown.enabled, DOMAIN_TRISTATE_ON);
+
+        cr_assert_eq(domain_format_xml(d, &text), 0);
+        cr_assert(strstr(text, "  <clock offset='localtime' adjustment='reset'>\n"), "%s", text);
+        cr_assert(strstr(text, "    <acpi/>\n    <apic/>\n    <hap state='on'/>\n"), "%s", text);
+        cr_assert(strstr(text, "      <poll-control state='on'/>\n"), "%s", text);
+        cr_assert(strstr(text, "    <async-teardown enabled='yes'/>\n"), "%s", text);
+        cr_assert(strstr(text, "  <genid>"), "%s", text);
+        cr_assert_eq(d->vcpu_list.n_vcpus, 2);
+        cr_assert(strstr(text, "  <vcpus>\n    <vcpu id='0' enabled='yes' hotpluggable='no' order='1'/>\n"),
+                  "%s", text);
+}
+
+Test(errors, os_acpi_table_refused) {
+        assert_string_error("<domain type='qemu'><name>n</name><memory>1</memory><os><type>hvm</type>"
+                            "<acpi><table type='slic'>/var/lib/slic.dat</table></acpi></os></domain>",
+                            "mem.xml:1: /domain/os/acpi: element 'acpi' is not supported: extra ACPI tables "
+                            "(SLIC) are not passed to the guest");
 }

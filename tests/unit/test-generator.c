@@ -158,6 +158,22 @@ Test(generator, no_service_section_without_settings) {
         cr_assert_null(strstr(t, "[Service]"));
 }
 
+/* <resource><partition> is the slice the VM's unit runs in. */
+Test(generator, slice_from_partition) {
+        _cleanup_free_ char *t = NULL, *u = NULL;
+        char xml[512];
+
+        snprintf(xml, sizeof(xml),
+                 DOMAIN_HEAD "</os><resource><partition>/machine</partition></resource></domain>", "s");
+        t = render_or_fail(xml, NULL);
+        cr_assert(strstr(t, "\n[Service]\nSlice=machine.slice\n"), "%s", t);
+        snprintf(xml, sizeof(xml),
+                 DOMAIN_HEAD "</os><resource><partition>/machine/tenant-a</partition></resource></domain>",
+                 "s");
+        u = render_or_fail(xml, NULL);
+        cr_assert(strstr(u, "Slice=machine-tenant\\x2da.slice\n"), "%s", u);
+}
+
 static void check_quote(const char *in, const char *want) {
         _cleanup_free_ char *got = NULL;
 

@@ -244,7 +244,7 @@ Test(qemu_argv, machine_and_accel) {
 
         d.virt_type = DOMAIN_VIRT_KVM;
         d.os.machine = (char *) "pc-q35-7.2";
-        d.features.acpi = DOMAIN_TRISTATE_ON;
+        d.features.acpi = true;
         d.clock.timers = timers;
         d.clock.n_timers = 1;
         expect_contains(&d, "-machine pc-q35-7.2,usb=off,dump-guest-core=off,acpi=on,hpet=off -accel kvm ");
@@ -258,9 +258,9 @@ Test(qemu_argv, machine_and_accel) {
         d.os.machine = NULL;
         d.os.arch = (char *) "aarch64";
         expect_error(&d, "architecture 'aarch64'");
+        d.os.arch = (char *) "i686";
+        expect_contains(&d, "-accel kvm -cpu qemu32 ");
         d.os.arch = NULL;
-        d.features.apic = DOMAIN_TRISTATE_OFF;
-        expect_error(&d, "<apic>");
 }
 
 Test(qemu_argv, cpu_modes) {
@@ -351,7 +351,99 @@ Test(qemu_argv, clock_and_timers) {
         timers[0].tickpolicy = DOMAIN_TICK_MERGE;
         expect_error(&d, "<timer name='rtc'>");
         timers[0] = (DomainTimer){ .name = (char *) "kvmclock", .present = DOMAIN_TRISTATE_OFF };
-        expect_error(&d, "<timer name='kvmclock'>");
+        expect_contains(&d, "-cpu qemu64,kvmclock=off ");
+        timers[0].tickpolicy = DOMAIN_TICK_DELAY;
+        expect_error(&d, "<timer name='kvmclock'> does not support tickpolicy");
+        timers[0] = (DomainTimer){ .name = (char *) "rtc", .track = DOMAIN_TRACK_REALTIME };
+        expect_contains(&d, "-rtc base=localtime,clock=rt ");
+        timers[0] =
+                (DomainTimer){ .name = (char *) "tsc", .frequency = { .set = true, .value = 2500000000 } };
+        timers[1] = (DomainTimer){ .name = (char *) "hypervclock", .present = DOMAIN_TRISTATE_ON };
+        expect_contains(&d, "-cpu qemu64,tsc-frequency=2500000000,hv-time=on ");
+}
+
+/* offset='variable' starts the RTC at now + adjustment; 'timezone' runs
+ * QEMU with TZ set. */
+Test(qemu_argv, clock_offsets) {
+        Domain d = base_domain();
+        QemuArgvOptions o = test_options;
+        _cleanup_strv_ Strv argv = {}, env = {};
+        _cleanup_free_ char *error = NULL;
+        bool tz = false;
+
+        o.now = 1700000000; /* 2023-11-14T22:13:20Z */
+        d.clock = (DomainClock){ .offset = DOMAIN_CLOCK_VARIABLE, .adjustment = (char *) "-3600" };
+        cr_assert_eq(qemu_argv_build(&d, &o, &argv, &env, &error), 0, "%s", error ?: "");
+        for (size_t i = 0; i + 1 < argv.n; i++)
+                if (streq(argv.items[i], "-rtc"))
+                        cr_assert_str_eq(argv.items[i + 1], "base=2023-11-14T21:13:20");
+        strv_done(&argv);
+        strv_done(&env);
+
+        d.clock = (DomainClock){ .offset = DOMAIN_CLOCK_TIMEZONE, .timezone = (char *) "Europe/Paris" };
+        cr_assert_eq(qemu_argv_build(&d, &o, &argv, &env, &error), 0, "%s", error ?: "");
+        for (size_t i = 0; i < env.n; i++)
+                tz = tz || streq(env.items[i], "TZ=Europe/Paris");
+        cr_assert(tz);
+        expect_contains(&d, "-rtc base=localtime ");
+}
+
+Test(qemu_argv, smbios) {
+        Domain d = base_domain();
+        DomainSysinfoEntry sys[] = { { (char *) "uuid", (char *) "00000000-0000-4000-8000-000000000000" } };
+        DomainSysinfoEntry oem[] = { { NULL, (char *) "a,b" } };
+
+        d.os.smbios_mode = DOMAIN_SMBIOS_HOST;
+        expect_error(&d, "<smbios mode='host'> is not supported");
+        d.os.smbios_mode = DOMAIN_SMBIOS_SYSINFO;
+        expect_error(&d, "<smbios mode='sysinfo'> needs a <sysinfo type='smbios'>");
+        d.sysinfo = (DomainSysinfo){ .type = DOMAIN_SYSINFO_SMBIOS,
+                                     .system = { sys, 1 },
+                                     .oem_strings = { oem, 1 } };
+        expect_error(&d, "<sysinfo> system uuid '00000000-0000-4000-8000-000000000000' differs");
+        d.sysinfo.system.n_entries = 0;
+        expect_contains(&d, "-smbios type=11,value=a,,b ");
+        d.os.smbios_mode = DOMAIN_SMBIOS_EMULATE;
+        expect_lacks(&d, "-smbios");
+}
+
+Test(qemu_argv, features_kvm_only) {
+        Domain d = base_domain();
+        DomainFeatureHyperv hv = { .mode = DOMAIN_HYPERV_MODE_PASSTHROUGH,
+                                   .evmcs = { DOMAIN_TRISTATE_OFF },
+                                   .relaxed = { DOMAIN_TRISTATE_ON } };
+
+        d.features.ioapic.driver = DOMAIN_IOAPIC_KVM;
+        expect_error(&d, "<ioapic driver=...> needs <domain type='kvm'>");
+        d.virt_type = DOMAIN_VIRT_KVM;
+        expect_contains(&d, ",kernel-irqchip=on ");
+        d.features.kvm.dirty_ring = (DomainFeatureDirtyRing){ DOMAIN_TRISTATE_ON, 4096 };
+        expect_contains(&d, "-accel kvm,dirty-ring-size=4096 ");
+        d.features.hyperv = &hv;
+        expect_contains(&d, "-cpu qemu64,hv-passthrough=on,hv-relaxed=on,hv-evmcs=off ");
+        d.virt_type = DOMAIN_VIRT_QEMU;
+        d.features.ioapic.driver = DOMAIN_IOAPIC_DEFAULT;
+        d.features.kvm.dirty_ring.state = DOMAIN_TRISTATE_ABSENT;
+        expect_error(&d, "<hyperv mode='passthrough'> needs <domain type='kvm'>");
+        d.virt_type = DOMAIN_VIRT_KVM;
+        hv = (DomainFeatureHyperv){
+                .mode = DOMAIN_HYPERV_MODE_CUSTOM,
+                .vpindex = { DOMAIN_TRISTATE_ON },
+                .synic = { DOMAIN_TRISTATE_ON },
+                .stimer = { DOMAIN_TRISTATE_ON, { DOMAIN_TRISTATE_ON } },
+                .tlbflush = { DOMAIN_TRISTATE_ON, { DOMAIN_TRISTATE_ON }, { DOMAIN_TRISTATE_ON } },
+                .ipi = { DOMAIN_TRISTATE_ON },
+                .evmcs = { DOMAIN_TRISTATE_OFF }
+        };
+        expect_contains(&d, "-cpu qemu64,hv-vpindex=on,hv-synic=on,hv-stimer=on,hv-stimer-direct=on,"
+                            "hv-tlbflush=on,hv-tlbflush-direct=on,hv-tlbflush-ext=on,hv-ipi=on ");
+        d.features.smm.tseg_kib = 65536;
+        expect_error(&d, "<smm><tseg> needs a q35 machine");
+        d.os.machine = (char *) "q35";
+        expect_contains(&d, "-global mch.extended-tseg-mbytes=64 ");
+        d.features.smm.tseg_kib = 0;
+        d.features.hap.state = DOMAIN_TRISTATE_OFF;
+        expect_error(&d, "<hap state='off'> is not supported");
 }
 
 Test(qemu_argv, lifecycle) {
