@@ -80,7 +80,7 @@ char *xml_node_path(const xmlNode *n) {
 /* Errors are kept in document order, one line each; past
  * XML_ERRORS_MAX lines only the count grows (the file needs work, the
  * admin has enough to start). */
-static int error_append(XmlCtx *c, const xmlNode *n, const char *fmt, va_list ap) {
+_printf_(3, 0) static int error_append(XmlCtx *c, const xmlNode *n, const char *fmt, va_list ap) {
         _cleanup_free_ char *path = NULL, *msg = NULL, *line = NULL, *escaped = NULL;
         char *joined;
 

@@ -63,6 +63,27 @@ static inline bool fuzz_no_control(const char *s) {
         return true;
 }
 
+/* A parser's error text: one or more lines, each "FILE:..." with no
+ * control character, joined by single newlines (no empty line, no
+ * trailing newline). */
+static inline bool fuzz_error_lines(const char *s, const char *file) {
+        size_t n = strlen(file);
+
+        for (;;) {
+                const char *end = strchr(s, '\n');
+                size_t len = end ? (size_t) (end - s) : strlen(s);
+
+                if (len <= n || strncmp(s, file, n) != 0 || s[n] != ':')
+                        return false;
+                for (size_t i = 0; i < len; i++)
+                        if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f)
+                                return false;
+                if (!end)
+                        return true;
+                s = end + 1;
+        }
+}
+
 /* Split data at NUL bytes: the next field, or NULL when there are none
  * left. *pos moves past the field and its NUL. */
 static inline const char *fuzz_next_field(const uint8_t *data, size_t size, size_t *pos, size_t *ret_len) {
