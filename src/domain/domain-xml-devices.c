@@ -670,75 +670,6 @@ static int parse_channel(XmlCtx *c, xmlNode *n, void *userdata) {
         return parse_char(c, n, userdata, DOMAIN_CHAR_CHANNEL);
 }
 
-static bool controller_index_taken(const Domain *d, const DomainController *self, unsigned index) {
-        for (const DomainController *o = d->controllers; o < d->controllers + d->n_controllers; o++)
-                if (o != self && o->type == self->type && o->index == index)
-                        return true;
-        return false;
-}
-
-static int controller_model(XmlCtx *c, xmlNode *n, DomainController *ctl) {
-        const XmlEnum *models = domain_xml_controller_models[ctl->type];
-
-        if (!xmlHasProp(n, (const xmlChar *) "model"))
-                return 0;
-        if (!models)
-                return xml_fail(c, n, "unsupported attribute 'model' for controller type '%s'",
-                                xml_enum_to_string(&domain_xml_controller_type, ctl->type));
-        return xml_attr_string_in(c, n, "model", models, true, &ctl->model);
-}
-
-/* Only SCSI controllers take <driver> here (queues, iothread, ...). */
-static int controller_driver(XmlCtx *c, xmlNode *n, void *userdata) {
-        DomainController *ctl = userdata;
-
-        if (ctl->type != DOMAIN_CONTROLLER_SCSI)
-                return xml_fail_unknown_element(c, n);
-        return xml_schema_parse(c, n, &domain_xml_scsi_driver, ctl, ctl);
-}
-
-static const XmlChild controller_children[] = {
-        { "driver", controller_driver, 0 },
-        { "alias", domain_xml_parse_device_alias, 0 },
-        { "address", domain_xml_parse_device_address, 0 },
-};
-
-/* Without index=, libvirt takes the lowest one free for the type. */
-static int parse_controller(XmlCtx *c, xmlNode *n, void *userdata) {
-        Domain *d = userdata;
-        DomainController *ctl;
-        int r, type;
-
-        ctl = xml_array_append(&d->controllers, &d->n_controllers, sizeof(*ctl));
-        if (!ctl)
-                return -ENOMEM;
-        r = xml_check_attrs(c, n, (const char *const[]){ "type", "index", "model", NULL });
-        if (r >= 0)
-                r = xml_attr_enum(c, n, "type", &domain_xml_controller_type, true, &type);
-        if (r < 0)
-                return r;
-        ctl->type = type;
-        r = xml_attr_unsigned(c, n, "index", 0, CONTROLLER_INDEX_MAX, false, &ctl->index);
-        if (r == 0)
-                while (controller_index_taken(d, ctl, ctl->index))
-                        ctl->index++;
-        /* The one picked is written out: it must be one that parses. */
-        if (r == 0 && ctl->index > CONTROLLER_INDEX_MAX)
-                return xml_fail(c, n, "no free index for another controller of type '%s' (at most %u)",
-                                xml_enum_to_string(&domain_xml_controller_type, ctl->type),
-                                CONTROLLER_INDEX_MAX);
-        if (r >= 0)
-                r = controller_model(c, n, ctl);
-        if (r >= 0)
-                r = XML_PARSE_CHILDREN(c, n, controller_children, ctl);
-        if (r < 0)
-                return r;
-        if (controller_index_taken(d, ctl, ctl->index))
-                return xml_fail(c, n, "duplicate controller type '%s' index %u",
-                                xml_enum_to_string(&domain_xml_controller_type, ctl->type), ctl->index);
-        return 0;
-}
-
 /* The device elements in libvirt's order, which is the order they are
  * written in; those still read by hand above are custom children, their
  * count in the Domain says whether there is anything to write. */
@@ -761,7 +692,7 @@ static XML_ELEMENT(emulator_element, "emulator", char *, emulator_values, (const
 static const XmlSub devices_subs[] = {
         { .kind = XML_SUB_INLINE, .elem = &emulator_element, .offset = offsetof(Domain, emulator) },
         LEGACY("disk", domain_xml_parse_disk, domain_xml_format_disks, n_disks, XML_MULTI),
-        LEGACY("controller", parse_controller, domain_xml_format_controllers, n_controllers, XML_MULTI),
+        DEVICES("controller", domain_xml_controller, controllers, n_controllers),
         LEGACY("interface", parse_interface, domain_xml_format_interfaces, n_interfaces, XML_MULTI),
         DEVICES("smartcard", domain_xml_smartcard, smartcards, n_smartcards),
         LEGACY("serial", parse_serial, domain_xml_format_serials, n_chars, XML_MULTI),

@@ -256,33 +256,6 @@ static void format_disk(FILE *f, const DomainDisk *disk) {
         fputs("    </disk>\n", f);
 }
 
-/* End the start tag of a device whose only children are its alias and
- * address, and close it. */
-static void format_info_tail(FILE *f, const char *element, const DomainDeviceInfo *info) {
-        if (!info->alias && !info->address) {
-                fputs("/>\n", f);
-                return;
-        }
-        fputs(">\n", f);
-        domain_xml_format_device_info(f, 3, info);
-        fprintf(f, "    </%s>\n", element);
-}
-
-static void format_controller(FILE *f, const DomainController *ctl) {
-        fputs("    <controller", f);
-        put_attr_enum(f, "type", &domain_xml_controller_type, ctl->type);
-        put_attr_uint(f, "index", ctl->index);
-        xml_put_attr(f, "model", ctl->model);
-        if (!xml_schema_has_content(&domain_xml_scsi_driver, ctl)) {
-                format_info_tail(f, "controller", &ctl->info);
-                return;
-        }
-        fputs(">\n", f);
-        xml_schema_format(f, 3, &domain_xml_scsi_driver, ctl);
-        domain_xml_format_device_info(f, 3, &ctl->info);
-        fputs("    </controller>\n", f);
-}
-
 static void format_interface(FILE *f, const DomainInterface *iface) {
         const uint8_t *m = iface->mac;
 
@@ -374,7 +347,6 @@ static void format_char(FILE *f, const DomainChar *ch) {
         }
 
 FORMAT_ALL(domain_xml_format_disks, DomainDisk, disks, n_disks, format_disk)
-FORMAT_ALL(domain_xml_format_controllers, DomainController, controllers, n_controllers, format_controller)
 FORMAT_ALL(domain_xml_format_interfaces, DomainInterface, interfaces, n_interfaces, format_interface)
 
 static void format_chars_of(FILE *f, const Domain *d, DomainCharKind kind) {

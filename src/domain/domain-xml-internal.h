@@ -98,6 +98,7 @@ int domain_xml_tuning_check(XmlCtx *c, xmlNode *root, const Domain *d);
 extern const XmlElement domain_xml_memballoon;
 extern const XmlElement domain_xml_panic;
 extern const XmlElement domain_xml_rng;
+extern const XmlElement domain_xml_controller;
 extern const XmlElement domain_xml_iommu;
 extern const XmlElement domain_xml_vsock;
 extern const XmlElement domain_xml_input;
@@ -132,7 +133,6 @@ extern const XmlEnum domain_xml_smbios_mode;
 /* Writers of the devices still formatted by hand (domain-xml-format.c):
  * all of a kind, at level, from the Domain. */
 void domain_xml_format_disks(FILE *f, int level, const void *domain);
-void domain_xml_format_controllers(FILE *f, int level, const void *domain);
 void domain_xml_format_interfaces(FILE *f, int level, const void *domain);
 void domain_xml_format_serials(FILE *f, int level, const void *domain);
 void domain_xml_format_consoles(FILE *f, int level, const void *domain);

@@ -80,27 +80,3 @@ XML_ENUM_DEFINE(domain_xml_input_type, { "mouse", DOMAIN_INPUT_MOUSE },
 
 XML_ENUM_DEFINE(domain_xml_input_bus, { "ps2", DOMAIN_INPUT_BUS_PS2 }, { "usb", DOMAIN_INPUT_BUS_USB },
                 { "virtio", DOMAIN_INPUT_BUS_VIRTIO });
-
-XML_ENUM_DEFINE(domain_xml_controller_type, { "usb", DOMAIN_CONTROLLER_USB },
-                { "scsi", DOMAIN_CONTROLLER_SCSI }, { "sata", DOMAIN_CONTROLLER_SATA },
-                { "ide", DOMAIN_CONTROLLER_IDE }, { "pci", DOMAIN_CONTROLLER_PCI },
-                { "virtio-serial", DOMAIN_CONTROLLER_VIRTIO_SERIAL });
-
-XML_ENUM_DEFINE_STATIC(controller_usb_models, { "qemu-xhci", DOMAIN_XML_STRING },
-                       { "nec-xhci", DOMAIN_XML_STRING }, { "piix3-uhci", DOMAIN_XML_STRING },
-                       { "none", DOMAIN_XML_STRING });
-XML_ENUM_DEFINE_STATIC(controller_scsi_models, { "virtio-scsi", DOMAIN_XML_STRING },
-                       { "lsilogic", DOMAIN_XML_STRING });
-XML_ENUM_DEFINE_STATIC(controller_pci_models, { "pci-root", DOMAIN_XML_STRING },
-                       { "pcie-root", DOMAIN_XML_STRING }, { "pcie-root-port", DOMAIN_XML_STRING });
-
-/* Only models the QEMU command builder knows how to create; NULL: the
- * type takes no model= at all. */
-const XmlEnum *const domain_xml_controller_models[] = {
-        [DOMAIN_CONTROLLER_USB] = &controller_usb_models,
-        [DOMAIN_CONTROLLER_SCSI] = &controller_scsi_models,
-        [DOMAIN_CONTROLLER_SATA] = NULL,
-        [DOMAIN_CONTROLLER_IDE] = NULL,
-        [DOMAIN_CONTROLLER_PCI] = &controller_pci_models,
-        [DOMAIN_CONTROLLER_VIRTIO_SERIAL] = NULL,
-};

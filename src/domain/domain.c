@@ -52,11 +52,7 @@ static void domain_devices_done(Domain *d) {
         xml_schema_free_array(&domain_xml_hub, d->hubs, d->n_hubs);
         xml_schema_free_array(&domain_xml_smartcard, d->smartcards, d->n_smartcards);
         xml_schema_free_array(&domain_xml_input, d->inputs, d->n_inputs);
-        for (size_t i = 0; i < d->n_controllers; i++) {
-                free(d->controllers[i].model);
-                domain_device_info_done(&d->controllers[i].info);
-        }
-        free(d->controllers);
+        xml_schema_free_array(&domain_xml_controller, d->controllers, d->n_controllers);
         if (d->memballoon)
                 xml_schema_free(&domain_xml_memballoon, d->memballoon);
         free(d->memballoon);

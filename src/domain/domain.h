@@ -1129,14 +1129,31 @@ typedef enum DomainControllerType {
         DOMAIN_CONTROLLER_IDE,
         DOMAIN_CONTROLLER_PCI,
         DOMAIN_CONTROLLER_VIRTIO_SERIAL,
+        DOMAIN_CONTROLLER_CCID, /* the USB smartcard reader (dumpxml writes it with a <smartcard>) */
+        DOMAIN_CONTROLLER_FDC,  /* the ISA floppy controller (dumpxml writes it with a floppy) */
 } DomainControllerType;
+
+/* <target> of a PCI controller: libvirt's numbering, given or filled in. */
+typedef struct DomainControllerTarget {
+        XmlNum chassis_nr;    /* pci-bridge */
+        XmlNum chassis, port; /* pcie-root-port, pcie-switch-downstream-port */
+        XmlNum bus_nr;        /* pci-expander-bus */
+        XmlNum index;         /* spapr */
+        XmlNum node;          /* expander buses: NUMA node */
+        DomainTristate hotplug;
+} DomainControllerTarget;
 
 typedef struct DomainController {
         DomainDeviceInfo info; /* first member */
         DomainControllerType type;
-        unsigned index;
-        char *model; /* usb: qemu-xhci, nec-xhci, piix3-uhci, none; scsi: virtio-scsi, lsilogic; pci: pci-root, pcie-root, pcie-root-port */
-        /* SCSI <driver queues iothread cmd_per_lun max_sectors ioeventfd>; 0 = not given. */
+        unsigned index;       /* without index=, the lowest free one of the type (written back) */
+        char *model;          /* per type, see dev-controller.c */
+        XmlNum ports;         /* virtio-serial: ports; usb xhci: ports */
+        XmlNum vectors;       /* virtio-serial: MSI-X vectors */
+        char *pci_model_name; /* <model name>: QEMU's device for a PCI controller */
+        DomainControllerTarget target;
+        XmlNum master_startport; /* <master startport>: a UHCI companion's first port on its EHCI */
+        /* <driver queues iothread cmd_per_lun max_sectors ioeventfd> (virtio-scsi); 0 = not given. */
         unsigned queues, iothread, cmd_per_lun, max_sectors;
         DomainTristate ioeventfd;
 } DomainController;

@@ -90,7 +90,7 @@ static int value_parse(XmlCtx *c, xmlNode *n, const XmlValue *v, void *obj) {
 
                 r = parse_num(c, n,
                               &(XmlValue){ .name = v->name,
-                                           .min = v->min > 0 ? v->min : 1,
+                                           .min = v->min > 0 || (v->flags & XML_ZERO) ? v->min : 1,
                                            .max = v->max ?: UINT_MAX,
                                            .flags = v->flags },
                               s, &num);
@@ -228,6 +228,8 @@ int xml_schema_parse(XmlCtx *c, xmlNode *n, const XmlElement *e, void *obj, void
         unsigned errors = c->n_errors;
         int r;
 
+        if (e->init)
+                e->init(obj);
         r = values_parse(c, n, e, obj);
         if (r >= 0)
                 r = subs_parse(c, n, e, obj);
@@ -302,7 +304,7 @@ static const char *value_string(const XmlValue *v, const void *obj, char buf[sta
         case XML_T_ENUM: return xml_enum_to_string(v->e, *CFIELD(obj, v->offset, int));
         case XML_T_UINT:
                 u = *CFIELD(obj, v->offset, unsigned);
-                if (u == 0)
+                if (u == 0 && !(v->flags & XML_ZERO))
                         return NULL;
                 snprintf(buf, 32, "%u", u);
                 return buf;

@@ -46,6 +46,8 @@ enum {
         XML_HEX = 1 << 1,      /* XML_T_NUM: "0x1f" accepted too */
         XML_MULTI = 1 << 2,    /* XML_SUB_CUSTOM: may repeat */
         XML_COUNTED = 1 << 3,  /* XML_SUB_CUSTOM: present when the size_t at count_offset is not 0 */
+        XML_ZERO = 1 << 4,     /* XML_T_UINT: 0 is a value, always written (the element's init or check
+                                * fills it when not given) */
         XML_KEEP_EMPTY =
                 1 << 4, /* XML_SUB_OPTIONAL: written when given, even with nothing in it (<apic/>) */
 };
@@ -102,6 +104,8 @@ struct XmlElement {
          * defaults the parser fills in (they are written back). n is the
          * element, parent the struct holding this one. */
         int (*check)(XmlCtx *c, xmlNode *n, void *obj, void *parent);
+        /* Before anything is read: fields whose "not given" is not 0. */
+        void (*init)(void *obj);
 };
 
 /* A refused child: "element 'NAME' is not supported: REASON". */

@@ -136,6 +136,11 @@ static bool controller_device(bool q35, DomainControllerType type, unsigned inde
                 *ret_cls = PCI_CLASS_CONTROLLER_USB;
                 *ret_flags = !model || strstr(model, "xhci") ? PCI_DEV_PCIE : PCI_DEV_PCI;
                 return true;
+        case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
+                *ret_cls = PCI_CLASS_CONTROLLER_VIRTIO_SERIAL;
+                /* a transitional device keeps its legacy I/O BARs: conventional PCI */
+                *ret_flags = streq_ptr(model, "virtio-transitional") ? PCI_DEV_PCI : PCI_DEV_PCIE;
+                return true;
         case DOMAIN_CONTROLLER_SCSI:
                 *ret_cls = PCI_CLASS_CONTROLLER_SCSI;
                 /* lsi53c895a is conventional PCI; virtio-scsi is PCIe-native. */
@@ -146,10 +151,6 @@ static bool controller_device(bool q35, DomainControllerType type, unsigned inde
                 *ret_cls = PCI_CLASS_CONTROLLER_SATA;
                 *ret_flags = PCI_DEV_PCI | PCI_DEV_PCIE;
                 return !(q35 && index == 0);
-        case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
-                *ret_cls = PCI_CLASS_CONTROLLER_VIRTIO_SERIAL;
-                *ret_flags = PCI_DEV_PCIE;
-                return true;
         default: return false;
         }
 }
@@ -159,6 +160,7 @@ static const char *controller_type_name(DomainControllerType t) {
                 [DOMAIN_CONTROLLER_USB] = "usb",   [DOMAIN_CONTROLLER_SCSI] = "scsi",
                 [DOMAIN_CONTROLLER_SATA] = "sata", [DOMAIN_CONTROLLER_IDE] = "ide",
                 [DOMAIN_CONTROLLER_PCI] = "pci",   [DOMAIN_CONTROLLER_VIRTIO_SERIAL] = "virtio-serial",
+                [DOMAIN_CONTROLLER_CCID] = "ccid", [DOMAIN_CONTROLLER_FDC] = "fdc",
         };
         return (size_t) t < ELEMENTSOF(names) && names[t] ? names[t] : "?";
 }
@@ -275,7 +277,15 @@ static int collect_pci_controllers(QemuArgvBuilder *b, PciController *ret, size_
 
                 if (c->type != DOMAIN_CONTROLLER_PCI)
                         continue;
-                *pc = (PciController){ .index = c->index };
+                *pc = (PciController){
+                        .index = c->index,
+                        /* <target>: chassisNr for a pci-bridge, chassis for ports */
+                        .chassis = (unsigned) (c->target.chassis_nr.set ? c->target.chassis_nr.value
+                                                                        : c->target.chassis.value),
+                        .has_chassis = c->target.chassis_nr.set || c->target.chassis.set,
+                        .port = (unsigned) c->target.port.value,
+                        .has_port = c->target.port.set,
+                };
                 r = controller_model(b, c, &pc->model);
                 if (r >= 0) {
                         snprintf(what, sizeof(what), "controller pci %u", c->index);

@@ -25,9 +25,14 @@ static bool string_in_serial_charset(const char *s) {
 
 /* ---- lookups ------------------------------------------------------------ */
 
+static bool usb_companion(const DomainController *c);
+
+/* The controller of type and index; UHCI companions share their EHCI
+ * master's index and are not the controller of that index. */
 static const DomainController *controller_find(const Domain *d, DomainControllerType type, unsigned index) {
         for (size_t i = 0; i < d->n_controllers; i++)
-                if (d->controllers[i].type == type && d->controllers[i].index == index)
+                if (d->controllers[i].type == type && d->controllers[i].index == index &&
+                    !usb_companion(&d->controllers[i]))
                         return &d->controllers[i];
         return NULL;
 }
@@ -78,6 +83,14 @@ const char *qemu_argv_usb_controller_driver(const char *model) {
                 { "qemu-xhci", "qemu-xhci" },
                 { "nec-xhci", "nec-usb-xhci" },
                 { "piix3-uhci", "piix3-usb-uhci" },
+                { "piix4-uhci", "piix4-usb-uhci" },
+                { "ehci", "usb-ehci" },
+                { "ich9-ehci1", "ich9-usb-ehci1" },
+                { "ich9-uhci1", "ich9-usb-uhci1" },
+                { "ich9-uhci2", "ich9-usb-uhci2" },
+                { "ich9-uhci3", "ich9-usb-uhci3" },
+                { "vt82c686b-uhci", "vt82c686b-usb-uhci" },
+                { "pci-ohci", "pci-ohci" },
         };
 
         /* No model: qemu-xhci, what libvirt picks for modern guests. */
@@ -89,17 +102,59 @@ const char *qemu_argv_usb_controller_driver(const char *model) {
         return NULL;
 }
 
+static bool usb_companion(const DomainController *c) {
+        return c->model && strncmp(c->model, "ich9-uhci", strlen("ich9-uhci")) == 0;
+}
+
+/* The QEMU id of USB controller index: "usb" for 0, as libvirt. */
+static int usb_id(unsigned index, char buf[static 16]) {
+        return index == 0 ? snprintf(buf, 16, "usb") : snprintf(buf, 16, "usb%u", index);
+}
+
+/* ICH9's UHCI companions serve the ports of the EHCI controller with the
+ * same index: masterbus= names its bus, firstport= the first port (libvirt
+ * gives them no id of their own). xHCI's ports= sets both its USB 2 and
+ * USB 3 port counts, as libvirt does. */
 static int build_controller_usb(QemuArgvBuilder *b, size_t i, const DomainController *c) {
         const char *driver;
+        char id[16];
 
         if (streq_ptr(c->model, "none"))
                 return 0;
         driver = qemu_argv_usb_controller_driver(c->model);
         if (!driver)
                 return qemu_argv_fail(b, "unsupported USB controller model '%s'", c->model);
-        if (c->index == 0)
-                return qemu_argv_add_device(b, QEMU_PCI_CONTROLLER, i, "%s,id=usb", driver);
-        return qemu_argv_add_device(b, QEMU_PCI_CONTROLLER, i, "%s,id=usb%u", driver, c->index);
+        usb_id(c->index, id);
+        if (usb_companion(c))
+                return qemu_argv_add_device(b, QEMU_PCI_CONTROLLER, i, "%s,masterbus=%s.0,firstport=%u",
+                                            driver, id, (unsigned) c->master_startport.value);
+        if (c->ports.set)
+                return qemu_argv_add_device(b, QEMU_PCI_CONTROLLER, i, "%s,id=%s,p2=%u,p3=%u", driver, id,
+                                            (unsigned) c->ports.value, (unsigned) c->ports.value);
+        return qemu_argv_add_device(b, QEMU_PCI_CONTROLLER, i, "%s,id=%s", driver, id);
+}
+
+static int build_controller_virtio_serial(QemuArgvBuilder *b, size_t i, const DomainController *c) {
+        _cleanup_free_ char *dev = NULL;
+        char driver[64];
+        int r;
+
+        r = qemu_argv_appendf(&dev, "%s,id=virtio-serial%u",
+                              qemu_virtio_pci_driver("virtio-serial",
+                                                     streq_ptr(c->model, "virtio-transitional")
+                                                             ? DOMAIN_VIRTIO_MODEL_TRANSITIONAL
+                                                     : streq_ptr(c->model, "virtio-non-transitional")
+                                                             ? DOMAIN_VIRTIO_MODEL_NON_TRANSITIONAL
+                                                             : DOMAIN_VIRTIO_MODEL_VIRTIO,
+                                                     driver),
+                              c->index);
+        if (r >= 0 && c->ports.set)
+                r = qemu_argv_appendf(&dev, "max_ports=%u", (unsigned) c->ports.value);
+        if (r >= 0 && c->vectors.set)
+                r = qemu_argv_appendf(&dev, "vectors=%u", (unsigned) c->vectors.value);
+        if (r < 0)
+                return r;
+        return qemu_argv_add_device(b, QEMU_PCI_CONTROLLER, i, "%s", dev);
 }
 
 /* virtio-scsi with its <driver> options (libvirt's mapping:
@@ -157,15 +212,16 @@ static int build_controller(QemuArgvBuilder *b, size_t i, const DomainController
                 if (b->q35)
                         return qemu_argv_fail(
                                 b, "IDE controllers are not available on q35 machine types; use bus='sata'");
-                if (c->index != 0 || c->model)
+                /* The pc machine's PIIX3 IDE function is built in. */
+                if (c->index != 0 || (c->model && !streq(c->model, "piix3")))
                         return qemu_argv_fail(
-                                b, "only the built-in IDE controller (index 0, no model) is supported");
+                                b, "only the built-in IDE controller (index 0, model piix3) is supported");
                 return 0;
-        case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
-                if (c->model)
-                        return qemu_argv_fail(b, "virtio-serial controllers take no model");
-                return qemu_argv_add_device(b, QEMU_PCI_CONTROLLER, i,
-                                            "virtio-serial-pci,id=virtio-serial%u", c->index);
+        case DOMAIN_CONTROLLER_VIRTIO_SERIAL: return build_controller_virtio_serial(b, i, c);
+        /* The smartcard's usb-ccid comes with the <smartcard>; the floppy
+         * controller is part of the pc machine. */
+        case DOMAIN_CONTROLLER_CCID:
+        case DOMAIN_CONTROLLER_FDC: return 0;
         default: return qemu_argv_fail(b, "unsupported controller type");
         }
 }
@@ -217,7 +273,7 @@ static int check_controllers(QemuArgvBuilder *b) {
         for (size_t i = 0; i < d->n_controllers; i++) {
                 const DomainController *c = &d->controllers[i];
 
-                if (controller_find(d, c->type, c->index) != c)
+                if (!usb_companion(c) && controller_find(d, c->type, c->index) != c)
                         return qemu_argv_fail(b, "two controllers of the same type have index %u", c->index);
         }
         return 0;

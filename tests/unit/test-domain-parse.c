@@ -702,7 +702,26 @@ static const SemanticCase semantic_cases[] = {
         { "", "<disk><source file='/a'/><blockio logical_block_size='1000'/><target dev='vda'/></disk>",
           "/domain/devices/disk/blockio: block sizes must be powers of two from 512 to 2097152 bytes" },
         { "", "<controller type='usb'><driver queues='2'/></controller>",
-          "/domain/devices/controller/driver: unsupported element 'driver'" },
+          "/domain/devices/controller: <driver> applies to scsi controllers only" },
+        { "", "<controller type='usb' ports='4'/>",
+          "/domain/devices/controller: ports= applies to virtio-serial and xhci USB controllers only" },
+        { "", "<controller type='usb' model='qemu-xhci' vectors='4'/>",
+          "/domain/devices/controller: vectors= applies to virtio-serial controllers only" },
+        { "", "<controller type='usb' model='qemu-xhci'><target chassis='1'/></controller>",
+          "/domain/devices/controller: <model> and <target> apply to pci controllers only" },
+        { "", "<controller type='usb' model='qemu-xhci'><master startport='0'/></controller>",
+          "/domain/devices/controller: <master> applies to ich9-uhci companion controllers only" },
+        { "", "<controller type='usb' model='xhci'/>",
+          "/domain/devices/controller: unsupported value 'xhci' for attribute 'model' (expected one of: "
+          "qemu-xhci, nec-xhci, piix3-uhci, piix4-uhci, ehci, ich9-ehci1, ich9-uhci1, ich9-uhci2, "
+          "ich9-uhci3, "
+          "vt82c686b-uhci, pci-ohci, none)" },
+        { "", "<controller type='pci' index='1' model='pcie-root-port'><model name='virtio'/></controller>",
+          "/domain/devices/controller/model: unsupported value 'virtio' for attribute 'name' (expected one "
+          "of: pci-bridge, i82801b11-bridge, ioh3420, pcie-root-port, x3130-upstream, xio3130-downstream, "
+          "pxb, pxb-pcie, pcie-pci-bridge)" },
+        { "", "<controller type='pci' index='1' model='pcie-root-port'><target port='0x100'/></controller>",
+          "/domain/devices/controller/target: invalid value '0x100' for attribute 'port'" },
         { "", "<disk type='block'><source file='/a'/><target dev='vda'/></disk>",
           "/domain/devices/disk/source: unsupported attribute 'file'\n"
           "mem.xml:1: /domain/devices/disk/source: missing attribute 'dev'" },

@@ -766,8 +766,8 @@ Test(qemu_argv, controllers) {
         d.n_inputs = 0;
         expect_lacks(&d, "-device usb");
         expect_lacks(&d, "xhci");
-        c[0].model = (char *) "ehci";
-        expect_error(&d, "unsupported USB controller model 'ehci'");
+        c[0].model = (char *) "qusb1";
+        expect_error(&d, "unsupported USB controller model 'qusb1'");
         c[0].model = NULL;
         c[4].model = (char *) "lsilogic";
         expect_contains(&d, "-device lsi53c895a,id=scsi0,bus=pci.3,addr=0x1 ");
