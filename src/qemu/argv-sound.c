@@ -9,17 +9,10 @@ static bool implicit_audio(const Domain *d) {
         return d->n_audios == 0 && d->n_sounds > 0;
 }
 
-static bool has_spice(const Domain *d) {
-        for (size_t i = 0; i < d->n_graphics; i++)
-                if (d->graphics[i].type == DOMAIN_GRAPHICS_SPICE)
-                        return true;
-        return false;
-}
-
 /* An <audio> without type (older libvirt's "default") is treated as the
  * implicit one would be. */
 static const char *audio_driver(const Domain *d, DomainAudioType t) {
-        if (t == DOMAIN_AUDIO_SPICE || (t == 0 && has_spice(d)))
+        if (t == DOMAIN_AUDIO_SPICE || (t == 0 && qemu_argv_has_spice(d)))
                 return "spice";
         return "none";
 }
@@ -41,7 +34,7 @@ int qemu_argv_build_audio(QemuArgvBuilder *b) {
         for (size_t i = 0; i < d->n_audios; i++) {
                 const DomainAudio *a = &d->audios[i];
 
-                if (a->type == DOMAIN_AUDIO_SPICE && !has_spice(d))
+                if (a->type == DOMAIN_AUDIO_SPICE && !qemu_argv_has_spice(d))
                         return qemu_argv_fail(b, "audio type 'spice' needs SPICE graphics");
                 r = qemu_argv_add(b, "-audiodev", "%s,id=audio%u", audio_driver(d, a->type), a->id);
                 if (r < 0)

@@ -50,7 +50,7 @@ static int build_smartcards(QemuArgvBuilder *b) {
         return 0;
 }
 
-static bool has_spice(const Domain *d) {
+bool qemu_argv_has_spice(const Domain *d) {
         for (size_t i = 0; i < d->n_graphics; i++)
                 if (d->graphics[i].type == DOMAIN_GRAPHICS_SPICE)
                         return true;
@@ -60,7 +60,7 @@ static bool has_spice(const Domain *d) {
 int qemu_argv_build_usb_devices(QemuArgvBuilder *b) {
         int r;
 
-        if ((b->d->n_redirdevs > 0 || b->d->n_smartcards > 0) && !has_spice(b->d))
+        if ((b->d->n_redirdevs > 0 || b->d->n_smartcards > 0) && !qemu_argv_has_spice(b->d))
                 return qemu_argv_fail(b, "spicevmc redirdev and smartcard devices need SPICE graphics");
         r = build_hubs(b);
         if (r >= 0)

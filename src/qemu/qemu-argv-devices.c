@@ -1265,7 +1265,10 @@ static int char_backend(QemuArgvBuilder *b, const DomainChar *c, const char *id,
                 r = char_path_checked(b, c, path ?: c->path);
                 return r < 0 ? r : char_backend_unix(b, c, path ?: c->path, id, ret);
         case DOMAIN_CHAR_SPICEVMC:
-                return qemu_argv_fail(b, "spicevmc channels need SPICE, which vmunit does not offer");
+                /* The SPICE agent's channel, fed by the SPICE server. */
+                if (!qemu_argv_has_spice(b->d))
+                        return qemu_argv_fail(b, "a spicevmc channel needs <graphics type='spice'>");
+                return qemu_argv_appendf(ret, "spicevmc,id=%s,name=vdagent", id);
         default: return qemu_argv_fail(b, "unsupported character device type");
         }
 }

@@ -154,6 +154,8 @@ int qemu_argv_build_video(QemuArgvBuilder *b);
 int qemu_argv_build_audio(QemuArgvBuilder *b);
 int qemu_argv_build_sounds(QemuArgvBuilder *b);
 int qemu_argv_build_usb_devices(QemuArgvBuilder *b);
+/* Whether the domain has SPICE graphics (what spicevmc chardevs need). */
+bool qemu_argv_has_spice(const Domain *d);
 /* The id of the -audiodev a sound device uses ("audio1"), 0 when the
  * domain has no sound at all. */
 unsigned qemu_argv_audio_id(const Domain *d, unsigned wanted);

@@ -932,7 +932,11 @@ Test(qemu_argv, channels) {
         chars[0].info.address = NULL;
         chars[1].info.address = NULL;
         chars[0].type = DOMAIN_CHAR_SPICEVMC;
-        expect_error(&d, "spicevmc channels need SPICE, which vmunit does not offer");
+        expect_error(&d, "a spicevmc channel needs <graphics type='spice'>");
+        DomainGraphics spice = { .type = DOMAIN_GRAPHICS_SPICE, .port = -1, .autoport = true };
+        d.graphics = &spice;
+        d.n_graphics = 1;
+        expect_contains(&d, "-chardev spicevmc,id=charchannel0,name=vdagent ");
 }
 
 /* <iommu>: intel on q35 only, with kernel-irqchip=split for intremap;
