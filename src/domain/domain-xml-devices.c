@@ -707,6 +707,8 @@ static const XmlSub devices_subs[] = {
         DEVICES("hub", domain_xml_hub, hubs, n_hubs),
         XML_REFUSED("filesystem", "host directory shares need virtiofsd, a daemon vmunit does not run; "
                                   "9p shares are not supported: use virtiofs when it lands"),
+        XML_REFUSED("tpm", "a TPM needs the swtpm emulator running beside QEMU (or a host TPM passed "
+                           "through), which vmunit does not manage yet"),
         XML_REFUSED("shmem", "ivshmem needs a shared memory file both sides map, which vmunit does not "
                              "create or label yet"),
         DEVICES("watchdog", domain_xml_watchdog, watchdogs, n_watchdogs),

@@ -48,32 +48,6 @@ prepare() {
         qemu_create_referenced_files "$out" "$dir"
 }
 
-# firmware='efi' without an <nvram> path: vmctl chose the firmware from
-# QEMU's descriptors and names the default store ROOT/lib/NAME/nvram/...,
-# which QEMU alone (the path form) needs made: from the template of the
-# descriptor whose executable is pflash0. Prints the store it made, so
-# it can be removed again for the supervisor to create its own.
-default_nvram() {
-        python3 - "$1" "$2" <<'EOF'
-import glob, json, os, re, shutil, sys
-words = open(sys.argv[1], "rb").read().split(b"\0")
-files = [m.group(1).decode().replace(",,", ",") for w in words
-         for m in [re.search(rb"filename=((?:[^,]|,,)*),node-name=pflash\d-storage", w)] if m]
-if len(files) < 2 or not files[1].startswith(sys.argv[2] + "/") or os.path.exists(files[1]):
-    sys.exit(0)
-for path in sorted(glob.glob("/etc/qemu/firmware/*.json") + glob.glob("/usr/share/qemu/firmware/*.json")):
-    try:
-        m = json.load(open(path))["mapping"]
-    except (OSError, ValueError, KeyError):
-        continue
-    if m.get("executable", {}).get("filename") == files[0] and "nvram-template" in m:
-        os.makedirs(os.path.dirname(files[1]), exist_ok=True)
-        shutil.copyfile(m["nvram-template"]["filename"], files[1])
-        print(files[1])
-        break
-EOF
-}
-
 # Start the words in argv.bin (env assignments first), talk QMP, quit.
 run_one() {
         qemu_run_argv "$2/argv.bin" "$3/run/$1/qmp.sock" "$2/qemu.log"
@@ -135,7 +109,7 @@ for src in "$VMUNIT_TEST_DATA"/*.xml; do
                 failed=$((failed + 1))
                 continue
         fi
-        made=$(default_nvram "$dir/argv.bin" "$root")
+        made=$(qemu_default_nvram "$dir/argv.bin" "$root")
         if run_one "$name" "$dir" "$root"; then
                 echo "ok   $name"
         else

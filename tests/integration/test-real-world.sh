@@ -22,12 +22,12 @@ sed -n '/^== /,$p' "$out"
 failed=0
 while read -r name; do
         [[ -z $name || $name == \#* ]] && continue
-        if ! grep -qx "PASS $name" "$out"; then
+        if ! grep -qE "^PASS $name( |$)" "$out"; then
                 echo "REGRESSION $name: $(grep -m1 "^FAIL $name:" "$out" || echo 'not run')"
                 failed=1
         fi
 done <"$list"
-grep '^PASS ' "$out" | while read -r _ name; do
+grep '^PASS ' "$out" | while read -r _ name _; do
         grep -qx "$name" "$list" || echo "new: $name passes (add it to tests/real-world/passing)"
 done
 exit "$failed"

@@ -76,6 +76,8 @@ def main():
     ap.add_argument('--kvm', default='yes')
     ap.add_argument('--machines', required=True)
     ap.add_argument('--guest', default='')
+    ap.add_argument('--cpu-max', action='store_true',
+                    help="host CPU modes become mode='maximum' (TCG on a host whose KVM refuses -cpu host)")
     a = ap.parse_args()
 
     text = open(a.src, encoding='utf-8', errors='surrogateescape').read()
@@ -135,6 +137,9 @@ def main():
         return f'{m.group(1)}{m.group(2)}{new}{m.group(2)}'
     text = re.sub(r"""(<type\b[^>]*\bmachine\s*=\s*)(['"])([^'"]+)\2""", machine_sub, text)
 
+    if a.cpu_max:
+        text = re.sub(r"""(<cpu\b[^>]*\bmode\s*=\s*)(['"])host-(?:passthrough|model)\2""", r'\1\2maximum\2', text)
+        note('cpu host-passthrough/host-model -> maximum')
     if a.kvm != 'yes':
         text = re.sub(r"""(<domain\b[^>]*\btype\s*=\s*)(['"])kvm\2""", r'\1\2qemu\2', text, count=1)
     if a.guest and os.path.exists(a.guest):

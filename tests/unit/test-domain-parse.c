@@ -703,6 +703,10 @@ static const SemanticCase semantic_cases[] = {
           "/domain/devices/disk/blockio: block sizes must be powers of two from 512 to 2097152 bytes" },
         { "", "<controller type='usb'><driver queues='2'/></controller>",
           "/domain/devices/controller: <driver> applies to scsi controllers only" },
+        { "", "<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>",
+          "/domain/devices/tpm: element 'tpm' is not supported: a TPM needs the swtpm emulator running "
+          "beside "
+          "QEMU (or a host TPM passed through), which vmunit does not manage yet" },
         { "", "<controller type='usb' ports='4'/>",
           "/domain/devices/controller: ports= applies to virtio-serial and xhci USB controllers only" },
         { "", "<controller type='usb' model='qemu-xhci' vectors='4'/>",
