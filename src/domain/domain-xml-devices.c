@@ -707,6 +707,12 @@ static const XmlSub devices_subs[] = {
         DEVICES("hub", domain_xml_hub, hubs, n_hubs),
         XML_REFUSED("filesystem", "host directory shares need virtiofsd, a daemon vmunit does not run; "
                                   "9p shares are not supported: use virtiofs when it lands"),
+        XML_REFUSED("hostdev", "host device passthrough (VFIO) needs the device bound to vfio-pci and its "
+                               "IOMMU group given to QEMU, which vmunit does not do yet"),
+        XML_REFUSED("lease", "lock leases need a lock manager (sanlock), which vmunit does not run"),
+        XML_REFUSED("parallel", "parallel ports are not supported"),
+        XML_REFUSED("redirfilter", "USB redirection filters are not supported yet"),
+        XML_REFUSED("crypto", "virtio-crypto needs a host crypto backend vmunit does not set up"),
         XML_REFUSED("tpm", "a TPM needs the swtpm emulator running beside QEMU (or a host TPM passed "
                            "through), which vmunit does not manage yet"),
         XML_REFUSED("shmem", "ivshmem needs a shared memory file both sides map, which vmunit does not "

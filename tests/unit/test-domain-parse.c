@@ -703,6 +703,10 @@ static const SemanticCase semantic_cases[] = {
           "/domain/devices/disk/blockio: block sizes must be powers of two from 512 to 2097152 bytes" },
         { "", "<controller type='usb'><driver queues='2'/></controller>",
           "/domain/devices/controller: <driver> applies to scsi controllers only" },
+        { "", "<hostdev mode='subsystem' type='pci' managed='yes'/>",
+          "/domain/devices/hostdev: element 'hostdev' is not supported: host device passthrough (VFIO) "
+          "needs "
+          "the device bound to vfio-pci and its IOMMU group given to QEMU, which vmunit does not do yet" },
         { "", "<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>",
           "/domain/devices/tpm: element 'tpm' is not supported: a TPM needs the swtpm emulator running "
           "beside "
