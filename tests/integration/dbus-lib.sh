@@ -50,6 +50,9 @@ ensure_test_users() {
                 id "${u%%:*}" >/dev/null 2>&1 ||
                         { useradd --system --no-create-home --shell /bin/bash --groups "${u#*:}" "${u%%:*}" &&
                                 CREATED_USERS=("${u%%:*}" "${CREATED_USERS[@]}"); }
+                # A user left by an interrupted run may have lost the group
+                # (removed and made again since): give it back.
+                id -nG "${u%%:*}" | grep -qw -- "${u#*:}" || usermod -aG "${u#*:}" "${u%%:*}"
         done
 }
 # as_user USER CMD...: run CMD as USER with USER's own groups.
