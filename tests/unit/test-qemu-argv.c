@@ -1453,6 +1453,56 @@ Test(qemu_argv, golden_files) {
         cr_expect_eq(ok, n, "%u of %u golden files match", ok, n);
 }
 
+/* A representative set of the real-world corpus (tests/real-world/golden,
+ * one name per line) against its golden command line in
+ * tests/data/real-world/golden/NAME.argv: what virt-install, virt-manager
+ * and dumpxml files become, the PCI layout (bus=, addr=) included. */
+static bool check_real_world_golden(const char *name) {
+        _cleanup_free_ char *xml = NULL, *golden = NULL, *runtime = NULL, *error = NULL, *got = NULL,
+                            *fw_root = NULL;
+        _cleanup_strv_ Strv argv = {}, env = {};
+        _cleanup_domain_ Domain *d = NULL;
+        QemuArgvOptions o;
+        int r;
+
+        cr_assert_gt(asprintf(&xml, "%s/real-world/%s.xml", data_dir(), name), 0);
+        cr_assert_gt(asprintf(&golden, "%s/real-world/golden/%s.argv", data_dir(), name), 0);
+        r = domain_parse_file(xml, &d, &error);
+        cr_expect_eq(r, 0, "%s: parse failed: %s", name, error ?: "?");
+        if (r < 0)
+                return false;
+        cr_assert_gt(asprintf(&runtime, "/run/vmunit/%s", d->name), 0);
+        cr_assert_gt(asprintf(&fw_root, "%s/firmware", data_dir()), 0);
+        o = golden_options(runtime, fw_root);
+        r = qemu_argv_build(d, &o, &argv, &env, &error);
+        cr_expect_eq(r, 0, "%s: build failed: %s", name, error ?: "?");
+        if (r < 0)
+                return false;
+        got = render_golden(&env, &argv);
+        return golden_matches(name, golden, got);
+}
+
+Test(qemu_argv, real_world_goldens) {
+        _cleanup_free_ char *list = NULL;
+        char line[256];
+        unsigned n = 0, ok = 0;
+        FILE *f;
+
+        cr_assert_gt(asprintf(&list, "%s/../real-world/golden", data_dir()), 0);
+        f = fopen(list, "re");
+        cr_assert_not_null(f, "cannot open %s", list);
+        while (fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\n")] = 0;
+                if (!line[0] || line[0] == '#')
+                        continue;
+                n++;
+                ok += check_real_world_golden(line);
+        }
+        fclose(f);
+        cr_expect_geq(n, 30, "expected at least 30 real-world goldens, found %u", n);
+        cr_expect_eq(ok, n, "%u of %u real-world goldens match", ok, n);
+}
+
 /* With the emulator's capabilities, what it lacks is refused by name. */
 Test(qemu_argv, caps_decide_models_and_machines) {
         _cleanup_(qemu_caps_done) QemuCaps caps = {};
