@@ -71,7 +71,7 @@ static const XmlValue node_values[] = {
 static XML_ELEMENT(node_element, "node", XmlNum, node_values, (const XmlSub[]){}, NULL);
 
 static const XmlSub target_subs[] = {
-        { .kind = XML_SUB_INLINE, .elem = &node_element, .offset = offsetof(DomainControllerTarget, node) },
+        XML_INLINE(node_element, DomainControllerTarget, node),
 };
 static XML_ELEMENT(target_element, "target", DomainControllerTarget, target_values, target_subs, NULL);
 
@@ -91,13 +91,9 @@ static const XmlValue controller_values[] = {
 };
 
 static const XmlSub controller_subs[] = {
-        { .kind = XML_SUB_OPTIONAL,
-          .elem = &model_name_element,
-          .offset = offsetof(DomainController, pci_model_name) },
-        { .kind = XML_SUB_INLINE, .elem = &target_element, .offset = offsetof(DomainController, target) },
-        { .kind = XML_SUB_INLINE,
-          .elem = &master_element,
-          .offset = offsetof(DomainController, master_startport) },
+        XML_OPTIONAL(model_name_element, DomainController, pci_model_name),
+        XML_INLINE(target_element, DomainController, target),
+        XML_INLINE(master_element, DomainController, master_startport),
         { .kind = XML_SUB_INLINE, .elem = &domain_xml_scsi_driver, .offset = 0 },
         DOMAIN_XML_INFO_SUBS(DomainController),
 };

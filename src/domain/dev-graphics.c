@@ -128,15 +128,11 @@ static const XmlValue graphics_values[] = {
         { "connected", XML_T_ENUM, offsetof(DomainGraphics, connected), 0, &connected_values, 0, 0, 0 },
 };
 
-#define SPICE_SUB(el, field) \
-        { .kind = XML_SUB_INLINE, .elem = &el, .offset = offsetof(DomainGraphics, field) }
+#define SPICE_SUB(el, field) XML_INLINE(el, DomainGraphics, field)
 
 static const XmlSub graphics_subs[] = {
-        { .kind = XML_SUB_INLINE, .elem = &listen_element, .offset = offsetof(DomainGraphics, listen_el) },
-        { .kind = XML_SUB_ARRAY,
-          .elem = &channel_element,
-          .offset = offsetof(DomainGraphics, channels),
-          .count_offset = offsetof(DomainGraphics, n_channels) },
+        XML_INLINE(listen_element, DomainGraphics, listen_el),
+        XML_ARRAY(channel_element, DomainGraphics, channels, n_channels),
         SPICE_SUB(image_element, image_compression),
         SPICE_SUB(jpeg_element, jpeg_compression),
         SPICE_SUB(zlib_element, zlib_compression),

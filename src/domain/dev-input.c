@@ -55,7 +55,7 @@ static int input_check(XmlCtx *c, xmlNode *n, void *obj, void *parent) {
 }
 
 static const XmlSub input_subs[] = {
-        { .kind = XML_SUB_INLINE, .elem = &source_element, .offset = offsetof(DomainInput, source) },
+        XML_INLINE(source_element, DomainInput, source),
         DOMAIN_XML_VIRTIO_SUB(DomainInput),
         DOMAIN_XML_INFO_SUBS(DomainInput),
 };

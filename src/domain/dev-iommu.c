@@ -46,7 +46,7 @@ static int iommu_check(XmlCtx *c, xmlNode *n, void *obj, void *parent) {
 }
 
 static const XmlSub iommu_subs[] = {
-        { .kind = XML_SUB_INLINE, .elem = &driver_element, .offset = offsetof(DomainIommu, driver) },
+        XML_INLINE(driver_element, DomainIommu, driver),
         DOMAIN_XML_INFO_SUBS(DomainIommu),
 };
 

@@ -24,9 +24,7 @@ static const XmlValue memballoon_values[] = {
 };
 
 static const XmlSub memballoon_subs[] = {
-        { .kind = XML_SUB_INLINE,
-          .elem = &stats_element,
-          .offset = offsetof(DomainMemballoon, stats_period) },
+        XML_INLINE(stats_element, DomainMemballoon, stats_period),
         DOMAIN_XML_INFO_SUBS(DomainMemballoon),
         DOMAIN_XML_VIRTIO_SUB(DomainMemballoon),
 };

@@ -50,7 +50,7 @@ static const XmlValue rng_values[] = {
 };
 
 static const XmlSub rng_subs[] = {
-        { .kind = XML_SUB_INLINE, .elem = &rate_element, .offset = offsetof(DomainRng, rate) },
+        XML_INLINE(rate_element, DomainRng, rate),
         { .kind = XML_SUB_INLINE,
           .elem = &backend_element,
           .offset = offsetof(DomainRng, backend),

@@ -29,11 +29,8 @@ static const XmlValue sound_values[] = {
 };
 
 static const XmlSub sound_subs[] = {
-        { .kind = XML_SUB_ARRAY,
-          .elem = &codec_element,
-          .offset = offsetof(DomainSound, codecs),
-          .count_offset = offsetof(DomainSound, n_codecs) },
-        { .kind = XML_SUB_INLINE, .elem = &audio_ref_element, .offset = offsetof(DomainSound, audio_id) },
+        XML_ARRAY(codec_element, DomainSound, codecs, n_codecs),
+        XML_INLINE(audio_ref_element, DomainSound, audio_id),
         DOMAIN_XML_INFO_SUBS(DomainSound),
 };
 

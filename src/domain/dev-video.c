@@ -38,7 +38,7 @@ static const XmlValue model_values[] = {
 };
 
 static const XmlSub model_subs[] = {
-        { .kind = XML_SUB_INLINE, .elem = &accel_element, .offset = offsetof(DomainVideoModelDef, accel) },
+        XML_INLINE(accel_element, DomainVideoModelDef, accel),
 };
 
 /* ram, vram64 and vgamem are qxl's (vgamem also VGA-like ones in
@@ -59,7 +59,7 @@ static XML_ELEMENT(model_element, "model", DomainVideoModelDef, model_values, mo
 
 static const XmlSub video_subs[] = {
         DOMAIN_XML_VIRTIO_SUB(DomainVideo),
-        { .kind = XML_SUB_INLINE, .elem = &model_element, .offset = offsetof(DomainVideo, m) },
+        XML_INLINE(model_element, DomainVideo, m),
         DOMAIN_XML_INFO_SUBS(DomainVideo),
 };
 

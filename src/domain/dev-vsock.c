@@ -28,7 +28,7 @@ static const XmlValue vsock_values[] = {
 };
 
 static const XmlSub vsock_subs[] = {
-        { .kind = XML_SUB_INLINE, .elem = &cid_element, .offset = offsetof(DomainVsock, cid) },
+        XML_INLINE(cid_element, DomainVsock, cid),
         DOMAIN_XML_VIRTIO_SUB(DomainVsock),
         DOMAIN_XML_INFO_SUBS(DomainVsock),
 };

@@ -116,10 +116,7 @@ static const XmlValue clock_values[] = {
 };
 
 static const XmlSub clock_subs[] = {
-        { .kind = XML_SUB_ARRAY,
-          .elem = &timer_element,
-          .offset = offsetof(DomainClock, timers),
-          .count_offset = offsetof(DomainClock, n_timers) },
+        XML_ARRAY(timer_element, DomainClock, timers, n_timers),
 };
 
 XML_ELEMENT(domain_xml_clock, "clock", DomainClock, clock_values, clock_subs, clock_check);

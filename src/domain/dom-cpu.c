@@ -163,10 +163,7 @@ static const XmlValue sibling_values[] = {
 static XML_ELEMENT(sibling_element, "sibling", DomainNumaSibling, sibling_values, (const XmlSub[]){}, NULL);
 
 static const XmlSub distances_subs[] = {
-        { .kind = XML_SUB_ARRAY,
-          .elem = &sibling_element,
-          .offset = offsetof(DomainNumaDistances, siblings),
-          .count_offset = offsetof(DomainNumaDistances, n_siblings) },
+        XML_ARRAY(sibling_element, DomainNumaDistances, siblings, n_siblings),
 };
 static XML_ELEMENT(distances_element, "distances", DomainNumaDistances, (const XmlValue[]){}, distances_subs,
                    NULL);
@@ -204,18 +201,13 @@ static int cell_check(XmlCtx *c, xmlNode *n, void *obj, void *parent) {
 }
 
 static const XmlSub cell_subs[] = {
-        { .kind = XML_SUB_INLINE,
-          .elem = &distances_element,
-          .offset = offsetof(DomainNumaCell, distances) },
+        XML_INLINE(distances_element, DomainNumaCell, distances),
         XML_REFUSED("cache", "NUMA cache (HMAT) descriptions are not supported"),
 };
 static XML_ELEMENT(cell_element, "cell", DomainNumaCell, cell_values, cell_subs, cell_check);
 
 static const XmlSub numa_subs[] = {
-        { .kind = XML_SUB_ARRAY,
-          .elem = &cell_element,
-          .offset = offsetof(DomainNuma, cells),
-          .count_offset = offsetof(DomainNuma, n_cells) },
+        XML_ARRAY(cell_element, DomainNuma, cells, n_cells),
         XML_REFUSED("interconnects", "NUMA interconnect (HMAT) descriptions are not supported"),
 };
 static XML_ELEMENT(numa_element, "numa", DomainNuma, (const XmlValue[]){}, numa_subs, NULL);
@@ -230,16 +222,13 @@ static const XmlValue cpu_values[] = {
 };
 
 static const XmlSub cpu_subs[] = {
-        { .kind = XML_SUB_INLINE, .elem = &model_element, .offset = offsetof(DomainCpu, model) },
-        { .kind = XML_SUB_INLINE, .elem = &vendor_element, .offset = offsetof(DomainCpu, vendor) },
-        { .kind = XML_SUB_INLINE, .elem = &topology_element, .offset = offsetof(DomainCpu, topology) },
-        { .kind = XML_SUB_INLINE, .elem = &cache_element, .offset = offsetof(DomainCpu, cache) },
-        { .kind = XML_SUB_INLINE, .elem = &maxphysaddr_element, .offset = offsetof(DomainCpu, maxphysaddr) },
-        { .kind = XML_SUB_ARRAY,
-          .elem = &feature_element,
-          .offset = offsetof(DomainCpu, features),
-          .count_offset = offsetof(DomainCpu, n_features) },
-        { .kind = XML_SUB_INLINE, .elem = &numa_element, .offset = offsetof(DomainCpu, numa) },
+        XML_INLINE(model_element, DomainCpu, model),
+        XML_INLINE(vendor_element, DomainCpu, vendor),
+        XML_INLINE(topology_element, DomainCpu, topology),
+        XML_INLINE(cache_element, DomainCpu, cache),
+        XML_INLINE(maxphysaddr_element, DomainCpu, maxphysaddr),
+        XML_ARRAY(feature_element, DomainCpu, features, n_features),
+        XML_INLINE(numa_element, DomainCpu, numa),
 };
 
 static int cpu_check(XmlCtx *c, xmlNode *n, void *obj, void *parent) {
@@ -272,10 +261,7 @@ static const XmlValue vcpu_def_values[] = {
 static XML_ELEMENT(vcpu_def_element, "vcpu", DomainVcpuDef, vcpu_def_values, (const XmlSub[]){}, NULL);
 
 static const XmlSub vcpus_subs[] = {
-        { .kind = XML_SUB_ARRAY,
-          .elem = &vcpu_def_element,
-          .offset = offsetof(DomainVcpus, vcpus),
-          .count_offset = offsetof(DomainVcpus, n_vcpus) },
+        XML_ARRAY(vcpu_def_element, DomainVcpus, vcpus, n_vcpus),
 };
 XML_ELEMENT(domain_xml_vcpus, "vcpus", DomainVcpus, (const XmlValue[]){}, vcpus_subs, NULL);
 

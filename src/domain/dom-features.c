@@ -28,8 +28,7 @@ static const XmlValue state_values[] = {
 
 #define STATE_ELEMENT(var, ename) \
         static XML_ELEMENT(var, ename, DomainFeatureState, state_values, no_subs, state_default_on)
-#define STATE_SUB(T, var, field) \
-        { .kind = XML_SUB_INLINE, .elem = &var, .offset = offsetof(T, field) }
+#define STATE_SUB(T, var, field) XML_INLINE(var, T, field)
 
 STATE_ELEMENT(hap_element, "hap");
 STATE_ELEMENT(pvspinlock_element, "pvspinlock");
@@ -66,7 +65,7 @@ static const XmlValue smm_values[] = {
         { "state", XML_T_ENUM, offsetof(DomainFeatureSmm, state), 0, &xml_enum_on_off, 0, 0, 0 },
 };
 static const XmlSub smm_subs[] = {
-        { .kind = XML_SUB_INLINE, .elem = &tseg_element, .offset = offsetof(DomainFeatureSmm, tseg_kib) },
+        XML_INLINE(tseg_element, DomainFeatureSmm, tseg_kib),
 };
 static XML_ELEMENT(smm_element, "smm", DomainFeatureSmm, smm_values, smm_subs, smm_check);
 
@@ -119,9 +118,7 @@ static const XmlSub kvm_subs[] = {
         STATE_SUB(DomainFeatureKvm, kvm_hint_dedicated_element, hint_dedicated),
         STATE_SUB(DomainFeatureKvm, kvm_poll_control_element, poll_control),
         STATE_SUB(DomainFeatureKvm, kvm_pv_ipi_element, pv_ipi),
-        { .kind = XML_SUB_INLINE,
-          .elem = &dirty_ring_element,
-          .offset = offsetof(DomainFeatureKvm, dirty_ring) },
+        XML_INLINE(dirty_ring_element, DomainFeatureKvm, dirty_ring),
 };
 static const XmlValue no_values[] = {};
 static XML_ELEMENT(kvm_element, "kvm", DomainFeatureKvm, no_values, kvm_subs, NULL);
@@ -252,16 +249,16 @@ static const XmlSub features_subs[] = {
         STATE_SUB(DomainFeatures, hap_element, hap),
         XML_REFUSED("viridian", NOT_QEMU),
         XML_REFUSED("privnet", NOT_QEMU),
-        { .kind = XML_SUB_OPTIONAL, .elem = &hyperv_element, .offset = offsetof(DomainFeatures, hyperv) },
-        { .kind = XML_SUB_INLINE, .elem = &kvm_element, .offset = offsetof(DomainFeatures, kvm) },
+        XML_OPTIONAL(hyperv_element, DomainFeatures, hyperv),
+        XML_INLINE(kvm_element, DomainFeatures, kvm),
         XML_REFUSED("xen", NOT_QEMU),
         STATE_SUB(DomainFeatures, pvspinlock_element, pvspinlock),
         XML_REFUSED("capabilities", NOT_QEMU),
         STATE_SUB(DomainFeatures, pmu_element, pmu),
         STATE_SUB(DomainFeatures, vmport_element, vmport),
         XML_REFUSED("gic", "the GIC is ARM's interrupt controller, " NOT_X86),
-        { .kind = XML_SUB_INLINE, .elem = &smm_element, .offset = offsetof(DomainFeatures, smm) },
-        { .kind = XML_SUB_INLINE, .elem = &ioapic_element, .offset = offsetof(DomainFeatures, ioapic) },
+        XML_INLINE(smm_element, DomainFeatures, smm),
+        XML_INLINE(ioapic_element, DomainFeatures, ioapic),
         XML_REFUSED("hpt", "POWER's hashed page table: " NOT_X86),
         STATE_SUB(DomainFeatures, vmcoreinfo_element, vmcoreinfo),
         XML_REFUSED("htm", "POWER's transactional memory: " NOT_X86),
@@ -272,9 +269,7 @@ static const XmlSub features_subs[] = {
         XML_REFUSED("sbbc", "a POWER feature: " NOT_X86),
         XML_REFUSED("ibs", "a POWER feature: " NOT_X86),
         XML_REFUSED("tcg", "TCG translation-block cache tuning is not supported"),
-        { .kind = XML_SUB_INLINE,
-          .elem = &async_teardown_element,
-          .offset = offsetof(DomainFeatures, async_teardown) },
+        XML_INLINE(async_teardown_element, DomainFeatures, async_teardown),
         XML_REFUSED("ras", "an ARM feature: " NOT_X86),
         XML_REFUSED("ps2", "turning off the PS/2 controller is not supported"),
 };

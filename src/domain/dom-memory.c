@@ -66,10 +66,7 @@ static int page_check(XmlCtx *c, xmlNode *n, void *obj, void *parent) {
 static XML_ELEMENT(page_element, "page", DomainHugePage, page_values, (const XmlSub[]){}, page_check);
 
 static const XmlSub hugepages_subs[] = {
-        { .kind = XML_SUB_ARRAY,
-          .elem = &page_element,
-          .offset = offsetof(DomainHugePages, pages),
-          .count_offset = offsetof(DomainHugePages, n_pages) },
+        XML_ARRAY(page_element, DomainHugePages, pages, n_pages),
 };
 static XML_ELEMENT(hugepages_element, "hugepages", DomainHugePages, (const XmlValue[]){}, hugepages_subs,
                    NULL);
@@ -92,18 +89,14 @@ static XML_ELEMENT(allocation_element, "allocation", DomainMemAllocationDef, all
                    (const XmlSub[]){}, NULL);
 
 static const XmlSub memory_backing_subs[] = {
-        { .kind = XML_SUB_OPTIONAL,
-          .elem = &hugepages_element,
-          .offset = offsetof(DomainMemoryBacking, hugepages) },
+        XML_OPTIONAL(hugepages_element, DomainMemoryBacking, hugepages),
         { .name = "nosharepages",
           .kind = XML_SUB_MARKER,
           .offset = offsetof(DomainMemoryBacking, nosharepages) },
         { .name = "locked", .kind = XML_SUB_MARKER, .offset = offsetof(DomainMemoryBacking, locked) },
-        { .kind = XML_SUB_INLINE, .elem = &source_element, .offset = offsetof(DomainMemoryBacking, source) },
-        { .kind = XML_SUB_INLINE, .elem = &access_element, .offset = offsetof(DomainMemoryBacking, access) },
-        { .kind = XML_SUB_INLINE,
-          .elem = &allocation_element,
-          .offset = offsetof(DomainMemoryBacking, allocation) },
+        XML_INLINE(source_element, DomainMemoryBacking, source),
+        XML_INLINE(access_element, DomainMemoryBacking, access),
+        XML_INLINE(allocation_element, DomainMemoryBacking, allocation),
         { .name = "discard", .kind = XML_SUB_MARKER, .offset = offsetof(DomainMemoryBacking, discard) },
 };
 
@@ -124,10 +117,7 @@ static XML_ELEMENT(iothread_element, "iothread", DomainIothreadId, iothread_valu
                    NULL);
 
 static const XmlSub iothreadids_subs[] = {
-        { .kind = XML_SUB_ARRAY,
-          .elem = &iothread_element,
-          .offset = offsetof(DomainIothreadIds, ids),
-          .count_offset = offsetof(DomainIothreadIds, n_ids) },
+        XML_ARRAY(iothread_element, DomainIothreadIds, ids, n_ids),
 };
 XML_ELEMENT(domain_xml_iothreadids, "iothreadids", DomainIothreadIds, (const XmlValue[]){}, iothreadids_subs,
             NULL);
@@ -183,20 +173,12 @@ static XML_ELEMENT(iothreadpin_element, "iothreadpin", DomainIothreadPin, iothre
                    (const XmlSub[]){}, iothreadpin_check);
 
 static const XmlSub cputune_subs[] = {
-        { .kind = XML_SUB_INLINE, .elem = &shares_element, .offset = offsetof(DomainCputune, shares) },
-        { .kind = XML_SUB_INLINE, .elem = &period_element, .offset = offsetof(DomainCputune, period) },
-        { .kind = XML_SUB_INLINE, .elem = &quota_element, .offset = offsetof(DomainCputune, quota) },
-        { .kind = XML_SUB_ARRAY,
-          .elem = &vcpupin_element,
-          .offset = offsetof(DomainCputune, vcpupins),
-          .count_offset = offsetof(DomainCputune, n_vcpupins) },
-        { .kind = XML_SUB_INLINE,
-          .elem = &emulatorpin_element,
-          .offset = offsetof(DomainCputune, emulatorpin) },
-        { .kind = XML_SUB_ARRAY,
-          .elem = &iothreadpin_element,
-          .offset = offsetof(DomainCputune, iothreadpins),
-          .count_offset = offsetof(DomainCputune, n_iothreadpins) },
+        XML_INLINE(shares_element, DomainCputune, shares),
+        XML_INLINE(period_element, DomainCputune, period),
+        XML_INLINE(quota_element, DomainCputune, quota),
+        XML_ARRAY(vcpupin_element, DomainCputune, vcpupins, n_vcpupins),
+        XML_INLINE(emulatorpin_element, DomainCputune, emulatorpin),
+        XML_ARRAY(iothreadpin_element, DomainCputune, iothreadpins, n_iothreadpins),
         XML_REFUSED("emulator_period", "per-thread CPU bandwidth limits are not supported yet"),
         XML_REFUSED("emulator_quota", "per-thread CPU bandwidth limits are not supported yet"),
         XML_REFUSED("global_period", "per-thread CPU bandwidth limits are not supported yet"),
@@ -256,11 +238,8 @@ static XML_ELEMENT(memnode_element, "memnode", DomainNumatuneMemnode, memnode_va
                    memnode_check);
 
 static const XmlSub numatune_subs[] = {
-        { .kind = XML_SUB_INLINE, .elem = &numa_memory_element, .offset = offsetof(DomainNumatune, memory) },
-        { .kind = XML_SUB_ARRAY,
-          .elem = &memnode_element,
-          .offset = offsetof(DomainNumatune, memnodes),
-          .count_offset = offsetof(DomainNumatune, n_memnodes) },
+        XML_INLINE(numa_memory_element, DomainNumatune, memory),
+        XML_ARRAY(memnode_element, DomainNumatune, memnodes, n_memnodes),
 };
 
 XML_ELEMENT(domain_xml_numatune, "numatune", DomainNumatune, (const XmlValue[]){}, numatune_subs, NULL);

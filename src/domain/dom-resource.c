@@ -52,9 +52,7 @@ static const XmlValue partition_values[] = {
 static XML_ELEMENT(partition_element, "partition", char *, partition_values, (const XmlSub[]){}, NULL);
 
 static const XmlSub resource_subs[] = {
-        { .kind = XML_SUB_INLINE,
-          .elem = &partition_element,
-          .offset = offsetof(DomainResource, partition) },
+        XML_INLINE(partition_element, DomainResource, partition),
         XML_REFUSED("fibrechannel", "fibre-channel application IDs are not supported"),
 };
 

@@ -66,8 +66,7 @@ static const XmlValue sysinfo_values[] = {
         { "type", XML_T_ENUM, offsetof(DomainSysinfo, type), XML_REQUIRED, &sysinfo_types, 0, 0, 0 },
 };
 
-#define BLOCK_SUB(var, field) \
-        { .kind = XML_SUB_INLINE, .elem = &var, .offset = offsetof(DomainSysinfo, field) }
+#define BLOCK_SUB(var, field) XML_INLINE(var, DomainSysinfo, field)
 static const XmlSub sysinfo_subs[] = {
         BLOCK_SUB(bios_element, bios),        BLOCK_SUB(system_element, system),
         BLOCK_SUB(board_element, base_board), BLOCK_SUB(chassis_element, chassis),

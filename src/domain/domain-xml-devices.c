@@ -690,7 +690,7 @@ static const XmlValue emulator_values[] = {
 static XML_ELEMENT(emulator_element, "emulator", char *, emulator_values, (const XmlSub[]){}, NULL);
 
 static const XmlSub devices_subs[] = {
-        { .kind = XML_SUB_INLINE, .elem = &emulator_element, .offset = offsetof(Domain, emulator) },
+        XML_INLINE(emulator_element, Domain, emulator),
         LEGACY("disk", domain_xml_parse_disk, domain_xml_format_disks, n_disks, XML_MULTI),
         DEVICES("controller", domain_xml_controller, controllers, n_controllers),
         LEGACY("interface", parse_interface, domain_xml_format_interfaces, n_interfaces, XML_MULTI),
@@ -718,11 +718,11 @@ static const XmlSub devices_subs[] = {
         XML_REFUSED("shmem", "ivshmem needs a shared memory file both sides map, which vmunit does not "
                              "create or label yet"),
         DEVICES("watchdog", domain_xml_watchdog, watchdogs, n_watchdogs),
-        { .kind = XML_SUB_OPTIONAL, .elem = &domain_xml_memballoon, .offset = offsetof(Domain, memballoon) },
+        XML_OPTIONAL(domain_xml_memballoon, Domain, memballoon),
         DEVICES("rng", domain_xml_rng, rngs, n_rngs),
         DEVICES("panic", domain_xml_panic, panics, n_panics),
-        { .kind = XML_SUB_OPTIONAL, .elem = &domain_xml_iommu, .offset = offsetof(Domain, iommu) },
-        { .kind = XML_SUB_OPTIONAL, .elem = &domain_xml_vsock, .offset = offsetof(Domain, vsock) },
+        XML_OPTIONAL(domain_xml_iommu, Domain, iommu),
+        XML_OPTIONAL(domain_xml_vsock, Domain, vsock),
 };
 
 XML_ELEMENT(domain_xml_devices, "devices", Domain, (const XmlValue[]){}, devices_subs, NULL);

@@ -108,6 +108,18 @@ struct XmlElement {
         void (*init)(void *obj);
 };
 
+/* A repeated child element: T's array field and its size_t count. */
+#define XML_ARRAY(element, T, array, count)                                              \
+        {                                                                                \
+                .kind = XML_SUB_ARRAY, .elem = &(element), .offset = offsetof(T, array), \
+                .count_offset = offsetof(T, count)                                       \
+        }
+/* An inline child (a struct inside T) and an optional one (a pointer). */
+#define XML_INLINE(element, T, field) \
+        { .kind = XML_SUB_INLINE, .elem = &(element), .offset = offsetof(T, field) }
+#define XML_OPTIONAL(element, T, field) \
+        { .kind = XML_SUB_OPTIONAL, .elem = &(element), .offset = offsetof(T, field) }
+
 /* A refused child: "element 'NAME' is not supported: REASON". */
 #define XML_REFUSED(ename, why) \
         { .name = ename, .kind = XML_SUB_REFUSED, .reason = why }

@@ -1361,10 +1361,37 @@ static bool fd_form_only_names_differ(const char *name, const Strv *paths, const
         return j == paths->n;
 }
 
+/* The golden build of the domain in xml: parsed into *ret_d, options in
+ * *ret_o (their strings in *ret_runtime and *ret_fw_root), the path-form
+ * command line compared with golden. */
+static bool golden_path_form(const char *name, const char *xml, const char *golden, Domain **ret_d,
+                             QemuArgvOptions *ret_o, char **ret_runtime, char **ret_fw_root) {
+        _cleanup_free_ char *error = NULL, *got = NULL;
+        _cleanup_strv_ Strv argv = {}, env = {};
+        int r;
+
+        r = domain_parse_file(xml, ret_d, &error);
+        cr_expect_eq(r, 0, "%s: parse failed: %s", name, error ?: "?");
+        if (r < 0)
+                return false;
+        /* The domain's own name, so the golden shows the real layout. */
+        cr_assert_gt(asprintf(ret_runtime, "/run/vmunit/%s", (*ret_d)->name), 0);
+        /* firmware='efi' without a loader picks from the fake descriptors
+         * (tests/data/firmware), not the host's. */
+        cr_assert_gt(asprintf(ret_fw_root, "%s/firmware", data_dir()), 0);
+        *ret_o = golden_options(*ret_runtime, *ret_fw_root);
+        r = qemu_argv_build(*ret_d, ret_o, &argv, &env, &error);
+        cr_expect_eq(r, 0, "%s: build failed: %s", name, error ?: "?");
+        if (r < 0)
+                return false;
+        got = render_golden(&env, &argv);
+        return golden_matches(name, golden, got);
+}
+
 /* Returns true when both goldens matched (or were regenerated). */
 static bool check_golden(const char *name) {
         _cleanup_free_ char *xml = NULL, *argv_path = NULL, *fd_path = NULL, *runtime = NULL, *error = NULL,
-                            *got = NULL, *got_fd = NULL, *fw_root = NULL;
+                            *got_fd = NULL, *fw_root = NULL;
         _cleanup_strv_ Strv argv = {}, env = {}, fd_argv = {}, fd_env = {};
         _cleanup_(vm_files_done) VmFiles files = {};
         _cleanup_domain_ Domain *d = NULL;
@@ -1375,22 +1402,9 @@ static bool check_golden(const char *name) {
         cr_assert_gt(asprintf(&xml, "%s/%s.xml", data_dir(), name), 0);
         cr_assert_gt(asprintf(&argv_path, "%s/%s.argv", data_dir(), name), 0);
         cr_assert_gt(asprintf(&fd_path, "%s/%s.fd.argv", data_dir(), name), 0);
-        r = domain_parse_file(xml, &d, &error);
-        cr_expect_eq(r, 0, "%s: parse failed: %s", name, error ?: "?");
-        if (r < 0)
+        ok = golden_path_form(name, xml, argv_path, &d, &o, &runtime, &fw_root);
+        if (!d)
                 return false;
-        /* The domain's own name, so the golden shows the real layout. */
-        cr_assert_gt(asprintf(&runtime, "/run/vmunit/%s", d->name), 0);
-        /* firmware='efi' without a loader picks from the fake descriptors
-         * (tests/data/firmware), not the host's. */
-        cr_assert_gt(asprintf(&fw_root, "%s/firmware", data_dir()), 0);
-        o = golden_options(runtime, fw_root);
-        r = qemu_argv_build(d, &o, &argv, &env, &error);
-        cr_expect_eq(r, 0, "%s: build failed: %s", name, error ?: "?");
-        if (r < 0)
-                return false;
-        got = render_golden(&env, &argv);
-        ok = golden_matches(name, argv_path, got);
 
         /* The supervisor fills the chosen firmware into its domain before
          * it opens the files: the table holds the chosen ones. */
@@ -1458,28 +1472,13 @@ Test(qemu_argv, golden_files) {
  * tests/data/real-world/golden/NAME.argv: what virt-install, virt-manager
  * and dumpxml files become, the PCI layout (bus=, addr=) included. */
 static bool check_real_world_golden(const char *name) {
-        _cleanup_free_ char *xml = NULL, *golden = NULL, *runtime = NULL, *error = NULL, *got = NULL,
-                            *fw_root = NULL;
-        _cleanup_strv_ Strv argv = {}, env = {};
+        _cleanup_free_ char *xml = NULL, *golden = NULL, *runtime = NULL, *fw_root = NULL;
         _cleanup_domain_ Domain *d = NULL;
         QemuArgvOptions o;
-        int r;
 
         cr_assert_gt(asprintf(&xml, "%s/real-world/%s.xml", data_dir(), name), 0);
         cr_assert_gt(asprintf(&golden, "%s/real-world/golden/%s.argv", data_dir(), name), 0);
-        r = domain_parse_file(xml, &d, &error);
-        cr_expect_eq(r, 0, "%s: parse failed: %s", name, error ?: "?");
-        if (r < 0)
-                return false;
-        cr_assert_gt(asprintf(&runtime, "/run/vmunit/%s", d->name), 0);
-        cr_assert_gt(asprintf(&fw_root, "%s/firmware", data_dir()), 0);
-        o = golden_options(runtime, fw_root);
-        r = qemu_argv_build(d, &o, &argv, &env, &error);
-        cr_expect_eq(r, 0, "%s: build failed: %s", name, error ?: "?");
-        if (r < 0)
-                return false;
-        got = render_golden(&env, &argv);
-        return golden_matches(name, golden, got);
+        return golden_path_form(name, xml, golden, &d, &o, &runtime, &fw_root);
 }
 
 Test(qemu_argv, real_world_goldens) {

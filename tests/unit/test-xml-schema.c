@@ -53,16 +53,11 @@ static const XmlValue widget_values[] = {
 };
 
 static const XmlSub widget_subs[] = {
-        { .kind = XML_SUB_INLINE, .elem = &size_element, .offset = offsetof(Widget, size_kib) },
+        XML_INLINE(size_element, Widget, size_kib),
         { .name = "flag", .kind = XML_SUB_MARKER, .offset = offsetof(Widget, flag) },
-        { .kind = XML_SUB_INLINE, .elem = &inline_leaf_element, .offset = offsetof(Widget, inline_leaf) },
-        { .kind = XML_SUB_OPTIONAL,
-          .elem = &optional_leaf_element,
-          .offset = offsetof(Widget, optional_leaf) },
-        { .kind = XML_SUB_ARRAY,
-          .elem = &leaf_element,
-          .offset = offsetof(Widget, leaves),
-          .count_offset = offsetof(Widget, n_leaves) },
+        XML_INLINE(inline_leaf_element, Widget, inline_leaf),
+        XML_OPTIONAL(optional_leaf_element, Widget, optional_leaf),
+        XML_ARRAY(leaf_element, Widget, leaves, n_leaves),
         XML_REFUSED("mirror", "mirrors are not supported here"),
 };
 
