@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "qemu-argv-internal.h"
+#include "qemu-disk.h"
 
 /* Spare pcie-root-ports for hotplug on q35 when the domain lists none:
  * libvirt keeps one free port for a guest whose controllers it chose;
@@ -415,4 +416,93 @@ int qemu_argv_add_device(QemuArgvBuilder *b, QemuPciOwner owner, size_t index, c
                         return r;
         }
         return qemu_argv_add(b, "-device", "%s", dev);
+}
+
+/* ---- the live XML --------------------------------------------------------- */
+
+/* The <address> element of a device the plan placed. */
+static DomainAddress *address_new(const PciAddress *p) {
+        DomainAddress *a = calloc(1, sizeof(*a));
+
+        if (!a)
+                return NULL;
+        a->type = DOMAIN_ADDRESS_PCI;
+        a->domain = (XmlNum){ .set = true, .hex = true, .value = 0 };
+        a->bus = (XmlNum){ .set = true, .hex = true, .value = p->bus };
+        a->slot = (XmlNum){ .set = true, .hex = true, .value = p->slot };
+        a->function = (XmlNum){ .set = true, .hex = true, .value = p->function };
+        if (p->multifunction)
+                a->multifunction = DOMAIN_TRISTATE_ON;
+        return a;
+}
+
+/* Where the domain keeps the device a plan entry stands for; NULL for
+ * what the XML does not list (implicit controllers, a default video or
+ * balloon), which stays unwritten. */
+static DomainDeviceInfo *owner_info(Domain *d, const QemuPciRef *ref) {
+        size_t i = ref->index;
+
+        switch (ref->owner) {
+        case QEMU_PCI_DISK: return &d->disks[i].info;
+        case QEMU_PCI_NET: return &d->interfaces[i].info;
+        case QEMU_PCI_CONTROLLER: return &d->controllers[i].info;
+        case QEMU_PCI_INPUT: return &d->inputs[i].info;
+        case QEMU_PCI_PANIC: return &d->panics[i].info;
+        case QEMU_PCI_RNG: return &d->rngs[i].info;
+        case QEMU_PCI_WATCHDOG: return &d->watchdogs[i].info;
+        case QEMU_PCI_SOUND: return &d->sounds[i].info;
+        case QEMU_PCI_VIDEO: return i < d->n_videos ? &d->videos[i].info : NULL;
+        case QEMU_PCI_BALLOON: return d->memballoon ? &d->memballoon->info : NULL;
+        case QEMU_PCI_IOMMU: return d->iommu ? &d->iommu->info : NULL;
+        case QEMU_PCI_IMPLICIT: return NULL;
+        }
+        return NULL;
+}
+
+/* A controller the plan added (root ports, bridges), as a <controller>. */
+static int controller_append(Domain *d, const PciController *c) {
+        DomainController *ctl;
+
+        ctl = reallocarray(d->controllers, d->n_controllers + 1, sizeof(*ctl));
+        if (!ctl)
+                return -ENOMEM;
+        d->controllers = ctl;
+        ctl = &d->controllers[d->n_controllers];
+        *ctl = (DomainController){
+                .type = DOMAIN_CONTROLLER_PCI,
+                .index = c->index,
+                .model = strdup(pci_controller_model_to_string(c->model)),
+                /* the root buses have none */
+                .info.address = c->addr.set ? address_new(&c->addr) : NULL,
+        };
+        if (c->has_chassis)
+                ctl->target.chassis = (XmlNum){ .set = true, .value = c->chassis };
+        if (c->has_port)
+                ctl->target.port = (XmlNum){ .set = true, .hex = true, .value = c->port };
+        d->n_controllers++;
+        return ctl->model && (ctl->info.address || !c->addr.set) ? 0 : -ENOMEM;
+}
+
+int qemu_pci_fill(Domain *d, const QemuArgvOptions *o, char **ret_error) {
+        QemuArgvBuilder b = { .d = d, .o = o, .q35 = qemu_machine_is_q35(d->os.machine) };
+        int r;
+
+        r = qemu_argv_plan_pci(&b);
+        for (size_t i = 0; r >= 0 && i < b.n_pci_devs; i++) {
+                DomainDeviceInfo *info = owner_info(d, &b.pci_refs[i]);
+
+                if (!info || info->address || !b.pci_devs[i].addr.set)
+                        continue;
+                info->address = address_new(&b.pci_devs[i].addr);
+                if (!info->address)
+                        r = -ENOMEM;
+        }
+        for (size_t i = 0; r >= 0 && i < b.pci.n_controllers; i++)
+                if (b.pci.controllers[i].added)
+                        r = controller_append(d, &b.pci.controllers[i]);
+        if (r == -EINVAL && ret_error)
+                *ret_error = TAKE_PTR(b.error);
+        free(b.error);
+        qemu_argv_pci_done(&b);
+        return r;
 }

@@ -135,6 +135,13 @@ char *qemu_channel_socket_path(const char *runtime_dir, const char *name);
  * -ENAMETOOLONG for a path over the UNIX socket limit. */
 int qemu_channel_fill(Domain *d, const char *runtime_dir);
 
+/* The guest PCI layout written into d, as libvirt keeps it in the live
+ * XML: every listed device the plan placed gets its <address>, and the
+ * root ports and bridges the plan added become <controller>s. Building
+ * the command line from d afterwards gives the same one as before.
+ * Returns 0, -EINVAL (message in *ret_error) or -ENOMEM. */
+int qemu_pci_fill(Domain *d, const QemuArgvOptions *o, char **ret_error);
+
 /* The -action shutdown= value for d ("pause" or "poweroff", see
  * build_lifecycle()): what the supervisor puts back with set-action after
  * a Reboot(). */

@@ -186,6 +186,25 @@ static int prepare_runtime_dir(Supervisor *s) {
         return 0;
 }
 
+/* The guest's PCI layout into s->domain, as libvirt keeps it in the live
+ * XML (GetXML, dumpxml of a running VM): the addresses the devices get
+ * and the root ports and bridges added for them. The command line built
+ * from it is the one the definition gives. */
+static int fill_pci_layout(Supervisor *s) {
+        _cleanup_free_ char *err = NULL;
+        QemuArgvOptions o = {};
+        int r;
+
+        r = qemu_pci_fill(s->domain, &o, &err);
+        if (r == -EINVAL) {
+                log_error("%s: %s", s->xml_path, err ?: "PCI address assignment failed");
+                return VMUNIT_EXIT_CONFIG;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to place the PCI devices: %m"), VMUNIT_EXIT_HOST;
+        return 0;
+}
+
 int supervisor_prepare(Supervisor *s, const char *root, const char *name) {
         const char *why;
         int r;
@@ -214,6 +233,8 @@ int supervisor_prepare(Supervisor *s, const char *root, const char *name) {
                 r = host_checks_run(s);
         if (r == 0)
                 r = supervisor_firmware_prepare(s);
+        if (r == 0)
+                r = fill_pci_layout(s);
         if (r == 0)
                 r = qemu_identity_prepare(s);
         if (r == 0)

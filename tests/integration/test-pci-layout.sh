@@ -71,6 +71,7 @@ boot() {
                 kill -0 "$sup_pid" 2>/dev/null || break
                 sleep 0.1
         done
+        cp "$root/run/$name/domain.xml" "$scratch/$name.live.xml" 2>/dev/null || true
         kill -USR1 "$sup_pid" 2>/dev/null || true
         wait "$sup_pid" || true
         sup_pid=
@@ -115,4 +116,19 @@ expect placed 0000:02:00.0 $virtio $storage
 expect moved 0000:00:05.0 $virtio $net
 expect moved 0000:00:06.0 $virtio $storage
 absent moved 0000:01:00.0
+
+# The live XML records the layout the guest saw, as libvirt's does.
+live() {
+        if grep -qF -- "$2" "$scratch/$1.live.xml" 2>/dev/null; then
+                echo "ok   $1: live XML has $2"
+        else
+                echo "FAIL $1: live XML lacks $2:"
+                sed 's/^/    /' "$scratch/$1.live.xml" 2>/dev/null || echo "    (none)"
+                failed=1
+        fi
+}
+live placed "<address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>"
+live placed "<address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>"
+live placed "<controller type='pci' index='1' model='pcie-root-port'>"
+live moved "<address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/>"
 exit "$failed"

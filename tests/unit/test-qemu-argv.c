@@ -1361,6 +1361,29 @@ static bool fd_form_only_names_differ(const char *name, const Strv *paths, const
         return j == paths->n;
 }
 
+/* The PCI layout written into the domain (the live XML) must give the
+ * same command line, and again after a parse of its formatted XML. */
+static bool pci_fill_keeps_argv(const char *name, const Domain *d, const QemuArgvOptions *o,
+                                const char *want) {
+        _cleanup_free_ char *xml = NULL, *error = NULL, *got = NULL;
+        _cleanup_strv_ Strv argv = {}, env = {};
+        _cleanup_domain_ Domain *filled = NULL;
+
+        cr_assert_eq(domain_format_xml(d, &xml), 0);
+        cr_assert_eq(domain_parse_buffer(xml, strlen(xml), name, &filled, &error), 0, "%s", error);
+        cr_assert_eq(qemu_pci_fill(filled, o, &error), 0, "%s: %s", name, error ?: "");
+        free(TAKE_PTR(xml));
+        cr_assert_eq(domain_format_xml(filled, &xml), 0);
+        domain_free(TAKE_PTR(filled));
+        cr_assert_eq(domain_parse_buffer(xml, strlen(xml), name, &filled, &error), 0, "%s: %s\n%s", name,
+                     error, xml);
+        cr_assert_eq(qemu_argv_build(filled, o, &argv, &env, &error), 0, "%s: %s", name, error ?: "");
+        got = render_golden(&env, &argv);
+        cr_expect_str_eq(got, want, "%s: the command line changes once the PCI layout is in the XML:\n%s",
+                         name, xml);
+        return streq(got, want);
+}
+
 /* The golden build of the domain in xml: parsed into *ret_d, options in
  * *ret_o (their strings in *ret_runtime and *ret_fw_root), the path-form
  * command line compared with golden. */
@@ -1385,7 +1408,7 @@ static bool golden_path_form(const char *name, const char *xml, const char *gold
         if (r < 0)
                 return false;
         got = render_golden(&env, &argv);
-        return golden_matches(name, golden, got);
+        return golden_matches(name, golden, got) && pci_fill_keeps_argv(name, *ret_d, ret_o, got);
 }
 
 /* Returns true when both goldens matched (or were regenerated). */
