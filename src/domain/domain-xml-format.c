@@ -204,6 +204,8 @@ static void format_lifecycle(FILE *f, const Domain *d) {
         put_text(f, 1, "on_poweroff", domain_lifecycle_action_to_string(d->on_poweroff));
         put_text(f, 1, "on_reboot", domain_lifecycle_action_to_string(d->on_reboot));
         put_text(f, 1, "on_crash", domain_lifecycle_action_to_string(d->on_crash));
+        xml_schema_format(f, 1, &domain_xml_on_lockfailure, &d->on_lockfailure);
+        xml_schema_format(f, 1, &domain_xml_perf, &d->perf);
         if (!d->pm.suspend_to_mem && !d->pm.suspend_to_disk)
                 return;
         fputs("  <pm>\n", f);

@@ -443,6 +443,8 @@ static int parse_clock(XmlCtx *c, xmlNode *n, void *userdata) {
 
 TABLE_HANDLER(parse_resource, domain_xml_resource, resource)
 TABLE_HANDLER(parse_sysinfo, domain_xml_sysinfo, sysinfo)
+TABLE_HANDLER(parse_perf, domain_xml_perf, perf)
+TABLE_HANDLER(parse_on_lockfailure, domain_xml_on_lockfailure, on_lockfailure)
 
 /* Confidential-computing guests (SEV, SEV-SNP, TDX, s390 PV) need host
  * firmware, measured launch and key handling vmunit does not have. */
@@ -759,6 +761,8 @@ static const XmlChild domain_children[] = {
         { "on_poweroff", parse_on_poweroff, 0 },
         { "on_reboot", parse_on_reboot, 0 },
         { "on_crash", parse_on_crash, 0 },
+        { "on_lockfailure", parse_on_lockfailure, 0 },
+        { "perf", parse_perf, 0 },
         { "pm", parse_pm, 0 },
         { "devices", parse_devices, 0 },
         { "seclabel", parse_seclabel, XML_CHILD_MULTI },

@@ -564,6 +564,54 @@ typedef struct DomainClock {
         size_t n_timers;
 } DomainClock;
 
+/* <perf>: host perf counters libvirt reads for its statistics; kept,
+ * no effect (dom-perf.c). */
+typedef enum DomainPerfEventName {
+        DOMAIN_PERF_NONE,
+        DOMAIN_PERF_CMT,
+        DOMAIN_PERF_MBMT,
+        DOMAIN_PERF_MBML,
+        DOMAIN_PERF_CPU_CYCLES,
+        DOMAIN_PERF_INSTRUCTIONS,
+        DOMAIN_PERF_CACHE_REFERENCES,
+        DOMAIN_PERF_CACHE_MISSES,
+        DOMAIN_PERF_BRANCH_INSTRUCTIONS,
+        DOMAIN_PERF_BRANCH_MISSES,
+        DOMAIN_PERF_BUS_CYCLES,
+        DOMAIN_PERF_STALLED_CYCLES_FRONTEND,
+        DOMAIN_PERF_STALLED_CYCLES_BACKEND,
+        DOMAIN_PERF_REF_CPU_CYCLES,
+        DOMAIN_PERF_CPU_CLOCK,
+        DOMAIN_PERF_TASK_CLOCK,
+        DOMAIN_PERF_PAGE_FAULTS,
+        DOMAIN_PERF_CONTEXT_SWITCHES,
+        DOMAIN_PERF_CPU_MIGRATIONS,
+        DOMAIN_PERF_PAGE_FAULTS_MIN,
+        DOMAIN_PERF_PAGE_FAULTS_MAJ,
+        DOMAIN_PERF_ALIGNMENT_FAULTS,
+        DOMAIN_PERF_EMULATION_FAULTS,
+} DomainPerfEventName;
+
+typedef struct DomainPerfEvent {
+        DomainPerfEventName name;
+        DomainTristate enabled;
+} DomainPerfEvent;
+
+typedef struct DomainPerf {
+        DomainPerfEvent *events;
+        size_t n_events;
+} DomainPerf;
+
+/* <on_lockfailure>: the lock manager's policy; vmunit has no lock
+ * manager, so it is kept and never triggers (dom-perf.c). */
+typedef enum DomainLockFailureAction {
+        DOMAIN_LOCK_FAILURE_DEFAULT,
+        DOMAIN_LOCK_FAILURE_POWEROFF,
+        DOMAIN_LOCK_FAILURE_RESTART,
+        DOMAIN_LOCK_FAILURE_PAUSE,
+        DOMAIN_LOCK_FAILURE_IGNORE,
+} DomainLockFailureAction;
+
 /* <resource>: the cgroup partition, a slice path (dom-resource.c). */
 typedef struct DomainResource {
         char *partition; /* e.g. "/machine"; NULL = not given */
@@ -1202,6 +1250,8 @@ typedef struct Domain {
         DomainLifecycleAction on_poweroff;
         DomainLifecycleAction on_reboot;
         DomainLifecycleAction on_crash;
+        DomainLockFailureAction on_lockfailure;
+        DomainPerf perf;
 
         char *emulator; /* NULL = configured default */
 

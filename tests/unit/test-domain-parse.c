@@ -771,6 +771,12 @@ static const SemanticCase semantic_cases[] = {
           "/domain/sysinfo/chassis/entry: unsupported value 'product' for attribute 'name' (expected one "
           "of: "
           "manufacturer, version, serial, asset, sku)" },
+        { "<perf><event name='cmt' enabled='no'/><event name='cmt' enabled='yes'/></perf>", "",
+          "/domain/perf: perf event 'cmt' is given twice" },
+        { "<perf><event name='cmt'/></perf>", "", "/domain/perf/event: missing attribute 'enabled'" },
+        { "<on_lockfailure>destroy</on_lockfailure>", "",
+          "/domain/on_lockfailure: unsupported value 'destroy' (expected one of: poweroff, restart, pause, "
+          "ignore)" },
         { "<resource><partition>/machine/../x</partition></resource>", "",
           "/domain/resource: partition '/machine/../x' is not a slice path: '/' then names of letters, "
           "digits, '_', '.' and '-' separated by '/'" },
