@@ -115,10 +115,11 @@ static void format_os_loader(FILE *f, const DomainOs *os) {
 }
 
 static void format_os_nvram(FILE *f, const DomainOs *os) {
-        if (!os->nvram && !os->nvram_template && !os->nvram_format)
+        if (!os->nvram && !os->nvram_template && !os->nvram_format && !os->nvram_template_format)
                 return;
         fputs("    <nvram", f);
         xml_put_attr(f, "template", os->nvram_template);
+        put_attr_enum(f, "templateFormat", &domain_xml_firmware_format, os->nvram_template_format);
         put_attr_enum(f, "format", &domain_xml_firmware_format, os->nvram_format);
         if (!os->nvram) {
                 fputs("/>\n", f);

@@ -377,15 +377,29 @@ static int parse_os_loader(XmlCtx *c, xmlNode *n, void *userdata) {
 
 static int parse_os_nvram(XmlCtx *c, xmlNode *n, void *userdata) {
         DomainOs *os = userdata;
-        int r, format = os->nvram_format;
+        int r, format = os->nvram_format, template_format = os->nvram_template_format;
 
-        r = xml_check_attrs(c, n, (const char *const[]){ "template", "format", NULL });
+        r = xml_check_attrs(c, n, (const char *const[]){ "template", "templateFormat", "format", NULL });
         if (r >= 0)
                 r = xml_attr_string(c, n, "template", false, &os->nvram_template);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "templateFormat", &domain_xml_firmware_format, false,
+                                  &template_format);
         if (r >= 0)
                 r = xml_attr_enum(c, n, "format", &domain_xml_firmware_format, false, &format);
         if (r >= 0)
                 os->nvram_format = format;
+        if (r >= 0)
+                os->nvram_template_format = template_format;
+        /* The store is created as a byte copy of the template, as libvirt
+         * does: a template of one format cannot become a store of the
+         * other (libvirt refuses that conversion too). */
+        if (r >= 0 && format && template_format && format != template_format)
+                return xml_fail(c, n,
+                                "templateFormat='%s' differs from format='%s': the variable store is a copy "
+                                "of the template, and converting it is not supported",
+                                xml_enum_to_string(&domain_xml_firmware_format, template_format),
+                                xml_enum_to_string(&domain_xml_firmware_format, format));
         if (r >= 0)
                 r = xml_text_optional(c, n, &os->nvram);
         if (r >= 0)

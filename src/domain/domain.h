@@ -135,7 +135,8 @@ typedef struct DomainOs {
         DomainTristate loader_stateless; /* <loader stateless=>: no variable store */
         DomainFirmwareFormat loader_format;
         DomainFirmwareFormat nvram_format;
-        bool bootmenu_timeout_set; /* <bootmenu timeout='N'/> (ms) */
+        DomainFirmwareFormat nvram_template_format; /* <nvram templateFormat>: the template's format */
+        bool bootmenu_timeout_set;                  /* <bootmenu timeout='N'/> (ms) */
         unsigned bootmenu_timeout;
         DomainTristate bios_useserial; /* <bios useserial=>: SeaBIOS on the serial port */
         bool bios_reboot_timeout_set;  /* <bios rebootTimeout='N'/> (ms, -1: never) */

@@ -972,6 +972,16 @@ Test(errors, semantic) {
         }
 }
 
+/* <nvram templateFormat>: the store is a byte copy of the template. */
+Test(errors, nvram_template_format_mismatch) {
+        assert_string_error(
+                "<domain type='qemu'><name>n</name><memory>1</memory><os><type>hvm</type>"
+                "<nvram template='/t.fd' templateFormat='qcow2' format='raw'>/v.fd</nvram>"
+                "</os></domain>",
+                "mem.xml:1: /domain/os/nvram: templateFormat='qcow2' differs from format='raw': the "
+                "variable store is a copy of the template, and converting it is not supported");
+}
+
 /* Values are quoted in messages: a control character in one is shown as
  * \xNN, so the error stays one line (found by tests/fuzz/fuzz-domain-xml
  * and fuzz-disk-xml). */
@@ -1224,6 +1234,7 @@ Test(parse, os_firmware_features_bootmenu_bios) {
         cr_assert_null(d->os.nvram);
         cr_assert_str_eq(d->os.nvram_template, "/usr/share/OVMF/OVMF_VARS_4M.fd");
         cr_assert_eq(d->os.nvram_format, DOMAIN_FIRMWARE_FORMAT_QCOW2);
+        cr_assert_eq(d->os.nvram_template_format, DOMAIN_FIRMWARE_FORMAT_QCOW2);
         cr_assert_eq(d->os.bootmenu, DOMAIN_TRISTATE_ON);
         cr_assert(d->os.bootmenu_timeout_set);
         cr_assert_eq(d->os.bootmenu_timeout, 3000);
@@ -1232,12 +1243,14 @@ Test(parse, os_firmware_features_bootmenu_bios) {
         cr_assert_eq(d->os.bios_reboot_timeout, -1);
 
         cr_assert_eq(domain_format_xml(d, &text), 0);
-        cr_assert(strstr(text, "    <firmware>\n"
-                               "      <feature enabled='no' name='enrolled-keys'/>\n"
-                               "      <feature enabled='yes' name='secure-boot'/>\n"
-                               "    </firmware>\n"
-                               "    <loader stateless='no' format='raw'/>\n"
-                               "    <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd' format='qcow2'/>\n"),
+        cr_assert(strstr(text,
+                         "    <firmware>\n"
+                         "      <feature enabled='no' name='enrolled-keys'/>\n"
+                         "      <feature enabled='yes' name='secure-boot'/>\n"
+                         "    </firmware>\n"
+                         "    <loader stateless='no' format='raw'/>\n"
+                         "    <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd' templateFormat='qcow2' "
+                         "format='qcow2'/>\n"),
                   "%s", text);
         cr_assert(strstr(text, "    <bootmenu enable='yes' timeout='3000'/>\n"
                                "    <bios useserial='yes' rebootTimeout='-1'/>\n"),
