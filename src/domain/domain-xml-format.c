@@ -73,6 +73,7 @@ static void format_resources(FILE *f, const Domain *d) {
         put_kib(f, 1, "memory", d->memory_kib);
         if (d->current_memory_kib > 0)
                 put_kib(f, 1, "currentMemory", d->current_memory_kib);
+        format_table(f, &domain_xml_blkiotune, &d->blkiotune);
         if (d->memtune_hard_limit_kib > 0 || d->memtune_soft_limit_kib > 0) {
                 fputs("  <memtune>\n", f);
                 if (d->memtune_hard_limit_kib > 0)

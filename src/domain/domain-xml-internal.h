@@ -126,6 +126,7 @@ extern const XmlElement domain_xml_features;       /* dom-features.c */
 extern const XmlElement domain_xml_clock;          /* dom-clock.c */
 extern const XmlElement domain_xml_genid;          /* dom-clock.c */
 extern const XmlElement domain_xml_resource;       /* dom-resource.c */
+extern const XmlElement domain_xml_blkiotune;      /* dom-blkiotune.c */
 extern const XmlElement domain_xml_perf;           /* dom-perf.c */
 extern const XmlElement domain_xml_on_lockfailure; /* dom-perf.c */
 extern const XmlElement domain_xml_sysinfo;        /* dom-sysinfo.c */

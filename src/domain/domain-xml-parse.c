@@ -458,6 +458,7 @@ static int parse_clock(XmlCtx *c, xmlNode *n, void *userdata) {
 TABLE_HANDLER(parse_resource, domain_xml_resource, resource)
 TABLE_HANDLER(parse_sysinfo, domain_xml_sysinfo, sysinfo)
 TABLE_HANDLER(parse_perf, domain_xml_perf, perf)
+TABLE_HANDLER(parse_blkiotune, domain_xml_blkiotune, blkiotune)
 TABLE_HANDLER(parse_on_lockfailure, domain_xml_on_lockfailure, on_lockfailure)
 
 /* Confidential-computing guests (SEV, SEV-SNP, TDX, s390 PV) need host
@@ -758,6 +759,7 @@ static const XmlChild domain_children[] = {
         { "maxMemory", parse_max_memory, 0 },
         { "memory", parse_memory, XML_CHILD_REQUIRED },
         { "currentMemory", parse_current_memory, 0 },
+        { "blkiotune", parse_blkiotune, 0 },
         { "memtune", parse_memtune, 0 },
         { "memoryBacking", parse_memory_backing, 0 },
         { "vcpu", parse_vcpu, 0 },

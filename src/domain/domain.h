@@ -565,6 +565,23 @@ typedef struct DomainClock {
         size_t n_timers;
 } DomainClock;
 
+/* <blkiotune>: the unit's IOWeight= and per-device I/O settings
+ * (dom-blkiotune.c, written by the generator). */
+typedef struct DomainBlkioDevice {
+        char *path;
+        unsigned weight; /* 0 = not given */
+        XmlNum read_iops_sec;
+        XmlNum write_iops_sec;
+        XmlNum read_bytes_sec;
+        XmlNum write_bytes_sec;
+} DomainBlkioDevice;
+
+typedef struct DomainBlkiotune {
+        unsigned weight; /* 0 = not given */
+        DomainBlkioDevice *devices;
+        size_t n_devices;
+} DomainBlkiotune;
+
 /* <perf>: host perf counters libvirt reads for its statistics; kept,
  * no effect (dom-perf.c). */
 typedef enum DomainPerfEventName {
@@ -1230,6 +1247,7 @@ typedef struct Domain {
         bool vcpu_placement_auto; /* placement='auto' (else static) */
         char *vcpu_cpuset;        /* cpuset= as given, validated syntax */
         DomainVcpus vcpu_list;    /* <vcpus> */
+        DomainBlkiotune blkiotune;
         DomainCputune cputune;
         unsigned iothreads; /* <iothreads>; 0 = not given */
         DomainIothreadIds iothreadids;

@@ -771,6 +771,13 @@ static const SemanticCase semantic_cases[] = {
           "/domain/sysinfo/chassis/entry: unsupported value 'product' for attribute 'name' (expected one "
           "of: "
           "manufacturer, version, serial, asset, sku)" },
+        { "<blkiotune><weight>5</weight></blkiotune>", "",
+          "/domain/blkiotune/weight: invalid value '5' for text" },
+        { "<blkiotune><device><weight>100</weight></device></blkiotune>", "",
+          "/domain/blkiotune/device: missing element 'path'" },
+        { "<blkiotune><device><path>/dev/sda</path></device><device><path>/dev/sda</path></device>"
+          "</blkiotune>",
+          "", "/domain/blkiotune: duplicate blkio device path '/dev/sda'" },
         { "<perf><event name='cmt' enabled='no'/><event name='cmt' enabled='yes'/></perf>", "",
           "/domain/perf: perf event 'cmt' is given twice" },
         { "<perf><event name='cmt'/></perf>", "", "/domain/perf/event: missing attribute 'enabled'" },
@@ -1153,7 +1160,7 @@ Test(errors, every_unsupported_thing_reported) {
         cr_assert_null(d);
         cr_assert_geq(asprintf(&want,
                                "%1$s:9: /domain/features/hap: unsupported attribute 'size'\n"
-                               "%1$s:11: /domain/blkiotune: unsupported element 'blkiotune'\n"
+                               "%1$s:11: /domain/keywrap: unsupported element 'keywrap'\n"
                                "%1$s:13: /domain/devices/disk: unsupported attribute 'snapshot'\n"
                                "%1$s:16: /domain/devices/disk/mirror: element 'mirror' is not supported: "
                                "block copy jobs are not supported\n"
