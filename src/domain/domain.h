@@ -937,6 +937,9 @@ typedef struct DomainGraphics {
         DomainGraphicsConnected connected;
         DomainGraphicsShare share_policy;
         DomainGraphicsListen listen_el;
+        char *sdl_display; /* type='sdl' (refused): display=, xauth=, fullscreen= */
+        char *sdl_xauth;
+        DomainTristate sdl_fullscreen;
         /* SPICE children: enum values, 0 = not given */
         int image_compression, jpeg_compression, zlib_compression, playback_compression;
         int streaming_mode, mouse_mode, copypaste, filetransfer;
@@ -1180,6 +1183,7 @@ typedef enum DomainWatchdogAction {
         DOMAIN_WATCHDOG_ACTION_PAUSE,
         DOMAIN_WATCHDOG_ACTION_NONE,
         DOMAIN_WATCHDOG_ACTION_INJECT_NMI,
+        DOMAIN_WATCHDOG_ACTION_DUMP, /* refused at parse */
 } DomainWatchdogAction;
 
 typedef struct DomainWatchdog {
