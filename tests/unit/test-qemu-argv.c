@@ -680,6 +680,16 @@ Test(qemu_argv, disk_lun_and_options) {
         disk = (DomainDisk){ .source = (char *) "/a", .target_dev = (char *) "vda" };
         disk.iothread = 1;
         expect_error(&d, "disk 'vda': iothread 1 is not defined in <iothreads>");
+        d.iothreads = 2;
+        expect_contains(&d, "-object iothread,id=iothread1 -object iothread,id=iothread2 ");
+        expect_contains(&d, "virtio-blk-pci,id=virtio-disk0,drive=disk0-format,iothread=iothread1,");
+        disk.iothread = 3;
+        expect_error(&d, "disk 'vda': iothread 3 is not defined in <iothreads>");
+        disk.bus = DOMAIN_DISK_BUS_SATA;
+        disk.iothread = 1;
+        expect_error(&d, "disk 'vda': iothread needs bus='virtio'");
+        disk.bus = 0;
+        d.iothreads = 0;
         disk.iothread = 0;
         disk.copy_on_read = DOMAIN_TRISTATE_ON;
         expect_error(&d, "copy_on_read='on' needs a copy-on-read filter node");
