@@ -126,6 +126,11 @@ static const XmlValue graphics_values[] = {
         { "passwd", XML_T_STRING, offsetof(DomainGraphics, passwd), 0, NULL, 0, 0, 0 },
         { "passwdValidTo", XML_T_STRING, offsetof(DomainGraphics, passwd_valid_to), 0, NULL, 0, 0, 0 },
         { "connected", XML_T_ENUM, offsetof(DomainGraphics, connected), 0, &connected_values, 0, 0, 0 },
+        /* type='sdl' only (an X display, its authority file, full screen):
+         * read so that an SDL domain gets the SDL refusal. */
+        { "display", XML_T_STRING, offsetof(DomainGraphics, sdl_display), 0, NULL, 0, 0, 0 },
+        { "xauth", XML_T_STRING, offsetof(DomainGraphics, sdl_xauth), 0, NULL, 0, 0, 0 },
+        { "fullscreen", XML_T_ENUM, offsetof(DomainGraphics, sdl_fullscreen), 0, &xml_enum_yes_no, 0, 0, 0 },
 };
 
 #define SPICE_SUB(el, field) XML_INLINE(el, DomainGraphics, field)
@@ -204,6 +209,8 @@ static int check_type_specific(XmlCtx *c, xmlNode *n, DomainGraphics *g) {
                 return xml_fail(c, n,
                                 "graphics type 'sdl' is not supported: a VM run as a system service has no "
                                 "desktop session to open a window in; use vnc or spice");
+        if (g->sdl_display || g->sdl_xauth || g->sdl_fullscreen)
+                return xml_fail(c, n, "display, xauth and fullscreen are options of type='sdl'");
         if (g->type == DOMAIN_GRAPHICS_VNC) {
                 if (spice_children(g))
                         return xml_fail(c, n,

@@ -60,11 +60,18 @@ static int disk_source(XmlCtx *c, xmlNode *n, void *userdata) {
         };
         DomainDisk *disk = userdata;
         const char *attr = disk->type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file";
+        uint64_t index;
         int r, policy = 0;
 
-        r = xml_check_attrs(c, n, (const char *const[]){ attr, "startupPolicy", NULL });
+        r = xml_check_attrs(c, n, (const char *const[]){ attr, "startupPolicy", "index", NULL });
         if (r >= 0)
                 r = xml_attr_string(c, n, attr, true, &disk->source);
+        /* index=: the node number libvirt gave this image in the running
+         * domain's block graph (dumpxml of a live domain writes it). It is
+         * run-time state that libvirt itself recomputes at every start, so
+         * it is read and forgotten, like a console's pty path. */
+        if (r >= 0)
+                r = xml_attr_uint(c, n, "index", 0, UINT32_MAX, false, &index);
         if (r >= 0)
                 r = xml_attr_enum(c, n, "startupPolicy", &domain_xml_disk_startup_policy, false, &policy);
         if (r >= 0)

@@ -73,6 +73,7 @@ static void format_resources(FILE *f, const Domain *d) {
         put_kib(f, 1, "memory", d->memory_kib);
         if (d->current_memory_kib > 0)
                 put_kib(f, 1, "currentMemory", d->current_memory_kib);
+        format_table(f, &domain_xml_blkiotune, &d->blkiotune);
         if (d->memtune_hard_limit_kib > 0 || d->memtune_soft_limit_kib > 0) {
                 fputs("  <memtune>\n", f);
                 if (d->memtune_hard_limit_kib > 0)
@@ -115,10 +116,11 @@ static void format_os_loader(FILE *f, const DomainOs *os) {
 }
 
 static void format_os_nvram(FILE *f, const DomainOs *os) {
-        if (!os->nvram && !os->nvram_template && !os->nvram_format)
+        if (!os->nvram && !os->nvram_template && !os->nvram_format && !os->nvram_template_format)
                 return;
         fputs("    <nvram", f);
         xml_put_attr(f, "template", os->nvram_template);
+        put_attr_enum(f, "templateFormat", &domain_xml_firmware_format, os->nvram_template_format);
         put_attr_enum(f, "format", &domain_xml_firmware_format, os->nvram_format);
         if (!os->nvram) {
                 fputs("/>\n", f);
@@ -204,6 +206,8 @@ static void format_lifecycle(FILE *f, const Domain *d) {
         put_text(f, 1, "on_poweroff", domain_lifecycle_action_to_string(d->on_poweroff));
         put_text(f, 1, "on_reboot", domain_lifecycle_action_to_string(d->on_reboot));
         put_text(f, 1, "on_crash", domain_lifecycle_action_to_string(d->on_crash));
+        xml_schema_format(f, 1, &domain_xml_on_lockfailure, &d->on_lockfailure);
+        xml_schema_format(f, 1, &domain_xml_perf, &d->perf);
         if (!d->pm.suspend_to_mem && !d->pm.suspend_to_disk)
                 return;
         fputs("  <pm>\n", f);

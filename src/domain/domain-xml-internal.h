@@ -123,11 +123,14 @@ extern const XmlEnum domain_xml_watchdog_action;
 extern const XmlElement domain_xml_devices;
 
 /* Top-level parts described by tables. */
-extern const XmlElement domain_xml_features; /* dom-features.c */
-extern const XmlElement domain_xml_clock;    /* dom-clock.c */
-extern const XmlElement domain_xml_genid;    /* dom-clock.c */
-extern const XmlElement domain_xml_resource; /* dom-resource.c */
-extern const XmlElement domain_xml_sysinfo;  /* dom-sysinfo.c */
+extern const XmlElement domain_xml_features;       /* dom-features.c */
+extern const XmlElement domain_xml_clock;          /* dom-clock.c */
+extern const XmlElement domain_xml_genid;          /* dom-clock.c */
+extern const XmlElement domain_xml_resource;       /* dom-resource.c */
+extern const XmlElement domain_xml_blkiotune;      /* dom-blkiotune.c */
+extern const XmlElement domain_xml_perf;           /* dom-perf.c */
+extern const XmlElement domain_xml_on_lockfailure; /* dom-perf.c */
+extern const XmlElement domain_xml_sysinfo;        /* dom-sysinfo.c */
 extern const XmlEnum domain_xml_smbios_mode;
 
 /* Writers of the devices still formatted by hand (domain-xml-format.c):

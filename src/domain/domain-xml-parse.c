@@ -377,15 +377,29 @@ static int parse_os_loader(XmlCtx *c, xmlNode *n, void *userdata) {
 
 static int parse_os_nvram(XmlCtx *c, xmlNode *n, void *userdata) {
         DomainOs *os = userdata;
-        int r, format = os->nvram_format;
+        int r, format = os->nvram_format, template_format = os->nvram_template_format;
 
-        r = xml_check_attrs(c, n, (const char *const[]){ "template", "format", NULL });
+        r = xml_check_attrs(c, n, (const char *const[]){ "template", "templateFormat", "format", NULL });
         if (r >= 0)
                 r = xml_attr_string(c, n, "template", false, &os->nvram_template);
+        if (r >= 0)
+                r = xml_attr_enum(c, n, "templateFormat", &domain_xml_firmware_format, false,
+                                  &template_format);
         if (r >= 0)
                 r = xml_attr_enum(c, n, "format", &domain_xml_firmware_format, false, &format);
         if (r >= 0)
                 os->nvram_format = format;
+        if (r >= 0)
+                os->nvram_template_format = template_format;
+        /* The store is created as a byte copy of the template, as libvirt
+         * does: a template of one format cannot become a store of the
+         * other (libvirt refuses that conversion too). */
+        if (r >= 0 && format && template_format && format != template_format)
+                return xml_fail(c, n,
+                                "templateFormat='%s' differs from format='%s': the variable store is a copy "
+                                "of the template, and converting it is not supported",
+                                xml_enum_to_string(&domain_xml_firmware_format, template_format),
+                                xml_enum_to_string(&domain_xml_firmware_format, format));
         if (r >= 0)
                 r = xml_text_optional(c, n, &os->nvram);
         if (r >= 0)
@@ -443,6 +457,9 @@ static int parse_clock(XmlCtx *c, xmlNode *n, void *userdata) {
 
 TABLE_HANDLER(parse_resource, domain_xml_resource, resource)
 TABLE_HANDLER(parse_sysinfo, domain_xml_sysinfo, sysinfo)
+TABLE_HANDLER(parse_perf, domain_xml_perf, perf)
+TABLE_HANDLER(parse_blkiotune, domain_xml_blkiotune, blkiotune)
+TABLE_HANDLER(parse_on_lockfailure, domain_xml_on_lockfailure, on_lockfailure)
 
 /* Confidential-computing guests (SEV, SEV-SNP, TDX, s390 PV) need host
  * firmware, measured launch and key handling vmunit does not have. */
@@ -742,6 +759,7 @@ static const XmlChild domain_children[] = {
         { "maxMemory", parse_max_memory, 0 },
         { "memory", parse_memory, XML_CHILD_REQUIRED },
         { "currentMemory", parse_current_memory, 0 },
+        { "blkiotune", parse_blkiotune, 0 },
         { "memtune", parse_memtune, 0 },
         { "memoryBacking", parse_memory_backing, 0 },
         { "vcpu", parse_vcpu, 0 },
@@ -759,6 +777,8 @@ static const XmlChild domain_children[] = {
         { "on_poweroff", parse_on_poweroff, 0 },
         { "on_reboot", parse_on_reboot, 0 },
         { "on_crash", parse_on_crash, 0 },
+        { "on_lockfailure", parse_on_lockfailure, 0 },
+        { "perf", parse_perf, 0 },
         { "pm", parse_pm, 0 },
         { "devices", parse_devices, 0 },
         { "seclabel", parse_seclabel, XML_CHILD_MULTI },

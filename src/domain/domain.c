@@ -98,6 +98,8 @@ Domain *domain_free(Domain *d) {
         xml_schema_free(&domain_xml_features, &d->features);
         xml_schema_free(&domain_xml_genid, &d->genid);
         xml_schema_free(&domain_xml_resource, &d->resource);
+        xml_schema_free(&domain_xml_perf, &d->perf);
+        xml_schema_free(&domain_xml_blkiotune, &d->blkiotune);
         xml_schema_free(&domain_xml_sysinfo, &d->sysinfo);
         free(d->emulator);
         domain_devices_done(d);

@@ -135,7 +135,8 @@ typedef struct DomainOs {
         DomainTristate loader_stateless; /* <loader stateless=>: no variable store */
         DomainFirmwareFormat loader_format;
         DomainFirmwareFormat nvram_format;
-        bool bootmenu_timeout_set; /* <bootmenu timeout='N'/> (ms) */
+        DomainFirmwareFormat nvram_template_format; /* <nvram templateFormat>: the template's format */
+        bool bootmenu_timeout_set;                  /* <bootmenu timeout='N'/> (ms) */
         unsigned bootmenu_timeout;
         DomainTristate bios_useserial; /* <bios useserial=>: SeaBIOS on the serial port */
         bool bios_reboot_timeout_set;  /* <bios rebootTimeout='N'/> (ms, -1: never) */
@@ -564,6 +565,71 @@ typedef struct DomainClock {
         size_t n_timers;
 } DomainClock;
 
+/* <blkiotune>: the unit's IOWeight= and per-device I/O settings
+ * (dom-blkiotune.c, written by the generator). */
+typedef struct DomainBlkioDevice {
+        char *path;
+        unsigned weight; /* 0 = not given */
+        XmlNum read_iops_sec;
+        XmlNum write_iops_sec;
+        XmlNum read_bytes_sec;
+        XmlNum write_bytes_sec;
+} DomainBlkioDevice;
+
+typedef struct DomainBlkiotune {
+        unsigned weight; /* 0 = not given */
+        DomainBlkioDevice *devices;
+        size_t n_devices;
+} DomainBlkiotune;
+
+/* <perf>: host perf counters libvirt reads for its statistics; kept,
+ * no effect (dom-perf.c). */
+typedef enum DomainPerfEventName {
+        DOMAIN_PERF_NONE,
+        DOMAIN_PERF_CMT,
+        DOMAIN_PERF_MBMT,
+        DOMAIN_PERF_MBML,
+        DOMAIN_PERF_CPU_CYCLES,
+        DOMAIN_PERF_INSTRUCTIONS,
+        DOMAIN_PERF_CACHE_REFERENCES,
+        DOMAIN_PERF_CACHE_MISSES,
+        DOMAIN_PERF_BRANCH_INSTRUCTIONS,
+        DOMAIN_PERF_BRANCH_MISSES,
+        DOMAIN_PERF_BUS_CYCLES,
+        DOMAIN_PERF_STALLED_CYCLES_FRONTEND,
+        DOMAIN_PERF_STALLED_CYCLES_BACKEND,
+        DOMAIN_PERF_REF_CPU_CYCLES,
+        DOMAIN_PERF_CPU_CLOCK,
+        DOMAIN_PERF_TASK_CLOCK,
+        DOMAIN_PERF_PAGE_FAULTS,
+        DOMAIN_PERF_CONTEXT_SWITCHES,
+        DOMAIN_PERF_CPU_MIGRATIONS,
+        DOMAIN_PERF_PAGE_FAULTS_MIN,
+        DOMAIN_PERF_PAGE_FAULTS_MAJ,
+        DOMAIN_PERF_ALIGNMENT_FAULTS,
+        DOMAIN_PERF_EMULATION_FAULTS,
+} DomainPerfEventName;
+
+typedef struct DomainPerfEvent {
+        DomainPerfEventName name;
+        DomainTristate enabled;
+} DomainPerfEvent;
+
+typedef struct DomainPerf {
+        DomainPerfEvent *events;
+        size_t n_events;
+} DomainPerf;
+
+/* <on_lockfailure>: the lock manager's policy; vmunit has no lock
+ * manager, so it is kept and never triggers (dom-perf.c). */
+typedef enum DomainLockFailureAction {
+        DOMAIN_LOCK_FAILURE_DEFAULT,
+        DOMAIN_LOCK_FAILURE_POWEROFF,
+        DOMAIN_LOCK_FAILURE_RESTART,
+        DOMAIN_LOCK_FAILURE_PAUSE,
+        DOMAIN_LOCK_FAILURE_IGNORE,
+} DomainLockFailureAction;
+
 /* <resource>: the cgroup partition, a slice path (dom-resource.c). */
 typedef struct DomainResource {
         char *partition; /* e.g. "/machine"; NULL = not given */
@@ -871,6 +937,9 @@ typedef struct DomainGraphics {
         DomainGraphicsConnected connected;
         DomainGraphicsShare share_policy;
         DomainGraphicsListen listen_el;
+        char *sdl_display; /* type='sdl' (refused): display=, xauth=, fullscreen= */
+        char *sdl_xauth;
+        DomainTristate sdl_fullscreen;
         /* SPICE children: enum values, 0 = not given */
         int image_compression, jpeg_compression, zlib_compression, playback_compression;
         int streaming_mode, mouse_mode, copypaste, filetransfer;
@@ -1114,6 +1183,7 @@ typedef enum DomainWatchdogAction {
         DOMAIN_WATCHDOG_ACTION_PAUSE,
         DOMAIN_WATCHDOG_ACTION_NONE,
         DOMAIN_WATCHDOG_ACTION_INJECT_NMI,
+        DOMAIN_WATCHDOG_ACTION_DUMP, /* refused at parse */
 } DomainWatchdogAction;
 
 typedef struct DomainWatchdog {
@@ -1198,6 +1268,7 @@ typedef struct Domain {
         bool vcpu_placement_auto; /* placement='auto' (else static) */
         char *vcpu_cpuset;        /* cpuset= as given, validated syntax */
         DomainVcpus vcpu_list;    /* <vcpus> */
+        DomainBlkiotune blkiotune;
         DomainCputune cputune;
         unsigned iothreads; /* <iothreads>; 0 = not given */
         DomainIothreadIds iothreadids;
@@ -1219,6 +1290,8 @@ typedef struct Domain {
         DomainLifecycleAction on_poweroff;
         DomainLifecycleAction on_reboot;
         DomainLifecycleAction on_crash;
+        DomainLockFailureAction on_lockfailure;
+        DomainPerf perf;
 
         char *emulator; /* NULL = configured default */
 

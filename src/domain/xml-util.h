@@ -128,7 +128,7 @@ typedef struct XmlChild {
         unsigned flags;
 } XmlChild;
 
-#define XML_CHILDREN_MAX 32
+#define XML_CHILDREN_MAX 64
 
 int xml_parse_children(XmlCtx *c, xmlNode *n, const XmlChild *specs, size_t n_specs, void *userdata);
 #define XML_PARSE_CHILDREN(c, n, specs, userdata) \

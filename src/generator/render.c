@@ -328,6 +328,43 @@ static int render_slice(FILE *f, const Domain *d, GeneratorError *e) {
         return 0;
 }
 
+static void render_io_limit(FILE *f, const char *key, const char *path, const XmlNum *n) {
+        /* 0 is libvirt's "no limit": nothing to write. */
+        if (n->set && n->value > 0)
+                fprintf(f, "%s=%s %" PRIu64 "\n", key, path, n->value);
+}
+
+/* <blkiotune>: systemd writes io.weight and io.max as libvirt would.
+ * Device paths are quoted like DeviceAllow='s. */
+static int render_blkiotune(FILE *f, const Domain *d, GeneratorError *e) {
+        const DomainBlkiotune *b = &d->blkiotune;
+
+        if (b->weight > 0)
+                fprintf(f, "IOWeight=%u\n", b->weight);
+        for (size_t i = 0; i < b->n_devices; i++) {
+                const DomainBlkioDevice *dev = &b->devices[i];
+                _cleanup_free_ char *q = NULL;
+                const char *why;
+                int r;
+
+                if (!device_path_ok(dev->path))
+                        return render_fail(e, "blkiotune device", dev->path,
+                                           "is not a normalized path under /dev/");
+                r = quote_path(dev->path, &q, &why);
+                if (r == -EINVAL)
+                        return render_fail(e, "blkiotune device", dev->path, why);
+                if (r < 0)
+                        return r;
+                if (dev->weight > 0)
+                        fprintf(f, "IODeviceWeight=%s %u\n", q, dev->weight);
+                render_io_limit(f, "IOReadIOPSMax", q, &dev->read_iops_sec);
+                render_io_limit(f, "IOWriteIOPSMax", q, &dev->write_iops_sec);
+                render_io_limit(f, "IOReadBandwidthMax", q, &dev->read_bytes_sec);
+                render_io_limit(f, "IOWriteBandwidthMax", q, &dev->write_bytes_sec);
+        }
+        return 0;
+}
+
 static int render_resources(FILE *f, const Domain *d, GeneratorError *e) {
         int r;
 
@@ -336,6 +373,9 @@ static int render_resources(FILE *f, const Domain *d, GeneratorError *e) {
                 return r;
         if (d->cputune.shares > 0)
                 fprintf(f, "CPUWeight=%u\n", generator_shares_to_weight(d->cputune.shares));
+        r = render_blkiotune(f, d, e);
+        if (r < 0)
+                return r;
 
         /* With placement='auto' libvirt ignores cpuset= (numad decides). */
         if (d->vcpu_cpuset && !d->vcpu_placement_auto) {
@@ -364,9 +404,9 @@ static bool has_service_settings(const Domain *d) {
         for (size_t i = 0; i < d->n_disks; i++)
                 if (d->disks[i].type == DOMAIN_DISK_TYPE_BLOCK && d->disks[i].source)
                         return true;
-        return d->resource.partition || d->cputune.shares > 0 ||
-               (d->vcpu_cpuset && !d->vcpu_placement_auto) || d->memtune_hard_limit_kib > 0 ||
-               d->memtune_soft_limit_kib > 0 || d->memory_backing.locked;
+        return d->resource.partition || d->cputune.shares > 0 || d->blkiotune.weight > 0 ||
+               d->blkiotune.n_devices > 0 || (d->vcpu_cpuset && !d->vcpu_placement_auto) ||
+               d->memtune_hard_limit_kib > 0 || d->memtune_soft_limit_kib > 0 || d->memory_backing.locked;
 }
 
 static int render_header(FILE *f, const char *xml_path, GeneratorError *e) {

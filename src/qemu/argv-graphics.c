@@ -196,9 +196,12 @@ static int video_vram_opt(QemuArgvBuilder *b, const DomainVideo *v, char **dev) 
                         return qemu_argv_fail(b, "<video vram> for VGA must be whole MiB, 1..512 MiB");
                 return qemu_argv_appendf(dev, "vgamem_mb=%u", mib);
         case DOMAIN_VIDEO_CIRRUS:
-                if (v->vram_kib % 1024 || (mib != 4 && mib != 8 && mib != 16))
-                        return qemu_argv_fail(b, "<video vram> for cirrus must be 4, 8 or 16 MiB");
-                return qemu_argv_appendf(dev, "vgamem_mb=%u", mib);
+                /* libvirt never passes vram to cirrus-vga (it sizes
+                 * vgamem_mb only for VGA, vmware-svga and qxl) and writes
+                 * vram='16384' or '9216' into cirrus domains: the value is
+                 * kept in the XML and the card has QEMU's 4 MiB, as under
+                 * libvirt. */
+                return 0;
         case DOMAIN_VIDEO_BOCHS: return qemu_argv_appendf(dev, "vgamem=%uk", v->vram_kib);
         default:
                 /* virtio-vga and ramfb size their framebuffer from the

@@ -215,24 +215,35 @@ static bool iothread_id_taken(const DomainIothreadIds *ids, uint64_t id) {
 }
 
 /* libvirt's ids: those of <iothreadids>, then the lowest free numbers
- * up to the <iothreads> count. */
+ * up to the <iothreads> count. The i-th id; *next carries the search. */
+static uint64_t iothread_id(const DomainIothreadIds *ids, size_t i, uint64_t *next) {
+        if (i < ids->n_ids)
+                return ids->ids[i].id.value;
+        while (iothread_id_taken(ids, *next))
+                (*next)++;
+        return (*next)++;
+}
+
+static size_t iothread_count(const Domain *d) {
+        return d->iothreads > d->iothreadids.n_ids ? d->iothreads : d->iothreadids.n_ids;
+}
+
+bool qemu_argv_iothread_defined(const Domain *d, uint64_t id) {
+        uint64_t next = 1;
+
+        for (size_t i = 0; i < iothread_count(d); i++)
+                if (iothread_id(&d->iothreadids, i, &next) == id)
+                        return true;
+        return false;
+}
+
 int qemu_argv_build_iothreads(QemuArgvBuilder *b) {
-        const DomainIothreadIds *ids = &b->d->iothreadids;
-        size_t n = b->d->iothreads > ids->n_ids ? b->d->iothreads : ids->n_ids;
         uint64_t next = 1;
         int r;
 
-        for (size_t i = 0; i < n; i++) {
-                uint64_t id;
-
-                if (i < ids->n_ids)
-                        id = ids->ids[i].id.value;
-                else {
-                        while (iothread_id_taken(ids, next))
-                                next++;
-                        id = next++;
-                }
-                r = qemu_argv_add(b, "-object", "iothread,id=iothread%" PRIu64, id);
+        for (size_t i = 0; i < iothread_count(b->d); i++) {
+                r = qemu_argv_add(b, "-object", "iothread,id=iothread%" PRIu64,
+                                  iothread_id(&b->d->iothreadids, i, &next));
                 if (r < 0)
                         return r;
         }

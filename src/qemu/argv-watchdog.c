@@ -33,5 +33,8 @@ int qemu_argv_build_watchdogs(QemuArgvBuilder *b) {
         }
         if (b->d->n_watchdogs == 0)
                 return 0;
+        /* dump is refused when the XML is read: no QEMU action of its own. */
+        if ((size_t) b->d->watchdogs[0].action >= ELEMENTSOF(actions) || !actions[b->d->watchdogs[0].action])
+                return qemu_argv_fail(b, "watchdog action='dump' is not supported");
         return qemu_argv_add(b, "-action", "watchdog=%s", actions[b->d->watchdogs[0].action]);
 }

@@ -135,6 +135,8 @@ int qemu_argv_append_set(char **s, const char *key, const char *set, unsigned ma
 int qemu_argv_build_memory(QemuArgvBuilder *b);
 int qemu_argv_build_numa_memory(QemuArgvBuilder *b);
 int qemu_argv_build_iothreads(QemuArgvBuilder *b);
+/* Whether id is one of the domain's iothreads (<iothreads>, <iothreadids>). */
+bool qemu_argv_iothread_defined(const Domain *d, uint64_t id);
 /* Whether all of guest RAM is one backend object "pc.ram" that
  * -machine memory-backend= names (memoryBacking or numatune without
  * NUMA cells). */

@@ -429,7 +429,7 @@ static int firmware_choose(const Domain *d, const QemuArgvOptions *o, FirmwareCh
                 /* The store is a copy of the template: its format, unless
                  * the domain names both (a template of its own is raw
                  * unless <nvram format> says otherwise). */
-                c.nvram_format = os->nvram_format
+                c.nvram_format = os->nvram_format ?: os->nvram_template_format
                                          ?: os->nvram_template ? DOMAIN_FIRMWARE_FORMAT_RAW
                                                                : firmware_format(fd->nvram_template_format);
                 if (!os->nvram && firmware_default_nvram(d, o, c.nvram_format, &c.nvram) < 0)
@@ -630,8 +630,11 @@ static int build_firmware(QemuArgvBuilder *b, const QemuFirmware *f) {
         case DOMAIN_LOADER_PFLASH:
                 r = build_pflash_node(b, 0, vm_file_kind_of_loader(f->type, f->code_readonly), f->loader,
                                       b->d->os.loader_format, f->code_readonly);
+                /* A store without format= is a copy of its template:
+                 * the template's format (templateFormat=). */
                 if (r >= 0 && b->d->os.nvram)
-                        r = build_pflash_node(b, 1, VM_FILE_NVRAM, b->d->os.nvram, b->d->os.nvram_format,
+                        r = build_pflash_node(b, 1, VM_FILE_NVRAM, b->d->os.nvram,
+                                              b->d->os.nvram_format ?: b->d->os.nvram_template_format,
                                               /* readonly= */ false);
                 if (r >= 0 && f->secure)
                         r = qemu_argv_add(b, "-global", "driver=cfi.pflash01,property=secure,value=on");

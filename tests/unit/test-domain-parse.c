@@ -798,6 +798,29 @@ static const SemanticCase semantic_cases[] = {
           "/domain/sysinfo/chassis/entry: unsupported value 'product' for attribute 'name' (expected one "
           "of: "
           "manufacturer, version, serial, asset, sku)" },
+        { "<blkiotune><weight>5</weight></blkiotune>", "",
+          "/domain/blkiotune/weight: invalid value '5' for text" },
+        { "<blkiotune><device><weight>100</weight></device></blkiotune>", "",
+          "/domain/blkiotune/device: missing element 'path'" },
+        { "<blkiotune><device><path>/dev/sda</path></device><device><path>/dev/sda</path></device>"
+          "</blkiotune>",
+          "", "/domain/blkiotune: duplicate blkio device path '/dev/sda'" },
+        { "", "<graphics type='sdl' display=':0.0' xauth='/root/.Xauthority' fullscreen='yes'/>",
+          "/domain/devices/graphics: graphics type 'sdl' is not supported: a VM run as a system service has "
+          "no "
+          "desktop session to open a window in; use vnc or spice" },
+        { "", "<graphics type='vnc' display=':0.0'/>",
+          "/domain/devices/graphics: display, xauth and fullscreen are options of type='sdl'" },
+        { "", "<watchdog model='i6300esb' action='dump'/>",
+          "/domain/devices/watchdog: action='dump' is not supported: libvirt dumps the guest's memory into "
+          "its "
+          "auto-dump directory, which vmunit does not manage; use pause or reset" },
+        { "<perf><event name='cmt' enabled='no'/><event name='cmt' enabled='yes'/></perf>", "",
+          "/domain/perf: perf event 'cmt' is given twice" },
+        { "<perf><event name='cmt'/></perf>", "", "/domain/perf/event: missing attribute 'enabled'" },
+        { "<on_lockfailure>destroy</on_lockfailure>", "",
+          "/domain/on_lockfailure: unsupported value 'destroy' (expected one of: poweroff, restart, pause, "
+          "ignore)" },
         { "<resource><partition>/machine/../x</partition></resource>", "",
           "/domain/resource: partition '/machine/../x' is not a slice path: '/' then names of letters, "
           "digits, '_', '.' and '-' separated by '/'" },
@@ -837,10 +860,6 @@ static const SemanticCase semantic_cases[] = {
           "builtin)" },
         { "", "<rng model='virtio'><rate period='10'/><backend model='builtin'/></rng>",
           "/domain/devices/rng/rate: missing attribute 'bytes'" },
-        { "", "<watchdog model='i6300esb' action='dump'/>",
-          "/domain/devices/watchdog: unsupported value 'dump' for attribute 'action' (expected one of: "
-          "reset, "
-          "shutdown, poweroff, pause, none, inject-nmi)" },
         { "", "<watchdog model='ib700'/><watchdog model='ib700'/>",
           "/domain/devices/watchdog[2]: a second watchdog of model 'ib700'" },
         { "", "<watchdog model='ib700'/><watchdog model='i6300esb' action='pause'/>",
@@ -991,6 +1010,16 @@ Test(errors, semantic) {
                 cr_assert_geq(asprintf(&want, "mem.xml:1: %s", t->message), 0);
                 assert_string_error(xml, want);
         }
+}
+
+/* <nvram templateFormat>: the store is a byte copy of the template. */
+Test(errors, nvram_template_format_mismatch) {
+        assert_string_error(
+                "<domain type='qemu'><name>n</name><memory>1</memory><os><type>hvm</type>"
+                "<nvram template='/t.fd' templateFormat='qcow2' format='raw'>/v.fd</nvram>"
+                "</os></domain>",
+                "mem.xml:1: /domain/os/nvram: templateFormat='qcow2' differs from format='raw': the "
+                "variable store is a copy of the template, and converting it is not supported");
 }
 
 /* Values are quoted in messages: a control character in one is shown as
@@ -1164,7 +1193,7 @@ Test(errors, every_unsupported_thing_reported) {
         cr_assert_null(d);
         cr_assert_geq(asprintf(&want,
                                "%1$s:9: /domain/features/hap: unsupported attribute 'size'\n"
-                               "%1$s:11: /domain/blkiotune: unsupported element 'blkiotune'\n"
+                               "%1$s:11: /domain/keywrap: unsupported element 'keywrap'\n"
                                "%1$s:13: /domain/devices/disk: unsupported attribute 'snapshot'\n"
                                "%1$s:16: /domain/devices/disk/mirror: element 'mirror' is not supported: "
                                "block copy jobs are not supported\n"
@@ -1245,6 +1274,7 @@ Test(parse, os_firmware_features_bootmenu_bios) {
         cr_assert_null(d->os.nvram);
         cr_assert_str_eq(d->os.nvram_template, "/usr/share/OVMF/OVMF_VARS_4M.fd");
         cr_assert_eq(d->os.nvram_format, DOMAIN_FIRMWARE_FORMAT_QCOW2);
+        cr_assert_eq(d->os.nvram_template_format, DOMAIN_FIRMWARE_FORMAT_QCOW2);
         cr_assert_eq(d->os.bootmenu, DOMAIN_TRISTATE_ON);
         cr_assert(d->os.bootmenu_timeout_set);
         cr_assert_eq(d->os.bootmenu_timeout, 3000);
@@ -1253,12 +1283,14 @@ Test(parse, os_firmware_features_bootmenu_bios) {
         cr_assert_eq(d->os.bios_reboot_timeout, -1);
 
         cr_assert_eq(domain_format_xml(d, &text), 0);
-        cr_assert(strstr(text, "    <firmware>\n"
-                               "      <feature enabled='no' name='enrolled-keys'/>\n"
-                               "      <feature enabled='yes' name='secure-boot'/>\n"
-                               "    </firmware>\n"
-                               "    <loader stateless='no' format='raw'/>\n"
-                               "    <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd' format='qcow2'/>\n"),
+        cr_assert(strstr(text,
+                         "    <firmware>\n"
+                         "      <feature enabled='no' name='enrolled-keys'/>\n"
+                         "      <feature enabled='yes' name='secure-boot'/>\n"
+                         "    </firmware>\n"
+                         "    <loader stateless='no' format='raw'/>\n"
+                         "    <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd' templateFormat='qcow2' "
+                         "format='qcow2'/>\n"),
                   "%s", text);
         cr_assert(strstr(text, "    <bootmenu enable='yes' timeout='3000'/>\n"
                                "    <bios useserial='yes' rebootTimeout='-1'/>\n"),

@@ -174,6 +174,35 @@ Test(generator, slice_from_partition) {
         cr_assert(strstr(u, "Slice=machine-tenant\\x2da.slice\n"), "%s", u);
 }
 
+/* <blkiotune>: IOWeight= and the per-device settings; a limit of 0 is
+ * libvirt's "no limit" and writes nothing. */
+Test(generator, blkiotune) {
+        _cleanup_free_ char *t = NULL;
+        char xml[1024];
+
+        snprintf(xml, sizeof(xml),
+                 DOMAIN_HEAD "</os><blkiotune><weight>800</weight>"
+                             "<device><path>/dev/sda</path><weight>500</weight>"
+                             "<read_iops_sec>2000</read_iops_sec><write_iops_sec>0</write_iops_sec>"
+                             "<read_bytes_sec>10485760</read_bytes_sec>"
+                             "<write_bytes_sec>5242880</write_bytes_sec></device>"
+                             "<device><path>/dev/disk/by-id/a b%%</path><weight>100</weight></device>"
+                             "</blkiotune></domain>",
+                 "b");
+        t = render_or_fail(xml, NULL);
+        cr_assert(strstr(t, "IOWeight=800\n"
+                            "IODeviceWeight=/dev/sda 500\n"
+                            "IOReadIOPSMax=/dev/sda 2000\n"
+                            "IOReadBandwidthMax=/dev/sda 10485760\n"
+                            "IOWriteBandwidthMax=/dev/sda 5242880\n"
+                            "IODeviceWeight=\"/dev/disk/by-id/a b%%\" 100\n"),
+                  "%s", t);
+        cr_assert_null(strstr(t, "IOWriteIOPSMax"));
+        assert_refused(DOMAIN_HEAD "</os><blkiotune><device><path>/etc/passwd</path><weight>100</weight>"
+                                   "</device></blkiotune></domain>",
+                       "blkiotune device");
+}
+
 static void check_quote(const char *in, const char *want) {
         _cleanup_free_ char *got = NULL;
 
