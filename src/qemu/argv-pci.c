@@ -506,3 +506,49 @@ int qemu_pci_fill(Domain *d, const QemuArgvOptions *o, char **ret_error) {
         qemu_argv_pci_done(&b);
         return r;
 }
+
+/* Whether any device the domain lists has a PCI address on bus. Every
+ * device struct begins with its DomainDeviceInfo (domain.h), so one walk
+ * over the families serves all. */
+static bool bus_used(const Domain *d, unsigned bus) {
+        const struct {
+                const void *items;
+                size_t n, size;
+        } families[] = {
+                { d->disks, d->n_disks, sizeof(DomainDisk) },
+                { d->interfaces, d->n_interfaces, sizeof(DomainInterface) },
+                { d->controllers, d->n_controllers, sizeof(DomainController) },
+                { d->inputs, d->n_inputs, sizeof(DomainInput) },
+                { d->videos, d->n_videos, sizeof(DomainVideo) },
+                { d->sounds, d->n_sounds, sizeof(DomainSound) },
+                { d->panics, d->n_panics, sizeof(DomainPanic) },
+                { d->rngs, d->n_rngs, sizeof(DomainRng) },
+                { d->watchdogs, d->n_watchdogs, sizeof(DomainWatchdog) },
+                { d->memballoon, d->memballoon ? 1 : 0, sizeof(DomainMemballoon) },
+                { d->iommu, d->iommu ? 1 : 0, sizeof(DomainIommu) },
+        };
+
+        for (size_t f = 0; f < ELEMENTSOF(families); f++)
+                for (size_t i = 0; i < families[f].n; i++) {
+                        const DomainDeviceInfo *info =
+                                (const void *) ((const uint8_t *) families[f].items + i * families[f].size);
+                        const DomainAddress *a = info->address;
+
+                        if (a && a->type == DOMAIN_ADDRESS_PCI && a->bus.value == bus)
+                                return true;
+                }
+        return false;
+}
+
+int qemu_pci_free_root_port(const Domain *d, unsigned *ret_bus) {
+        for (size_t i = 0; i < d->n_controllers; i++) {
+                const DomainController *c = &d->controllers[i];
+
+                if (c->type == DOMAIN_CONTROLLER_PCI && streq_ptr(c->model, "pcie-root-port") &&
+                    !bus_used(d, c->index)) {
+                        *ret_bus = c->index;
+                        return 0;
+                }
+        }
+        return -ENOSPC;
+}

@@ -142,6 +142,11 @@ int qemu_channel_fill(Domain *d, const char *runtime_dir);
  * Returns 0, -EINVAL (message in *ret_error) or -ENOMEM. */
 int qemu_pci_fill(Domain *d, const QemuArgvOptions *o, char **ret_error);
 
+/* A pcie-root-port of d (filled as above) with nothing on its bus, for a
+ * hotplugged device: its index (the bus number) in *ret_bus. Returns 0
+ * or -ENOSPC. */
+int qemu_pci_free_root_port(const Domain *d, unsigned *ret_bus);
+
 /* The -action shutdown= value for d ("pause" or "poweroff", see
  * build_lifecycle()): what the supervisor puts back with set-action after
  * a Reboot(). */

@@ -35,9 +35,12 @@
  * removed through the file kept since the attach (or since the start,
  * for a boot disk), the disk dropped from the live XML.
  *
- * Only virtio disks (vdX, virtio-blk-pci on pci.0) on pc machine types:
- * q35's root complex has no hotpluggable slots without pcie-root-ports,
- * SATA/IDE are not hotpluggable in QEMU, SCSI would need a controller.
+ * Only virtio disks (vdX): on pc machine types on pci.0 where QEMU picks
+ * the slot, on q35 into a pcie-root-port with nothing on it (the start
+ * added spare ones when the definition lists none; the live XML records
+ * every device's address, so a free port is one no address names), or
+ * at a given <address type='pci'>. SATA/IDE are not hotpluggable in
+ * QEMU, SCSI would need a controller.
  * One operation at a time; another one gets org.vmunit.Error.Busy.
  *
  * Node names: the argv builder numbers disks by their index at start
@@ -57,6 +60,7 @@
 #include "fs-util.h"
 #include "hotplug-file.h"
 #include "log.h"
+#include "qemu-argv.h"
 #include "qemu-disk.h"
 #include "supervisor.h"
 #include "vm-bus.h"
@@ -363,11 +367,6 @@ static int check_hotpluggable(Supervisor *s, const DomainDisk *disk, const char 
         DomainDiskBus bus = domain_disk_bus(disk);
 
         *ret_error = VMUNIT_BUS_ERROR_NOT_SUPPORTED;
-        if (qemu_machine_is_q35(s->domain->os.machine))
-                return set_errorf(ret_msg, -EOPNOTSUPP,
-                                  "disk '%s': hotplug on q35 machine types is not supported (no free "
-                                  "hotpluggable PCIe slot); use machine type 'pc'",
-                                  disk->target_dev);
         if (disk->device != DOMAIN_DISK_DEVICE_DISK)
                 return set_errorf(ret_msg, -EOPNOTSUPP,
                                   "disk '%s': only device='disk' can be hotplugged, not cdroms or floppies",
@@ -438,6 +437,51 @@ static int check_attach(Supervisor *s, const DomainDisk *disk, const char **ret_
         if (live_disk(s, disk->target_dev))
                 return set_errorf(ret_msg, -EINVAL, "disk '%s': target '%s' is already in use",
                                   disk->target_dev, disk->target_dev);
+        if (disk->info.address && disk->info.address->type != DOMAIN_ADDRESS_PCI)
+                return set_errorf(ret_msg, -EINVAL,
+                                  "disk '%s': a virtio disk takes <address type='pci'> only",
+                                  disk->target_dev);
+        return 0;
+}
+
+/* Where the new disk plugs in: its given address, else on q35 a free
+ * pcie-root-port (recorded in the disk, so the live XML names it and the
+ * next attach does not take the same port), else (pc) QEMU's choice. */
+static int place_disk(Supervisor *s, DomainDisk *disk, json_object *device, char **ret_msg) {
+        bool q35 = qemu_machine_is_q35(s->domain->os.machine);
+        const DomainAddress *a = disk->info.address;
+        char bus[16], addr[16];
+        unsigned port;
+
+        if (!a && q35) {
+                if (qemu_pci_free_root_port(s->domain, &port) < 0)
+                        return set_errorf(
+                                ret_msg, -ENOSPC,
+                                "disk '%s': no free pcie-root-port to plug it into; add "
+                                "<controller type='pci' model='pcie-root-port'/> to the definition",
+                                disk->target_dev);
+                disk->info.address = calloc(1, sizeof(DomainAddress));
+                if (!disk->info.address)
+                        return -ENOMEM;
+                *disk->info.address = (DomainAddress){
+                        .type = DOMAIN_ADDRESS_PCI,
+                        .domain = { .set = true, .hex = true },
+                        .bus = { .set = true, .hex = true, .value = port },
+                        .slot = { .set = true, .hex = true },
+                        .function = { .set = true, .hex = true },
+                };
+                a = disk->info.address;
+        }
+        if (!a)
+                return 0;
+        if (a->bus.value == 0)
+                snprintf(bus, sizeof(bus), "%s", q35 ? "pcie.0" : "pci.0");
+        else
+                snprintf(bus, sizeof(bus), "pci.%u", (unsigned) a->bus.value);
+        snprintf(addr, sizeof(addr), "0x%x.0x%x", (unsigned) a->slot.value, (unsigned) a->function.value);
+        if (json_object_object_add(device, "bus", json_object_new_string(bus)) < 0 ||
+            json_object_object_add(device, "addr", json_object_new_string(addr)) < 0)
+                return -ENOMEM;
         return 0;
 }
 
@@ -658,7 +702,8 @@ static HotplugOp *attach_prepare(Supervisor *s, const char *xml, const int *fds,
         file = VM_FILE_NULL;
         op->target = strdup(fragment->disks[0].target_dev);
         if (!op->target ||
-            qemu_disk_plan(&fragment->disks[0], op->node, /* q35= */ false, &op->plan, &msg) < 0) {
+            qemu_disk_plan(&fragment->disks[0], op->node, /* q35= */ false, &op->plan, &msg) < 0 ||
+            place_disk(s, &fragment->disks[0], op->plan.device, &msg) < 0) {
                 op_free(op);
                 return refuse(s, done, userdata, VMUNIT_BUS_ERROR_INVALID_ARGS, "%s",
                               msg ?: "AttachDevice: out of memory"),

@@ -493,18 +493,31 @@ else
 fi
 
 NAME=q35
-t_begin "q35 machine types: NotSupported with a line that says why"
+t_begin "q35: a disk goes into a spare pcie-root-port (the live XML says which, QEMU lists it); a second one into another"
 define_guest "$root" "$NAME" acpi
 sed -i "s/machine='pc'/machine='q35'/" "$root/etc/domains/$NAME.xml"
 VMUNIT_BUS_ADDRESS=$BUS start_supervisor "$root" "$NAME"
 DEST=org.vmunit.vm.$NAME
 if wait_log "$root" "$NAME" "state: running"; then
+        ports=$(live_xml | grep -c "model='pcie-root-port'")
         out=$(attach "$(disk_xml "$root/img/hot.img" vdb)" "rdwr:$root/img/hot.img")
+        xml=$(live_xml)
+        # The bus the live XML gives vdb, and what QEMU says is on it.
+        bus=$(awk "/<target dev='vdb'/{f=1} f && /<address type='pci'/{print; exit}" <<<"$xml" |
+                sed -n "s/.* bus='0x\([0-9a-f]*\)'.*/\1/p")
+        pci=$(monitor '{"execute":"query-pci"}')
+        out2=$(attach "$(disk_xml "$root/img/second.img" vdc)" "rdwr:$root/img/second.img")
+        bus2=$(live_xml | awk "/<target dev='vdc'/{f=1} f && /<address type='pci'/{print; exit}" |
+                sed -n "s/.* bus='0x\([0-9a-f]*\)'.*/\1/p")
         call Destroy >/dev/null
         wait_rc "$SUP_PID"
-        if ! expect_error "attach on q35" org.vmunit.Error.NotSupported "$out"; then :
-        elif ! grep -q "hotplug on q35 machine types is not supported" <<<"$out"; then t_fail "message: $out"
-        elif [ $IS_ROOT = 1 ] && [ "$(owner "$root/img/hot.img")" != root ]; then t_fail "owner changed"
+        if [ "$out" != ok ]; then t_fail "AttachDevice on q35: $out"
+        elif [ -z "$bus" ] || [ "$bus" = 00 ]; then t_fail "vdb has no root-port address in the live XML: $xml"
+        elif ! grep -q "virtio-disk1" <<<"$pci"; then
+                t_fail "query-pci lacks virtio-disk1: $pci"
+        elif [ "$out2" != ok ]; then t_fail "second AttachDevice on q35: $out2"
+        elif [ -z "$bus2" ] || [ "$bus2" = "$bus" ]; then t_fail "vdc went to bus '$bus2' (vdb is on $bus)"
+        elif [ "$ports" -lt 2 ]; then t_fail "the live XML lists $ports pcie-root-ports, want spares"
         else t_pass; fi
 else
         abort_vm; t_fail "q35 guest did not start"

@@ -1782,6 +1782,40 @@ Test(qemu_argv_pci, q35_libvirt_layout) {
         expect_contains(&d, "-device e1000,netdev=hostnet0,id=net0,mac=52:54:00:01:02:03,bus=pci.");
 }
 
+/* The layout written into the domain (the live XML): the devices get
+ * their addresses, the ports become controllers, and a hotplug finds a
+ * port nothing sits on until none is left. */
+Test(qemu_argv_pci, fill_and_free_root_ports) {
+        _cleanup_free_ char *xml = NULL, *error = NULL;
+        _cleanup_domain_ Domain *d = NULL;
+        const char *text = "<domain type='qemu'><name>f</name><memory>65536</memory>"
+                           "<os><type machine='q35'>hvm</type></os><devices>"
+                           "<disk><source file='/i/a.img'/><target dev='vda' bus='virtio'/></disk>"
+                           "<memballoon model='none'/></devices></domain>";
+        QemuArgvOptions o = test_options;
+        unsigned port;
+
+        cr_assert_eq(domain_parse_buffer(text, strlen(text), "f.xml", &d, &error), 0, "%s", error);
+        cr_assert_eq(qemu_pci_fill(d, &o, &error), 0, "%s", error);
+        cr_assert_not_null(d->disks[0].info.address);
+        cr_assert_eq(d->disks[0].info.address->bus.value, 1);
+        cr_assert_eq(domain_format_xml(d, &xml), 0);
+        cr_assert(strstr(xml, "<address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>"),
+                  "%s", xml);
+        cr_assert(strstr(xml, "<controller type='pci' index='1' model='pcie-root-port'>"), "%s", xml);
+        /* A port nothing sits on: not the disk's; once the disk moves
+         * there, its old one. Without root ports, none. */
+        cr_assert_eq(qemu_pci_free_root_port(d, &port), 0);
+        cr_assert_neq(port, 1);
+        d->disks[0].info.address->bus.value = port;
+        cr_assert_eq(qemu_pci_free_root_port(d, &port), 0);
+        cr_assert_eq(port, 1);
+        for (size_t i = 0; i < d->n_controllers; i++)
+                if (streq_ptr(d->controllers[i].model, "pcie-root-port"))
+                        d->controllers[i].type = DOMAIN_CONTROLLER_USB; /* no longer a port */
+        cr_assert_eq(qemu_pci_free_root_port(d, &port), -ENOSPC);
+}
+
 /* Given addresses are kept as written, user aliases become the id. */
 Test(qemu_argv_pci, given_addresses_kept) {
         Domain d = base_domain();
