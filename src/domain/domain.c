@@ -91,6 +91,7 @@ Domain *domain_free(Domain *d) {
         xml_schema_free(&domain_xml_cpu, &d->cpu);
         xml_schema_free(&domain_xml_vcpus, &d->vcpu_list);
         xml_schema_free(&domain_xml_cputune, &d->cputune);
+        xml_schema_free(&domain_xml_max_memory, &d->max_memory);
         xml_schema_free(&domain_xml_memory_backing, &d->memory_backing);
         xml_schema_free(&domain_xml_iothreadids, &d->iothreadids);
         xml_schema_free(&domain_xml_numatune, &d->numatune);
