@@ -438,7 +438,7 @@ static DomainAddress *address_new(const PciAddress *p) {
 
 /* Where the domain keeps the device a plan entry stands for; NULL for
  * what the XML does not list (implicit controllers, a default video or
- * balloon), which stays unwritten. */
+ * balloon): implicit_append() writes those in. */
 static DomainDeviceInfo *owner_info(Domain *d, const QemuPciRef *ref) {
         size_t i = ref->index;
 
@@ -483,6 +483,48 @@ static int controller_append(Domain *d, const PciController *c) {
         return ctl->model && (ctl->info.address || !c->addr.set) ? 0 : -ENOMEM;
 }
 
+/* What the devices needed but the XML did not list (a controller, the
+ * default balloon, the default video), written in as libvirt's live XML
+ * has them: the address of the one the plan placed. */
+static int implicit_append(Domain *d, const QemuPciRef *ref, const PciAddress *addr) {
+        DomainAddress *a = address_new(addr);
+        void *p;
+
+        if (!a)
+                return -ENOMEM;
+        switch (ref->owner) {
+        case QEMU_PCI_BALLOON:
+                d->memballoon = calloc(1, sizeof(DomainMemballoon));
+                if (!d->memballoon)
+                        break;
+                *d->memballoon = (DomainMemballoon){ .model = DOMAIN_MEMBALLOON_VIRTIO, .info.address = a };
+                return 0;
+        case QEMU_PCI_VIDEO:
+                p = reallocarray(d->videos, d->n_videos + 1, sizeof(DomainVideo));
+                if (!p)
+                        break;
+                d->videos = p;
+                d->videos[d->n_videos++] = (DomainVideo){ .info.address = a };
+                return 0;
+        case QEMU_PCI_IMPLICIT:
+                p = reallocarray(d->controllers, d->n_controllers + 1, sizeof(DomainController));
+                if (!p)
+                        break;
+                d->controllers = p;
+                d->controllers[d->n_controllers++] = (DomainController){
+                        .type = (DomainControllerType) ref->index,
+                        .model = ref->index == DOMAIN_CONTROLLER_USB ? strdup("qemu-xhci") : NULL,
+                        .info.address = a,
+                };
+                return ref->index == DOMAIN_CONTROLLER_USB && !d->controllers[d->n_controllers - 1].model
+                               ? -ENOMEM
+                               : 0;
+        default: free(a); return 0;
+        }
+        free(a);
+        return -ENOMEM;
+}
+
 int qemu_pci_fill(Domain *d, const QemuArgvOptions *o, char **ret_error) {
         QemuArgvBuilder b = { .d = d, .o = o, .q35 = qemu_machine_is_q35(d->os.machine) };
         int r;
@@ -491,7 +533,13 @@ int qemu_pci_fill(Domain *d, const QemuArgvOptions *o, char **ret_error) {
         for (size_t i = 0; r >= 0 && i < b.n_pci_devs; i++) {
                 DomainDeviceInfo *info = owner_info(d, &b.pci_refs[i]);
 
-                if (!info || info->address || !b.pci_devs[i].addr.set)
+                if (!b.pci_devs[i].addr.set)
+                        continue;
+                if (!info) {
+                        r = implicit_append(d, &b.pci_refs[i], &b.pci_devs[i].addr);
+                        continue;
+                }
+                if (info->address)
                         continue;
                 info->address = address_new(&b.pci_devs[i].addr);
                 if (!info->address)

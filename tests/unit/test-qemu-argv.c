@@ -1782,6 +1782,32 @@ Test(qemu_argv_pci, q35_libvirt_layout) {
         expect_contains(&d, "-device e1000,netdev=hostnet0,id=net0,mac=52:54:00:01:02:03,bus=pci.");
 }
 
+/* What the devices need but the XML does not list (a USB controller for
+ * the tablet, virtio-serial for the console, the default balloon and
+ * video) is written in with its address, and the command line stays. */
+Test(qemu_argv_pci, fill_writes_implicit_devices) {
+        _cleanup_free_ char *error = NULL, *want = NULL, *xml = NULL;
+        _cleanup_strv_ Strv argv = {}, env = {};
+        _cleanup_domain_ Domain *d = NULL;
+        const char *text = "<domain type='qemu'><name>i</name><memory>65536</memory>"
+                           "<os><type machine='q35'>hvm</type></os><devices>"
+                           "<disk><source file='/i/a.img'/><target dev='vda' bus='virtio'/></disk>"
+                           "<console type='pty'><target type='virtio'/></console>"
+                           "<input type='tablet' bus='usb'/><graphics type='vnc'/></devices></domain>";
+        QemuArgvOptions o = test_options;
+
+        cr_assert_eq(domain_parse_buffer(text, strlen(text), "i.xml", &d, &error), 0, "%s", error);
+        cr_assert_eq(qemu_argv_build(d, &o, &argv, &env, &error), 0, "%s", error);
+        want = render_golden(&env, &argv);
+        cr_assert(pci_fill_keeps_argv("implicit", d, &o, want));
+        cr_assert_eq(qemu_pci_fill(d, &o, &error), 0, "%s", error);
+        cr_assert_eq(domain_format_xml(d, &xml), 0);
+        cr_assert(strstr(xml, "<controller type='usb' index='0' model='qemu-xhci'>"), "%s", xml);
+        cr_assert(strstr(xml, "<controller type='virtio-serial' index='0'>"), "%s", xml);
+        cr_assert(strstr(xml, "<memballoon model='virtio'>"), "%s", xml);
+        cr_assert(strstr(xml, "<video>\n      <address type='pci'"), "%s", xml);
+}
+
 /* The layout written into the domain (the live XML): the devices get
  * their addresses, the ports become controllers, and a hotplug finds a
  * port nothing sits on until none is left. */
