@@ -84,7 +84,7 @@ step "the running VM's object is on the system bus"
 assert_contains "$(busctl --system introspect org.vmunit.vm.vc_2drun /org/vmunit/vm)" "org.vmunit.VM1" "busctl introspect"
 
 step "capabilities: the security driver the supervisor really uses, kvm only where /dev/kvm works"
-caps=$(vmctl capabilities)
+caps=$(vmctl capabilities --xml)
 model=$(sed -n '/<secmodel>/{n;s:.*<model>\(.*\)</model>.*:\1:p;q}' <<<"$caps")
 active=$(journalctl -b --no-pager -u vm@vc-run.service | sed -n 's/.*security: \([a-z+]*\)$/\1/p' | tail -n1)
 note "capabilities say $model; vc-run's supervisor logged 'security: $active'"

@@ -97,7 +97,7 @@ echo "virtual_domain_context: $(tr '\n' ' ' </etc/selinux/default/contexts/virtu
 echo "virtual_image_context: $(tr '\n' ' ' </etc/selinux/default/contexts/virtual_image_context)"
 
 step "vmctl capabilities: $KVM_TYPE for KVM guests, $TCG_TYPE for TCG guests"
-caps=$(vmctl capabilities)
+caps=$(vmctl capabilities --xml)
 grep -E 'secmodel|model>|baselabel' <<<"$caps"
 assert_contains "$caps" "<baselabel type=\"kvm\">system_u:system_r:$KVM_TYPE:s0</baselabel>" "capabilities"
 assert_contains "$caps" "<baselabel type=\"qemu\">system_u:system_r:$TCG_TYPE:s0</baselabel>" "capabilities"
