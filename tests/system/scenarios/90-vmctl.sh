@@ -6,7 +6,7 @@
 # name with an escaped character; Id is QEMU's pid. Then vmctl -H over
 # SSH (sd-bus's transport, as systemctl -H): list, suspend/resume of a
 # running VM, shutdown; commands that need this host's files are refused.
-# vmunit-test-timeout: 240
+# vmunit-test-timeout: 480
 # shellcheck source=tests/system/lib.sh
 . "$VMUNIT_TEST_LIB"
 
